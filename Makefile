@@ -1,0 +1,70 @@
+# Two commands set everything up on a fresh machine with Python >= 3.11:
+#   make book   - venv + install + build the site into _build/html
+#   make test   - unit tests (TensorFlow and JAX backends), every notebook (quick profile), the -W build
+#                 and the HTML check
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JB     := $(BIN)/jupyter-book build . -W -n --keep-going
+NOTEBOOKS := $(wildcard book/*.ipynb)
+
+.PHONY: install book test test-unit test-jax test-notebooks test-book chromium outputs student train lint clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+book: install
+	$(JB)
+	@echo "open _build/html/index.html"
+
+test: install chromium test-unit test-jax test-notebooks test-book
+
+# Everything except the book build, under Keras's default backend (TensorFlow).
+test-unit: install
+	$(BIN)/pytest -m "not book" tests
+
+# The backend-agnostic tests again under JAX, with TensorFlow made unimportable.
+test-jax: install
+	KERAS_BACKEND=jax FENWICKS_LITE_BLOCK_TF=1 $(BIN)/pytest -m backend tests
+
+# Every chapter top to bottom in the quick profile; outputs are not compared (nbval-lax).
+test-notebooks: install
+	@if [ -n "$(NOTEBOOKS)" ]; then \
+	  FENWICKS_LITE_PROFILE=quick $(BIN)/pytest --nbval-lax --nbval-cell-timeout=300 -p no:randomly $(NOTEBOOKS); \
+	else echo "no notebooks yet"; fi
+
+# Builds the site with -W (warnings are errors) and checks the HTML, with a Chromium screenshot.
+test-book: install chromium
+	$(BIN)/pytest -m book tests
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "install Debian's chromium (sudo apt-get install chromium) for the screenshot test"; exit 1; fi; }
+
+# Re-executes every chapter in the full profile: the outputs the book shows. Needs the full data set.
+outputs: install
+	@test -n "$(CIFAR10_DIR)" || { echo "set CIFAR10_DIR to the folder holding cifar-10-batches-py/ (full CIFAR-10)"; exit 2; }
+	$(BIN)/python -m fenwicks_lite.book execute --profile full
+
+# The student edition: notebooks without solutions in _build/student/book, the site without them in
+# _build/student/html.
+student: install
+	$(BIN)/python -m fenwicks_lite.book student --out _build/student
+
+# The full 94% run (needs a GPU or TPU; see chapter 9).
+train: install
+	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(BIN)/python -m fenwicks_lite.train --profile full --seeds 5 --out results/
+
+lint: install
+	$(BIN)/ruff check fenwicks_lite tests book
+
+clean:
+	rm -rf _build

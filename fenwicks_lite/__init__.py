@@ -1,0 +1,51 @@
+"""fenwicks_lite: the library behind the book "94% on CIFAR-10 in minutes".
+
+`import fenwicks_lite as fw` and the 2019 tutorial's calls read as they did:
+`fw.io.numpy_tfrecord`, `fw.transform.cutout`, `fw.layers.ConvResBlk`, `fw.train.triangular_lr`, ...
+
+Submodules are imported on first use (PEP 562 `__getattr__`), so that `import fenwicks_lite` is cheap and
+never imports TensorFlow: Colab's TPU runtimes and the book's GPU machine run Keras on JAX without TF.
+Each submodule names the chapter that explains it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+__version__ = "0.1.0"
+
+# TensorFlow's C++ INFO lines (oneDNN, CPU features) would otherwise land in every notebook's outputs.
+# Set before any TensorFlow import; a user's own setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+#: module name -> the chapter that explains it (the intro's map is generated from this).
+SUBMODULES: dict[str, str] = {
+    "colab_tpu": "Chapter 1, Where the data lives",
+    "io": "Chapters 1, 3 and 5 (directories, TFRecords, the tf.data pipeline)",
+    "data": "Chapter 2, CIFAR-10 and channel normalization",
+    "transform": "Chapter 4, Augmentation",
+    "pipeline": "Chapter 5, The input pipeline",
+    "layers": "Chapter 6, The architecture",
+    "train": "Chapters 7 and 9 (schedule, SGD, the training loop)",
+    "plt": "Chapters 2, 4 and 7 (pictures)",
+    "accel": "Chapter 8, Training on accelerators",
+    "profiles": "Introduction (quick and full profiles)",
+    "exercises": "Introduction (exercises and self-checks)",
+    "book": "Introduction (executing notebooks, the student edition)",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name == "Sequential":  # the seed wrote `fw.Sequential()`; it is Keras's.
+        import keras
+
+        return keras.Sequential
+    raise AttributeError(f"module 'fenwicks_lite' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *SUBMODULES, "Sequential"])

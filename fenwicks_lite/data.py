@@ -1,0 +1,255 @@
+"""CIFAR-10: loading it safely from a local copy or the web (Chapter 2, CIFAR-10 and channel normalization).
+
+`load_cifar10` reads the official python layout (Krizhevsky 2009): five training batches of 10,000 images
+and one test batch, each a pickled dict with `b"data"` (N x 3072 uint8, channels first) and `b"labels"`.
+Where it looks, in order: the `path` argument, the environment variable ``CIFAR10_DIR``, else a download
+through Keras (checksummed). `load_profile_data` is what the notebooks call: it also knows the quick
+profile's mini sample and, where no copy exists, a synthetic stand-in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import pickle
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from fenwicks_lite.profiles import Profile, get_profile
+
+ENV_VAR = "CIFAR10_DIR"
+URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+#: SHA-256 of the official archive (the value Keras checks too).
+SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
+BATCHES_DIR = "cifar-10-batches-py"
+ARCHIVE = "cifar-10-python.tar.gz"
+TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_FILE = "test_batch"
+CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+FULL_SIZES = (50_000, 10_000)
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+class CIFAR10NotFoundError(FileNotFoundError):
+    """No CIFAR-10 where we looked, and no way to download it."""
+
+
+class CIFAR10FormatError(ValueError):
+    """A CIFAR-10 file exists but is missing, truncated or not in the official format."""
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Unpickles numpy arrays and plain containers only.
+
+    A pickle can name any importable callable (`os.system` ...) and the unpickler would call it, so a
+    tampered batch file could run code. The official batches need exactly these globals (numpy < 2 and
+    numpy >= 2 spell `multiarray` differently); anything else is refused. Same idea as Keras's own
+    `RestrictedUnpickler`, which older Keras 3 releases lack.
+    """
+
+    _ALLOWED = frozenset({
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+    })
+
+    def find_class(self, module: str, name: str):  # noqa: ANN201 - pickle's signature
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not part of a CIFAR-10 batch")
+
+
+def _parse_batch(f: IO[bytes], name: str) -> Split:
+    """One batch file -> (images uint8 NHWC, labels int32). `name` is only for error messages."""
+    try:
+        d = _RestrictedUnpickler(f, encoding="bytes").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as e:
+        raise CIFAR10FormatError(
+            f"{name}: not a readable CIFAR-10 batch ({type(e).__name__}: {e}). The file is truncated or "
+            f"corrupt: download the archive again from {URL}."
+        ) from e
+    try:
+        data = np.asarray(d[b"data"], dtype=np.uint8)
+        labels = np.asarray(d[b"labels"], dtype=np.int32)
+    except (KeyError, TypeError) as e:
+        raise CIFAR10FormatError(f"{name}: missing b'data' or b'labels' - not a CIFAR-10 batch file.") from e
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or labels.shape != (data.shape[0],):
+        raise CIFAR10FormatError(
+            f"{name}: expected data of shape (N, 3072) and N labels, got {data.shape} and {labels.shape}."
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= len(CLASS_NAMES)):
+        raise CIFAR10FormatError(f"{name}: labels outside 0..9.")
+    # Stored channels-first (3 planes of 32 x 32); Keras and tf.data want NHWC.
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(), labels
+
+
+def _read_folder(folder: Path) -> tuple[Split, Split]:
+    def read(fname: str) -> Split:
+        path = folder / fname
+        if not path.is_file():
+            raise CIFAR10FormatError(
+                f"{path.name} is missing from {folder.name}/: a CIFAR-10 copy needs "
+                f"{', '.join(TRAIN_FILES)} and {TEST_FILE}. Unpack the archive from {URL} again."
+            )
+        with open(path, "rb") as f:
+            return _parse_batch(f, f"{folder.name}/{fname}")
+
+    return _concat([read(f) for f in TRAIN_FILES]), read(TEST_FILE)
+
+
+def _read_archive(archive: Path) -> tuple[Split, Split]:
+    """Reads the batches straight out of the .tar.gz: nothing is extracted or written."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            def read(fname: str) -> Split:
+                member = f"{BATCHES_DIR}/{fname}"
+                try:
+                    f = tar.extractfile(member)
+                except KeyError:
+                    f = None
+                if f is None:
+                    raise CIFAR10FormatError(f"{archive.name}: has no {member}; is it the python version?")
+                return _parse_batch(io.BytesIO(f.read()), f"{archive.name}:{member}")
+
+            return _concat([read(f) for f in TRAIN_FILES]), read(TEST_FILE)
+    except (tarfile.TarError, EOFError, OSError) as e:
+        raise CIFAR10FormatError(
+            f"{archive.name}: not a complete .tar.gz ({e}). Download it again from {URL}."
+        ) from e
+
+
+def _concat(parts: list[Split]) -> Split:
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _locate(root: Path) -> Callable[[], tuple[Split, Split]]:
+    """What to read under `root`: the batches folder itself, a folder holding it, or the archive."""
+    candidates = [
+        (root, _read_folder) if (root / TRAIN_FILES[0]).exists() or (root / TEST_FILE).exists() else None,
+        (root / BATCHES_DIR, _read_folder) if (root / BATCHES_DIR).is_dir() else None,
+        (root / ARCHIVE, _read_archive) if (root / ARCHIVE).is_file() else None,
+        (root, _read_archive) if root.is_file() else None,
+    ]
+    for found in candidates:
+        if found is not None:
+            where, reader = found
+            return lambda: reader(where)
+    raise CIFAR10NotFoundError(
+        f"No CIFAR-10 at {root}: expected a folder holding {BATCHES_DIR}/ (data_batch_1..5, test_batch) "
+        f"or {ARCHIVE}, the official python version from {URL}."
+    )
+
+
+def _download() -> Path:
+    import keras
+
+    try:
+        return Path(keras.utils.get_file(ARCHIVE, origin=URL, file_hash=SHA256))
+    except Exception as e:  # Keras wraps URL/HTTP errors in plain Exception
+        raise CIFAR10NotFoundError(
+            f"CIFAR-10 is not on this machine and could not be downloaded ({type(e).__name__}: {e}). "
+            f"Download {URL} (the python version), unpack it, and set the environment variable "
+            f"{ENV_VAR} to the folder that holds {BATCHES_DIR}/ (or pass that folder as `path`)."
+        ) from e
+
+
+def load_cifar10(path: str | os.PathLike | None = None) -> tuple[Split, Split]:
+    """Loads CIFAR-10 as ``(x_train, y_train), (x_test, y_test)``.
+
+    Images are uint8 NHWC ``(N, 32, 32, 3)``, labels int32 ``(N,)`` indexing `CLASS_NAMES`. `path` (or
+    ``$CIFAR10_DIR``) may be the `cifar-10-batches-py` folder, a folder holding it, or the archive; with
+    neither, the official archive is downloaded through Keras (SHA-256 checked) and read without
+    unpacking. Errors name the file at fault and never delete anything.
+    """
+    where = path if path is not None else os.environ.get(ENV_VAR) or None
+    if where is not None:
+        root = Path(where).expanduser()
+        if not root.exists():
+            source = "path" if path is not None else f"${ENV_VAR}"
+            raise CIFAR10NotFoundError(
+                f"{source} points to {root}, which does not exist. Set it to the folder holding "
+                f"{BATCHES_DIR}/ (the python version from {URL})."
+            )
+        return _locate(root)()
+    return _read_archive(_download())
+
+
+def synthetic_cifar10(n_train: int = 2_500, n_test: int = 1_000, seed: int = 0) -> tuple[Split, Split]:
+    """CIFAR-10-shaped stand-in data for machines without any copy: each class is a coloured stripe
+    pattern plus noise, so a network can learn it and every code path runs. Not CIFAR-10."""
+    rng = np.random.default_rng(seed)
+
+    def make(n: int) -> Split:
+        y = np.arange(n, dtype=np.int32) % len(CLASS_NAMES)
+        rng.shuffle(y)
+        yy, xx = np.mgrid[0:32, 0:32]
+        base = np.empty((len(CLASS_NAMES), 32, 32, 3), np.float32)
+        for k in range(len(CLASS_NAMES)):
+            stripes = np.sin((xx * np.cos(k) + yy * np.sin(k)) * (0.3 + 0.05 * k))
+            colour = np.array([np.sin(k), np.cos(k), np.sin(2 * k)]) * 60
+            base[k] = 128 + 50 * stripes[..., None] + colour
+        x = base[y] + rng.normal(0, 25, (n, 32, 32, 3))
+        return np.clip(x, 0, 255).astype(np.uint8), y
+
+    return make(n_train), make(n_test)
+
+
+@dataclasses.dataclass
+class Dataset:
+    """What a notebook works on, with a note of what it is (printed in the environment line)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    #: "full", "mini" or "synthetic"
+    kind: str
+    class_names: tuple[str, ...] = CLASS_NAMES
+
+    def describe(self) -> str:
+        name = {"full": "CIFAR-10 (full)", "mini": "CIFAR-10 sample", "synthetic": "synthetic stand-in"}
+        return f"{name[self.kind]}, {len(self.x_train):,} train / {len(self.x_test):,} test images"
+
+
+def mini_sample_dir() -> Path | None:
+    """The real 2,500 + 1,000-image sample that sits beside a checkout of the book (``../shared``)."""
+    here = Path(__file__).resolve().parent.parent
+    for base in (here, Path.cwd(), *Path.cwd().parents):
+        cand = base.parent / "shared" / "data" / "cifar10-mini"
+        if (cand / BATCHES_DIR / TEST_FILE).is_file():
+            return cand
+        if (base / ".git").exists():  # do not wander above the repository
+            break
+    return None
+
+
+def load_profile_data(profile: Profile | None = None) -> Dataset:
+    """The data a notebook or the CLI uses under `profile`.
+
+    ``$CIFAR10_DIR`` wins when set. Otherwise the quick profile takes the mini sample beside the checkout
+    (else synthetic data, said so in `kind`), and the full profile takes `load_cifar10()` (download).
+    The profile's limits then cut each split (the batches are shuffled, so the first N are a fair sample).
+    """
+    profile = profile or get_profile()
+    if os.environ.get(ENV_VAR):
+        (xtr, ytr), (xte, yte) = load_cifar10()
+    elif profile.name == "quick":
+        mini = mini_sample_dir()
+        (xtr, ytr), (xte, yte) = load_cifar10(mini) if mini else synthetic_cifar10()
+        if mini is None:
+            return Dataset(xtr, ytr, xte, yte, "synthetic")
+    else:
+        (xtr, ytr), (xte, yte) = load_cifar10()
+    kind = "full" if (len(xtr), len(xte)) == FULL_SIZES else "mini"
+    xtr, ytr = xtr[: profile.train_limit], ytr[: profile.train_limit]
+    xte, yte = xte[: profile.test_limit], yte[: profile.test_limit]
+    if kind == "full" and (len(xtr), len(xte)) != FULL_SIZES:
+        kind = "mini"
+    return Dataset(xtr, ytr, xte, yte, kind)

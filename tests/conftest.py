@@ -1,0 +1,39 @@
+"""Shared fixtures. Tests use the real CIFAR-10 sample beside the checkout when present, else synthetic data.
+
+Under ``FENWICKS_LITE_BLOCK_TF=1`` (how `make test` runs the JAX-backend pass) importing TensorFlow fails,
+so any backend-agnostic code path that pulls it in is caught.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import os
+import sys
+
+import numpy as np
+import pytest
+
+
+class _BlockTensorFlow(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):  # noqa: ANN001, ANN201
+        if fullname == "tensorflow" or fullname.startswith("tensorflow."):
+            raise ImportError(f"TensorFlow is blocked in this test run ({fullname})")
+        return None
+
+
+if os.environ.get("FENWICKS_LITE_BLOCK_TF") == "1":
+    sys.meta_path.insert(0, _BlockTensorFlow())
+
+
+@pytest.fixture(scope="session")
+def cifar_sample():
+    """``(x_train, y_train), (x_test, y_test)``: the real mini sample if present, else synthetic."""
+    from fenwicks_lite import data
+
+    mini = data.mini_sample_dir()
+    return data.load_cifar10(mini) if mini else data.synthetic_cifar10(500, 200)
+
+
+@pytest.fixture()
+def rng():
+    return np.random.default_rng(0)

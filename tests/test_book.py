@@ -1,0 +1,106 @@
+"""The book: table of contents, every notebook's setup cell, the -W build, the HTML and a screenshot."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from fenwicks_lite import book
+
+ROOT = book.ROOT
+TOC_FILES = [c["file"] for part in __import__("yaml").safe_load((ROOT / "_toc.yml").read_text())["parts"]
+             for c in part["chapters"]]
+
+
+def _source(stem: str) -> Path:
+    for ext in (".ipynb", ".md"):
+        if (ROOT / f"{stem}{ext}").exists():
+            return ROOT / f"{stem}{ext}"
+    raise AssertionError(f"{stem} in _toc.yml has no .ipynb or .md file")
+
+
+def _title(path: Path) -> str:
+    if path.suffix == ".ipynb":
+        text = json.loads(path.read_text())["cells"][0]["source"]
+        text = "".join(text) if isinstance(text, list) else text
+    else:
+        text = path.read_text()
+    return re.search(r"^# (.+)$", text, re.M).group(1).strip()
+
+
+def test_toc_has_intro_and_nine_chapters():
+    assert len(TOC_FILES) == 9
+    for stem in ["book/intro", *TOC_FILES]:
+        _source(stem)
+
+
+def test_one_repository_url():
+    url = book.config()["repository"]["url"]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["urls"]["Homepage"] == url
+    assert book.install_url() == f"fenwicks_lite @ git+{url}@{book.config()['repository']['branch']}"
+
+
+@pytest.mark.parametrize("nb_path", book.chapters(), ids=lambda p: p.name)
+def test_notebook_starts_with_setup_and_environment_cells(nb_path):
+    nb = json.loads(nb_path.read_text())
+    code = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code[0] == book.setup_cell_source(), (
+        f"{nb_path.name}: the first code cell must be exactly `python -m fenwicks_lite.book setup-cell`")
+    assert "fw.book.start(" in code[1], f"{nb_path.name}: the second code cell must print the environment line"
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+# ---------------------------------------------------------------- the built site (slow: `make test-book`)
+
+@pytest.fixture(scope="session")
+def built_html() -> Path:
+    jb = Path(sys.executable).parent / "jupyter-book"
+    out = subprocess.run([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=1200)
+    assert out.returncode == 0, "jupyter-book build -W failed:\n" + (out.stdout + out.stderr)[-6000:]
+    return ROOT / "_build" / "html"
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("stem", ["book/intro", *TOC_FILES])
+def test_page_exists_with_title_and_colab_link(built_html, stem):
+    html = (built_html / f"{stem}.html").read_text()
+    title = _title(_source(stem))
+    assert re.sub(r"\s+", " ", title).replace("&", "&amp;") in html.replace("&#8217;", "'")
+    if _source(stem).suffix == ".ipynb":
+        repo = book.config()["repository"]
+        org_repo = repo["url"].removeprefix("https://github.com/")
+        expected = f"https://colab.research.google.com/github/{org_repo}/blob/{repo['branch']}/{stem}.ipynb"
+        links = set(re.findall(r"https://colab\.research\.google\.com/[^\"'\s<>]+", html))
+        assert links == {expected}, links
+
+
+@pytest.mark.book
+def test_intro_renders_in_chromium(built_html, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Debian's chromium is needed for this test: `make chromium` installs it"
+    shot = ROOT / "_build" / "screenshots" / "intro.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    shot.unlink(missing_ok=True)
+    url = (built_html / "book" / "intro.html").as_uri()
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars"]
+    dom = subprocess.run([chromium, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    assert "94% on CIFAR-10 in minutes" in dom.stdout and "Map: chapter, library module" in dom.stdout
+    subprocess.run([chromium, *flags, "--window-size=1280,1600", f"--screenshot={shot}", url],
+                   capture_output=True, timeout=120)
+    assert shot.is_file() and shot.stat().st_size > 20_000, "no screenshot, or a blank one"
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.std() > 0.05, "the screenshot is (nearly) one colour: the page did not render"

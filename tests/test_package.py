@@ -1,0 +1,55 @@
+"""The package imports everywhere: on a JAX-only machine (no TensorFlow) included."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import fenwicks_lite as fw
+
+pytestmark = pytest.mark.backend
+
+#: The modules that must work without TensorFlow (Colab TPU runtimes, the GPU machine).
+TF_FREE = ["profiles", "data", "exercises", "accel", "book"]
+#: Added by the chapters as they land (layers, train, transform's keras.ops path, ...).
+TF_FREE += [m for m in ("layers", "train", "plt", "transform", "pipeline") if
+            __import__("importlib.util").util.find_spec(f"fenwicks_lite.{m}") is not None]
+
+
+def test_submodules_are_lazy_and_named():
+    assert set(fw.SUBMODULES) >= {"io", "transform", "layers", "train", "plt", "colab_tpu", "data"}
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        fw.nope  # noqa: B018
+
+
+def test_import_without_tensorflow_under_jax():
+    """A fresh interpreter where `import tensorflow` fails, as on a machine that lacks it."""
+    code = textwrap.dedent(f"""
+        import importlib.abc, sys
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "tensorflow":
+                    raise ImportError("no tensorflow here")
+        sys.meta_path.insert(0, Block())
+        import fenwicks_lite as fw
+        for m in {TF_FREE!r}:
+            getattr(fw, m)
+        import keras
+        assert keras.backend.backend() == "jax", keras.backend.backend()
+        fw.accel.device_info()
+        assert "tensorflow" not in sys.modules
+        print("ok")
+    """)
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
+
+
+def test_plain_import_does_not_load_keras_or_tensorflow():
+    code = "import sys, fenwicks_lite; print('keras' in sys.modules, 'tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "False"], out.stderr
