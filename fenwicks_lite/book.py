@@ -39,6 +39,19 @@ def start(profile_name: str | None = None) -> tuple[Any, Any]:
     return profile, ds
 
 
+def show_source(*objects: Any) -> Any:
+    """Shows the library's own source of each object as a highlighted code block in the page.
+
+    The chapters explain code that lives once, in `fenwicks_lite/`; this is how they show it.
+    """
+    import inspect
+
+    from IPython.display import Markdown
+
+    blocks = [f"```python\n{inspect.getsource(o).rstrip()}\n```" for o in objects]
+    return Markdown("\n\n".join(blocks))
+
+
 @contextlib.contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
     """Sends file descriptor 2 to /dev/null for the block: C++ libraries write there directly."""
