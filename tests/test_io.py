@@ -1,0 +1,283 @@
+"""fw.io: project directories (Chapter 1) and TFRecords (Chapter 3). TensorFlow-only (tf.io.gfile, TFRecord).
+
+The directory code runs on local temp folders and on TensorFlow's in-memory ``ram://`` file system, so no
+network or GCS account is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fenwicks_lite import io as fio
+
+tf = pytest.importorskip("tensorflow")
+
+
+# ------------------------------------------------------------------------------------------ directories
+
+@pytest.fixture(params=["local", "ram"])
+def root(request, tmp_path):
+    if request.param == "local":
+        return str(tmp_path / "root")
+    return f"ram://test-{uuid.uuid4().hex}"
+
+
+def test_project_dirs_are_created_under_data_and_work(root):
+    data_dir, work_dir = fio.get_project_dirs(root, "cifar10")
+    assert data_dir == f"{root}/data/cifar10" and work_dir == f"{root}/work/cifar10"
+    assert tf.io.gfile.isdir(data_dir) and tf.io.gfile.isdir(work_dir)
+    assert fio.get_project_dirs(root, "cifar10") == (data_dir, work_dir)  # idempotent
+
+
+def test_gcs_dirs_name_the_bucket(monkeypatch):
+    made = []
+    monkeypatch.setattr(tf.io.gfile, "makedirs", made.append)
+    monkeypatch.setattr(tf.io.gfile, "exists", lambda p: False)
+    assert fio.get_gcs_dirs("my-bucket", "c10") == ("gs://my-bucket/data/c10", "gs://my-bucket/work/c10")
+    assert fio.get_gcs_dirs("gs://my-bucket", "c10")[0] == "gs://my-bucket/data/c10"
+    assert made == ["gs://my-bucket/data/c10", "gs://my-bucket/work/c10"] * 2
+    with pytest.raises(ValueError, match="must name a GCS bucket"):
+        fio.get_gcs_dirs("gs://", "c10")
+
+
+@pytest.mark.parametrize("project", ["", "  ", "a/b", "..", "../up", "~me", "has space", "/abs"])
+def test_bad_project_names(tmp_path, project):
+    with pytest.raises(ValueError, match="project"):
+        fio.get_project_dirs(tmp_path, project)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_root_that_is_a_file(tmp_path):
+    f = tmp_path / "file.txt"
+    f.write_text("keep me")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        fio.get_project_dirs(f, "cifar10")
+    assert f.read_text() == "keep me"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_root(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        with pytest.raises(PermissionError, match="[Cc]hoose a root you can write to"):
+            fio.get_project_dirs(ro, "cifar10")
+    finally:
+        ro.chmod(0o700)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_unwritable_root_even_for_root_user():
+    """/proc refuses new folders even to root, so this runs wherever the tests do."""
+    with pytest.raises(PermissionError, match=r"cannot create '/proc/.*Choose a root you can write to"):
+        fio.get_project_dirs("/proc/fenwicks-test", "cifar10")
+
+
+def test_create_clean_dir_empties_and_creates(root):
+    d = f"{root}/work/run1"
+    assert fio.create_clean_dir(d).endswith("work/run1") and tf.io.gfile.isdir(d)
+    for name in ("a.txt", "sub/b.txt"):
+        tf.io.gfile.makedirs(os.path.dirname(f"{d}/{name}"))
+        with tf.io.gfile.GFile(f"{d}/{name}", "w") as f:
+            f.write("x")
+    sibling = f"{root}/work/keep.txt"
+    with tf.io.gfile.GFile(sibling, "w") as f:
+        f.write("keep")
+    fio.create_clean_dir(d)
+    assert tf.io.gfile.isdir(d) and tf.io.gfile.listdir(d) == []
+    assert tf.io.gfile.exists(sibling)
+
+
+def _refused(path, match):
+    with pytest.raises(fio.UnsafeDirectoryError, match=match):
+        fio.create_clean_dir(path)
+
+
+def test_create_clean_dir_refuses_dangerous_targets(tmp_path, monkeypatch):
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    (work / "precious.txt").write_text("data")
+    monkeypatch.chdir(work)
+    _refused("", "path is empty")
+    _refused("/", "file system root")
+    _refused(str(Path.home()), "home directory")
+    _refused("~", "home directory")
+    _refused(".", "current working directory")
+    _refused(str(work), "current working directory")
+    _refused("..", "folder above it")
+    _refused(str(tmp_path), "folder above it")
+    _refused(str(fio.Path(fio.__file__).resolve().parent.parent), "repository root|folder above it")
+    _refused("gs://bucket", "whole bucket")
+    assert (work / "precious.txt").read_text() == "data"
+
+
+def test_create_clean_dir_refuses_a_file(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("keep")
+    with pytest.raises(NotADirectoryError, match="nothing was deleted"):
+        fio.create_clean_dir(f)
+    assert f.read_text() == "keep"
+
+
+# ------------------------------------------------------------------------------------------ TFRecords
+
+def _roundtrip(tmp_path, x, y, **kw):
+    paths = fio.numpy_tfrecord(x, y, str(tmp_path / "r.tfrec"), **kw)
+    h, w, c = x.shape[1:]
+    return paths, fio.tfrecord_numpy(paths, h, w, c, dtype=kw.get("dtype", "uint8"))
+
+
+def test_roundtrip_uint8_one_file(tmp_path, cifar_sample):
+    (x, y), _ = cifar_sample
+    x, y = x[:50], y[:50]
+    paths, (x2, y2) = _roundtrip(tmp_path, x, y)
+    assert paths == [str(tmp_path / "r.tfrec")]
+    assert x2.dtype == np.uint8 and x2.shape == x.shape
+    np.testing.assert_array_equal(x2, x)
+    np.testing.assert_array_equal(y2, y)
+
+
+def test_uint8_records_are_a_quarter_of_float32(tmp_path, cifar_sample):
+    (x, y), _ = cifar_sample
+    x, y = x[:100], y[:100]
+    [p8] = fio.numpy_tfrecord(x, y, str(tmp_path / "u8"))
+    [p32] = fio.numpy_tfrecord(x.astype(np.float32) / 255, y, str(tmp_path / "f32"), dtype="float32")
+    s8, s32 = os.path.getsize(p8), os.path.getsize(p32)
+    assert 3072 * 100 < s8 < 3200 * 100          # pixels + a few dozen bytes of framing per record
+    assert 3.8 < s32 / s8 < 4.0
+
+
+def test_shards_split_in_order_and_are_named(tmp_path, rng):
+    x = rng.integers(0, 256, (10, 2, 3, 1), dtype=np.uint8)
+    y = np.arange(10)
+    paths = fio.numpy_tfrecord(x, y, str(tmp_path / "s"), shards=3)
+    assert [Path(p).name for p in paths] == [f"s-0000{i}-of-00003" for i in range(3)]
+    sizes = [len(fio.tfrecord_numpy(p, 2, 3, 1)[1]) for p in paths]
+    assert sizes == [4, 3, 3]
+    x2, y2 = fio.tfrecord_numpy(paths, 2, 3, 1)
+    np.testing.assert_array_equal(x2, x)
+    np.testing.assert_array_equal(y2, y)
+    # one shard alone is a contiguous slice: readers can split the work by file
+    np.testing.assert_array_equal(fio.tfrecord_numpy(paths[1], 2, 3, 1)[1], [4, 5, 6])
+
+
+def test_parser_in_a_tf_data_pipeline(tmp_path, rng):
+    x = rng.integers(0, 256, (6, 4, 4, 3), dtype=np.uint8)
+    paths = fio.numpy_tfrecord(x, np.arange(6), str(tmp_path / "p"))
+    ds = tf.data.TFRecordDataset(paths).map(lambda e: fio.tfexample_numpy_image_parser(e, 4, 4)).batch(6)
+    img, lab = next(iter(ds))
+    assert img.dtype == tf.uint8 and img.shape == (6, 4, 4, 3) and lab.dtype == tf.int64
+    np.testing.assert_array_equal(img.numpy(), x)
+
+
+_DTYPES = st.sampled_from(fio.SUPPORTED_DTYPES)
+
+
+@st.composite
+def _batches(draw):
+    dtype = np.dtype(draw(_DTYPES))
+    n, h, w, c = (draw(st.integers(1, k)) for k in (6, 5, 5, 4))
+    if dtype.kind == "f":
+        elems = st.floats(width=dtype.itemsize * 8, allow_nan=False)
+    else:
+        info = np.iinfo(dtype)
+        elems = st.integers(int(info.min), int(info.max))
+    from hypothesis.extra.numpy import arrays
+
+    x = draw(arrays(dtype, (n, h, w, c), elements=elems))
+    y = np.array(draw(st.lists(st.integers(-2**63, 2**63 - 1), min_size=n, max_size=n)), np.int64)
+    return x, y
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=_batches(), shards=st.integers(1, 3))
+def test_roundtrip_is_bit_exact(tmp_path_factory, batch, shards):
+    x, y = batch
+    shards = min(shards, len(x))
+    d = tmp_path_factory.mktemp("rt")
+    paths = fio.numpy_tfrecord(x, y, str(d / "r"), shards=shards, dtype=x.dtype.name)
+    x2, y2 = fio.tfrecord_numpy(paths, *x.shape[1:], dtype=x.dtype.name)
+    assert x2.dtype == x.dtype
+    assert x2.tobytes() == x.astype(x.dtype.newbyteorder("<")).tobytes()  # bit-exact, signed zeros too
+    np.testing.assert_array_equal(y2, y)
+
+
+@pytest.mark.parametrize("x, y, kw, err, match", [
+    (np.zeros((3, 2, 2, 3), np.uint8), np.zeros(4, int), {}, ValueError, "3 images but y has 4 labels"),
+    (np.zeros((3, 2, 2), np.uint8), np.zeros(3, int), {}, ValueError, r"\(N, H, W, C\)"),
+    (np.zeros((3, 2, 2, 3), np.uint8), np.zeros((3, 1), int), {}, ValueError, r"shape \(N,\)"),
+    (np.zeros((3, 2, 2, 3), np.uint8), np.zeros(3, int), {"dtype": "complex64"}, ValueError, "unsupported dtype"),
+    (np.zeros((3, 2, 2, 3), np.uint8), np.zeros(3, int), {"dtype": "str"}, ValueError, "unsupported dtype"),
+    (np.zeros((3, 2, 2, 3), np.uint8), np.array([0.0, 1.5, 2.0]), {}, TypeError, "labels must be integers"),
+    (np.full((3, 2, 2, 3), 0.5, np.float32), np.zeros(3, int), {}, ValueError, "cannot be stored as uint8"),
+    (np.zeros((3, 2, 2, 3), np.uint8), np.zeros(3, int), {"shards": 4}, ValueError, "shards must be"),
+    (np.zeros((3, 2, 2, 3), np.uint8), np.zeros(3, int), {"shards": 0}, ValueError, "shards must be"),
+    (np.zeros((0, 2, 2, 3), np.uint8), np.zeros(0, int), {}, ValueError, "x is empty"),
+])
+def test_bad_input_is_refused_before_writing(tmp_path, x, y, kw, err, match):
+    with pytest.raises(err, match=match):
+        fio.numpy_tfrecord(x, y, str(tmp_path / "bad"), **kw)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_file_is_kept_unless_overwrite(tmp_path, rng):
+    x = rng.integers(0, 256, (4, 2, 2, 3), dtype=np.uint8)
+    target = tmp_path / "r"
+    target.write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match="refusing to overwrite.*overwrite=True"):
+        fio.numpy_tfrecord(x, np.arange(4), str(target))
+    assert target.read_bytes() == b"precious"
+    fio.numpy_tfrecord(x, np.arange(4), str(target), overwrite=True)
+    np.testing.assert_array_equal(fio.tfrecord_numpy(str(target), 2, 2)[0], x)
+
+
+def test_existing_shard_is_detected(tmp_path, rng):
+    x = rng.integers(0, 256, (4, 2, 2, 3), dtype=np.uint8)
+    (tmp_path / "r-00001-of-00002").write_bytes(b"old")
+    with pytest.raises(FileExistsError, match="r-00001-of-00002"):
+        fio.numpy_tfrecord(x, np.arange(4), str(tmp_path / "r"), shards=2)
+    assert not (tmp_path / "r-00000-of-00002").exists()
+
+
+@pytest.fixture()
+def record_file(tmp_path, rng):
+    x = rng.integers(0, 256, (5, 4, 4, 3), dtype=np.uint8)
+    [p] = fio.numpy_tfrecord(x, np.arange(5), str(tmp_path / "good"))
+    return Path(p)
+
+
+def test_truncated_file_names_the_file(record_file):
+    data = record_file.read_bytes()
+    bad = record_file.with_name("truncated")
+    bad.write_bytes(data[:-20])
+    with pytest.raises(fio.TFRecordCorruptError, match=r"truncated: record 4 is truncated or corrupt"):
+        fio.tfrecord_numpy(str(bad), 4, 4)
+    assert bad.read_bytes() == data[:-20]
+
+
+def test_corrupt_byte_is_caught_by_the_crc(record_file):
+    data = bytearray(record_file.read_bytes())
+    data[100] ^= 0x01  # one flipped bit inside the first record's payload
+    bad = record_file.with_name("flipped")
+    bad.write_bytes(bytes(data))
+    with pytest.raises(fio.TFRecordCorruptError, match=r"flipped: record 0 .*corrupt.*overwrite=True"):
+        fio.tfrecord_numpy(str(bad), 4, 4)
+
+
+def test_reader_with_wrong_dtype_or_shape_says_so(record_file):
+    with pytest.raises(ValueError, match="not written with dtype=float32"):
+        fio.tfrecord_numpy(str(record_file), 4, 4, dtype="float32")
+    with pytest.raises(ValueError, match=r"does not hold an image of 4x5x3"):
+        fio.tfrecord_numpy(str(record_file), 4, 5)
+    with pytest.raises(ValueError, match="h must be a positive integer"):
+        fio.tfrecord_numpy(str(record_file), 0, 4)
+    with pytest.raises(FileNotFoundError, match="no such TFRecord file"):
+        fio.tfrecord_numpy(str(record_file) + "x", 4, 4)
