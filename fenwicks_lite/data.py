@@ -253,3 +253,69 @@ def load_profile_data(profile: Profile | None = None) -> Dataset:
     if kind == "full" and (len(xtr), len(xte)) != FULL_SIZES:
         kind = "mini"
     return Dataset(xtr, ytr, xte, yte, kind)
+
+
+# ------------------------------------------------------------------ channel statistics and normalization
+
+def _check_images(x: np.ndarray, what: str = "x") -> None:
+    if x.ndim != 4:
+        raise ValueError(f"{what} must be a batch of images (N, H, W, C), got shape {x.shape}; "
+                         "for one image use x[None].")
+    if x.shape[-1] != 3:
+        raise ValueError(f"{what} must have 3 colour channels last (N, H, W, 3), got {x.shape[-1]} in {x.shape}; "
+                         "channels-first data needs x.transpose(0, 2, 3, 1).")
+    if x.shape[0] == 0:
+        raise ValueError(f"{what} is empty: statistics of no images are undefined.")
+
+
+def channel_stats(x: np.ndarray, batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and (population) standard deviation over N, H and W, in ONE streaming pass.
+
+    Why streaming: `x.mean()` on 50,000 uint8 images first makes a float copy of 600 MB; here each batch
+    of `batch_size` images (all at once if None) is reduced in float64 to (count, mean, M2) and merged
+    with Chan, Golub and LeVeque's parallel update, which stays exact where the textbook
+    E[x^2] - E[x]^2 loses digits. `x` may be any sequence of images that supports slicing (a NumPy array,
+    a memory map). Pixels are used as stored: divide by 255 first for the [0, 1] values of Chapter 2.
+    """
+    if not hasattr(x, "shape") or not hasattr(x, "__getitem__"):
+        x = np.asarray(x)
+    _check_images(x)
+    n_images = x.shape[0]
+    if batch_size is None:
+        batch_size = n_images
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer (images per step) or None, got {batch_size!r}.")
+    count = 0
+    mean = np.zeros(3)
+    m2 = np.zeros(3)  # sum of squared deviations from the running mean
+    for start in range(0, n_images, batch_size):
+        b = np.asarray(x[start:start + batch_size], dtype=np.float64).reshape(-1, 3)
+        nb = b.shape[0]
+        b_mean = b.mean(axis=0)
+        b_m2 = ((b - b_mean) ** 2).sum(axis=0)
+        delta = b_mean - mean
+        total = count + nb
+        mean = mean + delta * (nb / total)
+        m2 = m2 + b_m2 + delta**2 * (count * nb / total)
+        count = total
+    return mean, np.sqrt(m2 / count)
+
+
+def normalize(x: np.ndarray, mean: np.ndarray | tuple, std: np.ndarray | tuple) -> np.ndarray:
+    """``(x - mean) / std`` per channel, as float32: each channel then has mean 0 and std 1 (Chapter 2).
+
+    `mean` and `std` must be in the units of `x` (pixels 0..255 or 0..1 alike) and should come from the
+    TRAINING set, also when normalizing the test set: the network learnt on that scale.
+    """
+    x = np.asarray(x)
+    mean = np.asarray(mean, dtype=np.float64)
+    std = np.asarray(std, dtype=np.float64)
+    if x.ndim < 1 or x.shape[-1] != 3:
+        raise ValueError(f"x must have 3 colour channels last, got shape {x.shape}.")
+    if mean.shape != (3,) or std.shape != (3,):
+        raise ValueError(f"mean and std need one value per channel, 3 each; got {mean.shape} and {std.shape}.")
+    if not np.all(np.isfinite(std)) or np.any(std <= 0):
+        raise ValueError(f"std must be positive in every channel, got {std.tolist()}: a channel with std 0 is "
+                         "constant and cannot be scaled to std 1 (did the stats come from a blank image?).")
+    # float32 throughout: a float64 intermediate of all 50,000 images would take 1.2 GB.
+    return (x.astype(np.float32) - mean.astype(np.float32)) / std.astype(np.float32)
