@@ -1,0 +1,45 @@
+"""Self-checks for Chapter 2, CIFAR-10 and channel normalization."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fenwicks_lite.exercises import exercise, expect
+
+
+@exercise("ch02.streaming_std", title="Mean and std in one streaming pass", difficulty="medium")
+def check_streaming_std(fn) -> None:
+    """`fn(batches)` -> (mean, std) of all numbers in an iterable of 1-D arrays, reading each batch once."""
+    rng = np.random.default_rng(7)
+    parts = [rng.normal(3.0, 2.0, n) for n in (5, 1, 17, 40)]
+    allx = np.concatenate(parts)
+    mean, std = fn(iter(parts))
+    expect(np.isclose(mean, allx.mean()), f"the mean should be {allx.mean():.6f}, got {mean}")
+    expect(np.isclose(std, allx.std(), rtol=1e-9),
+           f"the std should be {allx.std():.6f} (population std, divide by n not n-1), got {std}")
+    # a big offset: E[x^2] - E[x]^2 cancels catastrophically, the Welford/Chan update does not
+    parts = [1e9 + rng.normal(0.0, 1.0, 100) for _ in range(5)]
+    allx = np.concatenate(parts)
+    mean, std = fn(iter(parts))
+    expect(np.isclose(std, allx.std(), rtol=1e-6),
+           f"with values near 1e9 the std should be {allx.std():.6f}, got {std}: E[x^2] - E[x]^2 loses the "
+           "digits; merge (count, mean, M2) per batch as in Chan et al. instead.")
+    mean, std = fn(iter([np.array([4.0])]))
+    expect(np.isclose(mean, 4.0) and np.isclose(std, 0.0), "one number: mean is that number, std is 0")
+
+
+@exercise("ch02.normalize_splits", title="Normalize train and test with the training statistics",
+          difficulty="easy")
+def check_normalize_splits(fn) -> None:
+    """`fn(x_train, x_test)` -> both normalized per channel with the TRAINING mean and std (float32)."""
+    rng = np.random.default_rng(3)
+    xtr = rng.integers(0, 256, (20, 4, 4, 3)).astype(np.uint8)
+    xte = (rng.integers(0, 128, (10, 4, 4, 3)) + 100).astype(np.uint8)  # a brighter test set
+    ztr, zte = fn(xtr, xte)
+    mean = xtr.mean(axis=(0, 1, 2))
+    std = xtr.std(axis=(0, 1, 2))
+    expect(ztr.dtype == np.float32 and zte.dtype == np.float32, "return float32 arrays")
+    expect(np.allclose(ztr, (xtr - mean) / std, atol=1e-5),
+           "x_train: subtract its per-channel mean (axes 0, 1, 2) and divide by its per-channel std")
+    expect(np.allclose(zte, (xte - mean) / std, atol=1e-5),
+           "x_test must use the TRAINING mean and std, not its own: the network learnt on the training scale")
