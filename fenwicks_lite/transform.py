@@ -1,0 +1,348 @@
+"""Data augmentation: pad-and-crop, flip, cutout (Chapter 4, Augmentation).
+
+Page's recipe for DavidNet (page2018) augments every training image, every epoch, with three random
+transforms, and the 2019 tutorial (`fw.transform.ramdom_pad_crop`, sic, `random_flip`, `cutout`) kept them:
+
+- **pad-and-crop**: pad 4 pixels by reflection, cut a random 32 x 32 window: small translations;
+- **flip**: mirror left-right with probability 1/2: a cat facing left is still a cat;
+- **cutout** (DeVries & Taylor 2017): zero an 8 x 8 square whose centre is uniform over the image
+  (clipped at the borders): the net cannot rely on any one small patch.
+
+The module has two families with the same semantics:
+
+- **TensorFlow** (`random_pad_crop`, `random_flip`, `cutout`): for `tf.data` pipelines (Chapter 5). They
+  take one image (HWC) or a batch (NHWC), draw per-image randomness and import TensorFlow only when
+  called.
+- **Backend-agnostic** (`random_pad_crop_batch`, `random_flip_batch`, `cutout_batch`, `augment_batch`):
+  `keras.ops` / `keras.random` on an NHWC batch, for the in-memory accelerator pipeline (Chapter 5) under
+  JAX or TensorFlow. Vectorized (per-image offsets through gathers and masks, no Python loop over images)
+  and free of Python control flow on values, so they run inside `jax.jit` / `tf.function`.
+
+Integer and float images: every transform keeps the dtype. Pad-and-crop and flip only move pixels.
+Cutout writes zeros: black for uint8 pixels, the channel mean for normalized floats (Page applies it after
+normalization, so the hole carries no information).
+
+Seeds for the backend-agnostic family (`seed=`): anything `keras.random` takes - an int (the same int
+gives the same output), or a `keras.random.SeedGenerator` (a new draw each call, in eager code and in
+`tf.function`) - or a *seed tensor* from `step_seed(seed, step)`. Under `jax.jit` use the seed tensor:
+a SeedGenerator keeps its state in a Keras variable, and assigning it inside a jitted function that is
+not a Keras `StatelessScope` leaks a tracer; an int is a constant of the compiled function, so every
+step would get the same augmentation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: Page's settings (page2018): 4-pixel reflection padding, 8 x 8 cutout.
+PAD = 4
+CUTOUT = 8
+
+
+# ---------------------------------------------------------------- argument checks (shared by both families)
+
+def _check_shape(shape: tuple, what: str) -> tuple[int, int]:
+    """(height, width) of an HWC image or NHWC batch; a clear error for anything else."""
+    if len(shape) not in (3, 4):
+        raise ValueError(
+            f"{what}: expected one image (height, width, channels) or a batch (n, height, width, "
+            f"channels), got an array of rank {len(shape)} with shape {tuple(shape)}. Add a channel axis "
+            f"for grayscale (x[..., None])."
+        )
+    h, w = shape[-3], shape[-2]
+    if h is None or w is None:
+        raise ValueError(f"{what}: the image height and width must be known (static), got {tuple(shape)}.")
+    return int(h), int(w)
+
+
+def _check_pad(pad: int, h: int, w: int) -> None:
+    if not isinstance(pad, (int, np.integer)) or pad < 0:
+        raise ValueError(f"pad must be a non-negative int (Page: {PAD}), got {pad!r}.")
+    if pad >= min(h, w):
+        raise ValueError(
+            f"pad={pad} is too large for {h} x {w} images: reflection padding needs pad < "
+            f"{min(h, w)} (the smaller side). Use pad={PAD} for CIFAR-10."
+        )
+
+
+def _check_cutout(ch: int, cw: int, h: int, w: int) -> None:
+    for name, v in (("h", ch), ("w", cw)):
+        if not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError(f"cutout {name} must be a non-negative int (Page: {CUTOUT}), got {v!r}.")
+    if ch > h or cw > w:
+        raise ValueError(
+            f"cutout of {ch} x {cw} is larger than the {h} x {w} images: choose h <= {h} and w <= {w} "
+            f"(DeVries & Taylor use about a quarter of the side; Page uses {CUTOUT} on 32 x 32)."
+        )
+
+
+def _window(centre: Any, size: int, extent: int, ops: Any) -> Any:
+    """Boolean (n, extent) mask of the positions in [centre - size//2, centre - size//2 + size).
+
+    `size` positions when the window lies inside [0, extent), fewer where it sticks out (DeVries & Taylor
+    clip at the border rather than move the square inside). `ops` is `keras.ops` or a TF shim.
+    """
+    start = centre - size // 2
+    pos = ops.arange(extent)[None, :]
+    return ops.logical_and(pos >= start[:, None], pos < start[:, None] + size)
+
+
+# ---------------------------------------------------------------- TensorFlow family (tf.data, Chapter 5)
+
+def _tf_uniform(n: Any, seed: Any, count: int) -> Any:
+    """(n, count) uniforms in [0, 1): stateless when a seed tensor is given (deterministic in tf.data)."""
+    import tensorflow as tf
+
+    if seed is None:
+        return tf.random.uniform((n, count))
+    return tf.random.stateless_uniform((n, count), seed=tf.cast(seed, tf.int32))
+
+
+def _tf_batched(x: Any, what: str) -> tuple[Any, bool, int, int]:
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(x)
+    h, w = _check_shape(tuple(x.shape), what)
+    single = x.shape.rank == 3
+    return (x[None] if single else x), single, h, w
+
+
+def _tf_randint(u: Any, k: int) -> Any:
+    """Integers uniform over 0..k-1 from uniforms in [0, 1) (clipped: u * k can round up to k)."""
+    import tensorflow as tf
+
+    return tf.minimum(tf.cast(tf.floor(u * k), tf.int32), k - 1)
+
+
+def random_pad_crop(x: Any, pad: int = PAD, seed: Any = None) -> Any:
+    """Reflect-pads by `pad` pixels and cuts a random window of the original size (TensorFlow).
+
+    `x` is one image (HWC) or a batch (NHWC, each image gets its own offset); any dtype, kept. The
+    window's top-left corner is uniform over 0..2*pad in each direction. `seed`: None (TF's stateful
+    random ops, as in the 2019 tutorial) or a shape-(2,) int tensor for stateless, reproducible draws.
+    Chapter 4 shows what it does; Chapter 5 runs it in tf.data.
+    """
+    import tensorflow as tf
+
+    xb, single, h, w = _tf_batched(x, "random_pad_crop")
+    _check_pad(pad, h, w)
+    if pad == 0:
+        return xb[0] if single else xb
+    padded = tf.pad(xb, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
+    u = _tf_uniform(tf.shape(xb)[0], seed, 2)
+    dy, dx = _tf_randint(u[:, 0], 2 * pad + 1), _tf_randint(u[:, 1], 2 * pad + 1)
+    rows = dy[:, None] + tf.range(h)[None, :]
+    cols = dx[:, None] + tf.range(w)[None, :]
+    out = tf.gather(padded, rows, axis=1, batch_dims=1)
+    out = tf.gather(out, cols, axis=2, batch_dims=1)
+    return out[0] if single else out
+
+
+#: The 2019 tutorial's spelling (`fw.transform.ramdom_pad_crop`), kept so its code runs unchanged.
+ramdom_pad_crop = random_pad_crop
+
+
+def random_flip(x: Any, seed: Any = None) -> Any:
+    """Mirrors left-right with probability 1/2, independently per image (TensorFlow; HWC or NHWC).
+
+    Chapter 4: CIFAR-10's classes look the same mirrored, so this doubles the data for free.
+    """
+    import tensorflow as tf
+
+    xb, single, _, _ = _tf_batched(x, "random_flip")
+    coin = _tf_uniform(tf.shape(xb)[0], seed, 1)[:, 0] < 0.5
+    out = tf.where(coin[:, None, None, None], tf.reverse(xb, axis=[2]), xb)
+    return out[0] if single else out
+
+
+def cutout(x: Any, h: int = CUTOUT, w: int | None = None, seed: Any = None) -> Any:
+    """Zeroes an h x w window whose centre is uniform over the image, clipped at the borders (TensorFlow).
+
+    DeVries & Taylor (2017): the centre may lie anywhere, so near an edge part of the square falls
+    outside and fewer than h*w pixels are zeroed. `w` defaults to `h` (a square). HWC or NHWC; dtype kept.
+    Chapter 4.
+    """
+    import tensorflow as tf
+
+    w = h if w is None else w
+    xb, single, ih, iw = _tf_batched(x, "cutout")
+    _check_cutout(h, w, ih, iw)
+    u = _tf_uniform(tf.shape(xb)[0], seed, 2)
+    cy, cx = _tf_randint(u[:, 0], ih), _tf_randint(u[:, 1], iw)
+    mask = tf.logical_and(_window(cy, h, ih, _TFOps)[:, :, None], _window(cx, w, iw, _TFOps)[:, None, :])
+    out = tf.where(mask[..., None], tf.zeros_like(xb), xb)
+    return out[0] if single else out
+
+
+class _TFOps:
+    """The two ops `_window` needs, in TensorFlow, so it is written once for both families."""
+
+    @staticmethod
+    def arange(n: int) -> Any:
+        import tensorflow as tf
+
+        return tf.range(n)
+
+    @staticmethod
+    def logical_and(a: Any, b: Any) -> Any:
+        import tensorflow as tf
+
+        return tf.logical_and(a, b)
+
+
+# ---------------------------------------------------------------- backend-agnostic family (keras.ops)
+
+def step_seed(seed: int, step: Any) -> Any:
+    """A seed tensor for step `step` of a run seeded with `seed`: what to pass as `seed=` under `jax.jit`.
+
+    `step` may be a traced integer, so one compiled function serves every step, and each step gets its
+    own augmentation, reproducibly (Chapter 5). Under JAX it is a raw uint32 PRNG key `[seed, step]`;
+    under TensorFlow an int32 pair for the stateless random ops - the same counter scheme a
+    `keras.random.SeedGenerator` uses internally, without its variable.
+    """
+    from keras import ops
+
+    dtype = "uint32" if _backend() == "jax" else "int32"
+    return ops.stack([ops.convert_to_tensor(seed, dtype), ops.cast(step, dtype)])
+
+
+def _backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+def _uniform(n: int, count: int, seed: Any, like: Any = None) -> Any:
+    """(n, count) float32 uniforms in [0, 1) from whatever seed the caller has (see the module docstring)."""
+    import keras
+
+    if seed is None:
+        raise ValueError(
+            "seed is required: pass an int, a keras.random.SeedGenerator, or fw.transform.step_seed(seed, "
+            "step) inside a jitted function (Chapter 4 explains which to use)."
+        )
+    if _backend() == "tensorflow" and not isinstance(seed, (int, np.integer, keras.random.SeedGenerator)):
+        import tensorflow as tf  # a seed tensor under TF: Keras's draw_seed takes ints and generators only
+
+        return tf.random.stateless_uniform((n, count), seed=tf.cast(seed, tf.int32))
+    if isinstance(seed, np.integer):
+        seed = int(seed)
+    if isinstance(seed, keras.random.SeedGenerator) and _jax_tracing_outside_keras(like):
+        raise ValueError(
+            "a keras.random.SeedGenerator inside jax.jit (outside Keras's own training step) would leak its "
+            "state as a tracer and repeat the same augmentation every call: pass "
+            "fw.transform.step_seed(seed, step) instead (Chapter 5)."
+        )
+    return keras.random.uniform((n, count), seed=seed, dtype="float32")
+
+
+def _jax_tracing_outside_keras(x: Any) -> bool:
+    """True when `x` is a JAX tracer (we are inside jax.jit) and Keras is not tracing its own stateless
+    step (Keras's JAX trainer threads SeedGenerator states through a StatelessScope, which is fine)."""
+    if _backend() != "jax":
+        return False
+    import jax
+    from keras.src.backend.common.stateless_scope import in_stateless_scope
+
+    return isinstance(x, jax.core.Tracer) and not in_stateless_scope()
+
+
+def _randint(u: Any, k: int) -> Any:
+    from keras import ops
+
+    return ops.minimum(ops.cast(ops.floor(u * k), "int32"), k - 1)
+
+
+def _batch_shape(images: Any, what: str) -> tuple[int, int, int]:
+    shape = tuple(images.shape)
+    h, w = _check_shape(shape, what)
+    if len(shape) != 4:
+        raise ValueError(
+            f"{what}: expected a batch (n, height, width, channels), got shape {shape}; for one image use "
+            f"x[None] (or the TensorFlow function without `_batch`)."
+        )
+    if shape[0] is None:
+        raise ValueError(f"{what}: the batch size must be static, got shape {shape}.")
+    return int(shape[0]), h, w
+
+
+def _crop_at(images: Any, dy: Any, dx: Any, pad: int) -> Any:
+    """Each image's window at its own offset (dy, dx) of the reflect-padded batch, by two gathers."""
+    from keras import ops
+
+    n, h, w, c = images.shape
+    padded = ops.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="reflect")
+    wp = w + 2 * pad
+    rows = dy[:, None] + ops.arange(h, dtype="int32")[None, :]               # (n, h)
+    cols = dx[:, None] + ops.arange(w, dtype="int32")[None, :]               # (n, w)
+    rows = ops.broadcast_to(rows[:, :, None, None], (n, h, wp, c))
+    out = ops.take_along_axis(padded, rows, axis=1)                          # (n, h, wp, c)
+    cols = ops.broadcast_to(cols[:, None, :, None], (n, h, w, c))
+    return ops.take_along_axis(out, cols, axis=2)                            # (n, h, w, c)
+
+
+def _flip_where(images: Any, coin: Any) -> Any:
+    from keras import ops
+
+    return ops.where(coin[:, None, None, None], ops.flip(images, axis=2), images)
+
+
+def _cutout_at(images: Any, cy: Any, cx: Any, ch: int, cw: int) -> Any:
+    from keras import ops
+
+    _, h, w, _ = images.shape
+    mask = ops.logical_and(_window(cy, ch, h, ops)[:, :, None], _window(cx, cw, w, ops)[:, None, :])
+    return ops.where(mask[..., None], ops.zeros_like(images), images)
+
+
+def random_pad_crop_batch(images: Any, seed: Any, pad: int = PAD) -> Any:
+    """`random_pad_crop` for an NHWC batch in `keras.ops`: per-image offsets uniform over 0..2*pad.
+
+    Runs under any Keras backend and inside `jax.jit` (Chapters 4 and 5). Shape and dtype kept.
+    """
+    n, h, w = _batch_shape(images, "random_pad_crop_batch")
+    _check_pad(pad, h, w)
+    if pad == 0:
+        return images
+    u = _uniform(n, 2, seed, images)
+    return _crop_at(images, _randint(u[:, 0], 2 * pad + 1), _randint(u[:, 1], 2 * pad + 1), pad)
+
+
+def random_flip_batch(images: Any, seed: Any) -> Any:
+    """`random_flip` for an NHWC batch in `keras.ops`: each image mirrored with probability 1/2."""
+    n, _, _ = _batch_shape(images, "random_flip_batch")
+    return _flip_where(images, _uniform(n, 1, seed, images)[:, 0] < 0.5)
+
+
+def cutout_batch(images: Any, seed: Any, h: int = CUTOUT, w: int | None = None) -> Any:
+    """`cutout` for an NHWC batch in `keras.ops`: one h x w hole per image, centre uniform, clipped."""
+    w = h if w is None else w
+    n, ih, iw = _batch_shape(images, "cutout_batch")
+    _check_cutout(h, w, ih, iw)
+    u = _uniform(n, 2, seed, images)
+    return _cutout_at(images, _randint(u[:, 0], ih), _randint(u[:, 1], iw), h, w)
+
+
+def augment_batch(images: Any, seed: Any, pad: int = PAD, cutout: int = CUTOUT, flip: bool = True) -> Any:
+    """Page's training augmentation on an NHWC batch on the device: pad-and-crop, flip, cutout.
+
+    `images` is a normalized float batch (any dtype works; it is kept). `pad=0` / `cutout=0` /
+    `flip=False` switch a piece off. All random numbers come from ONE draw of (n, 5) uniforms, so one
+    `seed` (int, SeedGenerator or `step_seed(...)`) gives reproducible, independent offsets, coins and
+    holes. Pure `keras.ops`: on the JAX path it imports no TensorFlow and compiles under `jax.jit`.
+    Chapter 4 explains the pieces; Chapter 5's `DeviceDataset` calls it every step.
+    """
+    n, h, w = _batch_shape(images, "augment_batch")
+    _check_pad(pad, h, w)
+    _check_cutout(cutout, cutout, h, w)
+    u = _uniform(n, 5, seed, images)
+    out = images
+    if pad:
+        out = _crop_at(out, _randint(u[:, 0], 2 * pad + 1), _randint(u[:, 1], 2 * pad + 1), pad)
+    if flip:
+        out = _flip_where(out, u[:, 2] < 0.5)
+    if cutout:
+        out = _cutout_at(out, _randint(u[:, 3], h), _randint(u[:, 4], w), cutout, cutout)
+    return out

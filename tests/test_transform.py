@@ -1,0 +1,264 @@
+"""Augmentation (fw.transform, Chapter 4): both families, their properties, and every documented bad input.
+
+Tests marked `backend` use only keras.ops (run under TensorFlow and, with TF blocked, under JAX); the rest
+test the TensorFlow family for tf.data and are TensorFlow-only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fenwicks_lite import transform as T
+
+SETTINGS = settings(max_examples=15, deadline=None)
+
+
+def _np(x):
+    from keras import ops
+
+    return np.asarray(ops.convert_to_numpy(x))
+
+
+def _offsets(x: np.ndarray, out: np.ndarray, pad: int, unique: bool = False) -> np.ndarray:
+    """For each image, the (dy, dx) at which `out` equals a window of the reflect-padded `x`; -1 if none.
+
+    Random continuous images make the match unique when 2*pad < 2*(side - 1) (a reflected image repeats
+    with that period), so this reads the crop's offset off its output; otherwise the first match.
+    """
+    n, h, w, _ = x.shape
+    padded = np.pad(x, [(0, 0), (pad, pad), (pad, pad), (0, 0)], mode="reflect")
+    win = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(1, 2))  # n, 2p+1, 2p+1, c, h, w
+    match = (win == out.transpose(0, 3, 1, 2)[:, None, None]).all(axis=(3, 4, 5))
+    if unique:
+        assert (match.sum(axis=(1, 2)) <= 1).all()
+    flat = np.where(match.any(axis=(1, 2)), match.reshape(n, -1).argmax(axis=1), -1)
+    return np.stack([np.where(flat >= 0, flat // (2 * pad + 1), -1), np.where(flat >= 0, flat % (2 * pad + 1), -1)], 1)
+
+
+def _images(n, h, w, c, seed=0, dtype="float32"):
+    rng = np.random.default_rng(seed)
+    if dtype == "uint8":
+        return rng.integers(1, 256, (n, h, w, c)).astype(np.uint8)
+    return (rng.random((n, h, w, c)) + 0.5).astype(dtype)  # no zeros: cutout's zeros are its own
+
+
+shapes = st.tuples(st.integers(1, 6), st.integers(5, 12), st.integers(5, 12), st.sampled_from([1, 3]))
+
+
+# ---------------------------------------------------------------- backend-agnostic (keras.ops) family
+
+@pytest.mark.backend
+@SETTINGS
+@given(shape=shapes, pad=st.integers(0, 4), seed=st.integers(0, 2**31 - 1), dtype=st.sampled_from(["float32", "uint8"]))
+def test_batch_crop_is_a_window_of_the_padded_image(shape, pad, seed, dtype):
+    x = _images(*shape, seed=seed % 1000, dtype=dtype)
+    out = _np(T.random_pad_crop_batch(x, seed, pad=pad))
+    assert out.shape == x.shape and out.dtype == x.dtype
+    if dtype == "float32":  # continuous values: the window is unique, so its offset is known
+        off = _offsets(x, out, pad)
+        assert ((off >= 0) & (off <= 2 * pad)).all()
+
+
+@pytest.mark.backend
+@SETTINGS
+@given(shape=shapes, seed=st.integers(0, 2**31 - 1), dtype=st.sampled_from(["float32", "uint8"]))
+def test_batch_flip_mirrors_or_keeps_each_image_and_is_an_involution(shape, seed, dtype):
+    x = _images(*shape, dtype=dtype)
+    out = _np(T.random_flip_batch(x, seed))
+    assert out.shape == x.shape and out.dtype == x.dtype
+    for a, b in zip(x, out, strict=True):
+        assert np.array_equal(a, b) or np.array_equal(a[:, ::-1], b)
+    assert np.array_equal(_np(T.random_flip_batch(out, seed)), x)  # same seed, same coins: undone
+
+
+@pytest.mark.backend
+def test_batch_flip_happens_half_the_time():
+    n = 10_000
+    x = _images(n, 2, 2, 1)
+    flipped = (_np(T.random_flip_batch(x, 7))[:, 0, 0, 0] != x[:, 0, 0, 0]).mean()
+    sigma = np.sqrt(0.25 / n)
+    assert abs(flipped - 0.5) < 3 * sigma
+
+
+def _check_cutout_holes(x: np.ndarray, out: np.ndarray, ch: int, cw: int) -> np.ndarray:
+    """Asserts each image's zeros form one (clipped) ch x cw window and nothing else changed; returns
+    how many pixels each image lost."""
+    _, h, w, _ = x.shape
+    counts = []
+    for a, b in zip(x, out, strict=True):
+        zero = (b == 0).all(axis=-1)
+        assert np.array_equal(b[~zero], a[~zero])  # never outside its window
+        rows, cols = np.where(zero.any(axis=1))[0], np.where(zero.any(axis=0))[0]
+        assert zero.sum() == len(rows) * len(cols)  # one rectangle
+        if len(rows):
+            assert len(rows) == ch or rows[0] == 0 or rows[-1] == h - 1  # full height unless clipped
+            assert len(cols) == cw or cols[0] == 0 or cols[-1] == w - 1
+            assert len(rows) <= ch and len(cols) <= cw
+        counts.append(int(zero.sum()))
+    return np.array(counts)
+
+
+@pytest.mark.backend
+@SETTINGS
+@given(shape=shapes, size=st.integers(1, 5), seed=st.integers(0, 2**31 - 1), dtype=st.sampled_from(["float32", "uint8"]))
+def test_batch_cutout_zeroes_one_clipped_window(shape, size, seed, dtype):
+    x = _images(*shape, dtype=dtype)
+    out = _np(T.cutout_batch(x, seed, h=size))
+    assert out.shape == x.shape and out.dtype == x.dtype
+    counts = _check_cutout_holes(x, out, size, size)
+    assert (counts <= size * size).all() and (counts >= 1).all()  # the centre is always inside
+
+
+@pytest.mark.backend
+def test_batch_cutout_is_full_when_inside_and_smaller_when_clipped():
+    x = _images(4000, 12, 12, 1)
+    counts = _check_cutout_holes(x, _np(T.cutout_batch(x, 3, h=4, w=4)), 4, 4)
+    # Centre uniform over 12 positions per axis; the 4-window [c-2, c+2) lies inside for c in 2..10.
+    inside = (9 / 12) ** 2
+    assert abs((counts == 16).mean() - inside) < 4 * np.sqrt(inside * (1 - inside) / len(counts))
+    assert (counts < 16).any() and set(np.unique(counts)) <= {16, 12, 8, 9, 6, 4}
+
+
+@pytest.mark.backend
+def test_same_seed_same_output_different_seed_different_output():
+    x = _images(32, 8, 8, 3)
+    for fn in (T.random_pad_crop_batch, T.random_flip_batch, T.cutout_batch, T.augment_batch):
+        assert np.array_equal(_np(fn(x, 5)), _np(fn(x, 5))), fn.__name__
+        assert not np.array_equal(_np(fn(x, 5)), _np(fn(x, 6))), fn.__name__
+
+
+@pytest.mark.backend
+def test_seed_generator_draws_anew_each_call_and_step_seeds_differ():
+    import keras
+
+    x = _images(32, 8, 8, 3)
+    gen = keras.random.SeedGenerator(1)
+    assert not np.array_equal(_np(T.augment_batch(x, gen)), _np(T.augment_batch(x, gen)))
+    a, b = (_np(T.augment_batch(x, T.step_seed(0, s))) for s in (1, 2))
+    assert not np.array_equal(a, b)
+    assert np.array_equal(a, _np(T.augment_batch(x, T.step_seed(0, 1))))
+
+
+@pytest.mark.backend
+def test_augment_batch_switches_and_composition():
+    x = _images(64, 8, 8, 3)
+    assert np.array_equal(_np(T.augment_batch(x, 0, pad=0, cutout=0, flip=False)), x)
+    only_crop = _np(T.augment_batch(x, 0, pad=2, cutout=0, flip=False))
+    assert (_offsets(x, only_crop, 2) >= 0).all()
+    full = _np(T.augment_batch(x, 0, pad=2, cutout=3))
+    assert full.shape == x.shape and full.dtype == x.dtype
+    holes = (full == 0).all(axis=-1).sum(axis=(1, 2))
+    assert ((holes >= 1) & (holes <= 9)).all()
+    # Offsets are spread over all 5 x 5 positions, not stuck at one.
+    assert len({tuple(o) for o in _offsets(x, only_crop, 2, unique=True)}) > 10
+
+
+@pytest.mark.backend
+def test_augment_batch_compiles_under_jit():
+    import keras
+
+    x = _images(16, 8, 8, 3)
+    if keras.backend.backend() == "jax":
+        import jax
+
+        step_fn = jax.jit(lambda a, step: T.augment_batch(a, T.step_seed(0, step)))
+        gen = keras.random.SeedGenerator(0)
+        with pytest.raises(ValueError, match="step_seed"):
+            jax.jit(lambda a: T.augment_batch(a, gen))(x)
+    else:
+        import tensorflow as tf
+
+        step_fn = tf.function(lambda a, step: T.augment_batch(a, T.step_seed(0, step)))
+    a1, a1b, a2 = (_np(step_fn(x, s)) for s in (1, 1, 2))
+    assert np.array_equal(a1, a1b) and not np.array_equal(a1, a2)
+    assert np.array_equal(a1, _np(T.augment_batch(x, T.step_seed(0, 1))))  # compiled == eager
+
+
+@pytest.mark.backend
+def test_batch_bad_inputs_say_what_to_do():
+    x = _images(2, 8, 8, 3)
+    with pytest.raises(ValueError, match="non-negative"):
+        T.random_pad_crop_batch(x, 0, pad=-1)
+    with pytest.raises(ValueError, match="too large"):
+        T.random_pad_crop_batch(x, 0, pad=8)
+    with pytest.raises(ValueError, match="larger than the 8 x 8"):
+        T.cutout_batch(x, 0, h=9)
+    with pytest.raises(ValueError, match="larger than the 8 x 8"):
+        T.augment_batch(x, 0, cutout=10)
+    with pytest.raises(ValueError, match="rank 2"):
+        T.random_flip_batch(x[0, :, :, 0], 0)
+    with pytest.raises(ValueError, match="rank 5"):
+        T.augment_batch(x[None], 0)
+    with pytest.raises(ValueError, match=r"x\[None\]"):
+        T.augment_batch(x[0], 0)
+    with pytest.raises(ValueError, match="seed is required"):
+        T.augment_batch(x, None)
+
+
+# ---------------------------------------------------------------- TensorFlow family (tf.data), TF only
+
+def test_tf_one_image_and_batch_keep_shape_and_dtype():
+    x = _images(4, 8, 8, 3, dtype="uint8")
+    for fn in (T.random_pad_crop, T.ramdom_pad_crop, T.random_flip, T.cutout):
+        for a in (x, x[0]):
+            out = fn(a).numpy()
+            assert out.shape == a.shape and out.dtype == a.dtype, fn.__name__
+
+
+@SETTINGS
+@given(shape=shapes, pad=st.integers(0, 4), seed=st.integers(0, 2**31 - 1))
+def test_tf_crop_is_a_window_and_seeded_draws_repeat(shape, pad, seed):
+    x = _images(*shape)
+    s = np.array([seed, 1])
+    out = T.random_pad_crop(x, pad, seed=s).numpy()
+    off = _offsets(x, out, pad)
+    assert ((off >= 0) & (off <= 2 * pad)).all()
+    assert np.array_equal(out, T.random_pad_crop(x, pad, seed=s).numpy())
+
+
+def test_tf_flip_and_cutout_properties():
+    x = _images(10_000, 4, 4, 1)
+    flipped = T.random_flip(x, seed=np.array([1, 2])).numpy()
+    rate = (flipped[:, 0, 0, 0] != x[:, 0, 0, 0]).mean()
+    assert abs(rate - 0.5) < 3 * np.sqrt(0.25 / len(x))
+    for a, b in zip(x[:50], flipped[:50], strict=True):
+        assert np.array_equal(a, b) or np.array_equal(a[:, ::-1], b)
+    assert np.array_equal(T.random_flip(flipped, seed=np.array([1, 2])).numpy(), x)  # involution
+    x = _images(2000, 12, 12, 3)
+    counts = _check_cutout_holes(x, T.cutout(x, 4, seed=np.array([3, 4])).numpy(), 4, 4)
+    assert (counts == 16).any() and (counts < 16).any()
+
+
+def test_tf_and_keras_offsets_agree_in_distribution():
+    """Both families draw crop offsets uniformly over 0..2*pad: their histograms match each other and
+    the uniform one within sampling noise (a chi-square test at a generous level)."""
+    n, pad = 10_000, 2
+    x = _images(n, 6, 6, 1)
+    k = 2 * pad + 1
+    hists = []
+    for out in (T.random_pad_crop(x, pad, seed=np.array([0, 9])).numpy(), _np(T.random_pad_crop_batch(x, 9, pad))):
+        off = _offsets(x, out, pad, unique=True)
+        assert (off >= 0).all()
+        hists.append(np.bincount(off[:, 0] * k + off[:, 1], minlength=k * k))
+    expected = n / (k * k)
+    for h in hists:  # chi-square with 24 degrees of freedom: 99.9% quantile is 51.2
+        assert ((h - expected) ** 2 / expected).sum() < 51.2
+    a, b = hists
+    assert ((a - b) ** 2 / (a + b)).sum() < 51.2  # two-sample chi-square, same quantile
+
+
+def test_tf_bad_inputs_say_what_to_do():
+    x = _images(2, 8, 8, 3)
+    with pytest.raises(ValueError, match="non-negative"):
+        T.random_pad_crop(x, -1)
+    with pytest.raises(ValueError, match="too large"):
+        T.random_pad_crop(x[0], 8)
+    with pytest.raises(ValueError, match="larger than the 8 x 8"):
+        T.cutout(x, 4, 9)
+    with pytest.raises(ValueError, match="rank 2"):
+        T.random_flip(x[0, :, :, 0])
+    with pytest.raises(ValueError, match="rank 5"):
+        T.cutout(x[None])
