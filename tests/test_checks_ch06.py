@@ -1,0 +1,63 @@
+"""Chapter 6's exercises: the reference solutions pass, plausible wrong answers fail with their hint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fenwicks_lite import exercises
+
+pytestmark = pytest.mark.backend
+
+
+def resblk_flops(h, w, c_in, c):
+    conv = lambda hh, ww, a, b: 2 * hh * ww * 9 * a * b  # noqa: E731
+    return conv(h, w, c_in, c) + 2 * conv(h // 2, w // 2, c, c)
+
+
+def resblk_flops_no_pool(h, w, c_in, c):
+    return 2 * h * w * 9 * (c_in * c + 2 * c * c)
+
+
+def param_count(c):
+    convs = [(3, c), (c, 2 * c), (2 * c, 2 * c), (2 * c, 2 * c), (2 * c, 4 * c), (4 * c, 8 * c),
+             (8 * c, 8 * c), (8 * c, 8 * c)]
+    bn = sum(o for _, o in convs)
+    return sum(9 * i * o for i, o in convs) + 2 * bn + 80 * c, 2 * bn
+
+
+def param_count_no_bn(c):
+    t, n = param_count(c)
+    return t - n, n
+
+
+def scaled_softmax(z, weight):
+    s = weight * np.asarray(z, np.float64)
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def naive_softmax(z, weight):
+    e = np.exp(weight * np.asarray(z, np.float64))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("key, fn", [("ch06.resblk_flops", resblk_flops), ("ch06.param_count", param_count),
+                                     ("ch06.scaled_softmax", scaled_softmax)])
+def test_reference_solutions_pass(key, fn):
+    r = exercises.run_check(key, fn)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", [
+    ("ch06.resblk_flops", resblk_flops_no_pool, "AFTER the 2x2 max-pool"),
+    ("ch06.resblk_flops", lambda *a: resblk_flops(*a) // 2, "multiply-add as 2 FLOPs"),
+    ("ch06.param_count", param_count_no_bn, "2 trainable parameters (gamma, beta)"),
+    ("ch06.param_count", lambda c: (param_count(c)[0], 0), "moving mean and variance"),
+    ("ch06.scaled_softmax", naive_softmax, "subtract each row's max"),
+    ("ch06.scaled_softmax", lambda z, w: scaled_softmax(z, 1.0), "multiply the logits by `weight`"),
+])
+def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = exercises.run_check(key, wrong)
+    assert not r.passed and hint in r.message, r.message
