@@ -162,3 +162,104 @@ def lr_widget(steps_per_epoch: int, peak_lr: float = 0.4, epochs: int = 24, warm
     for slider in (peak, warm, ep):
         slider.observe(redraw, names="value")
     return widgets.HBox([peak, warm, ep])
+
+
+# ---------------------------------------------------------------------------- architecture (Chapter 6)
+
+#: colours of the architecture diagram, one per kind of operation.
+ARCH_COLOURS = {"conv": "#4c72b0", "pool": "#dd8452", "add": "#8c8c8c", "dense": "#55a868"}
+
+
+def architecture_boxes(model: Any, input_shape: tuple[int, int, int] = (32, 32, 3)
+                       ) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
+    """The diagram's content, read from the model's own layers: boxes in forward order and residual skips.
+
+    Each box is ``{"kind", "label", "block", "shape"}`` (shape: the output, without the batch axis); each
+    skip is ``(from_box, to_box)``: the input of box `from_box` is added at box `to_box` (Chapter 6).
+    """
+    import keras
+
+    from fenwicks_lite import layers
+
+    boxes: list[dict[str, Any]] = []
+    skips: list[tuple[int, int]] = []
+    shape: tuple = (1, *input_shape)
+
+    def add(kind: str, label: str, block: str, layer: Any) -> None:
+        nonlocal shape
+        shape = tuple(layer.compute_output_shape(shape))
+        boxes.append({"kind": kind, "label": label, "block": block, "shape": shape[1:]})
+
+    def conv_bn(layer: Any, block: str) -> None:
+        k = layer.conv.kernel_size[0]
+        add("conv", f"conv {k}x{k}\nBN, ReLU\n{layer.c} ch", block, layer)
+
+    for layer in model.layers:
+        block = layer.name
+        if isinstance(layer, layers.ConvBN):
+            conv_bn(layer, block)
+        elif isinstance(layer, layers.ConvBlk):
+            for sub in layer.conv_bns:
+                conv_bn(sub, block)
+            p = layer.pool.pool_size[0]
+            add("pool", f"max-pool\n{p}x{p}", block, layer.pool)
+            if isinstance(layer, layers.ConvResBlk):
+                start = len(boxes)
+                for sub in layer.res:
+                    conv_bn(sub, block)
+                boxes.append({"kind": "add", "label": "+", "block": block, "shape": shape[1:]})
+                skips.append((start, len(boxes) - 1))
+        elif isinstance(layer, keras.layers.GlobalMaxPooling2D):
+            add("pool", "global\nmax-pool", block, layer)
+        elif isinstance(layer, layers.Classifier):
+            add("dense", f"dense {layer.n_classes}\nno bias\nx {layer.weight:g}", block, layer)
+        else:
+            add("dense" if isinstance(layer, keras.layers.Dense) else "pool", type(layer).__name__, block, layer)
+    return boxes, skips
+
+
+def plot_architecture(model: Any, input_shape: tuple[int, int, int] = (32, 32, 3)) -> Any:
+    """DavidNet (or any model of `fw.layers` blocks) as a left-to-right diagram; returns the figure.
+
+    Box heights follow the feature map's side (32, 16, 8, 4 pixels), the text gives the channels, arcs
+    above are the residual connections and brackets below name Page's blocks (Chapter 6).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    boxes, skips = architecture_boxes(model, input_shape)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.62 * len(boxes) + 1), 3.2))
+    side0 = input_shape[0]
+    xs = []
+    for i, b in enumerate(boxes):
+        x = 1.0 + i
+        xs.append(x)
+        side = b["shape"][0] if len(b["shape"]) == 3 else 1
+        h = 0.4 + 1.6 * side / side0
+        if b["kind"] == "add":
+            ax.add_patch(plt.Circle((x, 0), 0.18, color=ARCH_COLOURS["add"]))
+            ax.text(x, 0, "+", ha="center", va="center", color="white", fontsize=11, fontweight="bold")
+        else:
+            ax.add_patch(Rectangle((x - 0.35, -h / 2), 0.7, h, color=ARCH_COLOURS[b["kind"]], alpha=0.85))
+            ax.text(x, -h / 2 - 0.08, b["label"], ha="center", va="top", fontsize=6.5)
+        if i:
+            ax.annotate("", (x - 0.36, 0), (xs[i - 1] + 0.36, 0), arrowprops={"arrowstyle": "->", "lw": 0.8})
+    ax.text(-0.05, 0, f"image\n{input_shape[0]}x{input_shape[1]}\nx{input_shape[2]}", ha="center",
+            va="center", fontsize=7)
+    ax.annotate("", (0.64, 0), (0.3, 0), arrowprops={"arrowstyle": "->", "lw": 0.8})
+    for a, b in skips:
+        ax.add_patch(FancyArrowPatch((xs[a] - 0.5, 1.05), (xs[b], 0.2), connectionstyle="arc3,rad=-0.35",
+                                     arrowstyle="->", lw=1.0, color=ARCH_COLOURS["add"]))
+    # block names above, spanning their boxes
+    start = 0
+    for i in range(1, len(boxes) + 1):
+        if i == len(boxes) or boxes[i]["block"] != boxes[start]["block"]:
+            b = boxes[start]
+            shape = "x".join(str(s) for s in boxes[i - 1]["shape"])
+            ax.text((xs[start] + xs[i - 1]) / 2, 1.45, f"{b['block']}\n{shape}", ha="center", va="bottom",
+                    fontsize=7, color="#333333")
+            start = i
+    ax.set_xlim(-0.5, len(boxes) + 0.7)
+    ax.set_ylim(-2.2, 2.1)
+    ax.axis("off")
+    return fig

@@ -57,3 +57,24 @@ def test_lr_widget_shows_a_picture_and_redraws_it(monkeypatch):
     assert len(shown) == 2 and type(shown[1]).__name__ == "Image"
     warm.value = 30.0  # warm-up longer than training: said in the picture's place, not raised
     assert isinstance(shown[2], str) and "must be smaller than total_steps" in shown[2]
+
+
+def test_architecture_boxes_follow_the_model():
+    from fenwicks_lite import layers
+
+    boxes, skips = fw_plt.architecture_boxes(layers.davidnet(8))
+    kinds = "".join({"conv": "c", "pool": "p", "add": "+", "dense": "d"}[b["kind"]] for b in boxes)
+    assert kinds == "c" + "cpcc+" + "cp" + "cpcc+" + "pd"
+    assert skips == [(3, 5), (10, 12)]  # from the pooled output, round the two residual convs, to the +
+    assert boxes[0]["shape"] == (32, 32, 8) and boxes[-1]["shape"] == (10,)
+    assert [b["block"] for b in boxes if b["kind"] == "add"] == ["layer1", "layer3"]
+
+
+def test_plot_architecture_draws_one_box_per_operation():
+    from matplotlib.patches import Rectangle
+
+    from fenwicks_lite import layers
+
+    fig = fw_plt.plot_architecture(layers.davidnet(4))
+    rects = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    assert len(rects) == 13  # 15 operations less the two additions, drawn as circles
