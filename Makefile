@@ -24,7 +24,7 @@ book: install
 	$(JB)
 	@echo "open _build/html/index.html"
 
-test: install chromium test-unit test-jax test-notebooks test-book
+test: install lint chromium test-unit test-jax test-notebooks test-book
 
 # Everything except the book build, under Keras's default backend (TensorFlow).
 test-unit: install
@@ -56,15 +56,27 @@ outputs: install
 
 # The student edition: notebooks without solutions in _build/student/book, the site without them in
 # _build/student/html.
+# sphinx-exercise's hide_solutions misses gated solutions, so the site is built from a copy of the
+# sources without solution cells (fenwicks_lite.exercises.student_sources); then both are checked.
 student: install
 	$(BIN)/python -m fenwicks_lite.book student --out _build/student
+	$(BIN)/python -m fenwicks_lite.exercises student-sources _build/student
+	$(BIN)/jupyter-book build _build/student/source -W -n --keep-going --path-output _build/student/site
+	rm -rf _build/student/html && cp -r _build/student/site/_build/html _build/student/html
+	$(BIN)/python -m fenwicks_lite.exercises verify-student _build/student
+	@echo "student notebooks: _build/student/book/  student site: _build/student/html/index.html"
 
 # The full 94% run (needs a GPU or TPU; see chapter 9).
 train: install
 	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(BIN)/python -m fenwicks_lite.train --profile full --seeds 5 --out results/
 
+# Pre-commit style: ruff over the library, the tests and the notebooks' code cells, the notebook hygiene
+# rules (fenwicks_lite/hygiene.py: secrets, personal paths, errors, execution order, kernel, size) and
+# actionlint over the GitHub workflow. Each message says how to fix what it found.
 lint: install
 	$(BIN)/ruff check fenwicks_lite tests book
+	$(BIN)/python -m fenwicks_lite.hygiene --no-ruff
+	$(BIN)/actionlint .github/workflows/*.yml
 
 clean:
 	rm -rf _build

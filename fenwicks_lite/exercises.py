@@ -207,11 +207,20 @@ def _book_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def book_exercises() -> list[NotebookExercise]:
-    """Every exercise of every chapter notebook, in the order of the table of contents."""
-    from fenwicks_lite import book
+def chapter_notebooks(root: Path | None = None) -> list[Path]:
+    """The chapter notebooks of the book whose sources are at `root`, in the order of its `_toc.yml`."""
+    import yaml
 
-    return [ex for path in book.chapters() for ex in notebook_exercises(path, book.ROOT)]
+    root = root or _book_root()
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files = [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    return [root / f"{f}.ipynb" for f in files if (root / f"{f}.ipynb").exists()]
+
+
+def book_exercises(root: Path | None = None) -> list[NotebookExercise]:
+    """Every exercise of every chapter notebook, in the order of the table of contents."""
+    root = root or _book_root()
+    return [ex for path in chapter_notebooks(root) for ex in notebook_exercises(path, root)]
 
 
 def _difficulty(key: str) -> str:
@@ -399,17 +408,16 @@ def _source_text(output: Any) -> str:
 
 # ---------------------------------------------------------------------------- Sphinx: the exercise table
 
-def _chapter_plan_rows() -> list[list[str]]:
+def chapter_plan_rows(root: Path | None = None) -> list[list[str]]:
     """Per chapter: words of prose and code, exercises by difficulty, and the suggested time (minutes)."""
     import nbformat
 
-    from fenwicks_lite import book
-
+    root = root or _book_root()
     rows = []
-    for path in book.chapters():
+    for path in chapter_notebooks(root):
         nb = nbformat.read(path, as_version=4)
         words = sum(len(_source(c).split()) for c in nb.cells if "solution" not in c.metadata.get("tags", []))
-        exs = notebook_exercises(path, book.ROOT)
+        exs = notebook_exercises(path, root)
         by = {d: sum(_difficulty(e.key) == d for e in exs) for d in DIFFICULTIES}
         minutes = round(words / READING_WORDS_PER_MINUTE) + sum(MINUTES_PER_EXERCISE[d] * n for d, n in by.items())
         rows.append([path.stem, str(words), str(len(exs)),
@@ -446,6 +454,20 @@ def setup(app: Any) -> dict[str, Any]:
             body += nodes.row("", *[nodes.entry("", nodes.paragraph("", "", c)) for c in cells])
         return tbl
 
+    def inline_code(text: str) -> list[nodes.Node]:
+        """Markdown's `code` spans as literals, the rest as text."""
+        parts = text.split("`")
+        return [nodes.literal(text=p) if i % 2 else nodes.Text(p) for i, p in enumerate(parts) if p]
+
+    def chapter_title(path: Path) -> str:
+        import nbformat
+
+        for cell in nbformat.read(path, as_version=4).cells:
+            m = re.search(r"^# (.+)$", _source(cell), re.M) if cell.cell_type == "markdown" else None
+            if m:
+                return m.group(1).strip()
+        return path.stem
+
     def doc_ref(docname: str, text: str) -> nodes.Node:
         ref = addnodes.pending_xref("", nodes.inline(text=text), refdomain="std", reftype="doc",
                                     reftarget="/" + docname, refexplicit=True, refwarn=True)
@@ -455,34 +477,37 @@ def setup(app: Any) -> dict[str, Any]:
         """All exercises: chapter, label (linked), title, difficulty, self-check key, task."""
 
         def run(self) -> list[nodes.Node]:
-            from fenwicks_lite import book
-
+            root = Path(self.env.srcdir)
             rows = []
-            for path in book.chapters():
+            for path in chapter_notebooks(root):
                 self.env.note_dependency(str(path))
-                docname = str(path.relative_to(book.ROOT).with_suffix(""))
-                for ex in notebook_exercises(path, book.ROOT):
-                    label = (addnodes.pending_xref("", nodes.literal(text=ex.label), refdomain="std",
-                                                   reftype="ref", reftarget=ex.label, refexplicit=True,
-                                                   refwarn=True) if ex.label else nodes.Text("-"))
-                    rows.append([doc_ref(docname, path.stem), label, nodes.Text(ex.title),
+                docname = str(path.relative_to(root).with_suffix(""))
+                title = chapter_title(path)
+                number = title.split(".", 1)[0] if title[:1].isdigit() else title
+                for ex in notebook_exercises(path, root):
+                    name = (addnodes.pending_xref("", nodes.strong(text=ex.title), refdomain="std",
+                                                  reftype="ref", reftarget=ex.label, refexplicit=True,
+                                                  refwarn=True) if ex.label else nodes.strong(text=ex.title))
+                    exercise = nodes.inline("", "", name, nodes.Text(" "), nodes.literal(text=ex.label or "-"),
+                                            nodes.Text(": " if ex.task else ""), *inline_code(ex.task))
+                    rows.append([doc_ref(docname, number), exercise,
                                  nodes.Text(_difficulty(ex.key) if ex.key else "-"),
-                                 nodes.literal(text=ex.key or "-"), nodes.Text(ex.task)])
+                                 nodes.literal(text=ex.key or "-")])
             if not rows:
                 return [nodes.paragraph(text="No chapter notebook has exercises yet.")]
-            return [table(["chapter", "label", "title", "difficulty", "self-check", "task"], rows)]
+            return [table(["chapter", "exercise (label): task", "difficulty", "self-check"], rows)]
 
     class ChapterPlan(SphinxDirective):
         """Per chapter: words, exercises by difficulty, suggested minutes (computed, see the constants)."""
 
         def run(self) -> list[nodes.Node]:
-            from fenwicks_lite import book
-
-            for path in book.chapters():
+            root = Path(self.env.srcdir)
+            for path in chapter_notebooks(root):
                 self.env.note_dependency(str(path))
             rows = []
-            for stem, *rest in _chapter_plan_rows():
-                rows.append([doc_ref(f"book/{stem}", stem), *[nodes.Text(x) for x in rest]])
+            for stem, *rest in chapter_plan_rows(root):
+                rows.append([doc_ref(f"book/{stem}", chapter_title(root / "book" / f"{stem}.ipynb")),
+                             *[nodes.Text(x) for x in rest]])
             if not rows:
                 return [nodes.paragraph(text="No chapter notebook yet.")]
             return [table(["chapter", "words", "exercises", "by difficulty", "suggested minutes"], rows)]
@@ -490,6 +515,113 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("exercise-table", ExerciseTable)
     app.add_directive("chapter-plan", ChapterPlan)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+# ---------------------------------------------------------------------------- the student edition
+
+def write_student_config(dest: Path, root: Path | None = None) -> Path:
+    """A copy of `_config.yml` with sphinx-exercise's ``hide_solutions: true``, for the student site.
+
+    Written into the student sources (`student_sources`), so the book's own configuration stays the
+    single source and is never edited by ``make student``.
+    """
+    import yaml
+
+    cfg = yaml.safe_load(((root or _book_root()) / "_config.yml").read_text())
+    cfg.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text("# Generated by `make student` from _config.yml: the site without solutions.\n"
+                    + yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+    return dest
+
+
+def student_sources(out_dir: Path, root: Path | None = None) -> Path:
+    """The book's sources without solutions under ``out_dir/source``: the student site is built from it.
+
+    sphinx-exercise's ``hide_solutions`` drops plain ``{solution}`` blocks but not the gated
+    ``{solution-start}``/``{solution-end}`` pairs the chapters use (their code cells would still show), so
+    the notebooks are copied without their solution cells (outputs of the other cells kept), and the
+    configuration with ``hide_solutions: true`` for any plain solution block.
+    """
+    import shutil
+
+    import nbformat
+
+    from fenwicks_lite import book
+
+    root = root or _book_root()
+    src = out_dir / "source"
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    for name in ("_toc.yml", "references.bib"):
+        shutil.copy2(root / name, src / name)
+    write_student_config(src / "_config.yml", root)
+    shutil.copytree(root / "book", src / "book", ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    for path in sorted((root / "book").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nb.cells = [c for c in nb.cells if book.SOLUTION_TAG not in c.metadata.get("tags", [])]
+        nbformat.write(nb, src / "book" / path.name)
+    return src
+
+
+def _visible_text(html: str) -> str:
+    """A page's text without tags (code is split into highlighting spans), whitespace collapsed."""
+    import html as html_lib
+
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", "", html)))
+
+
+def _solution_lines(nb: Any) -> list[str]:
+    """Lines of solution code that appear nowhere else in the notebook (so finding one means a leak)."""
+    from fenwicks_lite import book
+
+    others = "\n".join(_source(c) for c in nb.cells if book.SOLUTION_TAG not in c.metadata.get("tags", []))
+    lines = []
+    for c in nb.cells:
+        if c.cell_type == "code" and book.SOLUTION_TAG in c.metadata.get("tags", []):
+            for line in _source(c).splitlines():
+                line = re.sub(r"\s+", " ", line.strip())
+                if len(line) >= 12 and line not in others and not line.startswith("#"):
+                    lines.append(line)
+    return lines
+
+
+def verify_student(out_dir: Path, root: Path | None = None) -> list[str]:
+    """Problems of a student edition under `out_dir` (``book/*.ipynb``, ``html/``): empty when clean.
+
+    A student notebook must have no cell tagged ``solution`` and no outputs; a student page must contain
+    no line of any solution's code and no solution block.
+    """
+    import nbformat
+
+    from fenwicks_lite import book
+
+    root = root or book.ROOT
+    problems = []
+    for path in chapter_notebooks(root):
+        rel = path.relative_to(root)
+        student_nb = out_dir / rel
+        if not student_nb.is_file():
+            problems.append(f"{student_nb}: missing (run `python -m fenwicks_lite.book student`)")
+        else:
+            snb = nbformat.read(student_nb, as_version=4)
+            if any(book.SOLUTION_TAG in c.metadata.get("tags", []) for c in snb.cells):
+                problems.append(f"{student_nb}: still has cells tagged `solution`")
+            if any(c.get("outputs") for c in snb.cells if c.cell_type == "code"):
+                problems.append(f"{student_nb}: still has outputs")
+        page = out_dir / "html" / rel.with_suffix(".html")
+        if not page.is_file():
+            problems.append(f"{page}: missing (build the student site first)")
+            continue
+        html = page.read_text(encoding="utf-8")
+        text = _visible_text(html)
+        leaked = [line for line in _solution_lines(nbformat.read(path, as_version=4)) if line in text]
+        if leaked:
+            problems.append(f"{page}: shows solution code, e.g. {leaked[0]!r}: is `hide_solutions: true` set?")
+        if re.search(r'class="[^"]*\bsolution\b', html):
+            problems.append(f"{page}: has a solution block: is `hide_solutions: true` set?")
+    return problems
 
 
 # ---------------------------------------------------------------------------- command line
@@ -505,10 +637,21 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--reference", type=Path, help="the chapter notebook whose exercises are expected "
                    "(default: book/<same file name> if it exists)")
     sub.add_parser("table", help="print the table of all the book's exercises (Markdown)")
+    sc = sub.add_parser("student-sources", help="write the book's sources without solutions to OUT/source")
+    sc.add_argument("out_dir", type=Path, nargs="?", default=_book_root() / "_build" / "student")
+    vs = sub.add_parser("verify-student", help="check a student edition has no solutions (exit 1 if it has)")
+    vs.add_argument("out_dir", type=Path, nargs="?", default=_book_root() / "_build" / "student")
     args = p.parse_args(argv)
     if args.cmd == "table":
         print(table_markdown())
         return 0
+    if args.cmd == "student-sources":
+        print(student_sources(args.out_dir))
+        return 0
+    if args.cmd == "verify-student":
+        problems = verify_student(args.out_dir)
+        print("\n".join(problems) or f"student edition in {args.out_dir}: no solutions found")
+        return 1 if problems else 0
     missing = [str(n) for n in args.notebooks if not n.is_file()]
     if missing:
         p.error(f"no such notebook: {', '.join(missing)}")
