@@ -1,0 +1,169 @@
+"""The published site: logo, favicon, 404 page, link previews, search, buttons, the instructors' tables,
+a chapter screenshot, and the student edition without solutions. Slow (builds the book): `make test-book`.
+
+The build goes to ``_build/html`` like tests/test_book.py (Sphinx then rebuilds incrementally); set
+``FENWICKS_LITE_SITE_OUT=/tmp/somewhere`` to build elsewhere.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from fenwicks_lite import book, brand, exercises
+
+pytestmark = pytest.mark.book
+
+ROOT = book.ROOT
+JB = Path(sys.executable).parent / "jupyter-book"
+URL = brand.site_url(book.config()["repository"]["url"])
+PAGES = ["book/intro", *[str(p.relative_to(ROOT).with_suffix("")) for p in book.chapters()], "book/instructors"]
+
+
+def _build(source: Path, out: Path) -> Path:
+    cmd = [str(JB), "build", str(source), "-W", "-n", "--keep-going"]
+    if out != source:
+        cmd += ["--path-output", str(out)]
+    done = subprocess.run(cmd, cwd=source, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, "jupyter-book build -W failed:\n" + (done.stdout + done.stderr)[-6000:]
+    return out / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    return _build(ROOT, Path(os.environ.get("FENWICKS_LITE_SITE_OUT", ROOT)))
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "Debian's chromium is needed for this test: `make chromium` installs it"
+    return found
+
+
+def _flags(tmp_path: Path) -> list[str]:
+    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars"]
+
+
+def _meta(page: str, prop: str) -> str:
+    m = re.search(rf'<meta (?:property|name)="{re.escape(prop)}" content="([^"]*)"', page)
+    return html_lib.unescape(m.group(1)) if m else ""
+
+
+def test_logo_and_favicon_are_the_drawn_pngs(site):
+    page = (site / "book" / "intro.html").read_text()
+    assert '<link rel="icon" href="../_static/fw-favicon.png"' in page
+    assert 'src="../_static/fw-logo.png"' in page
+    for name in (brand.LOGO_NAME, brand.FAVICON_NAME):
+        assert (site / "_static" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_404_page_with_urls_under_the_project_path(site):
+    page = (site / "404.html").read_text()
+    assert "Page not found" in page and "search the book" in page
+    prefix = "/" + URL.split("/", 3)[3]
+    # GitHub Pages serves 404.html for any missing path, so its links must be absolute under /<repo>/.
+    assert f'href="{prefix}_static/' in page and 'href="_static/' not in page
+
+
+@pytest.mark.parametrize("stem", PAGES)
+def test_link_previews_have_title_description_and_url(site, stem):
+    page = (site / f"{stem}.html").read_text()
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert _meta(page, "og:title") and _meta(page, "og:title") in html_lib.unescape(title)
+    description = _meta(page, "og:description")
+    assert len(description) > 60 and description == _meta(page, "description")
+    assert _meta(page, "og:url") == f"{URL}{stem}.html"
+    assert _meta(page, "og:image") == f"{URL}_static/{brand.LOGO_NAME}"
+    assert _meta(page, "og:site_name") == book.config()["title"]
+    assert f'<link rel="canonical" href="{URL}{stem}.html"' in page
+
+
+def test_repository_and_issue_buttons(site):
+    repo = book.config()["repository"]["url"]
+    page = (site / f"{PAGES[-2] if len(PAGES) > 2 else 'book/intro'}.html").read_text()
+    assert f'href="{repo}"' in page and f'href="{repo}/issues/new?' in page
+
+
+def test_search_finds_a_chapter_term(site, tmp_path):
+    """Sphinx's search runs in the browser: Chromium loads search.html?q=... and lists the pages."""
+    query, expected = ("TFRecord", "book/03_tfrecords.html") if (ROOT / "book/03_tfrecords.ipynb").exists() \
+        else ("DavidNet", "book/intro.html")
+    url = (site / "search.html").as_uri() + f"?q={query}"
+    dom = subprocess.run([_chromium(), *_flags(tmp_path), "--virtual-time-budget=15000", "--dump-dom", url],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert re.search(r"Search finished, found [1-9]\d* page", dom), dom[-2000:]
+    assert f'href="{expected}' in dom
+
+
+def test_instructors_page_lists_every_exercise_and_chapter(site):
+    text = re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", (site / "book/instructors.html").read_text())))
+    for ex in exercises.book_exercises():
+        assert ex.key in text and ex.label in text and ex.title in text
+    for row in exercises.chapter_plan_rows():
+        assert f"{row[1]} {row[2]}" in text  # words, exercises
+
+
+def test_chapter_page_renders_in_chromium(site, tmp_path):
+    """The README's screenshot: the first chapter notebook's page (the intro while there is none)."""
+    stem = PAGES[1] if len(PAGES) > 2 else "book/intro"
+    shot = ROOT / "_build" / "screenshots" / "chapter.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    shot.unlink(missing_ok=True)
+    subprocess.run([_chromium(), *_flags(tmp_path), "--window-size=1280,900", f"--screenshot={shot}",
+                    (site / f"{stem}.html").as_uri()], capture_output=True, timeout=120)
+    assert shot.is_file() and shot.stat().st_size > 20_000, "no screenshot, or a blank one"
+    import matplotlib.image
+
+    assert matplotlib.image.imread(shot).std() > 0.05, "the screenshot is (nearly) one colour"
+
+
+# ------------------------------------------------------------------ the student edition, on a small book
+
+def _small_book(tmp_path: Path) -> Path:
+    """A copy of the book's configuration with the intro, one chapter-like notebook and the instructors."""
+    from test_grading import chapter
+
+    src = tmp_path / "src"
+    (src / "book").mkdir(parents=True)
+    for name in ("_config.yml", "references.bib"):
+        shutil.copy2(ROOT / name, src / name)
+    for name in ("intro.md", "instructors.md"):
+        shutil.copy2(ROOT / "book" / name, src / "book" / name)
+    (src / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nparts:\n  - caption: Chapters\n"
+                                  "    chapters:\n      - file: book/01_test\n  - caption: For instructors\n"
+                                  "    chapters:\n      - file: book/instructors\n")
+    nb = chapter()
+    nb.cells[2].metadata["tags"] = ["remove-cell"]  # the test checkers are not for the page
+    nbformat.write(nb, src / "book" / "01_test.ipynb")
+    return src
+
+
+def test_student_edition_has_no_solutions_and_the_check_catches_them(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent))
+    src = _small_book(tmp_path)
+    student = tmp_path / "student"
+    for path in exercises.chapter_notebooks(src):  # what `python -m fenwicks_lite.book student` writes
+        dest = student / path.relative_to(src)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(book.strip_solutions(nbformat.read(path, as_version=4)), dest)
+    shutil.copytree(_build(exercises.student_sources(student, src), student / "site"), student / "html")
+    assert exercises.verify_student(student, src) == []
+    page = exercises._visible_text((student / "html" / "book" / "01_test.html").read_text())
+    assert "Exercise 1 (Write double)" in page and "raise NotImplementedError" in page
+    assert "return 2 * x" not in page and "Solution to" not in page
+    # The instructors' site shows the solutions; the same check on it reports them.
+    shutil.rmtree(student / "html")
+    shutil.copytree(_build(src, tmp_path / "full"), student / "html")
+    problems = exercises.verify_student(student, src)
+    assert len(problems) == 2 and "shows solution code" in problems[0] and "return 2 * x" in problems[0]
+    assert "has a solution block" in problems[1]
