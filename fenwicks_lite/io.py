@@ -230,7 +230,7 @@ def numpy_tfrecord(x: np.ndarray, y: np.ndarray, path: str | os.PathLike, shards
         tf.io.gfile.makedirs(parent)
     dname = dtype_name.encode()
     labels = y.astype(np.int64)
-    for p, idx in zip(paths, np.array_split(np.arange(len(x)), len(paths))):
+    for p, idx in zip(paths, np.array_split(np.arange(len(x)), len(paths)), strict=True):
         with tf.io.TFRecordWriter(p) as writer:
             for i in idx:
                 writer.write(_example(stored[i].tobytes(), int(labels[i]), dname))

@@ -63,7 +63,7 @@ def plot_channel_histograms(x: np.ndarray, ax: Any = None, bins: int = 64, title
         _, ax = plt.subplots(figsize=(5, 3))
     flat = x.reshape(-1, 3)
     rng = value_range or (float(flat.min()), float(flat.max()))
-    for c, (colour, name) in enumerate(zip(CHANNEL_COLOURS, ("red", "green", "blue"))):
+    for c, (colour, name) in enumerate(zip(CHANNEL_COLOURS, ("red", "green", "blue"), strict=True)):
         ax.hist(flat[:, c], bins=bins, range=rng, histtype="step", color=colour, label=name, density=True)
     ax.set_xlabel("value")
     ax.set_ylabel("density")
