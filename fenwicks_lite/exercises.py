@@ -572,19 +572,21 @@ def _visible_text(html: str) -> str:
     return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", "", html)))
 
 
-def _solution_lines(nb: Any) -> list[str]:
-    """Lines of solution code that appear nowhere else in the notebook (so finding one means a leak)."""
+def _solution_blocks(nb: Any) -> list[str]:
+    """The code of each solution cell, whitespace collapsed (as `_visible_text` shows a page's code).
+
+    Whole cells, not single lines: a line such as ``return False`` may well appear elsewhere on the page
+    (library code shown with `fw.book.show_source`), a whole solution does not.
+    """
     from fenwicks_lite import book
 
-    others = "\n".join(_source(c) for c in nb.cells if book.SOLUTION_TAG not in c.metadata.get("tags", []))
-    lines = []
+    blocks = []
     for c in nb.cells:
         if c.cell_type == "code" and book.SOLUTION_TAG in c.metadata.get("tags", []):
-            for line in _source(c).splitlines():
-                line = re.sub(r"\s+", " ", line.strip())
-                if len(line) >= 12 and line not in others and not line.startswith("#"):
-                    lines.append(line)
-    return lines
+            code = re.sub(r"\s+", " ", _source(c)).strip()
+            if len(code) >= 20:  # shorter cells (`x = 1`) could match anything
+                blocks.append(code)
+    return blocks
 
 
 def verify_student(out_dir: Path, root: Path | None = None) -> list[str]:
@@ -616,11 +618,12 @@ def verify_student(out_dir: Path, root: Path | None = None) -> list[str]:
             continue
         html = page.read_text(encoding="utf-8")
         text = _visible_text(html)
-        leaked = [line for line in _solution_lines(nbformat.read(path, as_version=4)) if line in text]
+        leaked = [code for code in _solution_blocks(nbformat.read(path, as_version=4)) if code in text]
         if leaked:
-            problems.append(f"{page}: shows solution code, e.g. {leaked[0]!r}: is `hide_solutions: true` set?")
+            problems.append(f"{page}: shows solution code, e.g. {leaked[0][:80]!r}: build the student site "
+                            "from `student_sources` (no solution cells) with `hide_solutions: true`")
         if re.search(r'class="[^"]*\bsolution\b', html):
-            problems.append(f"{page}: has a solution block: is `hide_solutions: true` set?")
+            problems.append(f"{page}: has a solution block: build the student site with `hide_solutions: true`")
     return problems
 
 
