@@ -202,7 +202,8 @@ def notebooks() -> list[Path]:
 def ruff(paths: list[Path]) -> subprocess.CompletedProcess:
     """Ruff (configured in pyproject.toml) over `paths`, notebooks' code cells included."""
     exe = Path(sys.executable).parent / "ruff"
-    cmd = [str(exe) if exe.exists() else "ruff", "check", "--no-cache", *map(str, paths)]
+    cmd = [str(exe) if exe.exists() else "ruff", "check", "--no-cache", "--output-format=concise",
+           *map(str, paths)]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
 
 
