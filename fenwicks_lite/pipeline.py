@@ -56,23 +56,17 @@ def tf_augment(pad: int = transform.PAD, cutout: int = transform.CUTOUT, flip: b
 
     Returns ``fn(images, labels, seed) -> (images, labels)``. With `mean` and `std` (per channel, in pixel
     units) uint8 batches are first normalized to float32, so the records can stay uint8 (4x smaller,
-    Chapter 3) and the float work happens once per batch. The three transforms get independent stateless
-    seeds split from the batch's `seed`.
+    Chapter 3) and the float work happens once per batch, vectorized. The augmentation is
+    `fw.transform.augment_batch_tf`: one stateless draw per batch from its `seed`, one gather for crop
+    and flip together, one mask for cutout.
     """
     def fn(images: Any, labels: Any, seed: Any) -> tuple[Any, Any]:
         import tensorflow as tf
 
         x = images
         if mean is not None:
-            x = (tf.cast(x, tf.float32) - tf.constant(mean, tf.float32)) / tf.constant(std, tf.float32)
-        s = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 3)
-        if pad:
-            x = transform.random_pad_crop(x, pad, seed=s[0])
-        if flip:
-            x = transform.random_flip(x, seed=s[1])
-        if cutout:
-            x = transform.cutout(x, cutout, seed=s[2])
-        return x, labels
+            x = (tf.cast(x, tf.float32) - tf.constant(mean, tf.float32)) * tf.constant(1 / np.asarray(std), tf.float32)
+        return transform.augment_batch_tf(x, seed, pad=pad, cutout=cutout, flip=flip), labels
 
     return fn
 
