@@ -186,3 +186,34 @@ def test_every_chapter_exercise_has_a_label_and_a_registered_self_check(path):
         assert ex.label, f"{path.name}: exercise {ex.title!r} needs a :label:"
         assert ex.key, f"{path.name}: exercise {ex.label} needs a `fw.exercises.check(...)` cell after it"
         assert exercises.get(ex.key).difficulty in exercises.DIFFICULTIES
+
+
+def test_table_command_lists_the_books_exercises(capsys):
+    assert exercises.main(["table"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| chapter | label | title | difficulty | self-check | task |")
+    assert out.count("\n") == 2 + len(exercises.book_exercises())
+    for ex in exercises.book_exercises():
+        assert f"`{ex.key}`" in out
+
+
+def test_student_sources_drop_solutions_keep_outputs_and_hide_solutions(tmp_path):
+    import yaml
+
+    root = tmp_path / "book_root"
+    (root / "book").mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
+        (root / name).write_text((book.ROOT / name).read_text())
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    nb = chapter(SOLUTIONS)
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="kept\n")]
+    nbformat.write(nb, root / "book" / "01_data_location.ipynb")
+    src = exercises.student_sources(tmp_path / "student", root)
+    cfg = yaml.safe_load((src / "_config.yml").read_text())
+    assert cfg["sphinx"]["config"]["hide_solutions"] is True
+    assert cfg["repository"] == book.config()["repository"]  # the rest is the book's configuration
+    out = nbformat.read(src / "book" / "01_data_location.ipynb", as_version=4)
+    assert not [c for c in out.cells if "solution" in c.metadata.get("tags", [])]
+    assert len(out.cells) == len(nb.cells) - 9 and out.cells[1].outputs[0].text == "kept\n"
+    assert (src / "book" / "intro.md").is_file()
+    assert yaml.safe_load((root / "_config.yml").read_text())["sphinx"]["config"]["hide_solutions"] is False
