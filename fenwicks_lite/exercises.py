@@ -26,6 +26,7 @@ import importlib
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import traceback
@@ -377,7 +378,8 @@ def grade(path: Path, *, timeout: int = 600, reference: Path | None = None) -> G
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                                 interrupt_on_timeout=True, resources={"metadata": {"path": work}})
         try:
-            client.execute(env=env, cwd=work)
+            # The kernel process's own log lines (not the learner's output, which comes over ZeroMQ).
+            client.execute(env=env, cwd=work, stderr=subprocess.DEVNULL)
         except DeadKernelError as e:
             failure = f"the kernel died ({e}); the exercises after that point could not be checked"
         except Exception as e:  # nbclient's own failures (no kernel, ...) must not stop the other notebooks
