@@ -1,0 +1,77 @@
+"""Chapter 5's exercises: the reference solutions pass, plausible wrong answers fail with their hint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fenwicks_lite import exercises
+
+pytestmark = pytest.mark.backend
+
+
+def bottleneck(rates):
+    name = min(rates, key=rates.get)
+    return name, rates[name]
+
+
+def epoch_indices(n, batch_size, seed, epoch):
+    perm = np.random.default_rng([seed, epoch]).permutation(n)
+    steps = n // batch_size
+    return perm[: steps * batch_size].reshape(steps, batch_size)
+
+
+def steps(n, batch_size, drop_remainder):
+    return n // batch_size if drop_remainder else -(-n // batch_size)
+
+
+@pytest.mark.parametrize("key, fn", [("ch05.bottleneck", bottleneck), ("ch05.epoch_indices", epoch_indices),
+                                     ("ch05.steps", steps)])
+def test_references_pass(key, fn):
+    r = exercises.run_check(key, fn)
+    assert r.passed, r.message
+
+
+def _sum_of_times(rates):
+    total = 1 / sum(1 / r for r in rates.values())
+    return "all", total
+
+
+def _same_every_epoch(n, batch_size, seed, epoch):
+    return epoch_indices(n, batch_size, seed, 0)
+
+
+def _with_replacement(n, batch_size, seed, epoch):
+    rng = np.random.default_rng([seed, epoch])
+    return rng.integers(0, n, (n // batch_size, batch_size))
+
+
+def _keeps_remainder(n, batch_size, seed, epoch):
+    perm = np.random.default_rng([seed, epoch]).permutation(n)
+    return np.resize(perm, (-(-n // batch_size), batch_size))
+
+
+@pytest.mark.parametrize("key, wrong, hint", [
+    ("ch05.bottleneck", _sum_of_times, "minimum rate"),
+    ("ch05.bottleneck", lambda r: max(r.items(), key=lambda kv: kv[1]), "slowest"),
+    ("ch05.epoch_indices", _same_every_epoch, "new permutation"),
+    ("ch05.epoch_indices", _with_replacement, "permutation, not random draws"),
+    ("ch05.epoch_indices", _keeps_remainder, "15 full batches"),
+    ("ch05.epoch_indices", lambda n, b, s, e: np.arange(n // b * b).reshape(-1, b), "shuffle"),
+    ("ch05.steps", lambda n, b, d: n // b, "ceiling division"),
+    ("ch05.steps", lambda n, b, d: round(n / b), "floor division"),
+])
+def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
+    r = exercises.run_check(key, wrong)
+    assert not r.passed and hint in r.message, r.message
+
+
+def test_library_epoch_indices_passes_the_exercise():
+    """fw.pipeline.DeviceDataset.epoch_indices is a solution of the same exercise."""
+    from fenwicks_lite import pipeline
+
+    def via_library(n, batch_size, seed, epoch):
+        x = np.zeros((n, 10, 10, 3), np.float32)
+        return pipeline.DeviceDataset(x, np.zeros(n, np.int32), batch_size, seed=seed).epoch_indices(epoch)
+
+    assert exercises.run_check("ch05.epoch_indices", via_library).passed
