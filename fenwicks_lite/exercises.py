@@ -614,6 +614,9 @@ def verify_student(out_dir: Path, root: Path | None = None) -> list[str]:
                 problems.append(f"{student_nb}: still has cells tagged `solution`")
             if any(c.get("outputs") for c in snb.cells if c.cell_type == "code"):
                 problems.append(f"{student_nb}: still has outputs")
+            sources = re.sub(r"\s+", " ", "\n".join(_source(c) for c in snb.cells))
+            if any(code in sources for code in _solution_blocks(nbformat.read(path, as_version=4))):
+                problems.append(f"{student_nb}: contains the code of a solution cell (an untagged copy?)")
         page = out_dir / "html" / rel.with_suffix(".html")
         if not page.is_file():
             problems.append(f"{page}: missing (build the student site first)")

@@ -36,6 +36,9 @@ MAX_FIGURE_PIXELS = 2000
 #: One figure over this is a photograph-like PNG or an unreasonably large one.
 MAX_FIGURE_BYTES = 600 * 1024
 
+#: The tag of solution cells (as `fenwicks_lite.book.SOLUTION_TAG`; `make student` removes them).
+SOLUTION_TAG = "solution"
+
 FIX_EXECUTE = "re-execute it top to bottom: `python -m fenwicks_lite.book execute --profile full NOTEBOOK`"
 
 #: (name, pattern) of strings that look like credentials. Names say what was found, never the value.
@@ -130,9 +133,21 @@ def check_notebook(path: Path, nb: dict | None = None) -> list[Problem]:
                                 'set it to {"name": "python3", "display_name": "Python 3", "language": '
                                 '"python"} (jupytext: keep the kernelspec header) and re-execute'))
     counts: list[tuple[int, int | None]] = []
+    gated = False  # inside a {solution-start} ... {solution-end} pair
     for i, cell in enumerate(nb.get("cells", [])):
         where = f"cell {i}"
-        problems += _scan_text(_text(cell.get("source")), rel, f"{where} source")
+        source = _text(cell.get("source"))
+        problems += _scan_text(source, rel, f"{where} source")
+        starts = cell.get("cell_type") == "markdown" and "{solution-start}" in source
+        if (gated or starts) and SOLUTION_TAG not in (cell.get("metadata") or {}).get("tags", []):
+            problems.append(Problem(rel, where, "a cell of a gated solution without the `solution` tag: "
+                                    "the student edition and the grader would keep it",
+                                    'tag it `solution` (jupytext: `# %% tags=["solution"]`, and '
+                                    '`# %% [markdown] tags=["solution"]` for the solution-start/end cells)'))
+        if starts:
+            gated = True
+        if cell.get("cell_type") == "markdown" and "{solution-end}" in source:
+            gated = False
         if cell.get("cell_type") != "code":
             continue
         counts.append((i, cell.get("execution_count")))

@@ -217,3 +217,22 @@ def test_student_sources_drop_solutions_keep_outputs_and_hide_solutions(tmp_path
     assert len(out.cells) == len(nb.cells) - 9 and out.cells[1].outputs[0].text == "kept\n"
     assert (src / "book" / "intro.md").is_file()
     assert yaml.safe_load((root / "_config.yml").read_text())["sphinx"]["config"]["hide_solutions"] is False
+
+
+def test_verify_student_finds_solutions_left_in_student_notebooks(tmp_path):
+    root = tmp_path / "book_root"
+    (root / "book").mkdir(parents=True)
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nparts:\n  - caption: Chapters\n"
+                                   "    chapters:\n      - file: book/01_test\n")
+    nbformat.write(chapter(), root / "book" / "01_test.ipynb")
+    student = tmp_path / "student" / "book"
+    student.mkdir(parents=True)
+    nbformat.write(book.strip_solutions(chapter()), student / "01_test.ipynb")
+    problems = exercises.verify_student(tmp_path / "student", root)
+    assert len(problems) == 1 and "01_test.html: missing" in problems[0]  # only the site is missing
+    untagged = chapter()
+    for c in untagged.cells:
+        c.metadata.pop("tags", None)
+    nbformat.write(untagged, student / "01_test.ipynb")
+    problems = exercises.verify_student(tmp_path / "student", root)
+    assert any("contains the code of a solution cell" in p for p in problems)

@@ -208,3 +208,16 @@ def test_ruff_finds_a_bad_notebook_cell(tmp_path):
     path.write_text(json.dumps(nb))
     out = hygiene.ruff([path])
     assert out.returncode == 1 and "F401" in out.stdout
+
+
+def test_gated_solution_cells_must_carry_the_solution_tag(tmp_path):
+    nb = _clean_nb()
+    tag = {"tags": ["solution"]}
+    nb.cells += [new_markdown_cell("````{solution-start} ex-a\n````", metadata=tag),
+                 new_code_cell("def f(x):\n    return 2 * x", execution_count=3),  # the tag is missing
+                 new_markdown_cell("````{solution-end}\n````", metadata=tag),
+                 new_code_cell("f", execution_count=4)]  # after the gate: no tag needed
+    (found,) = _problems(nb, tmp_path)
+    assert found.startswith(f"{tmp_path / 'nb.ipynb'}: cell 4:") and 'tags=["solution"]' in found
+    nb.cells[4].metadata = tag
+    assert _problems(nb, tmp_path) == []
