@@ -2,7 +2,9 @@
 a chapter screenshot, and the student edition without solutions. Slow (builds the book): `make test-book`.
 
 The build goes to ``_build/html`` like tests/test_book.py (Sphinx then rebuilds incrementally); set
-``FENWICKS_LITE_SITE_OUT=/tmp/somewhere`` to build elsewhere.
+``FENWICKS_LITE_SITE_OUT=/tmp/somewhere`` to build elsewhere. The README's picture is the screenshot
+this file takes: after a visible change, copy ``_build/screenshots/chapter.png`` to
+``book/images/chapter_screenshot.png``.
 """
 
 from __future__ import annotations
@@ -167,3 +169,14 @@ def test_student_edition_has_no_solutions_and_the_check_catches_them(tmp_path):
     problems = exercises.verify_student(student, src)
     assert len(problems) == 2 and "shows solution code" in problems[0] and "return 2 * x" in problems[0]
     assert "has a solution block" in problems[1]
+
+
+def test_the_books_student_edition_has_no_solutions(tmp_path):
+    """`make student` on the real chapters: the notebooks and the site it builds keep no solution."""
+    student = tmp_path / "student"
+    for path in book.chapters():
+        dest = student / path.relative_to(ROOT)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(book.strip_solutions(nbformat.read(path, as_version=4)), dest)
+    shutil.copytree(_build(exercises.student_sources(student), student / "site"), student / "html")
+    assert exercises.verify_student(student) == []
