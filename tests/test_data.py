@@ -61,7 +61,7 @@ def test_every_documented_location(official, tmp_path, where):
     else:
         target = root if where == "parent" else root / data.BATCHES_DIR
     got = data.load_cifar10(target)
-    for a, b in zip([*got[0], *got[1]], [*expected[0], *expected[1]]):
+    for a, b in zip([*got[0], *got[1]], [*expected[0], *expected[1]], strict=True):
         np.testing.assert_array_equal(a, b)
 
 
