@@ -41,7 +41,7 @@ def cpu_name() -> str:
     return f"{model} ({n} cores)"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def device_info() -> DeviceInfo:
     """The accelerators the active Keras backend would use (cached: it does not change in a process)."""
     import keras
@@ -248,7 +248,12 @@ def setup(precision: str = "auto", *, verbose: bool = True) -> Accelerator:
         strategy = _tf_strategy(info)
         if info.platform == "tpu":
             info = DeviceInfo("tpu", strategy.num_replicas_in_sync, info.name)
-    elif info.count > 1:
+    else:
+        import jax
+
+        if len(jax.devices()) != info.count:  # several host CPU "devices" (XLA_FLAGS): count them all
+            info = DeviceInfo(info.platform, len(jax.devices()), info.name)
+    if backend == "jax" and info.count > 1:
         import jax
 
         distribution = keras.distribution.DataParallel(devices=jax.devices())
