@@ -60,6 +60,9 @@ class PyTorchUniform(keras.initializers.Initializer):
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed}
 
+    def __repr__(self) -> str:  # printed in Chapter 6: no memory address
+        return f"PyTorchUniform(seed={self.seed})"
+
 
 def fan_in(shape: tuple[int, ...]) -> int:
     """Inputs feeding one output unit: the product of all kernel dimensions but the last (Chapter 6)."""
