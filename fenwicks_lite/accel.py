@@ -136,8 +136,9 @@ def choose_precision(platform: str, compute_capability: tuple[int, int] | None =
 
     TPUs (every generation) and NVIDIA GPUs from Ampere on (compute capability >= 8.0: A100, L4, H100)
     compute in bfloat16 natively: same exponent range as float32, so no loss scaling. Older GPUs (T4,
-    V100) have float16 tensor cores only: ``mixed_float16`` (Keras then scales the loss). CPUs: float32
-    (bfloat16 on a CPU is emulated or uses few units; chapter 8 measures it).
+    V100) have float16 tensor cores only: ``mixed_float16`` (Keras then scales the loss). CPUs: float32,
+    the safe default: only recent server CPUs (Intel AMX) compute bfloat16 natively, elsewhere it is
+    emulated and slower (chapter 8 measures the CPU it runs on).
     """
     platform = platform.lower()
     if platform == "tpu":

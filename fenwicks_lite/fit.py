@@ -441,8 +441,9 @@ class _JaxRunner:
             return p, (p + p_flip) / 2
 
         # Donating the state lets XLA update the weights in place instead of copying them every call.
-        # XLA:CPU runs convolutions inside a loop body (`scan`) on a slow generic path (chapter 8 measures
-        # it), so on a CPU each step is its own call; on a GPU or TPU the whole epoch is one call.
+        # XLA:CPU runs convolutions inside a loop body (`scan`) on a much slower generic path than in a
+        # plain call (found while writing this), so on a CPU each step is its own call; on a GPU or TPU
+        # the whole epoch is one call.
         self.scan = jax.devices()[0].platform != "cpu" if scan is None else scan
         self._fn = jax.jit(epoch_fn if self.scan else step_fn, donate_argnums=(0,))
         self._predict = jax.jit(predict_fn)
@@ -543,7 +544,7 @@ class _KerasRunner:
     def state(self) -> list[list[Any]]:
         import keras
 
-        return [[keras.ops.convert_to_numpy(v) for v in vs]
+        return [[keras.ops.convert_to_numpy(v.value) for v in vs]
                 for vs in (self.model.trainable_variables, self.model.non_trainable_variables,
                            self.model.optimizer.variables)]
 
@@ -729,6 +730,52 @@ def train(config: TrainConfig | None = None, *, data: Any = None, **overrides: A
     result.model = model  # not a dataclass field: not in the JSON; for notebooks that look further
     _log(cfg, result.summary())
     return result
+
+
+# ------------------------------------------------------------------------------------- a step benchmark
+
+def benchmark(config: TrainConfig, x: np.ndarray, y: np.ndarray, steps: int = 5) -> dict[str, Any]:
+    """Times XLA compilation apart from training steps, for chapter 8's compile-vs-step and bf16-vs-fp32
+    measurements: the same DavidNet and SGD as `train`, through Keras's `train_on_batch` with
+    ``jit_compile=True`` on either backend.
+
+    The first call traces, compiles and runs one step; the next `steps` calls only run. Each call returns
+    the loss to the host, so every timing includes the device finishing its work. `x` (uint8 images) and
+    `y` need at least one batch. Returns first_call_s, step_s (median), compile_s (their difference),
+    images_per_s, precision and the device. The global dtype policy is restored afterwards.
+    """
+    import keras
+
+    from fenwicks_lite import accel
+    from fenwicks_lite import data as fw_data
+
+    bs = config.batch_size
+    if len(x) < bs:
+        raise ValueError(f"benchmark needs at least one batch: {len(x)} images < batch size {bs}.")
+    mean, std = fw_data.channel_stats(x)
+    xb, yb = fw_data.normalize(x[:bs], mean, std), np.asarray(y[:bs], np.int32)
+    policy_before = keras.mixed_precision.global_policy().name
+    try:
+        acc = accel.setup(config.precision, verbose=False)
+        keras.utils.set_random_seed(config.seed)
+        with acc.scope():
+            model, opt = build(config, steps_per_epoch(len(x), bs))
+            model.compile(optimizer=opt, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                          jit_compile=True)
+        t0 = time.perf_counter()
+        model.train_on_batch(xb, yb)
+        first = time.perf_counter() - t0
+        times = []
+        for _ in range(steps):
+            t0 = time.perf_counter()
+            model.train_on_batch(xb, yb)
+            times.append(time.perf_counter() - t0)
+    finally:
+        keras.mixed_precision.set_global_policy(policy_before)
+    step = float(np.median(times))
+    return {"precision": acc.precision, "device": str(acc.device), "batch_size": bs, "width": config.width,
+            "first_call_s": first, "step_s": step, "compile_s": max(0.0, first - step),
+            "images_per_s": bs / step}
 
 
 # ------------------------------------------------------------------------------------------------ CLI

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from fenwicks_lite import data as fw_data
 from fenwicks_lite import fit
-from fenwicks_lite.profiles import FULL, QUICK
+from fenwicks_lite.profiles import QUICK
 
 ROOT = Path(__file__).resolve().parent.parent
 backend = pytest.mark.backend
