@@ -1,0 +1,75 @@
+"""The pipeline benchmark (fenwicks_lite.bench_pipeline, Chapter 5): what it measures and reports, on tiny
+data. Timings themselves are not asserted (a benchmark, not a timed test); TensorFlow-only."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fenwicks_lite import bench_pipeline as B
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (96, 32, 32, 3)).astype(np.uint8), rng.integers(0, 10, 96).astype(np.int32)
+
+
+def test_run_measures_three_pipelines_on_the_same_images(tiny):
+    x, y = tiny
+    rows = B.run(x, y, batch_size=32, epochs=2)
+    assert [r.name for r in rows] == ["naive tf.data", "tuned tf.data", "on device (jax)"]
+    for r in rows:
+        assert r.images == 96 and r.seconds > 0 and r.images_per_s == pytest.approx(96 / r.seconds)
+        assert "CPU" in r.device or "GPU" in r.device or "TPU" in r.device
+    assert "no accelerator here" in rows[2].device or "CPU" not in rows[2].device
+    table = B.format_table(rows).splitlines()
+    assert "x naive" in table[0] and "1.00" in table[1] and len(table) == 4
+
+
+def test_fastest_epoch_counts():
+    calls = iter([10.0, 13.0, 20.0, 21.0])  # two timed epochs: 3 s, then 1 s (the warm-up is untimed)
+
+    def fake_epoch(_e):
+        return [(None, np.zeros(5))] * 2
+
+    import time
+
+    real = time.perf_counter
+    time.perf_counter = lambda: next(calls)
+    try:
+        n, sec = B._time_epochs(fake_epoch, 2, lambda b: None)
+    finally:
+        time.perf_counter = real
+    assert (n, sec) == (10, 1.0)
+
+
+def test_plot_draws_a_bar_per_pipeline_and_consumer_lines():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    rows = [B.Row("a", 100.0, 10, 0.1, "CPU"), B.Row("b", 300.0, 10, 0.03, "CPU")]
+    ax = B.plot(rows, consumers={"chip": 200.0})
+    assert [round(p.get_height()) for p in ax.patches] == [100, 300]
+    assert any(round(line.get_ydata()[0]) == 200 for line in ax.lines)
+
+
+def test_bad_inputs_say_what_to_do(tiny):
+    x, y = tiny
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        B.run(x, y, batch_size=0)
+    with pytest.raises(ValueError, match="do not fill one batch"):
+        B.run(x, y, batch_size=512)
+    with pytest.raises(ValueError, match="must be uint8"):
+        B.run(x.astype(np.float32), y, batch_size=32)
+
+
+def test_cli_writes_json(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FENWICKS_LITE_PROFILE", "quick")
+    out = tmp_path / "rows.json"
+    assert B.main(["--images", "256", "--batch-size", "64", "--epochs", "1", "--no-device", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())
+    assert [r["name"] for r in rows] == ["naive tf.data", "tuned tf.data"] and rows[0]["images"] == 256
+    assert "tuned tf.data" in capsys.readouterr().out
