@@ -180,7 +180,7 @@ def _result(**kw) -> fit.Result:
                 steps_per_epoch=4, n_train=256, n_test=128, dataset="d", timings={"train_s": 1.0,
                 "compile_s": 2.0, "total_s": 4.0}, history=[], backend="jax", precision="float32",
                 hardware={"device": "cpu"}, versions={}, git_commit=None, config={}, resumed_from_epoch=0,
-                test_pred=[1], test_conf=[0.5], started="s", finished="f")
+                test_true=[1], test_pred=[1], test_conf=[0.5], started="s", finished="f")
     return fit.Result(**{**base, **kw})
 
 
@@ -219,7 +219,7 @@ def test_tiny_run_returns_a_complete_record(tmp_path, tiny_data, variant):
     assert (r.epochs, r.batch_size, r.steps_per_epoch, r.n_train, r.n_test) == (2, 64, 4, 256, 128)
     assert [h["epoch"] for h in r.history] == [1, 2] and r.seed == 3 and r.resumed_from_epoch == 0
     assert 0 <= r.test_acc <= 1 and 0 <= r.test_acc_tta <= 1
-    assert len(r.test_pred) == len(r.test_conf) == 128
+    assert len(r.test_pred) == len(r.test_conf) == 128 and r.test_true == tiny_data.y_test.tolist()
     # The reported accuracy is the one of the reported predictions.
     assert math.isclose(r.test_acc, np.mean(np.array(r.test_pred) == tiny_data.y_test))
     assert math.isclose(r.history[-1]["test_acc"], r.test_acc)
