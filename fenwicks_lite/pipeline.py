@@ -58,15 +58,10 @@ def tf_augment(pad: int = transform.PAD, cutout: int = transform.CUTOUT, flip: b
     units) uint8 batches are first normalized to float32, so the records can stay uint8 (4x smaller,
     Chapter 3) and the float work happens once per batch, vectorized. The augmentation is
     `fw.transform.augment_batch_tf`: one stateless draw per batch from its `seed`, one gather for crop
-    and flip together, one mask for cutout.
+    and flip together, one multiply for normalization and cutout.
     """
     def fn(images: Any, labels: Any, seed: Any) -> tuple[Any, Any]:
-        import tensorflow as tf
-
-        x = images
-        if mean is not None:
-            x = (tf.cast(x, tf.float32) - tf.constant(mean, tf.float32)) * tf.constant(1 / np.asarray(std), tf.float32)
-        return transform.augment_batch_tf(x, seed, pad=pad, cutout=cutout, flip=flip), labels
+        return transform.augment_batch_tf(images, seed, pad=pad, cutout=cutout, flip=flip, mean=mean, std=std), labels
 
     return fn
 

@@ -262,3 +262,20 @@ def test_tf_bad_inputs_say_what_to_do():
         T.random_flip(x[0, :, :, 0])
     with pytest.raises(ValueError, match="rank 5"):
         T.cutout(x[None])
+
+
+def test_tf_fused_normalization_equals_normalizing_first():
+    """augment_batch_tf(x, mean, std) == augment_batch_tf((x - mean) / std) with the same seed: moving pixels
+    commutes with per-channel scaling, and cutout's zero is the hole either way."""
+    x = _images(64, 8, 8, 3, dtype="uint8")
+    mean, std = np.array([120.0, 110.0, 100.0]), np.array([60.0, 55.0, 70.0])
+    s = np.array([4, 2])
+    fused = T.augment_batch_tf(x, s, pad=2, cutout=3, mean=mean, std=std).numpy()
+    first = T.augment_batch_tf(((x - mean) / std).astype(np.float32), s, pad=2, cutout=3).numpy()
+    assert fused.dtype == np.float32
+    np.testing.assert_allclose(fused, first, rtol=1e-5, atol=1e-5)
+    assert ((fused == 0).all(-1).sum(axis=(1, 2)) >= 1).all()
+    plain = T.augment_batch_tf(x, s, pad=2, cutout=3).numpy()
+    assert plain.dtype == np.uint8 and np.array_equal((plain == 0).all(-1), (fused == 0).all(-1))
+    with pytest.raises(ValueError, match="both mean and std"):
+        T.augment_batch_tf(x, s, mean=mean)
