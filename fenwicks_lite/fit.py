@@ -697,7 +697,7 @@ def train(config: TrainConfig | None = None, *, data: Any = None, **overrides: A
         for epoch in range(start_epoch, cfg.epochs):
             state, loss, tr_acc, dt = runner.run_epoch(state, epoch)
             t0 = time.perf_counter()
-            p, _ = runner.predict(state)
+            p, p_tta = runner.predict(state)
             eval_s += time.perf_counter() - t0
             h = {"epoch": epoch + 1, "lr": _lr_at(lr_func, (epoch + 1) * steps - 1), "train_loss": loss,
                  "train_acc": tr_acc, "test_acc": float(np.mean(p.argmax(1) == ds.y_test)), "train_s": dt}
@@ -708,9 +708,10 @@ def train(config: TrainConfig | None = None, *, data: Any = None, **overrides: A
         train_s = sum(h["train_s"] for h in history)
         method = ("ahead-of-time lower().compile()" if fast else
                   "first train_on_batch call minus the second (model.fit reuses the compiled step)")
-        t0 = time.perf_counter()
-        p, p_tta = runner.predict(state)
-        eval_s += time.perf_counter() - t0
+        if start_epoch == cfg.epochs:  # a finished run resumed: nothing trained, evaluate once
+            t0 = time.perf_counter()
+            p, p_tta = runner.predict(state)
+            eval_s += time.perf_counter() - t0
         runner.finish(state)
         precision = acc.precision
         device = acc.device
@@ -732,7 +733,8 @@ def train(config: TrainConfig | None = None, *, data: Any = None, **overrides: A
                   "name": device.name, "cpu": accel.cpu_name()},
         versions=versions(), git_commit=git_commit(), config=dataclasses.asdict(cfg),
         resumed_from_epoch=start_epoch,
-        test_true=[int(i) for i in ds.y_test], test_pred=[int(i) for i in p.argmax(1)], test_conf=[round(float(c), 5) for c in p.max(1)],
+        test_true=[int(i) for i in ds.y_test], test_pred=[int(i) for i in p.argmax(1)],
+        test_conf=[round(float(c), 5) for c in p.max(1)],
         started=started, finished=finished,
     )
     result.model = model  # not a dataclass field: not in the JSON; for notebooks that look further
