@@ -78,13 +78,14 @@ def comparison_table(results: Sequence[Result]) -> str:
     """This run's mean (and best) against the quoted 2019 seed and Page's 2018 record (`QUOTED`)."""
     s = summarize(results)
     best = max(r.test_acc for r in results)
-    rows = [f"{'run':<44} | {'train s':>7} | {'total s':>7} | {'test acc':>17}", "-" * 84]
-    ours = (f"this book: {s['hardware']['device']}, {s['backend']}, {s['precision']}"[:44])
-    rows.append(f"{ours:<44} | {s['train_s_mean']:7.1f} | {s['total_s_mean']:7.1f} | "
+    w = 60
+    rows = [f"{'run':<{w}} | {'train s':>7} | {'total s':>7} | {'test acc':>17}", "-" * (w + 40)]
+    ours = f"this book: {s['hardware']['device']}, {s['backend']}, {s['precision']}"[:w]
+    rows.append(f"{ours:<{w}} | {s['train_s_mean']:7.1f} | {s['total_s_mean']:7.1f} | "
                 f"{s['test_acc_mean']:6.2%} (best {best:.2%})")
     for q in QUOTED:
         train = f"{q['train_s']:7.1f}" if q["train_s"] is not None else f"{'-':>7}"
-        rows.append(f"{q['run']:<44} | {train} | {q['total_s']:7.1f} | {q['test_acc']:>17.2%}")
+        rows.append(f"{q['run']:<{w}} | {train} | {q['total_s']:7.1f} | {q['test_acc']:>17.2%}")
     return "\n".join(rows)
 
 

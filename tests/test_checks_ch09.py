@@ -1,0 +1,42 @@
+"""Chapter 9's exercises: the reference solutions pass, plausible wrong answers fail with a hint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fenwicks_lite import exercises, report
+
+pytestmark = pytest.mark.backend
+
+
+def mean_std_ref(accs):
+    a = np.asarray(accs, dtype=float)
+    return float(a.mean()), float(a.std(ddof=1))
+
+
+def per_class_ref(y_true, y_pred):
+    return report.per_class_accuracy(report.confusion_matrix(y_true, y_pred)).tolist()
+
+
+@pytest.mark.parametrize("key, fn", [("ch09.mean_std", mean_std_ref), ("ch09.per_class", per_class_ref)])
+def test_reference_solutions_pass(key, fn):
+    r = exercises.run_check(key, fn)
+    assert r.passed, r.message
+
+
+def _precision_per_class(y_true, y_pred):  # divides by the predictions of a class: precision, not recall
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    return [float(np.mean(y_true[y_pred == k] == k)) if np.any(y_pred == k) else float("nan") for k in range(10)]
+
+
+@pytest.mark.parametrize("key, wrong, hint", [
+    ("ch09.mean_std", lambda a: (float(np.mean(a)), float(np.std(a))), "population std"),
+    ("ch09.mean_std", lambda a: (float(np.median(a)) + 1, 0.01), "the mean of 0.93"),
+    ("ch09.per_class", _precision_per_class, "Divide by the images OF that class"),
+    ("ch09.per_class", lambda t, p: [0.0] * 10, "class 0"),
+    ("ch09.per_class", lambda t, p: per_class_ref(t, p)[:3], "return 10 values"),
+])
+def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
+    r = exercises.run_check(key, wrong)
+    assert not r.passed and hint in r.message, r.message
