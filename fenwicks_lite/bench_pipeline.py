@@ -170,21 +170,26 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def plot(rows: list[Row], ax: Any = None, consumers: dict[str, float] | None = None) -> Any:
+def plot(rows: list[Row], ax: Any = None, consumers: dict[str, float] | None = None, log: bool = True) -> Any:
     """Bar chart of images/s per pipeline; `consumers` draws horizontal lines at how fast a chip eats
     images (e.g. ``{"TPU v2 (2019)": 40_000}``), to see which side sets the pace."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
-    names = [r.name for r in rows]
+    names = [r.name + ("\n(on the CPU)" if "no accelerator" in r.device else "") for r in rows]
     vals = [r.images_per_s for r in rows]
     bars = ax.bar(names, vals, color=["#b0b0b0", "#4c72b0", "#55a868", "#c44e52"][: len(rows)])
     for b, v in zip(bars, vals, strict=True):
         ax.annotate(f"{v:,.0f}", (b.get_x() + b.get_width() / 2, v), ha="center", va="bottom", fontsize=9)
     for i, (label, rate) in enumerate((consumers or {}).items()):
-        ax.axhline(rate, ls="--", lw=1, color=f"C{i + 3}")
-        ax.annotate(label, (len(rows) - 0.5, rate), ha="right", va="bottom", fontsize=8, color=f"C{i + 3}")
+        ax.axhline(rate, ls="--", lw=1, color=f"C{i + 3}", label=label)
+    if consumers:
+        ax.legend(fontsize=8, loc="upper left", title="a chip consumes", title_fontsize=8)
+    if log:  # rates span orders of magnitude; a log axis keeps the slow bars visible
+        ax.set_yscale("log")
+        everything = [*vals, *(consumers or {}).values()]
+        ax.set_ylim(min(everything) / 2, max(everything) * 4)
     ax.set_ylabel("images / s")
     ax.set_title("Input pipelines, measured side by side")
     return ax
