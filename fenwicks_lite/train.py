@@ -188,3 +188,25 @@ def torch_sgd_numpy(w: np.ndarray, grad_fn: Callable[[np.ndarray], np.ndarray], 
         g = g + mom * b if nesterov else b
         w = w - lr * g
     return w
+
+
+# ----------------------------------------------------------------------------------- the training loop
+
+def train(config: Any = None, **overrides: Any) -> Any:
+    """The whole recipe: `fenwicks_lite.fit.train` (Chapters 8 and 9), under the seed's module name."""
+    from fenwicks_lite import fit
+
+    return fit.train(config, **overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m fenwicks_lite.train --profile full --seeds 5 --out results/`` (`make train`)."""
+    from fenwicks_lite import fit
+
+    return fit.main(argv)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
