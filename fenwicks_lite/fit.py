@@ -417,7 +417,8 @@ class _JaxRunner:
             if mesh is not None:
                 x = jax.lax.with_sharding_constraint(
                     x, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch")))
-            x = transform.augment_batch(x, transform.step_seed(epoch_seed, i), pad=4, cutout=cfg.cutout)
+            # Page's augmentation (chapter 4): pad-and-crop (transform.PAD), flip, cutout of cfg.cutout.
+            x = transform.augment_batch(x, transform.step_seed(epoch_seed, i), cutout=cfg.cutout)
             (_, (non_trainable, loss, acc)), grads = grad_fn(trainable, non_trainable, opt_vars, x, y_all[idx])
             trainable, opt_vars = opt.stateless_apply(opt_vars, grads, trainable)
             return (([list(trainable), list(non_trainable), list(opt_vars)], x_all, y_all, epoch_seed),
@@ -794,14 +795,17 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m fenwicks_lite.train",
         description="Train DavidNet on CIFAR-10 (chapter 9). Each seed's result is written as JSON to --out; "
-                    "checkpoints go to --out/checkpoints/seedN and --resume continues an interrupted run.")
+                    "checkpoints go to --work-dir/seedN (default --out/checkpoints/seedN) and --resume "
+                    "continues an interrupted run.")
     p.add_argument("--profile", default=None, help=f"one of {sorted(PROFILES)} (default: by hardware)")
     p.add_argument("--backend", default=None,
                    help="Keras backend, tensorflow or jax (default: $KERAS_BACKEND, else Keras's default)")
     p.add_argument("--seeds", type=int, default=1, help="how many seeds to run (default 1)")
     p.add_argument("--seed", type=int, default=0, help="the first seed (default 0)")
     p.add_argument("--out", type=Path, default=Path("results"), help="folder for result JSON (default results/)")
-    p.add_argument("--resume", action="store_true", help="continue from the checkpoints in --out")
+    p.add_argument("--work-dir", type=Path, default=None,
+                   help="folder for the per-seed checkpoints (default: --out/checkpoints); each seed uses seedN/")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoints in --work-dir")
     p.add_argument("--precision", default="auto", help="auto, float32, mixed_bfloat16 or mixed_float16")
     p.add_argument("--no-fast", dest="fast", action="store_false", help="JAX: use model.fit, not the scan path")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
@@ -825,6 +829,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"keras is already imported with backend {sys.modules['keras'].backend.backend()}: "
                              f"set KERAS_BACKEND={backend} before starting Python instead of --backend.")
         os.environ["KERAS_BACKEND"] = backend
+    elif "KERAS_BACKEND" not in os.environ and "keras" not in sys.modules:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorflow") is None:  # Keras's default backend is not installed
+            os.environ["KERAS_BACKEND"] = "jax"  # the GPU machine and Colab TPU runtimes: JAX only
     if args.seeds < 1:
         raise SystemExit("--seeds must be at least 1.")
     try:
@@ -843,8 +852,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"seed {seed}: already finished ({out.name}/{stem}.json), skipped")
             results.append(Result.from_json((out / f"{stem}.json").read_text()))
             continue
-        cfg = dataclasses.replace(base, seed=seed, work_dir=str(out / "checkpoints" / f"seed{seed}"),
-                                  resume=args.resume)
+        ckpt_root = args.work_dir if args.work_dir is not None else out / "checkpoints"
+        cfg = dataclasses.replace(base, seed=seed, work_dir=str(ckpt_root / f"seed{seed}"), resume=args.resume)
         try:
             result = train(cfg)
         except (ValueError, FileExistsError, PermissionError) as e:

@@ -278,6 +278,7 @@ def _run(args: list[str], timeout: int = 300, **kw) -> tuple[int, str]:
 def test_cli_tiny_run_under_jax_without_tensorflow(tmp_path):
     rc, out = _run([*TINY_CLI, "--epochs", "1", "--seeds", "2", "--out", str(tmp_path)])
     assert rc == 0, out[-3000:]
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["seed0", "seed1"]
     for seed in (0, 1):
         r = json.loads((tmp_path / f"quick-seed{seed}.json").read_text())
         assert r["backend"] == "jax" and r["seed"] == seed and r["epochs"] == 1 and len(r["history"]) == 1
@@ -300,8 +301,10 @@ def test_cli_tiny_run_under_jax_without_tensorflow(tmp_path):
 def test_cli_killed_run_resumes_to_the_same_history(tmp_path):
     args = [*TINY_CLI, "--epochs", "4", "--quiet"]
     # The uninterrupted run, for comparison.
-    rc, out = _run([*args, "--out", str(tmp_path / "whole")])
+    rc, out = _run([*args, "--out", str(tmp_path / "whole"), "--work-dir", str(tmp_path / "ckpt")])
     assert rc == 0, out[-3000:]
+    assert (tmp_path / "ckpt" / "seed0" / fit.CHECKPOINT_FILE).is_file()  # --work-dir, not --out
+    assert not (tmp_path / "whole" / "checkpoints").exists()
     whole = json.loads((tmp_path / "whole" / "quick-seed0.json").read_text())
     # The same run, killed (SIGKILL: no clean-up) as soon as its first checkpoint lands.
     ckpt = tmp_path / "cut" / "checkpoints" / "seed0" / fit.CHECKPOINT_FILE
@@ -343,3 +346,19 @@ def test_cli_batch_must_divide_over_devices(tmp_path):
     flags = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
     rc, out = _run([*TINY_CLI, "--batch-size", "63", "--out", str(tmp_path)], env_extra=flags, timeout=120)
     assert rc != 0 and "batch size 63 does not divide over 2 devices" in out and "Traceback" not in out
+
+
+@backend
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the scanned epoch is the JAX path")
+def test_scanned_epoch_equals_step_by_step(tmp_path, tiny_data):
+    """The GPU/TPU path (one `lax.scan` call per epoch) computes exactly what the CPU path (one call per
+    step) computes: same batches, same augmentation, same updates."""
+    small = fw_data.Dataset(tiny_data.x_train[:128], tiny_data.y_train[:128], tiny_data.x_test,
+                            tiny_data.y_test, "synthetic")
+    cfg = fit.TrainConfig.from_profile("quick", epochs=2, **{**TINY, "train_limit": 128})
+    by_step = fit.train(dataclasses.replace(cfg, scan=False), data=small)
+    scanned = fit.train(dataclasses.replace(cfg, scan=True), data=small)
+    for a, b in zip(by_step.history, scanned.history, strict=True):
+        for key in ("train_loss", "train_acc", "test_acc"):
+            assert math.isclose(a[key], b[key], rel_tol=1e-4, abs_tol=1e-5), (key, a, b)
+    assert by_step.test_pred == scanned.test_pred
