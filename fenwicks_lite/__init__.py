@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 # Set before any TensorFlow import; a user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-#: module name -> the chapter that explains it (the intro's map is generated from this).
+#: module name -> the chapter that explains it.
 SUBMODULES: dict[str, str] = {
     "colab_tpu": "Chapter 1, Where the data lives",
     "io": "Chapters 1, 3 and 5 (directories, TFRecords, the tf.data pipeline)",
@@ -30,10 +30,15 @@ SUBMODULES: dict[str, str] = {
     "layers": "Chapter 6, The architecture",
     "train": "Chapters 7 and 9 (schedule, SGD, the training loop)",
     "plt": "Chapters 2, 4 and 7 (pictures)",
+    "bench_pipeline": "Chapter 5, The input pipeline (the side-by-side benchmark)",
     "accel": "Chapter 8, Training on accelerators",
+    "fit": "Chapters 8 and 9 (the training loop, checkpoints, the CLI)",
+    "report": "Chapter 9, The full run (tables and figures from result JSON)",
     "profiles": "Introduction (quick and full profiles)",
     "exercises": "Introduction (exercises and self-checks)",
     "book": "Introduction (executing notebooks, the student edition)",
+    "hygiene": "For instructors (notebook hygiene checks)",
+    "brand": "The site's logo and favicon, drawn by code",
 }
 
 

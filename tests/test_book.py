@@ -104,3 +104,14 @@ def test_intro_renders_in_chromium(built_html, tmp_path):
 
     pixels = matplotlib.image.imread(shot)
     assert pixels.std() > 0.05, "the screenshot is (nearly) one colour: the page did not render"
+
+
+@pytest.mark.parametrize("nb_path", book.chapters(), ids=lambda p: p.name)
+def test_committed_outputs_come_from_the_full_profile_on_full_cifar10(nb_path):
+    """What the site shows must be a real run: the environment line under the second cell says so."""
+    nb = json.loads(nb_path.read_text())
+    env_cell = [c for c in nb["cells"] if c["cell_type"] == "code"][1]
+    line = "".join("".join(o.get("text", "")) for o in env_cell["outputs"])
+    assert "profile: full" in line and "data: CIFAR-10 (full), 50,000 train / 10,000 test" in line, (
+        f"{nb_path.name}: re-execute it with `CIFAR10_DIR=<full CIFAR-10> make outputs` "
+        f"(its environment line reads: {line.strip() or 'nothing'})")
