@@ -1,4 +1,4 @@
-"""fenwicks_lite.plt: the pictures. Backend-agnostic (matplotlib's Agg backend, no display needed)."""
+"""fenwicks_lite.plt: the pictures (chapters 2, 6, 7). Backend-agnostic (matplotlib's Agg backend, no display)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -78,3 +79,49 @@ def test_plot_architecture_draws_one_box_per_operation():
     fig = fw_plt.plot_architecture(layers.davidnet(4))
     rects = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
     assert len(rects) == 13  # 15 operations less the two additions, drawn as circles
+
+
+# ------------------------------------------------------------ image grid and channel histograms (chapter 2)
+def test_grid_has_one_row_per_class_and_shows_only_that_class(rng):
+    x = np.zeros((30, 4, 4, 3), np.uint8)
+    y = np.repeat(np.arange(3), 10)
+    x[:, 0, 0, 0] = y * 100  # a pixel that encodes the class
+    fig = fw_plt.show_image_grid(x, y, ["a", "b", "c"], per_class=4)
+    axes = np.array(fig.axes).reshape(3, 4)
+    for row in range(3):
+        assert axes[row, 0].get_ylabel() == "abc"[row]
+        for ax in axes[row]:
+            [img] = ax.get_images()
+            assert img.get_array()[0, 0, 0] == row * 100
+    plt.close(fig)
+
+
+def test_grid_with_too_few_images_leaves_cells_empty():
+    x = np.zeros((3, 4, 4, 3), np.uint8)
+    fig = fw_plt.show_image_grid(x, np.array([0, 0, 1]), ["a", "b"], per_class=3)
+    counts = [len(ax.get_images()) for ax in fig.axes]
+    assert counts == [1, 1, 0, 1, 0, 0]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("x, y, kw, match", [
+    (np.zeros((3, 4, 4)), np.zeros(3, int), {}, r"\(N, H, W, C\)"),
+    (np.zeros((3, 4, 4, 3)), np.zeros(2, int), {}, "one label each"),
+    (np.zeros((3, 4, 4, 3)), np.zeros(3, int), {"per_class": 0}, "per_class"),
+])
+def test_grid_bad_input(x, y, kw, match):
+    with pytest.raises(ValueError, match=match):
+        fw_plt.show_image_grid(x, y, ["a"], **kw)
+
+
+def test_histograms_one_curve_per_channel_with_density_one(rng):
+    x = rng.integers(0, 256, (10, 4, 4, 3)).astype(np.uint8)
+    ax = fw_plt.plot_channel_histograms(x, bins=16, value_range=(0, 256), title="t")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["red", "green", "blue"]
+    assert len(ax.patches) == 3 and ax.get_title() == "t"
+    plt.close(ax.figure)
+
+
+def test_histograms_need_three_channels():
+    with pytest.raises(ValueError, match="3 colour channels"):
+        fw_plt.plot_channel_histograms(np.zeros((2, 2, 2, 1)))
