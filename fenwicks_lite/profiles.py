@@ -70,9 +70,12 @@ def get_profile(name: str | None = None) -> Profile:
 
 
 def environment_line(dataset: str, profile: Profile | None = None) -> str:
-    """The line every notebook prints under its setup cell: where its outputs come from.
+    """The lines every notebook prints under its setup cell: where its outputs come from.
 
-    `dataset` is a short description such as `fw.data.CIFAR10.describe()` returns.
+    Three short lines (library and backend; device; profile and data), so that none is cut off in the
+    rendered page.
+
+    `dataset` is a short description such as `fw.data.Dataset.describe()` returns.
     """
     import keras
 
@@ -82,5 +85,7 @@ def environment_line(dataset: str, profile: Profile | None = None) -> str:
     dev = accel.device_info()
     return (
         f"fenwicks_lite {__version__} | Keras {keras.__version__}, backend {keras.backend.backend()} "
-        f"{accel.backend_version()} | device: {dev} | profile: {profile.name} | data: {dataset}"
+        f"{accel.backend_version()}\n"
+        f"device: {dev}\n"
+        f"profile: {profile.name} | data: {dataset}"
     )
