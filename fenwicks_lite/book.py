@@ -83,13 +83,15 @@ def install_url() -> str:
 def setup_cell_source() -> str:
     """The exact source of every chapter's first cell (tests check each notebook against it)."""
     return (
-        "# Setup: in Colab, install fenwicks_lite from the book's repository; elsewhere, nothing to do.\n"
+        "# Setup. In Colab: install fenwicks_lite from the book's repository.\n"
+        "# Anywhere else: nothing to do (install it with `pip install -e .` from a checkout).\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
         "    import subprocess\n"
         "\n"
-        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{install_url()}"], check=True)\n'
+        f'    url = "{install_url()}"\n'
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)\n'
         "\n"
         "import fenwicks_lite as fw"
     )
