@@ -84,7 +84,7 @@ def setup_cell_source() -> str:
     """The exact source of every chapter's first cell (tests check each notebook against it)."""
     return (
         "# Setup. In Colab: install fenwicks_lite from the book's repository.\n"
-        "# Anywhere else: nothing to do (install it with `pip install -e .` from a checkout).\n"
+        "# Anywhere else: nothing to do (`pip install -e .` in a checkout).\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
