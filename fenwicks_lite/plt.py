@@ -222,7 +222,7 @@ def plot_architecture(model: Any, input_shape: tuple[int, int, int] = (32, 32, 3
     """DavidNet (or any model of `fw.layers` blocks) as a left-to-right diagram; returns the figure.
 
     Box heights follow the feature map's side (32, 16, 8, 4 pixels), the text gives the channels, arcs
-    above are the residual connections and brackets below name Page's blocks (Chapter 6).
+    are the residual connections and brackets above name Page's blocks with their output shape (Chapter 6).
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, Rectangle
@@ -256,8 +256,11 @@ def plot_architecture(model: Any, input_shape: tuple[int, int, int] = (32, 32, 3
         if i == len(boxes) or boxes[i]["block"] != boxes[start]["block"]:
             b = boxes[start]
             shape = "x".join(str(s) for s in boxes[i - 1]["shape"])
-            ax.text((xs[start] + xs[i - 1]) / 2, 1.45, f"{b['block']}\n{shape}", ha="center", va="bottom",
+            ax.text((xs[start] + xs[i - 1]) / 2, 1.5, f"{b['block']}\n{shape}", ha="center", va="bottom",
                     fontsize=7, color="#333333")
+            # a bracket over exactly this block's boxes, so that each box's block is unambiguous
+            ax.plot([xs[start] - 0.38, xs[start] - 0.38, xs[i - 1] + 0.38, xs[i - 1] + 0.38],
+                    [1.3, 1.42, 1.42, 1.3], color="#555555", lw=0.8)
             start = i
     ax.set_xlim(-0.5, len(boxes) + 0.7)
     ax.set_ylim(-2.2, 2.1)
