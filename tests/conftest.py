@@ -6,23 +6,14 @@ so any backend-agnostic code path that pulls it in is caught.
 
 from __future__ import annotations
 
-import importlib.abc
 import os
-import sys
 
+import no_tensorflow
 import numpy as np
 import pytest
 
-
-class _BlockTensorFlow(importlib.abc.MetaPathFinder):
-    def find_spec(self, fullname, path=None, target=None):  # noqa: ANN001, ANN201
-        if fullname == "tensorflow" or fullname.startswith("tensorflow."):
-            raise ImportError(f"TensorFlow is blocked in this test run ({fullname})")
-        return None
-
-
 if os.environ.get("FENWICKS_LITE_BLOCK_TF") == "1":
-    sys.meta_path.insert(0, _BlockTensorFlow())
+    no_tensorflow.install()
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import keras
+import no_tensorflow
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -239,29 +240,17 @@ def test_tiny_run_returns_a_complete_record(tmp_path, tiny_data, variant):
 
 # ------------------------------------------------------------------------------ the CLI (JAX, no TF)
 
-def _cli_module() -> str:
-    """`fenwicks_lite.train` once it forwards to `fit.main` (the lead wires it), else `fenwicks_lite.fit`."""
-    src = (ROOT / "fenwicks_lite" / "train.py").read_text()
-    return "fenwicks_lite.train" if "fenwicks_lite.fit import" in src and "__main__" in src else "fenwicks_lite.fit"
-
-
-CLI = textwrap.dedent("""
-    import importlib.abc, runpy, sys
-    class Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] == "tensorflow":
-                raise ImportError("no tensorflow here")
-    sys.meta_path.insert(0, Block())
+CLI = no_tensorflow.SOURCE + textwrap.dedent("""
+    import runpy, sys
     sys.argv = ["fenwicks_lite.train", *sys.argv[1:]]
-    runpy.run_module({module!r}, run_name="__main__")
+    runpy.run_module("fenwicks_lite.train", run_name="__main__")
 """)
 
 
 def _cli(args: list[str], env_extra: dict | None = None) -> subprocess.Popen:
     env = {**os.environ, "KERAS_BACKEND": "jax", "FENWICKS_LITE_PROFILE": "quick", **(env_extra or {})}
     env.pop("CIFAR10_DIR", None)  # the quick profile's mini sample (or synthetic data)
-    code = CLI.format(module=_cli_module())
-    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-c", CLI, *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

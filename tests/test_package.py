@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import no_tensorflow
 import pytest
 
 import fenwicks_lite as fw
@@ -29,13 +30,8 @@ def test_submodules_are_lazy_and_named():
 
 def test_import_without_tensorflow_under_jax():
     """A fresh interpreter where `import tensorflow` fails, as on a machine that lacks it."""
-    code = textwrap.dedent(f"""
-        import importlib.abc, sys
-        class Block(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] == "tensorflow":
-                    raise ImportError("no tensorflow here")
-        sys.meta_path.insert(0, Block())
+    code = no_tensorflow.SOURCE + textwrap.dedent(f"""
+        import sys
         import fenwicks_lite as fw
         for m in {TF_FREE!r}:
             getattr(fw, m)
