@@ -7,10 +7,12 @@ so any backend-agnostic code path that pulls it in is caught.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import no_tensorflow
 import numpy as np
 import pytest
+import site_tools
 
 if os.environ.get("FENWICKS_LITE_BLOCK_TF") == "1":
     no_tensorflow.install()
@@ -28,3 +30,11 @@ def cifar_sample():
 @pytest.fixture()
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    """The book built once per session with -W (into ``_build/html``, or ``$FENWICKS_LITE_SITE_OUT``)."""
+    from fenwicks_lite import book
+
+    return site_tools.build(book.ROOT, Path(os.environ.get("FENWICKS_LITE_SITE_OUT", book.ROOT)))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+import site_tools
 import tomllib
 
 from fenwicks_lite import book
@@ -61,19 +60,10 @@ def test_notebook_starts_with_setup_and_environment_cells(nb_path):
 
 # ---------------------------------------------------------------- the built site (slow: `make test-book`)
 
-@pytest.fixture(scope="session")
-def built_html() -> Path:
-    jb = Path(sys.executable).parent / "jupyter-book"
-    out = subprocess.run([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=1200)
-    assert out.returncode == 0, "jupyter-book build -W failed:\n" + (out.stdout + out.stderr)[-6000:]
-    return ROOT / "_build" / "html"
-
-
 @pytest.mark.book
 @pytest.mark.parametrize("stem", ["book/intro", *TOC_FILES])
-def test_page_exists_with_title_and_colab_link(built_html, stem):
-    html = (built_html / f"{stem}.html").read_text()
+def test_page_exists_with_title_and_colab_link(site, stem):
+    html = (site / f"{stem}.html").read_text()
     title = _title(_source(stem))
     assert re.sub(r"\s+", " ", title).replace("&", "&amp;") in html.replace("&#8217;", "'")
     if _source(stem).suffix == ".ipynb":
@@ -85,25 +75,12 @@ def test_page_exists_with_title_and_colab_link(built_html, stem):
 
 
 @pytest.mark.book
-def test_intro_renders_in_chromium(built_html, tmp_path):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Debian's chromium is needed for this test: `make chromium` installs it"
-    shot = ROOT / "_build" / "screenshots" / "intro.png"
-    shot.parent.mkdir(parents=True, exist_ok=True)
-    shot.unlink(missing_ok=True)
-    url = (built_html / "book" / "intro.html").as_uri()
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars"]
-    dom = subprocess.run([chromium, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+def test_intro_renders_in_chromium(site, tmp_path):
+    url = (site / "book" / "intro.html").as_uri()
+    dom = subprocess.run([site_tools.chromium(), *site_tools.flags(tmp_path), "--dump-dom", url],
+                         capture_output=True, text=True, timeout=120)
     assert "94% on CIFAR-10 in minutes" in dom.stdout and "Map: chapter, library module" in dom.stdout
-    subprocess.run([chromium, *flags, "--window-size=1280,1600", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=120)
-    assert shot.is_file() and shot.stat().st_size > 20_000, "no screenshot, or a blank one"
-    import matplotlib.image
-
-    pixels = matplotlib.image.imread(shot)
-    assert pixels.std() > 0.05, "the screenshot is (nearly) one colour: the page did not render"
+    site_tools.screenshot(url, ROOT / "_build" / "screenshots" / "intro.png", tmp_path, "1280,1600")
 
 
 @pytest.mark.parametrize("nb_path", book.chapters(), ids=lambda p: p.name)

@@ -1,8 +1,8 @@
 """The published site: logo, favicon, 404 page, link previews, search, buttons, the instructors' tables,
 a chapter screenshot, and the student edition without solutions. Slow (builds the book): `make test-book`.
 
-The build goes to ``_build/html`` like tests/test_book.py (Sphinx then rebuilds incrementally); set
-``FENWICKS_LITE_SITE_OUT=/tmp/somewhere`` to build elsewhere. The README's picture is the screenshot
+The book is built once per session for this file and tests/test_book.py (the `site` fixture in
+conftest.py, into ``_build/html``); set ``FENWICKS_LITE_SITE_OUT=/tmp/somewhere`` to build elsewhere. The README's picture is the screenshot
 this file takes: after a visible change, copy ``_build/screenshots/chapter.png`` to
 ``book/images/chapter_screenshot.png``.
 """
@@ -10,7 +10,6 @@ this file takes: after a visible change, copy ``_build/screenshots/chapter.png``
 from __future__ import annotations
 
 import html as html_lib
-import os
 import re
 import shutil
 import subprocess
@@ -19,41 +18,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import site_tools
 
 from fenwicks_lite import book, brand, exercises
 
 pytestmark = pytest.mark.book
 
 ROOT = book.ROOT
-JB = Path(sys.executable).parent / "jupyter-book"
 URL = brand.site_url(book.config()["repository"]["url"])
 PAGES = ["book/intro", *[str(p.relative_to(ROOT).with_suffix("")) for p in book.chapters()], "book/instructors"]
-
-
-def _build(source: Path, out: Path) -> Path:
-    cmd = [str(JB), "build", str(source), "-W", "-n", "--keep-going"]
-    if out != source:
-        cmd += ["--path-output", str(out)]
-    done = subprocess.run(cmd, cwd=source, capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, "jupyter-book build -W failed:\n" + (done.stdout + done.stderr)[-6000:]
-    return out / "_build" / "html"
-
-
-@pytest.fixture(scope="session")
-def site() -> Path:
-    return _build(ROOT, Path(os.environ.get("FENWICKS_LITE_SITE_OUT", ROOT)))
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "Debian's chromium is needed for this test: `make chromium` installs it"
-    return found
-
-
-def _flags(tmp_path: Path) -> list[str]:
-    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars"]
 
 
 def _meta(page: str, prop: str) -> str:
@@ -101,7 +74,7 @@ def test_search_finds_a_chapter_term(site, tmp_path):
     query, expected = ("TFRecord", "book/03_tfrecords.html") if (ROOT / "book/03_tfrecords.ipynb").exists() \
         else ("DavidNet", "book/intro.html")
     url = (site / "search.html").as_uri() + f"?q={query}"
-    dom = subprocess.run([_chromium(), *_flags(tmp_path), "--virtual-time-budget=15000", "--dump-dom", url],
+    dom = subprocess.run([site_tools.chromium(), *site_tools.flags(tmp_path), "--virtual-time-budget=15000", "--dump-dom", url],
                          capture_output=True, text=True, timeout=120).stdout
     assert re.search(r"Search finished, found [1-9]\d* page", dom), dom[-2000:]
     assert f'href="{expected}' in dom
@@ -119,15 +92,8 @@ def test_instructors_page_lists_every_exercise_and_chapter(site):
 def test_chapter_page_renders_in_chromium(site, tmp_path):
     """The README's screenshot: the first chapter notebook's page (the intro while there is none)."""
     stem = PAGES[1] if len(PAGES) > 2 else "book/intro"
-    shot = ROOT / "_build" / "screenshots" / "chapter.png"
-    shot.parent.mkdir(parents=True, exist_ok=True)
-    shot.unlink(missing_ok=True)
-    subprocess.run([_chromium(), *_flags(tmp_path), "--window-size=1280,900", f"--screenshot={shot}",
-                    (site / f"{stem}.html").as_uri()], capture_output=True, timeout=120)
-    assert shot.is_file() and shot.stat().st_size > 20_000, "no screenshot, or a blank one"
-    import matplotlib.image
-
-    assert matplotlib.image.imread(shot).std() > 0.05, "the screenshot is (nearly) one colour"
+    site_tools.screenshot((site / f"{stem}.html").as_uri(), ROOT / "_build" / "screenshots" / "chapter.png",
+                          tmp_path, "1280,900")
 
 
 # ------------------------------------------------------------------ the student edition, on a small book
@@ -159,14 +125,14 @@ def test_student_edition_has_no_solutions_and_the_check_catches_them(tmp_path):
         dest = student / path.relative_to(src)
         dest.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(book.strip_solutions(nbformat.read(path, as_version=4)), dest)
-    shutil.copytree(_build(exercises.student_sources(student, src), student / "site"), student / "html")
+    shutil.copytree(site_tools.build(exercises.student_sources(student, src), student / "site"), student / "html")
     assert exercises.verify_student(student, src) == []
     page = exercises._visible_text((student / "html" / "book" / "01_test.html").read_text())
     assert "Exercise 1 (Write double)" in page and "raise NotImplementedError" in page
     assert "return 2 * x" not in page and "Solution to" not in page
     # The instructors' site shows the solutions; the same check on it reports them.
     shutil.rmtree(student / "html")
-    shutil.copytree(_build(src, tmp_path / "full"), student / "html")
+    shutil.copytree(site_tools.build(src, tmp_path / "full"), student / "html")
     problems = exercises.verify_student(student, src)
     assert len(problems) == 2 and "shows solution code" in problems[0] and "return 2 * x" in problems[0]
     assert "has a solution block" in problems[1]
@@ -179,5 +145,5 @@ def test_the_books_student_edition_has_no_solutions(tmp_path):
         dest = student / path.relative_to(ROOT)
         dest.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(book.strip_solutions(nbformat.read(path, as_version=4)), dest)
-    shutil.copytree(_build(exercises.student_sources(student), student / "site"), student / "html")
+    shutil.copytree(site_tools.build(exercises.student_sources(student), student / "site"), student / "html")
     assert exercises.verify_student(student) == []
