@@ -251,9 +251,10 @@ def _epoch_seed(seed: int, epoch: int) -> int:
 def epoch_order(n_train: int, batch_size: int, seed: int, epoch: int) -> np.ndarray:
     """The image indices of each batch of `epoch`, shape (steps, batch_size): a fresh shuffle per epoch,
     the leftover images (fewer than a batch) skipped this epoch. Depends on (seed, epoch) only."""
-    steps = steps_per_epoch(n_train, batch_size)
-    perm = np.random.default_rng(_epoch_seed(seed, epoch)).permutation(n_train)
-    return perm[: steps * batch_size].reshape(steps, batch_size).astype(np.int32)
+    from fenwicks_lite.pipeline import epoch_indices
+
+    steps_per_epoch(n_train, batch_size)  # a clear error when not even one batch fits
+    return epoch_indices(n_train, batch_size, _epoch_seed(seed, epoch))
 
 
 # ------------------------------------------------------------------------------------------ checkpoints

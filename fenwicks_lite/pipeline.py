@@ -152,6 +152,19 @@ def _map_parser(ds: Any, parser: Callable, parallel: Any) -> Any:
 
 # ---------------------------------------------------------------- in memory, on the device (any backend)
 
+def epoch_indices(n: int, batch_size: int, rng_seed: Any) -> np.ndarray:
+    """One epoch's batches as rows of image indices, shape ``(n // batch_size, batch_size)``, int32.
+
+    A permutation of 0..n-1 drawn on the host from `rng_seed` (anything `np.random.default_rng` takes),
+    cut into full batches; the remainder (fewer than a batch) sits this epoch out. Drawing it from a seed
+    per epoch, not from a running generator, is what lets a resumed run repeat the interrupted one
+    (Chapter 5; `DeviceDataset` and the training loop, Chapter 9, both use it).
+    """
+    steps = n // batch_size
+    perm = np.random.default_rng(rng_seed).permutation(n)
+    return perm[: steps * batch_size].reshape(steps, batch_size).astype(np.int32)
+
+
 class DeviceDataset:
     """The whole training set as one device tensor; per-step index batches; augmentation on the device.
 
@@ -204,9 +217,7 @@ class DeviceDataset:
 
     def epoch_indices(self, epoch: int) -> np.ndarray:
         """(steps_per_epoch, batch_size) int32 image indices of epoch `epoch`: a permutation, remainder dropped."""
-        perm = np.random.default_rng([self.seed, int(epoch)]).permutation(self.n)
-        steps = self.steps_per_epoch
-        return perm[: steps * self.batch_size].reshape(steps, self.batch_size).astype(np.int32)
+        return epoch_indices(self.n, self.batch_size, [self.seed, int(epoch)])
 
     def batch(self, indices: Any, step: Any) -> tuple[Any, Any]:
         """(images, labels) of one step: `device_batch` on this dataset's tensors and settings."""
