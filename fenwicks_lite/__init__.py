@@ -35,10 +35,8 @@ SUBMODULES: dict[str, str] = {
     "fit": "Chapters 8 and 9 (the training loop, checkpoints, the CLI)",
     "report": "Chapter 9, The full run (tables and figures from result JSON)",
     "profiles": "Introduction (quick and full profiles)",
-    "exercises": "Introduction (exercises and self-checks)",
-    "book": "Introduction (executing notebooks, the student edition)",
-    "hygiene": "For instructors (notebook hygiene checks)",
-    "brand": "The site's logo and favicon, drawn by code",
+    "exercises": "Introduction and For instructors (exercises, self-checks, the grader)",
+    "book": "Introduction (every chapter's environment line; library source shown in the page)",
 }
 
 

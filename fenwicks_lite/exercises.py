@@ -68,6 +68,9 @@ class Result:
 
 
 _REGISTRY: dict[str, Exercise] = {}
+#: cells carrying this tag are solutions: the student edition and the grader remove them.
+SOLUTION_TAG = "solution"
+
 DIFFICULTIES = ("easy", "medium", "hard")
 
 
@@ -311,12 +314,22 @@ class Grade:
         return "\n".join(lines)
 
 
+def strip_solutions(nb: Any) -> Any:
+    """A copy of `nb` without solution cells (tagged `solution`), outputs of the rest cleared."""
+    import copy
+
+    out = copy.deepcopy(nb)
+    out.cells = [c for c in out.cells if SOLUTION_TAG not in c.get("metadata", {}).get("tags", [])]
+    for c in out.cells:
+        if c.cell_type == "code":
+            c.outputs, c.execution_count = [], None
+    return out
+
+
 def strip_for_grading(nb: Any) -> Any:
     """The learner's notebook without solutions: cells tagged ``solution`` and, in case a tag was lost,
     every cell between a ``{solution-start}`` and a ``{solution-end}`` markdown cell. Outputs cleared."""
-    from fenwicks_lite import book
-
-    out = book.strip_solutions(nb)
+    out = strip_solutions(nb)
     kept, inside = [], False
     for cell in out.cells:
         src = _source(cell)
@@ -549,8 +562,6 @@ def student_sources(out_dir: Path, root: Path | None = None) -> Path:
 
     import nbformat
 
-    from fenwicks_lite import book
-
     root = root or _book_root()
     src = out_dir / "source"
     if src.exists():
@@ -562,7 +573,7 @@ def student_sources(out_dir: Path, root: Path | None = None) -> Path:
     shutil.copytree(root / "book", src / "book", ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
     for path in sorted((root / "book").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        nb.cells = [c for c in nb.cells if book.SOLUTION_TAG not in c.metadata.get("tags", [])]
+        nb.cells = [c for c in nb.cells if SOLUTION_TAG not in c.metadata.get("tags", [])]
         nbformat.write(nb, src / "book" / path.name)
     return src
 
@@ -580,11 +591,9 @@ def _solution_blocks(nb: Any) -> list[str]:
     Whole cells, not single lines: a line such as ``return False`` may well appear elsewhere on the page
     (library code shown with `fw.book.show_source`), a whole solution does not.
     """
-    from fenwicks_lite import book
-
     blocks = []
     for c in nb.cells:
-        if c.cell_type == "code" and book.SOLUTION_TAG in c.metadata.get("tags", []):
+        if c.cell_type == "code" and SOLUTION_TAG in c.metadata.get("tags", []):
             code = re.sub(r"\s+", " ", _source(c)).strip()
             if len(code) >= 20:  # shorter cells (`x = 1`) could match anything
                 blocks.append(code)
@@ -599,18 +608,16 @@ def verify_student(out_dir: Path, root: Path | None = None) -> list[str]:
     """
     import nbformat
 
-    from fenwicks_lite import book
-
-    root = root or book.ROOT
+    root = root or _book_root()
     problems = []
     for path in chapter_notebooks(root):
         rel = path.relative_to(root)
         student_nb = out_dir / rel
         if not student_nb.is_file():
-            problems.append(f"{student_nb}: missing (run `python -m fenwicks_lite.book student`)")
+            problems.append(f"{student_nb}: missing (run `python -m fwbook.notebooks student`)")
         else:
             snb = nbformat.read(student_nb, as_version=4)
-            if any(book.SOLUTION_TAG in c.metadata.get("tags", []) for c in snb.cells):
+            if any(SOLUTION_TAG in c.metadata.get("tags", []) for c in snb.cells):
                 problems.append(f"{student_nb}: still has cells tagged `solution`")
             if any(c.get("outputs") for c in snb.cells if c.cell_type == "code"):
                 problems.append(f"{student_nb}: still has outputs")

@@ -10,9 +10,10 @@ import json
 
 import nbformat
 import pytest
+from fwbook import notebooks as book
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from fenwicks_lite import book, exercises
+from fenwicks_lite import exercises
 
 pytestmark = pytest.mark.backend
 

@@ -19,8 +19,10 @@ from pathlib import Path
 import nbformat
 import pytest
 import site_tools
+from fwbook import brand
+from fwbook import notebooks as book
 
-from fenwicks_lite import book, brand, exercises
+from fenwicks_lite import exercises
 
 pytestmark = pytest.mark.book
 
@@ -121,7 +123,7 @@ def test_student_edition_has_no_solutions_and_the_check_catches_them(tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     src = _small_book(tmp_path)
     student = tmp_path / "student"
-    for path in exercises.chapter_notebooks(src):  # what `python -m fenwicks_lite.book student` writes
+    for path in exercises.chapter_notebooks(src):  # what `python -m fwbook.notebooks student` writes
         dest = student / path.relative_to(src)
         dest.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(book.strip_solutions(nbformat.read(path, as_version=4)), dest)
