@@ -48,10 +48,9 @@ def site() -> Path:
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory) -> Path:
     """The library's wheel, built once per session from this checkout (as `pip install .` would)."""
+    import shutil
     import subprocess
     import sys
-
-    import shutil
 
     root = Path(__file__).resolve().parent.parent
     src, out = tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("wheel")
