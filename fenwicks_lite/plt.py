@@ -1,7 +1,9 @@
-"""Pictures for the chapters (Chapters 2, 4 and 7): image grids, pixel histograms, learning-rate curves.
+"""Pictures for the chapters (Chapters 2, 4 and 7): image grids, pixel histograms,
+learning-rate curves.
 
-Each function draws on a new matplotlib figure and returns it, so a notebook cell shows it once. Figures
-are kept small (dpi set by the caller's matplotlib defaults) so the committed notebooks stay light.
+Each function draws on a new matplotlib figure and returns it, so a notebook cell shows
+it once. Figures are kept small (dpi set by the caller's matplotlib defaults) so the
+committed notebooks stay light.
 """
 
 from __future__ import annotations
@@ -15,26 +17,40 @@ import numpy as np
 CHANNEL_COLOURS = ("tab:red", "tab:green", "tab:blue")
 
 
-def show_image_grid(x: np.ndarray, y: np.ndarray, class_names: Sequence[str], per_class: int = 8,
-                    seed: int = 0) -> Any:
+def show_image_grid(
+    x: np.ndarray,
+    y: np.ndarray,
+    class_names: Sequence[str],
+    per_class: int = 8,
+    seed: int = 0,
+) -> Any:
     """A grid with one row per class and `per_class` random images of it (Chapter 2).
 
-    uint8 images are shown as they are; float images must be in [0, 1]. Classes without enough images
-    show what there is.
+    uint8 images are shown as they are; float images must be in [0, 1]. Classes without
+    enough images show what there is.
     """
     import matplotlib.pyplot as plt
 
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim != 4 or len(x) != len(y):
-        raise ValueError(f"x must be images (N, H, W, C) with one label each; got {x.shape} and {y.shape}.")
+        raise ValueError(
+            f"x must be images (N, H, W, C) with one label each; got {x.shape} and "
+            f"{y.shape}."
+        )
     if per_class < 1:
         raise ValueError(f"per_class must be at least 1, got {per_class}.")
     rng = np.random.default_rng(seed)
     k = len(class_names)
-    fig, axes = plt.subplots(k, per_class, figsize=(per_class * 0.8, k * 0.8), squeeze=False)
+    fig, axes = plt.subplots(
+        k, per_class, figsize=(per_class * 0.8, k * 0.8), squeeze=False
+    )
     for row, name in enumerate(class_names):
         idx = np.flatnonzero(y == row)
-        pick = rng.choice(idx, size=min(per_class, len(idx)), replace=False) if len(idx) else []
+        pick = (
+            rng.choice(idx, size=min(per_class, len(idx)), replace=False)
+            if len(idx)
+            else []
+        )
         for col in range(per_class):
             ax = axes[row, col]
             ax.set_xticks([])
@@ -48,9 +64,15 @@ def show_image_grid(x: np.ndarray, y: np.ndarray, class_names: Sequence[str], pe
     return fig
 
 
-def plot_channel_histograms(x: np.ndarray, ax: Any = None, bins: int = 64, title: str = "",
-                            value_range: tuple[float, float] | None = None) -> Any:
-    """Histograms of the red, green and blue values of images `x` (N, H, W, 3), on one axis (Chapter 2).
+def plot_channel_histograms(
+    x: np.ndarray,
+    ax: Any = None,
+    bins: int = 64,
+    title: str = "",
+    value_range: tuple[float, float] | None = None,
+) -> Any:
+    """Histograms of the red, green and blue values of images `x` (N, H, W, 3), on one
+    axis (Chapter 2).
 
     Returns the axis. `value_range` defaults to the data's own min..max.
     """
@@ -63,8 +85,18 @@ def plot_channel_histograms(x: np.ndarray, ax: Any = None, bins: int = 64, title
         _, ax = plt.subplots(figsize=(5, 3))
     flat = x.reshape(-1, 3)
     rng = value_range or (float(flat.min()), float(flat.max()))
-    for c, (colour, name) in enumerate(zip(CHANNEL_COLOURS, ("red", "green", "blue"), strict=True)):
-        ax.hist(flat[:, c], bins=bins, range=rng, histtype="step", color=colour, label=name, density=True)
+    for c, (colour, name) in enumerate(
+        zip(CHANNEL_COLOURS, ("red", "green", "blue"), strict=True)
+    ):
+        ax.hist(
+            flat[:, c],
+            bins=bins,
+            range=rng,
+            histtype="step",
+            color=colour,
+            label=name,
+            density=True,
+        )
     ax.set_xlabel("value")
     ax.set_ylabel("density")
     ax.legend(fontsize=8)
@@ -73,31 +105,46 @@ def plot_channel_histograms(x: np.ndarray, ax: Any = None, bins: int = 64, title
     return ax
 
 
-# ------------------------------------------------------------------------- learning rate (Chapter 7)
+# ------------------------------------------------------------ learning rate (Chapter 7)
 
 def lr_values(lr_func: Any, total_steps: int) -> np.ndarray:
     """The learning rate at steps 0..total_steps, as float64 (Chapter 7).
 
-    Keras schedules (such as `fw.train.triangular_lr`) take the whole step array at once; a plain Python
-    function of one step, as the seed allowed, is called step by step.
+    Keras schedules (such as `fw.train.triangular_lr`) take the whole step array at
+    once; a plain Python function of one step, as the seed allowed, is called step by
+    step.
     """
     import keras
 
-    if isinstance(total_steps, bool) or not isinstance(total_steps, int | np.integer) or total_steps < 1:
-        raise ValueError(f"total_steps must be a whole number of steps >= 1, got {total_steps!r}")
+    if (
+        isinstance(total_steps, bool)
+        or not isinstance(total_steps, int | np.integer)
+        or total_steps < 1
+    ):
+        raise ValueError(
+            f"total_steps must be a whole number of steps >= 1, got {total_steps!r}"
+        )
     steps = np.arange(total_steps + 1)
     try:
         lrs = np.asarray(keras.ops.convert_to_numpy(lr_func(steps)), dtype=np.float64)
     except (TypeError, ValueError):  # a scalar-only function: one call per step
         lrs = None
     if lrs is None or lrs.shape != steps.shape:
-        lrs = np.array([float(keras.ops.convert_to_numpy(lr_func(int(s)))) for s in steps])
+        lrs = np.array(
+            [float(keras.ops.convert_to_numpy(lr_func(int(s)))) for s in steps]
+        )
     return lrs
 
 
-def plot_lr_func(lr_func: Any, total_steps: int, ax: Any = None, steps_per_epoch: int | None = None,
-                 label: str | None = None) -> Any:
-    """Draws the learning rate over training, as the seed's `fw.plt.plot_lr_func` did (Chapter 7).
+def plot_lr_func(
+    lr_func: Any,
+    total_steps: int,
+    ax: Any = None,
+    steps_per_epoch: int | None = None,
+    label: str | None = None,
+) -> Any:
+    """Draws the learning rate over training, as the seed's `fw.plt.plot_lr_func` did
+    (Chapter 7).
 
     With `steps_per_epoch`, a second x axis at the top counts epochs. Returns the axis.
     """
@@ -113,19 +160,29 @@ def plot_lr_func(lr_func: Any, total_steps: int, ax: Any = None, steps_per_epoch
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     if steps_per_epoch:
-        top = ax.secondary_xaxis("top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch))
+        top = ax.secondary_xaxis(
+            "top",
+            functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch),
+        )
         top.set_xlabel("epoch")
     return ax
 
 
-def lr_widget(steps_per_epoch: int, peak_lr: float = 0.4, epochs: int = 24, warmup_epochs: float = 5,
-              max_epochs: int = 100) -> Any:
-    """Sliders for the peak learning rate, warm-up and epochs above the triangular schedule they make.
+def lr_widget(
+    steps_per_epoch: int,
+    peak_lr: float = 0.4,
+    epochs: int = 24,
+    warmup_epochs: float = 5,
+    max_epochs: int = 100,
+) -> Any:
+    """Sliders for the peak learning rate, warm-up and epochs above the triangular
+    schedule they make.
 
-    The picture is an ordinary cell output (a PNG shown with a display id) that the sliders replace in
-    place: a live notebook redraws it, and a static page (the book, nbviewer) still shows the first one.
-    Settings the schedule refuses (warm-up >= length) are reported in the picture's place, not raised.
-    Returns the slider box (Chapter 7).
+    The picture is an ordinary cell output (a PNG shown with a display id) that the
+    sliders replace in place: a live notebook redraws it, and a static page (the book,
+    nbviewer) still shows the first one. Settings the schedule refuses (warm-up >=
+    length) are reported in the picture's place, not raised. Returns the slider box
+    (Chapter 7).
     """
     import io
 
@@ -135,20 +192,32 @@ def lr_widget(steps_per_epoch: int, peak_lr: float = 0.4, epochs: int = 24, warm
 
     from fenwicks_lite import train
 
-    peak = widgets.FloatSlider(value=peak_lr, min=0.0, max=max(2.0, peak_lr), step=0.05, description="peak LR")
-    warm = widgets.FloatSlider(value=warmup_epochs, min=0.0, max=float(max_epochs), step=0.5,
-                               description="warm-up ep.")
+    peak = widgets.FloatSlider(
+        value=peak_lr, min=0.0, max=max(2.0, peak_lr), step=0.05, description="peak LR"
+    )
+    warm = widgets.FloatSlider(
+        value=warmup_epochs,
+        min=0.0,
+        max=float(max_epochs),
+        step=0.5,
+        description="warm-up ep.",
+    )
     ep = widgets.IntSlider(value=epochs, min=1, max=max_epochs, description="epochs")
 
     def picture() -> Any:
-        total, warmup = round(ep.value * steps_per_epoch), round(warm.value * steps_per_epoch)
+        total, warmup = (
+            round(ep.value * steps_per_epoch),
+            round(warm.value * steps_per_epoch),
+        )
         try:
             sched = train.triangular_lr(peak.value, total, warmup)
         except ValueError as e:
             return f"not a valid schedule: {e}"
         fig, ax = plt.subplots(figsize=(6, 2.6))
         plot_lr_func(sched, total, ax=ax, steps_per_epoch=steps_per_epoch)
-        ax.set_title(f"peak {peak.value:g} at epoch {warm.value:g} of {ep.value}", fontsize=10)
+        ax.set_title(
+            f"peak {peak.value:g} at epoch {warm.value:g} of {ep.value}", fontsize=10
+        )
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
         plt.close(fig)
@@ -164,18 +233,25 @@ def lr_widget(steps_per_epoch: int, peak_lr: float = 0.4, epochs: int = 24, warm
     return widgets.HBox([peak, warm, ep])
 
 
-# ---------------------------------------------------------------------------- architecture (Chapter 6)
+# ------------------------------------------------------------- architecture (Chapter 6)
 
 #: colours of the architecture diagram, one per kind of operation.
-ARCH_COLOURS = {"conv": "#4c72b0", "pool": "#dd8452", "add": "#8c8c8c", "dense": "#55a868"}
+ARCH_COLOURS = {
+    "conv": "#4c72b0",
+    "pool": "#dd8452",
+    "add": "#8c8c8c",
+    "dense": "#55a868",
+}
 
 
 def architecture_boxes(model: Any, input_shape: tuple[int, int, int] = (32, 32, 3)
                        ) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
-    """The diagram's content, read from the model's own layers: boxes in forward order and residual skips.
+    """The diagram's content, read from the model's own layers: boxes in forward order
+    and residual skips.
 
-    Each box is ``{"kind", "label", "block", "shape"}`` (shape: the output, without the batch axis); each
-    skip is ``(from_box, to_box)``: the input of box `from_box` is added at box `to_box` (Chapter 6).
+    Each box is ``{"kind", "label", "block", "shape"}`` (shape: the output, without the
+    batch axis); each skip is ``(from_box, to_box)``: the input of box `from_box` is
+    added at box `to_box` (Chapter 6).
     """
     import keras
 
@@ -207,22 +283,38 @@ def architecture_boxes(model: Any, input_shape: tuple[int, int, int] = (32, 32, 
                 start = len(boxes)
                 for sub in layer.res:
                     conv_bn(sub, block)
-                boxes.append({"kind": "add", "label": "+", "block": block, "shape": shape[1:]})
+                boxes.append(
+                    {"kind": "add", "label": "+", "block": block, "shape": shape[1:]}
+                )
                 skips.append((start, len(boxes) - 1))
         elif isinstance(layer, keras.layers.GlobalMaxPooling2D):
             add("pool", "global\nmax-pool", block, layer)
         elif isinstance(layer, layers.Classifier):
-            add("dense", f"dense {layer.n_classes}\nno bias\nx {layer.weight:g}", block, layer)
+            add(
+                "dense",
+                f"dense {layer.n_classes}\nno bias\nx {layer.weight:g}",
+                block,
+                layer,
+            )
         else:
-            add("dense" if isinstance(layer, keras.layers.Dense) else "pool", type(layer).__name__, block, layer)
+            add(
+                "dense" if isinstance(layer, keras.layers.Dense) else "pool",
+                type(layer).__name__,
+                block,
+                layer,
+            )
     return boxes, skips
 
 
-def plot_architecture(model: Any, input_shape: tuple[int, int, int] = (32, 32, 3)) -> Any:
-    """DavidNet (or any model of `fw.layers` blocks) as a left-to-right diagram; returns the figure.
+def plot_architecture(
+    model: Any, input_shape: tuple[int, int, int] = (32, 32, 3)
+) -> Any:
+    """DavidNet (or any model of `fw.layers` blocks) as a left-to-right diagram; returns
+    the figure.
 
-    Box heights follow the feature map's side (32, 16, 8, 4 pixels), the text gives the channels, arcs
-    are the residual connections and brackets above name Page's blocks with their output shape (Chapter 6).
+    Box heights follow the feature map's side (32, 16, 8, 4 pixels), the text gives the
+    channels, arcs are the residual connections and brackets above name Page's blocks
+    with their output shape (Chapter 6).
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, Rectangle
@@ -238,29 +330,82 @@ def plot_architecture(model: Any, input_shape: tuple[int, int, int] = (32, 32, 3
         h = 0.4 + 1.6 * side / side0
         if b["kind"] == "add":
             ax.add_patch(plt.Circle((x, 0), 0.18, color=ARCH_COLOURS["add"]))
-            ax.text(x, 0, "+", ha="center", va="center", color="white", fontsize=11, fontweight="bold")
+            ax.text(
+                x,
+                0,
+                "+",
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=11,
+                fontweight="bold",
+            )
         else:
-            ax.add_patch(Rectangle((x - 0.35, -h / 2), 0.7, h, color=ARCH_COLOURS[b["kind"]], alpha=0.85))
+            ax.add_patch(
+                Rectangle(
+                    (x - 0.35, -h / 2),
+                    0.7,
+                    h,
+                    color=ARCH_COLOURS[b["kind"]],
+                    alpha=0.85,
+                )
+            )
             ax.text(x, -h / 2 - 0.08, b["label"], ha="center", va="top", fontsize=6.5)
         if i:
-            ax.annotate("", (x - 0.36, 0), (xs[i - 1] + 0.36, 0), arrowprops={"arrowstyle": "->", "lw": 0.8})
-    ax.text(-0.05, 0, f"image\n{input_shape[0]}x{input_shape[1]}\nx{input_shape[2]}", ha="center",
-            va="center", fontsize=7)
+            ax.annotate(
+                "",
+                (x - 0.36, 0),
+                (xs[i - 1] + 0.36, 0),
+                arrowprops={"arrowstyle": "->", "lw": 0.8},
+            )
+    ax.text(
+        -0.05,
+        0,
+        f"image\n{input_shape[0]}x{input_shape[1]}\nx{input_shape[2]}",
+        ha="center",
+        va="center",
+        fontsize=7,
+    )
     ax.annotate("", (0.64, 0), (0.3, 0), arrowprops={"arrowstyle": "->", "lw": 0.8})
     for a, b in skips:
-        ax.add_patch(FancyArrowPatch((xs[a] - 0.5, 1.05), (xs[b], 0.2), connectionstyle="arc3,rad=-0.35",
-                                     arrowstyle="->", lw=1.0, color=ARCH_COLOURS["add"]))
+        ax.add_patch(
+            FancyArrowPatch(
+                (xs[a] - 0.5, 1.05),
+                (xs[b], 0.2),
+                connectionstyle="arc3,rad=-0.35",
+                arrowstyle="->",
+                lw=1.0,
+                color=ARCH_COLOURS["add"],
+            )
+        )
     # block names above, spanning their boxes
     start = 0
     for i in range(1, len(boxes) + 1):
         if i == len(boxes) or boxes[i]["block"] != boxes[start]["block"]:
             b = boxes[start]
             shape = "x".join(str(s) for s in boxes[i - 1]["shape"])
-            ax.text((xs[start] + xs[i - 1]) / 2, 1.5, f"{b['block']}\n{shape}", ha="center", va="bottom",
-                    fontsize=7, color="#333333")
-            # a bracket over exactly this block's boxes, so that each box's block is unambiguous
-            ax.plot([xs[start] - 0.38, xs[start] - 0.38, xs[i - 1] + 0.38, xs[i - 1] + 0.38],
-                    [1.3, 1.42, 1.42, 1.3], color="#555555", lw=0.8)
+            ax.text(
+                (xs[start] + xs[i - 1]) / 2,
+                1.5,
+                f"{b['block']}\n{shape}",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color="#333333",
+            )
+            # a bracket over exactly this block's boxes, so that each box's block is
+            # unambiguous
+            ax.plot(
+                [
+                    xs[start] - 0.38,
+                    xs[start] - 0.38,
+                    xs[i - 1] + 0.38,
+                    xs[i - 1] + 0.38,
+                ],
+                [1.3, 1.42, 1.42, 1.3],
+                color="#555555",
+                lw=0.8,
+            )
             start = i
     ax.set_xlim(-0.5, len(boxes) + 0.7)
     ax.set_ylim(-2.2, 2.1)
