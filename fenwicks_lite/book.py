@@ -69,6 +69,29 @@ def show_source(*objects: Any) -> Any:
                     f"{blocks}\n\n</details>")
 
 
+def sharp_figures() -> bool:
+    """Makes this notebook show matplotlib figures as SVG; returns whether it is one.
+
+    SVG stays sharp at any width the page gives a figure (a PNG's pixels blur when
+    scaled), and the site's check reads each figure's text size from it. The SVG has
+    no date and fixed ids (``svg.hashsalt``), so re-running a chapter changes only the
+    figures that changed. `start` calls it; outside IPython it does nothing.
+    """
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "fenwicks_lite"
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    if get_ipython() is None:
+        return False
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("svg", bbox_inches="tight", metadata={"Date": None})
+    return True
+
+
 @contextlib.contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
     """Sends file descriptor 2 to /dev/null for the block: C++ libraries write there directly."""
