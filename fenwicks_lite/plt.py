@@ -1,5 +1,5 @@
-"""Pictures for the chapters (Chapters 2, 4 and 7): image grids, pixel histograms,
-learning-rate curves.
+"""Pictures for the chapters (Chapters 2, 4, 5, 6, 7 and 8): image grids, pixel
+histograms, learning-rate curves, the architecture, pipelines and TPUs as diagrams.
 
 Each function draws on a new matplotlib figure and returns it, so a notebook cell shows
 it once. Figures are kept small (dpi set by the caller's matplotlib defaults) so the
@@ -388,4 +388,100 @@ def plot_architecture(
     ax.set_xlim(-0.6, len(boxes) + 0.8)
     ax.set_ylim(-2.4, 2.6)
     ax.axis("off")
+    return fig
+
+
+# -------------------------------------------------- boxes and arrows (Chapters 5 and 8)
+
+def _box(ax: Any, x: float, y: float, w: float, h: float, text: str, colour: str,
+         **text_kw: Any) -> None:
+    """A rounded box centred at (x, y) with `text` in it."""
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, facecolor=colour,
+                                edgecolor="#555555", lw=0.8,
+                                boxstyle="round,pad=0.02,rounding_size=0.06"))
+    ax.text(x, y, text, ha="center", va="center", fontsize=TEXT_PT, **text_kw)
+
+
+def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float],
+           label: str = "", **kw: Any) -> None:
+    """An arrow from `start` to `end`, with `label` above its middle."""
+    ax.annotate("", end, start, arrowprops={"arrowstyle": "->", "lw": 0.9, **kw})
+    if label:
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.08, label,
+                ha="center", va="bottom", fontsize=TEXT_PT, color="#333333")
+
+
+def plot_stages(rows: dict[str, Sequence[str]], colours: Sequence[str] | None = None
+                ) -> Any:
+    """Pipelines as rows of stages joined by arrows, one row per pipeline, its name on
+    the left (Chapter 5: the seed's `tf.data` stages, the tuned ones, the device
+    pipeline). Stage names may hold ``\\n``. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if not rows or any(len(stages) == 0 for stages in rows.values()):
+        raise ValueError("rows must map each pipeline's name to its stages (at least "
+                         "one each), e.g. {'tf.data': ['read', 'batch']}")
+    colours = list(colours or ["#dbe6f4", "#fbe3d2", "#dcefdc", "#eeeeee"])
+    n = max(len(stages) for stages in rows.values())
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 0.85 * len(rows) + 0.2))
+    for r, (name, stages) in enumerate(rows.items()):
+        y = -r
+        ax.text(-0.1, y, name, ha="right", va="center", fontsize=TEXT_PT,
+                fontweight="bold")
+        for i, stage in enumerate(stages):
+            _box(ax, i + 0.5, y, 0.82, 0.62, stage, colours[r % len(colours)])
+            if i:
+                _arrow(ax, (i - 0.09, y), (i + 0.09, y))
+    ax.set_xlim(-1.6, n)
+    ax.set_ylim(-len(rows) + 0.55, 0.45)
+    ax.axis("off")
+    return fig
+
+
+def plot_tpu_then_now() -> Any:
+    """Chapter 8's picture: the 2019 TPU *Node* (a notebook VM that reached a remote TPU
+    over gRPC; the TPU read and wrote only Cloud Storage) next to today's TPU *VM* (the
+    chip attached to the machine the notebook runs on, local files included).
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (then, now) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 2.9))
+    vm, tpu, gcs, disk = "#dbe6f4", "#dcefdc", "#fbe3d2", "#eeeeee"
+    then.set_title("2019: TPU Node", fontsize=TEXT_PT + 1.5)
+    _box(then, 0.0, 1.0, 1.5, 0.7, "Colab VM\nnotebook, TF 1 graph", vm)
+    _box(then, 2.3, 1.0, 1.3, 0.7, "TPU host\nv2-8, 8 cores", tpu)
+    _box(then, 1.15, -0.55, 1.6, 0.6, "Cloud Storage bucket\nTFRecords, checkpoints",
+         gcs)
+    _box(then, 0.0, -1.45, 1.3, 0.45, "VM's local disk", disk)
+    _arrow(then, (0.78, 1.0), (1.62, 1.0), "gRPC")
+    _arrow(then, (2.1, 0.62), (1.6, -0.22), color="#aa5500")
+    _arrow(then, (0.2, 0.62), (0.7, -0.22), color="#aa5500")
+    _arrow(then, (-0.4, 0.62), (-0.4, -1.2))
+    then.text(2.5, -1.2, "the TPU cannot\nread the VM's disk", ha="center", va="center",
+              fontsize=TEXT_PT, color="#aa0000")
+    then.set_xlim(-0.9, 3.1)
+    then.set_ylim(-1.85, 1.5)
+    now.set_title("Now: TPU VM", fontsize=TEXT_PT + 1.5)
+    from matplotlib.patches import FancyBboxPatch
+
+    now.add_patch(FancyBboxPatch((-0.75, -1.15), 3.6, 2.5, facecolor="#f7f9fc",
+                                 edgecolor="#555555", lw=0.8,
+                                 boxstyle="round,pad=0.02,rounding_size=0.08"))
+    now.text(1.05, 1.2, "one machine (Colab TPU runtime)", ha="center", va="center",
+             fontsize=TEXT_PT)
+    _box(now, 0.1, 0.45, 1.3, 0.7, "notebook\nKeras 3, JAX/TF", vm)
+    _box(now, 2.0, 0.45, 1.2, 0.7, "TPU chip(s)\nattached", tpu)
+    _box(now, 1.05, -0.65, 1.6, 0.55, "local disk: data,\ncheckpoints", disk)
+    _arrow(now, (0.78, 0.45), (1.38, 0.45), "PCIe")
+    _arrow(now, (0.3, 0.08), (0.7, -0.36))
+    now.text(1.05, -1.55, "no bucket needed", ha="center", va="center",
+             fontsize=TEXT_PT, color="#006600")
+    now.set_xlim(-0.9, 3.0)
+    now.set_ylim(-1.85, 1.5)
+    for ax in (then, now):
+        ax.axis("off")
+    fig.tight_layout()
     return fig

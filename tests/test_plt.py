@@ -143,3 +143,42 @@ def test_architecture_text_is_legible_at_the_page_width_and_never_overlaps():
                for j in range(i + 1, len(texts)) if extents[i].overlaps(extents[j])]
     assert not clashes, clashes
     plt.close(fig)
+
+
+def _texts_legible_and_apart(fig):
+    """No text under TEXT_PT points, no two texts overlapping, no wider than the page."""
+    assert fig.get_size_inches()[0] <= fw_plt.PAGE_WIDTH
+    texts = [t for ax in fig.axes for t in [*ax.texts, ax.title] if t.get_text().strip()]
+    assert min(t.get_fontsize() for t in texts) >= fw_plt.TEXT_PT
+    fig.canvas.draw()
+    extents = [t.get_window_extent(fig.canvas.get_renderer()) for t in texts]
+    clashes = [(texts[i].get_text(), texts[j].get_text()) for i in range(len(texts))
+               for j in range(i + 1, len(texts)) if extents[i].overlaps(extents[j])]
+    assert not clashes, clashes
+    return texts
+
+
+def test_plot_stages_draws_each_pipeline_as_a_row_of_boxes():
+    from matplotlib.patches import FancyBboxPatch
+
+    fig = fw_plt.plot_stages({"seed": ["read", "parse +\naugment", "batch"], "device": ["gather", "augment"]})
+    ax = fig.axes[0]
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    assert len(boxes) == 5
+    texts = [t.get_text() for t in _texts_legible_and_apart(fig)]
+    assert texts[:4] == ["seed", "read", "parse +\naugment", "batch"] and "device" in texts
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("rows", [{}, {"seed": []}])
+def test_plot_stages_bad_rows(rows):
+    with pytest.raises(ValueError, match="rows must map each pipeline's name to its stages"):
+        fw_plt.plot_stages(rows)
+
+
+def test_tpu_then_and_now_is_legible():
+    fig = fw_plt.plot_tpu_then_now()
+    texts = " ".join(t.get_text() for t in _texts_legible_and_apart(fig))
+    for said in ("TPU Node", "TPU VM", "gRPC", "Cloud Storage", "v2-8", "local disk"):
+        assert said in texts
+    plt.close(fig)
