@@ -335,6 +335,7 @@ def plot_architecture(
 
     boxes, skips = architecture_boxes(model, input_shape)
     fig, ax = plt.subplots(figsize=(min(PAGE_WIDTH, 0.46 * len(boxes) + 0.7), 3.3))
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)  # the diagram is the figure
     side0 = input_shape[0]
     xs = []
     for i, b in enumerate(boxes):
@@ -427,6 +428,7 @@ def plot_stages(rows: dict[str, Sequence[str]], colours: Sequence[str] | None = 
     colours = list(colours or ["#dbe6f4", "#fbe3d2", "#dcefdc", "#eeeeee"])
     n = max(len(stages) for stages in rows.values())
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 0.85 * len(rows) + 0.2))
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
     for r, (name, stages) in enumerate(rows.items()):
         y = -r
         ax.text(-0.1, y, name, ha="right", va="center", fontsize=TEXT_PT,
