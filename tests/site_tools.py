@@ -50,47 +50,6 @@ def screenshot(url: str, shot: Path, tmp_path: Path, window: str) -> None:
 #: port, so a page works only with what the site ships (MathJax included).
 OFFLINE = ["--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
 
-_PROBE = """<script>
-window.addEventListener("load", function () {
-  function done() {
-    var out = document.createElement("pre");
-    out.id = "fw-probe-result";
-    try { out.textContent = JSON.stringify((%s)()); }
-    catch (e) { out.textContent = JSON.stringify({error: String(e)}); }
-    document.body.appendChild(out);
-  }
-  setTimeout(done, %d);
-});
-</script>"""
-
-
-def probe(page: Path, script: str, tmp_path: Path, window: str = "1280,900", wait_ms: int = 3000,
-          offline: bool = True) -> object:
-    """Runs the JavaScript function `script` in `page` (a built HTML file) in Chromium at `window` size, `wait_ms`
-    of (virtual) time after the load event, and returns what it returns (JSON).
-
-    The page is copied beside itself with the probe added before ``</body>``, so its relative links work; the
-    copy is removed afterwards. Offline by default (`OFFLINE`).
-    """
-    import json
-    import re
-
-    text = page.read_text()
-    copy = page.with_name(f"_probe_{page.name}")
-    copy.write_text(text.replace("</body>", _PROBE % (script, wait_ms) + "</body>", 1))
-    try:
-        done = subprocess.run([chromium(), *flags(tmp_path), *(OFFLINE if offline else []),
-                               f"--window-size={window}", f"--virtual-time-budget={wait_ms + 10_000}",
-                               "--dump-dom", copy.as_uri()], capture_output=True, text=True, timeout=180)
-    finally:
-        copy.unlink(missing_ok=True)
-    found = re.search(r'<pre id="fw-probe-result">(.*?)</pre>', done.stdout, re.S)
-    assert found, f"the probe did not run in {page.name}: {done.stderr[-2000:]}"
-    import html
-
-    return json.loads(html.unescape(found.group(1)))
-
-
 _HARNESS = """<!DOCTYPE html><html><body><script>
 var pages = %s, results = {}, measure = (%s);
 function next(i) {
