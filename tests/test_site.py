@@ -226,6 +226,50 @@ def test_chapter_page_on_a_phone(site, tmp_path):
     site_tools.screenshot((site / f"{stem}.html").as_uri(), ROOT / "_build" / "screenshots" / "chapter-400.png",
                           tmp_path, "400,900")
 
+
+# ------------------------------------------------------------------ what the pages are made of (fw.book)
+
+def test_show_source_folds_the_listing_under_a_one_line_summary():
+    import inspect
+
+    from fenwicks_lite import book as fw_book
+    from fenwicks_lite import io, layers
+
+    shown = fw_book.show_source(io.numpy_tfrecord, layers.ConvBN.call).data
+    lines = sum(len(inspect.getsource(f).rstrip().splitlines()) for f in (io.numpy_tfrecord, layers.ConvBN.call))
+    head, body = shown.split("\n", 2)[:2], shown.split("\n", 2)[2]
+    assert head[0] == '<details class="fw-source">' and shown.endswith("</details>")
+    assert head[1] == ("<summary>Source: <code>fw.io.numpy_tfrecord</code>, <code>fw.layers.ConvBN.call</code> "
+                       f"(fenwicks_lite/io.py, fenwicks_lite/layers.py, {lines} lines)</summary>")
+    assert f"```python\n{inspect.getsource(io.numpy_tfrecord).rstrip()}\n```" in body
+    with pytest.raises(TypeError, match=r"show_source needs the functions or classes to show"):
+        fw_book.show_source()
+
+
+def test_sharp_figures_makes_a_notebook_show_svg_without_a_date():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from fenwicks_lite import book as fw_book
+
+    assert fw_book.sharp_figures() is False  # no IPython here: nothing to set
+    shell = InteractiveShell.instance()
+    try:
+        assert fw_book.sharp_figures() is True
+        fig, ax = plt.subplots()
+        ax.set_title("x")
+        data, _ = shell.display_formatter.format(fig)
+        assert "image/svg+xml" in data and "image/png" not in data
+        assert "<dc:date>" not in data["image/svg+xml"]
+        again, _ = shell.display_formatter.format(fig)
+        assert again["image/svg+xml"] == data["image/svg+xml"]  # fixed ids: re-running changes nothing
+        plt.close(fig)
+    finally:
+        InteractiveShell.clear_instance()
+
 # ------------------------------------------------------------------ the student edition, on a small book
 
 def _small_book(tmp_path: Path) -> Path:
