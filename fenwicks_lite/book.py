@@ -34,16 +34,62 @@ def start(profile_name: str | None = None) -> tuple[Any, Any]:
 
 
 def show_source(*objects: Any) -> Any:
-    """Shows the library's own source of each object as a highlighted code block in the page.
+    """Shows the library's own source of `objects` in the page, folded under a summary.
 
-    The chapters explain code that lives once, in `fenwicks_lite/`; this is how they show it.
+    The chapters explain code that lives once, in `fenwicks_lite/`; this is how they
+    show it. The prose leads: the listing is an HTML ``<details>`` whose one-line
+    summary says what it holds (the names, their files, the number of lines); a click
+    opens it, in the book, Jupyter and Colab alike.
     """
+    import html
     import inspect
+    from pathlib import Path
 
     from IPython.display import Markdown
 
-    blocks = [f"```python\n{inspect.getsource(o).rstrip()}\n```" for o in objects]
-    return Markdown("\n\n".join(blocks))
+    if not objects:
+        raise TypeError("show_source needs the functions or classes to show, e.g. "
+                        "fw.book.show_source(fw.io.numpy_tfrecord)")
+    package = Path(__file__).resolve().parent
+    sources, names, files = [], [], []
+    for o in objects:
+        sources.append(inspect.getsource(o).rstrip())
+        module = o.__module__.replace("fenwicks_lite.", "fw.", 1)
+        names.append(f"{module}.{o.__qualname__}")
+        path = Path(inspect.getsourcefile(o)).resolve()
+        inside = path.is_relative_to(package)
+        file = f"fenwicks_lite/{path.relative_to(package)}" if inside else path.name
+        if file not in files:
+            files.append(file)
+    lines = sum(src.count("\n") + 1 for src in sources)
+    code = ", ".join(f"<code>{html.escape(n)}</code>" for n in names)
+    summary = f"Source: {code} ({', '.join(files)}, {lines} lines)"
+    blocks = "\n\n".join(f"```python\n{src}\n```" for src in sources)
+    return Markdown(f'<details class="fw-source">\n<summary>{summary}</summary>\n\n'
+                    f"{blocks}\n\n</details>")
+
+
+def sharp_figures() -> bool:
+    """Makes this notebook show matplotlib figures as SVG; returns whether it is one.
+
+    SVG stays sharp at any width the page gives a figure (a PNG's pixels blur when
+    scaled), and the site's check reads each figure's text size from it. The SVG has
+    no date and fixed ids (``svg.hashsalt``), so re-running a chapter changes only the
+    figures that changed. `start` calls it; outside IPython it does nothing.
+    """
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "fenwicks_lite"
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    if get_ipython() is None:
+        return False
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("svg", bbox_inches="tight", metadata={"Date": None})
+    return True
 
 
 @contextlib.contextmanager
