@@ -167,9 +167,17 @@ def test_big_notebook_and_big_figures(tmp_path):
 
 def test_non_png_figures_and_broken_png(tmp_path):
     nb = _clean_nb()
-    nb.cells[2].outputs[0].data = {"image/svg+xml": "<svg/>", "image/png": base64.b64encode(b"nope").decode()}
+    nb.cells[2].outputs[0].data = {"image/gif": "R0lGODlh", "image/png": base64.b64encode(b"nope").decode()}
     found = _problems(nb, tmp_path)
-    assert any("image/svg+xml figure" in p for p in found) and any("not a PNG" in p for p in found)
+    assert any("image/gif figure" in p for p in found) and any("not a PNG" in p for p in found)
+
+
+def test_svg_figures_are_allowed_up_to_the_size_limit(tmp_path):
+    nb = _clean_nb()
+    nb.cells[2].outputs[0].data = {"image/svg+xml": "<svg/>"}
+    assert _problems(nb, tmp_path) == []
+    nb.cells[2].outputs[0].data = {"image/svg+xml": "<svg>" + " " * hygiene.MAX_FIGURE_BYTES + "</svg>"}
+    assert any("KB SVG figure" in p for p in _problems(nb, tmp_path))
 
 
 def test_unreadable_notebook(tmp_path):

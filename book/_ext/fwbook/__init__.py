@@ -7,5 +7,7 @@ extensions (`_config.yml`, `sphinx.local_extensions`); the Makefile and the test
 * ``python -m fwbook.notebooks execute|student|setup-cell`` - run chapters in place, the student copies,
   the first cell every chapter has;
 * ``python -m fwbook.hygiene`` - the rules every committed notebook keeps;
-* `fwbook.brand` - the logo, the favicon and the site's URL, drawn and derived at build time.
+* `fwbook.brand` - the logo, the favicon and the site's URL, drawn and derived at build time;
+* `fwbook.site` - the page's style sheet (a code column of 88 characters) and MathJax served from
+  the site itself, so math renders offline.
 """

@@ -35,6 +35,8 @@ MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
 MAX_FIGURE_PIXELS = 2000
 #: One figure over this is a photograph-like PNG or an unreasonably large one.
 MAX_FIGURE_BYTES = 600 * 1024
+#: Figures the site shows sharp (SVG, the book's default) or as pixels (PNG).
+FIGURE_TYPES = ("image/svg+xml", "image/png")
 
 #: The tag of solution cells (as `fwbook.notebooks.SOLUTION_TAG`; `make student` removes them).
 SOLUTION_TAG = "solution"
@@ -162,12 +164,17 @@ def check_notebook(path: Path, nb: dict | None = None) -> list[Problem]:
             for kind, text in _output_texts(output):
                 problems += _scan_text(text, rel, f"{where} output ({kind})")
             for mime, value in (output.get("data") or {}).items():
-                if mime.startswith("image/") and mime != "image/png":
+                if mime.startswith("image/") and mime not in FIGURE_TYPES:
                     problems.append(Problem(rel, f"{where} output", f"a {mime} figure",
-                                            "show figures as PNG (matplotlib's inline default; "
-                                            "`%config InlineBackend.figure_formats = ['png']`)"))
+                                            "show figures as SVG (`fw.book.sharp_figures()`, "
+                                            "which `fw.book.start()` calls) or PNG"))
                 if mime == "image/png":
                     problems += _check_png(value, rel, f"{where} output")
+                if mime == "image/svg+xml" and len(_text(value).encode()) > MAX_FIGURE_BYTES:
+                    problems.append(Problem(rel, f"{where} output",
+                                            f"a {len(_text(value).encode()) // 1024} KB SVG figure "
+                                            f"(over {MAX_FIGURE_BYTES // 1024} KB)",
+                                            "plot fewer points or `rasterized=True` for dense artists"))
     problems += _check_counts(counts, rel)
     return problems
 
