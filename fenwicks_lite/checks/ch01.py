@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fenwicks_lite.exercises import exercise, expect
+from fenwicks_lite.exercises import exercise, expect, hidden
 
 
 @exercise("ch01.project_paths", title="Project paths that work for folders and buckets", difficulty="easy")
@@ -36,3 +36,27 @@ def check_safe_to_clean(fn) -> None:
     safe = [str(cwd / "work" / "run1"), "work/run1", os.path.join(str(cwd), "new_dir")]
     for p in safe:
         expect(fn(p) is True, f"{p!r} is a sub-folder of the working directory: it is safe (return True).")
+
+@hidden("ch01.project_paths")
+def _hidden_project_paths(fn, rng) -> None:
+    for _ in range(6):
+        name = "".join(rng.choice(list("abcdefxyz0123"), 6))
+        root = str(rng.choice([f"gs://b-{name}", f"/tmp/{name}", f"runs-{name}", f"/srv/{name}/a"]))
+        root += "/" if rng.random() < 0.5 else ""
+        project = f"p{int(rng.integers(1000))}"
+        base = root.rstrip("/")
+        want = (f"{base}/data/{project}", f"{base}/work/{project}")
+        expect(tuple(fn(root, project)) == want, "root/data/project and root/work/project, for "
+               "every root and project (strip one trailing '/')")
+
+
+@hidden("ch01.safe_to_clean")
+def _hidden_safe_to_clean(fn, rng) -> None:
+    cwd = Path.cwd().resolve()
+    name = f"d{int(rng.integers(10**6))}"
+    for p in [str(cwd.parents[int(rng.integers(len(cwd.parents)))]), f"{cwd}/{name}/..",
+              f"{cwd}/{name}/../..", "~/", f"./{name}/../"]:
+        expect(fn(p) is False, "every path that resolves to home, the working directory or a "
+               "folder above it must be refused")
+    for p in [f"{name}/x", str(cwd / name), f"./{name}"]:
+        expect(fn(p) is True, "sub-folders of the working directory are safe")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fenwicks_lite.exercises import CheckFailed, exercise, expect
+from fenwicks_lite.exercises import CheckFailed, exercise, expect, hidden
 
 
 @exercise("ch03.label_records", title="A TFRecord file of labels only", difficulty="medium")
@@ -46,3 +46,38 @@ def check_shard_labels(fn) -> None:
                                             f"got {got.shape[0] if got.ndim else got}")
             expect(np.array_equal(got, want), f"labels {got.tolist()}, expected {want.tolist()}: read the "
                                               "files in the order given")
+
+@hidden("ch03.label_records")
+def _hidden_label_records(fn, rng) -> None:
+    import tensorflow as tf
+
+    y = rng.integers(0, 10, int(rng.integers(1, 40))).astype(np.int64)
+    with tempfile.TemporaryDirectory() as d:
+        path = str(Path(d) / "labels.tfrec")
+        fn(y, path)
+        spec = {"label": tf.io.FixedLenFeature([], tf.int64)}
+        try:
+            got = [int(tf.io.parse_single_example(r, spec)["label"])
+                   for r in tf.data.TFRecordDataset(path)]
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
+            raise CheckFailed("one tf.train.Example per label with an int64 feature 'label', "
+                              "at the given path") from None
+    expect(got == y.tolist(), "every label, once, in order")
+
+
+@hidden("ch03.shard_labels")
+def _hidden_shard_labels(fn, rng) -> None:
+    from fenwicks_lite import io as fio
+
+    shards = int(rng.integers(2, 5))
+    n = shards * int(rng.integers(2, 6))  # equal shards: the split is not what is tested
+    x = rng.integers(0, 256, (n, 3, 2, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, n)
+    with tempfile.TemporaryDirectory() as d:
+        paths = fio.numpy_tfrecord(x, y, str(Path(d) / "s"), shards=shards)
+        per = n // shards
+        order = rng.permutation(len(paths))[: int(rng.integers(1, len(paths) + 1))]
+        want = np.concatenate([y[i * per:(i + 1) * per] for i in order])
+        got = np.asarray(list(fn([paths[i] for i in order], 3, 2)))
+        expect(got.shape == want.shape and np.array_equal(got, want),
+               "the labels of the given shards, in the order of `paths` (images need not be square)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fenwicks_lite.exercises import exercise, expect
+from fenwicks_lite.exercises import exercise, expect, hidden
 
 
 def _hole(h: int, w: int, cy: int, cx: int, size: int) -> np.ndarray:
@@ -61,3 +61,37 @@ def check_cutout_fill(fn) -> None:
         expect(not bad, f"image {bad[0] if bad else 0} (centre ({cy[bad[0] if bad else 0]}, "
                         f"{cx[bad[0] if bad else 0]})) differs with value={value}: the window starts at "
                         "c - size//2, holds size rows and columns, and is clipped at the borders.")
+
+@hidden("ch04.hole_area")
+def _hidden_hole_area(fn, rng) -> None:
+    for _ in range(20):
+        h, w = int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        size = int(rng.integers(1, 20))
+        cy, cx = int(rng.integers(0, h)), int(rng.integers(0, w))
+        expect(int(fn(cy, cx, size, h, w)) == int(_hole(h, w, cy, cx, size).sum()),
+               "the window clipped to the image, for every size (odd too), centre and image shape")
+
+
+@hidden("ch04.expected_erased")
+def _hidden_expected_erased(fn, rng) -> None:
+    for _ in range(4):
+        h, w, size = int(rng.integers(1, 12)), int(rng.integers(1, 12)), int(rng.integers(1, 14))
+        want = np.mean([_hole(h, w, cy, cx, size).sum() for cy in range(h) for cx in range(w)]) / (h * w)
+        expect(abs(float(fn(size, h, w)) - want) < 1e-9, "the exact mean clipped share, for every "
+               "size (also larger than the image) and shape")
+
+
+@hidden("ch04.cutout_fill")
+def _hidden_cutout_fill(fn, rng) -> None:
+    n, h, w = int(rng.integers(1, 6)), int(rng.integers(3, 12)), int(rng.integers(3, 12))
+    x = rng.normal(size=(n, h, w, 2)).astype(np.float32)
+    keep = x.copy()
+    cy, cx = rng.integers(0, h, n), rng.integers(0, w, n)
+    size, value = int(rng.integers(1, 8)), float(rng.normal())
+    got = np.asarray(fn(x, cy, cx, size, value))
+    expect(np.array_equal(x, keep), "leave the input unchanged")
+    want = x.copy()
+    for i in range(n):
+        want[i][_hole(h, w, cy[i], cx[i], size)] = value
+    expect(got.shape == x.shape and np.array_equal(got, want),
+           "every image's clipped window set to the value, for every shape, size and channel count")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fenwicks_lite.exercises import exercise, expect
+from fenwicks_lite.exercises import exercise, expect, hidden
 
 
 @exercise("ch06.resblk_flops", title="Count the FLOPs of a ConvResBlk", difficulty="easy")
@@ -45,14 +45,15 @@ def check_param_count(fn) -> None:
                "no bias (9 * c_in * c_out), and the classifier is 8c x 10 without bias")
 
 
+def ref(z, weight):
+    s = weight * np.asarray(z, np.float64)
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 @exercise("ch06.scaled_softmax", title="A stable softmax with a temperature", difficulty="medium")
 def check_scaled_softmax(fn) -> None:
     """`fn(z, weight)` -> softmax(weight * z) along the last axis, stable for huge logits."""
-    def ref(z, weight):
-        s = weight * np.asarray(z, np.float64)
-        e = np.exp(s - s.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
-
     z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     got = np.asarray(fn(z, 0.125))
     expect(got.shape == z.shape, f"return one probability per logit, shape {z.shape}")
@@ -62,3 +63,41 @@ def check_scaled_softmax(fn) -> None:
     expect(np.all(np.isfinite(got)), "exp(1000) overflows: subtract each row's max before exp (softmax is "
            "unchanged by a constant shift)")
     expect(np.allclose(got, ref(big, 1.0)), "for [1000, 1001, 990] the answer is softmax([0, 1, -10])")
+    rows = np.array([[1000.0, 1001.0], [0.0, 1.0]])
+    got = np.asarray(fn(rows, 1.0))
+    expect(np.all(np.isfinite(got)) and np.allclose(got, ref(rows, 1.0)),
+           "rows [1000, 1001] and [0, 1] together: subtracting the max of the whole array leaves "
+           "exp(-1000) = 0 in the second row (0 / 0). Subtract each row's own max "
+           "(axis=-1, keepdims=True).")
+
+@hidden("ch06.resblk_flops")
+def _hidden_resblk_flops(fn, rng) -> None:
+    from fenwicks_lite import layers
+
+    h, w = 2 * int(rng.integers(1, 12)), 2 * int(rng.integers(1, 12))
+    c_in, c = int(rng.integers(1, 40)), int(rng.integers(1, 40))
+    want = layers.flops_per_image(layers.ConvResBlk(c), input_shape=(h, w, c_in))
+    expect(fn(h, w, c_in, c) == want, "the block's FLOPs for any even size and channel counts")
+
+
+@hidden("ch06.param_count")
+def _hidden_param_count(fn, rng) -> None:
+    from fenwicks_lite import layers
+
+    c = int(rng.integers(2, 24))
+    model = layers.davidnet(c)
+    want = (sum(int(np.prod(v.shape)) for v in model.trainable_weights),
+            sum(int(np.prod(v.shape)) for v in model.non_trainable_weights))
+    expect(tuple(int(v) for v in fn(c)) == want, "(trainable, non-trainable) for every width c")
+
+
+@hidden("ch06.scaled_softmax")
+def _hidden_scaled_softmax(fn, rng) -> None:
+    rows, cols = int(rng.integers(2, 6)), int(rng.integers(2, 8))
+    z = rng.normal(0, 3, (rows, cols)) + rng.choice([0.0, 500.0, -800.0, 2000.0], (rows, 1))
+    weight = float(rng.choice([0.125, 1.0, 2.0, -1.0]))
+    got = np.asarray(fn(z, weight))
+    expect(got.shape == z.shape and np.all(np.isfinite(got)) and np.allclose(got, ref(z, weight)),
+           "softmax(weight * z) per row, finite for rows of very different scales and for any weight")
+    z3 = rng.normal(0, 1, (2, 3, 4))
+    expect(np.allclose(np.asarray(fn(z3, 1.0)), ref(z3, 1.0)), "along the last axis of any array")

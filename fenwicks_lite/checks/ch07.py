@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from fenwicks_lite.exercises import exercise, expect
+from fenwicks_lite.exercises import exercise, expect, hidden
 
 
 @exercise("ch07.cosine_one_cycle", title="A cosine one-cycle schedule", difficulty="medium")
@@ -63,3 +63,36 @@ def check_adam(fn) -> None:
     expect(np.isclose(got, ref(grads, 0.01), rtol=1e-6),
            f"the displacement should be {ref(grads, 0.01):.6g}; remember the bias corrections 1 - b^t")
     expect(abs(float(fn([0.5], 0.01)) + 0.01) < 1e-6, "Adam's first step is -lr * sign(g) (bias-corrected)")
+
+@hidden("ch07.cosine_one_cycle")
+def _hidden_cosine(fn, rng) -> None:
+    total = int(rng.integers(10, 500))
+    warm = int(rng.integers(0, total // 2))
+    peak = float(rng.uniform(0.01, 2.0))
+    steps = np.arange(total + 1)
+    up = peak * steps / max(warm, 1)
+    down = peak * 0.5 * (1 + np.cos(math.pi * np.clip((steps - warm) / (total - warm), 0, 1)))
+    want = np.where(steps < warm, up, down)
+    got = np.asarray(fn(steps, peak, total, warm), dtype=np.float64)
+    expect(got.shape == steps.shape and np.allclose(got, want), "the schedule at every step, for "
+           "any peak, length and warm-up (also none)")
+
+
+@hidden("ch07.sum_convention")
+def _hidden_sum_convention(fn, rng) -> None:
+    lr, wd, b = float(rng.uniform(1e-3, 1)), float(rng.uniform(1e-5, 1e-2)), int(rng.integers(2, 4096))
+    got = tuple(float(v) for v in fn(lr, wd, b))
+    expect(np.isclose(got[0], lr / b) and np.isclose(got[1], wd * b), "lr / batch_size and "
+           "wd * batch_size for any values")
+
+
+@hidden("ch07.adam_displacement")
+def _hidden_adam(fn, rng) -> None:
+    grads = rng.normal(0, float(rng.uniform(0.01, 5)), int(rng.integers(1, 30))).tolist()
+    lr = float(rng.uniform(1e-4, 0.1))
+    m = v = total = 0.0
+    for t, g in enumerate(grads, start=1):
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        total -= lr * (m / (1 - 0.9**t)) / (math.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    expect(np.isclose(float(fn(grads, lr)), total, rtol=1e-6), "Adam's displacement for any "
+           "gradient sequence and learning rate")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-from fenwicks_lite.exercises import exercise, expect
+import numpy as np
+
+from fenwicks_lite.exercises import CheckFailed, exercise, expect, hidden
 
 
 @exercise("ch08.precision", title="Pick the precision for a device", difficulty="easy")
@@ -26,13 +28,16 @@ def _check_precision(fn):
 def _check_per_device(fn):
     for batch, devices, want in ((512, 8, 64), (512, 1, 512), (96, 3, 32)):
         got = fn(batch, devices)
+        expect(isinstance(got, int | np.integer) and not isinstance(got, bool),
+               f"per_device_batch({batch}, {devices}) returned {got!r}: a number of images is an int "
+               "(use //, not /).")
         expect(got == want, f"per_device_batch({batch}, {devices}) returned {got!r}, want {want}.")
     try:
         fn(500, 8)
     except ValueError:
         pass
     else:
-        raise AssertionError("per_device_batch(500, 8) must raise ValueError: 500 images do not split "
+        raise CheckFailed("per_device_batch(500, 8) must raise ValueError: 500 images do not split "
                              "evenly over 8 devices.")
 
 
@@ -50,3 +55,40 @@ def _check_epoch_seconds(fn):
     got = fn([(100, 0.0), (150, 3.0), (300, 10.0)], 50)
     expect(math.isclose(got, 2.5), f"log [(100, 0.0), (150, 3.0), (300, 10.0)] at 50 steps per epoch: got "
                                    f"{got}, want 2.5 (200 steps = 4 epochs in 10 s).")
+
+@hidden("ch08.precision")
+def _hidden_precision(fn, rng) -> None:
+    for _ in range(6):
+        platform = str(rng.choice(["tpu", "gpu", "cpu"]))
+        cc = (int(rng.integers(6, 11)), int(rng.choice([0, 5, 6, 9]))) if platform == "gpu" else None
+        if platform == "gpu" and rng.random() < 0.2:
+            cc = None
+        want = ("mixed_bfloat16" if platform == "tpu" or (cc is not None and cc >= (8, 0)) else
+                "mixed_float16" if platform == "gpu" else "float32")
+        expect(fn(platform, cc) == want, "the policy for every platform and compute capability")
+
+
+@hidden("ch08.per_device")
+def _hidden_per_device(fn, rng) -> None:
+    devices = int(rng.integers(1, 17))
+    share = int(rng.integers(1, 300))
+    got = fn(share * devices, devices)
+    expect(isinstance(got, int | np.integer) and not isinstance(got, bool) and got == share,
+           "the share, as an int, whenever the batch splits evenly")
+    if devices > 1:
+        try:
+            fn(share * devices + 1, devices)
+        except ValueError:
+            return
+        raise CheckFailed("a batch that does not split evenly must raise ValueError")
+
+
+@hidden("ch08.epoch_seconds")
+def _hidden_epoch_seconds(fn, rng) -> None:
+    steps = np.sort(rng.choice(np.arange(0, 5000), int(rng.integers(2, 8)), replace=False))
+    times = np.sort(rng.uniform(0, 1000, len(steps)))
+    spe = float(rng.uniform(10, 200))
+    log = [(int(s), float(t)) for s, t in zip(steps, times, strict=True)]
+    want = (log[-1][1] - log[0][1]) / ((log[-1][0] - log[0][0]) / spe)
+    expect(math.isclose(float(fn(log, spe)), want, rel_tol=1e-6), "seconds per epoch from the "
+           "first and last line, for any log")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import statistics
 
-from fenwicks_lite.exercises import exercise, expect
+from fenwicks_lite.exercises import exercise, expect, hidden
 
 
 @exercise("ch09.mean_std", title="Mean and spread over seeds", difficulty="easy")
@@ -30,3 +31,26 @@ def _check_per_class(fn):
                f"class {k}: {want[k]:.3f} of its images are predicted correctly, got {got[k]}. Divide by "
                f"the images OF that class (y_true == k), not by the predictions of it.")
     expect(all(math.isnan(v) for v in got[3:]), "classes 3..9 have no images here: return nan for them.")
+
+@hidden("ch09.mean_std")
+def _hidden_mean_std(fn, rng) -> None:
+    accs = rng.uniform(0.9, 0.96, int(rng.integers(2, 9))).tolist()
+    m, s = fn(accs)
+    expect(math.isclose(m, statistics.mean(accs), rel_tol=1e-9) and
+           math.isclose(s, statistics.stdev(accs), rel_tol=1e-6),
+           "the mean and the sample std (ddof=1) of any list of accuracies")
+
+
+@hidden("ch09.per_class")
+def _hidden_per_class(fn, rng) -> None:
+    n = int(rng.integers(5, 60))
+    y_true, y_pred = rng.integers(0, 10, n).tolist(), rng.integers(0, 10, n).tolist()
+    got = list(fn(y_true, y_pred))
+    expect(len(got) == 10, "10 values")
+    for k in range(10):
+        idx = [i for i, t in enumerate(y_true) if t == k]
+        if not idx:
+            expect(math.isnan(got[k]), "nan for a class without images")
+        else:
+            want = sum(y_pred[i] == k for i in idx) / len(idx)
+            expect(math.isclose(got[k], want), "each class's share of its own images predicted right")
