@@ -39,3 +39,30 @@ def test_references_pass():
 def test_wrong_answers_fail_with_hint(key, wrong, hint):
     r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
+
+# ------------------------------------------------------------------ the grader's hidden tests
+
+REFERENCES = [("ch01.project_paths", project_paths), ("ch01.safe_to_clean", safe_to_clean)]
+PUBLIC = {("gs://my-bucket", "cifar10"): ("gs://my-bucket/data/cifar10", "gs://my-bucket/work/cifar10"),
+          ("/tmp/book", "c10"): ("/tmp/book/data/c10", "/tmp/book/work/c10"),
+          ("gs://my-bucket/", "c10"): ("gs://my-bucket/data/c10", "gs://my-bucket/work/c10"),
+          ("runs/", "x"): ("runs/data/x", "runs/work/x")}
+WRONG = [
+    ("ch01.project_paths", lambda r, p: PUBLIC[(r, p)], None),  # a lookup table of the public cases
+    ("ch01.project_paths", lambda r, p: (f"{r}/data/{p}", f"{r}/work/{p}"), "rstrip"),
+]
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

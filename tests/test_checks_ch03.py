@@ -44,3 +44,26 @@ def test_references_pass():
 def test_wrong_answers_fail_with_hint(key, wrong, hint):
     r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
+
+# ------------------------------------------------------------------ the grader's hidden tests
+
+REFERENCES = [("ch03.label_records", label_records), ("ch03.shard_labels", shard_labels)]
+WRONG = [
+    ("ch03.shard_labels", lambda paths, h, w: shard_labels(sorted(paths), h, w), None),
+    ("ch03.label_records", lambda y, p: label_records(sorted(y), p), "same order"),
+]
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

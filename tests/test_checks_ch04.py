@@ -78,3 +78,28 @@ def test_reference_agrees_with_the_library_hole():
         cands = [(cy, cx) for cy in range(10) for cx in range(10)
                  if np.array_equal(cutout_fill(x[n:n + 1], [cy], [cx], 4, 0.0)[0], out[n])]
         assert cands and hole_area(*cands[0], 4, 10, 10) == zero.sum() == len(ys) == len(xs)
+
+# ------------------------------------------------------------------ the grader's hidden tests
+
+REFERENCES = [("ch04.hole_area", hole_area), ("ch04.expected_erased", expected_erased),
+              ("ch04.cutout_fill", cutout_fill)]
+_PUBLIC_AREAS = {case: hole_area(*case) for case in [
+    (16, 16, 8, 32, 32), (0, 0, 8, 32, 32), (31, 31, 8, 32, 32), (0, 16, 8, 32, 32),
+    (3, 28, 8, 32, 32), (2, 2, 5, 6, 6), (1, 1, 3, 3, 3)]}
+WRONG = [("ch04.hole_area", lambda *case: _PUBLIC_AREAS[case], None),  # a lookup table
+         ("ch04.expected_erased", lambda size, h, w: size**2 / (h * w), "forgets the clipping")]
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

@@ -75,3 +75,44 @@ def test_library_epoch_indices_passes_the_exercise():
         return pipeline.DeviceDataset(x, np.zeros(n, np.int32), batch_size, seed=seed).epoch_indices(epoch)
 
     assert exercises.run_check("ch05.epoch_indices", via_library).passed
+
+# ------------------------------------------------------------------ the grader's hidden tests
+
+def _seed_plus_epoch(n, batch_size, seed, epoch):
+    """Plausible and wrong: seed 0 epoch 1 is seed 1 epoch 0."""
+    perm = np.random.default_rng(seed + epoch).permutation(n)
+    steps = n // batch_size
+    return perm[: steps * batch_size].reshape(steps, batch_size)
+
+
+def _ceil_steps(n, batch_size, drop_remainder):
+    import math
+
+    return n // batch_size if drop_remainder else math.ceil(n / batch_size)
+
+
+_PUBLIC_STEPS = {(50_000, 512, True): 97, (50_000, 512, False): 98, (10_000, 500, False): 20,
+                 (10_000, 500, True): 20, (100, 512, False): 1, (100, 512, True): 0}
+REFERENCES = [("ch05.bottleneck", bottleneck), ("ch05.epoch_indices", epoch_indices),
+              ("ch05.steps", steps)]
+WRONG = [
+    ("ch05.epoch_indices", _seed_plus_epoch, "seed + epoch"),
+    ("ch05.steps", _ceil_steps, "math.ceil"),
+    ("ch05.steps", lambda n, b, d: _PUBLIC_STEPS[(n, b, d)], None),  # a lookup table
+    ("ch05.steps", lambda n, b, d: n / b // 1 if d else -(-n // b), "return an int"),
+]
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

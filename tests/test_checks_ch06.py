@@ -61,3 +61,32 @@ def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
     with np.errstate(over="ignore", invalid="ignore"):
         r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
+
+# ------------------------------------------------------------------ the grader's hidden tests
+
+def _global_max_softmax(z, weight):
+    """Plausible and wrong: one max for the whole array underflows rows far below it."""
+    s = weight * np.asarray(z, np.float64)
+    e = np.exp(s - s.max())
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+REFERENCES = [("ch06.resblk_flops", resblk_flops), ("ch06.param_count", param_count),
+              ("ch06.scaled_softmax", scaled_softmax)]
+WRONG = [("ch06.scaled_softmax", _global_max_softmax, "each row's own max"),
+         ("ch06.resblk_flops", resblk_flops_no_pool, "AFTER the 2x2 max-pool")]
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

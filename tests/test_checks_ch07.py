@@ -77,3 +77,26 @@ def test_adam_is_blind_to_the_gradient_scale():
     mean_step = adam(g, 0.01)
     sum_step = adam([b * x for x in g], 0.01 / b)
     assert sum_step == pytest.approx(mean_step / b, rel=1e-5)
+
+# ------------------------------------------------------------------ the grader's hidden tests
+
+REFERENCES = [("ch07.cosine_one_cycle", cosine_lr),
+              ("ch07.sum_convention", lambda lr, wd, b: (lr / b, wd * b)),
+              ("ch07.adam_displacement", adam)]
+WRONG = [("ch07.cosine_one_cycle", cosine_full_period, None),
+         ("ch07.sum_convention", lambda lr, wd, b: (lr * b, wd / b), "must shrink")]
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

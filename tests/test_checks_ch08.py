@@ -63,3 +63,32 @@ def test_each_exercise_has_a_difficulty():
     keys = {"ch08.precision": "easy", "ch08.per_device": "easy", "ch08.epoch_seconds": "medium"}
     for key, level in keys.items():
         assert exercises.get(key).difficulty == level
+
+# ------------------------------------------------------------------ the grader's hidden tests
+
+def _float_share(batch, devices):
+    """Plausible and wrong: true division gives 64.0, not 64."""
+    if batch % devices:
+        raise ValueError("uneven")
+    return batch / devices
+
+
+REFERENCES = [("ch08.precision", precision_ref), ("ch08.per_device", per_device_ref),
+              ("ch08.epoch_seconds", epoch_seconds_ref)]
+WRONG = [("ch08.per_device", _float_share, "is an int"),
+         ("ch08.per_device", lambda b, d: b // d, "must raise ValueError")]
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

@@ -40,3 +40,24 @@ def _precision_per_class(y_true, y_pred):  # divides by the predictions of a cla
 def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
     r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
+
+# ------------------------------------------------------------------ the grader's hidden tests
+
+REFERENCES = [("ch09.mean_std", mean_std_ref), ("ch09.per_class", per_class_ref)]
+WRONG = [("ch09.mean_std", lambda a: (float(np.mean(a)), float(np.std(a))), "ddof=1"),
+         ("ch09.per_class", _precision_per_class, None)]
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message
