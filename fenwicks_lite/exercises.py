@@ -1,17 +1,18 @@
-"""Exercises and their self-checks (explained in the Introduction, used by every chapter).
+"""Exercises and their self-checks (explained in the Introduction, used by every
+chapter).
 
-Each exercise in a chapter has a key such as ``"ch01.project_paths"``. Its checker lives in
-`fenwicks_lite/checks/ch01.py`, registered with `@exercise`; it calls the learner's function on
-test cases and raises `CheckFailed` with a hint at the first wrong answer. In a notebook the
-learner runs ``fw.exercises.check("ch01.project_paths", my_function)``, which prints a pass or
-the hint and never raises, so an unsolved exercise does not stop the rest of the chapter.
+Each exercise in a chapter has a key such as ``"ch01.project_paths"``. Its checker lives
+in `fenwicks_lite/checks/ch01.py`, registered with `@exercise`; it calls the learner's
+function on test cases and raises `CheckFailed` with a hint at the first wrong answer.
+In a notebook the learner runs ``fw.exercises.check("ch01.project_paths",
+my_function)``, which prints a pass or the hint and never raises, so an unsolved
+exercise does not stop the rest of the chapter.
 
-The same modules register, with `@hidden`, the instructors' hidden tests: cases drawn from an
-instructor's seed, plus the plausible wrong answers the public cases let through. The grader
-(`fenwicks_lite.grading`, ``python -m fenwicks_lite.exercises grade``) scores with them; the
-public self-check stays a hint. ``python -m fenwicks_lite.exercises table`` lists every exercise
-with its difficulty and points.
-"""
+The same modules register, with `@hidden`, the instructors' hidden tests: cases drawn
+from an instructor's seed, plus the plausible wrong answers the public cases let
+through. The grader (`fenwicks_lite.grading`, ``python -m fenwicks_lite.exercises
+grade``) scores with them; the public self-check stays a hint. ``python -m
+fenwicks_lite.exercises table`` lists every exercise with its difficulty and points."""
 
 from __future__ import annotations
 
@@ -75,22 +76,29 @@ class Result:
 
 _REGISTRY: dict[str, Exercise] = {}
 _HIDDEN: dict[str, Callable[[Callable[..., Any], Any], None]] = {}
-#: cells carrying this tag are solutions: the student edition and the grader remove them.
+#: cells carrying this tag are solutions: the student edition and the grader remove
+#: them.
 SOLUTION_TAG = "solution"
 
 DIFFICULTIES = ("easy", "medium", "hard")
-#: the grader's points per exercise by difficulty (``grade --points KEY=N`` overrides one).
+#: the grader's points per exercise by difficulty (``grade --points KEY=N`` overrides
+#: one).
 POINTS = {"easy": 1, "medium": 2, "hard": 3}
 
 
 def exercise(key: str, *, title: str, difficulty: str = "medium") -> Callable:
-    """Registers the decorated function as the checker of exercise `key` (``"chNN.name"``)."""
+    """Registers the decorated function as the checker of exercise `key`
+    (``"chNN.name"``)."""
     if difficulty not in DIFFICULTIES:
-        raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
+        raise ValueError(
+            f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}"
+        )
     if "." not in key:
         raise ValueError(f"exercise keys look like 'ch02.name', got {key!r}")
 
-    def register(checker: Callable[[Callable[..., Any]], None]) -> Callable[[Callable[..., Any]], None]:
+    def register(
+        checker: Callable[[Callable[..., Any]], None],
+    ) -> Callable[[Callable[..., Any]], None]:
         _REGISTRY[key] = Exercise(key, title, difficulty, checker)
         return checker
 
@@ -100,10 +108,9 @@ def exercise(key: str, *, title: str, difficulty: str = "medium") -> Callable:
 def hidden(key: str) -> Callable:
     """Registers the decorated ``test(fn, rng)`` as the hidden test of exercise `key`.
 
-    `rng` is a NumPy generator seeded from the instructor's seed and the key: the cases differ
-    from the public ones and from one course to the next. Raise `CheckFailed` with a hint that
-    names the property, not the case (learners may resubmit).
-    """
+    `rng` is a NumPy generator seeded from the instructor's seed and the key: the cases
+    differ from the public ones and from one course to the next. Raise `CheckFailed`
+    with a hint that names the property, not the case (learners may resubmit)."""
     if "." not in key:
         raise ValueError(f"exercise keys look like 'ch02.name', got {key!r}")
 
@@ -144,57 +151,89 @@ def all_exercises() -> list[Exercise]:
     return sorted(_REGISTRY.values(), key=lambda e: e.key)
 
 
-_LIBRARY_DIRS = tuple({os.path.dirname(os.path.abspath(__file__)), os.path.abspath(sys.prefix),
-                       os.path.abspath(sys.base_prefix), os.path.abspath(sys.exec_prefix)})
+_LIBRARY_DIRS = tuple(
+    {
+        os.path.dirname(os.path.abspath(__file__)),
+        os.path.abspath(sys.prefix),
+        os.path.abspath(sys.base_prefix),
+        os.path.abspath(sys.exec_prefix),
+    }
+)
 
 
 def _raised_by_learner(exc: BaseException) -> int | None:
-    """The line of the innermost traceback frame outside the library and the installed packages
-    (the learner's code), or None if the exception never passed through the learner's code."""
+    """The line of the innermost traceback frame outside the library and the installed
+    packages (the learner's code), or None if the exception never passed through the
+    learner's code."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         path = os.path.abspath(frame.filename)
-        if not path.startswith(_LIBRARY_DIRS) and not frame.filename.startswith("<frozen"):
+        if not path.startswith(_LIBRARY_DIRS) and not frame.filename.startswith(
+            "<frozen"
+        ):
             return frame.lineno
     return None
 
 
 def _judge(key: str, title: str, test: Callable[[], None]) -> Result:
-    """Runs `test()`; sorts what goes wrong into the learner's and the checker's failures."""
+    """Runs `test()`; sorts what goes wrong into the learner's and the checker's
+    failures."""
     try:
         test()
     except CheckFailed as e:
         return Result(key, False, f"not yet - {e}")
     except NotImplementedError:
-        return Result(key, False, "not attempted yet: replace `raise NotImplementedError` with your "
-                      "code.", "not-attempted")
+        return Result(
+            key,
+            False,
+            "not attempted yet: replace `raise NotImplementedError` with your code.",
+            "not-attempted",
+        )
     except Exception as e:  # the learner's code may raise anything; say whose it was
         line = _raised_by_learner(e)
         if line is not None:
-            return Result(key, False, f"your function raised {type(e).__name__}: {e} (line {line}).",
-                          "error")
+            return Result(
+                key,
+                False,
+                f"your function raised {type(e).__name__}: {e} (line {line}).",
+                "error",
+            )
         where = traceback.extract_tb(e.__traceback__)[-1]
         place = f"{Path(where.filename).name}, line {where.lineno}"
         if isinstance(e, AssertionError):
-            return Result(key, False, f"the check itself failed ({type(e).__name__} in {place}): a bug "
-                          "in fenwicks_lite's checker, not in your answer. Please report it.",
-                          "checker-error")
-        return Result(key, False, f"checking your result raised {type(e).__name__}: {e} ({place}): "
-                      "does your function return what the exercise asks for?")
+            return Result(
+                key,
+                False,
+                f"the check itself failed ({type(e).__name__} in {place}): a bug "
+                "in fenwicks_lite's checker, not in your answer. Please report it.",
+                "checker-error",
+            )
+        return Result(
+            key,
+            False,
+            f"checking your result raised {type(e).__name__}: {e} ({place}): "
+            "does your function return what the exercise asks for?",
+        )
     return Result(key, True, f"all cases of '{title}' pass.")
 
 
 def run_check(key: str, fn: Callable[..., Any] | None) -> Result:
-    """Runs the public checker of `key` on the learner's `fn`; failures become a `Result`."""
+    """Runs the public checker of `key` on the learner's `fn`; failures become a
+    `Result`."""
     ex = get(key)
     if fn is None:
-        return Result(key, False, "no function given: define it in the exercise cell first.",
-                      "not-attempted")
+        return Result(
+            key,
+            False,
+            "no function given: define it in the exercise cell first.",
+            "not-attempted",
+        )
     return _judge(key, ex.title, lambda: ex.checker(fn))
 
 
 def run_hidden(key: str, fn: Callable[..., Any] | None, seed: int) -> Result:
-    """The grader's verdict on `fn`: the public checker, then the hidden test (if any) with cases
-    drawn from `seed`. A hidden failure says so without giving the case away."""
+    """The grader's verdict on `fn`: the public checker, then the hidden test (if any)
+    with cases drawn from `seed`. A hidden failure says so without giving the case away.
+    """
     import numpy as np
 
     public = run_check(key, fn)
@@ -203,22 +242,35 @@ def run_hidden(key: str, fn: Callable[..., Any] | None, seed: int) -> Result:
     rng = np.random.default_rng([int(seed) % 2**63, zlib.crc32(key.encode())])
     r = _judge(key, get(key).title, lambda: _HIDDEN[key](fn, rng))
     if r.passed:
-        return Result(key, True, f"the public and the hidden cases of '{get(key).title}' pass.")
-    return Result(key, False, f"the public cases pass, a hidden case does not: {r.message}",
-                  r.status)
+        return Result(
+            key, True, f"the public and the hidden cases of '{get(key).title}' pass."
+        )
+    return Result(
+        key,
+        False,
+        f"the public cases pass, a hidden case does not: {r.message}",
+        r.status,
+    )
 
 
 def check(key: str, fn: Callable[..., Any] | None) -> None:
-    """Prints whether the learner's `fn` solves exercise `key` (a pass, or a hint). Never raises."""
+    """Prints whether the learner's `fn` solves exercise `key` (a pass, or a hint).
+    Never raises."""
     print(run_check(key, fn))
 
 
 def table_markdown() -> str:
-    """Every exercise with its difficulty and points (``python -m fenwicks_lite.exercises table``)."""
-    rows = ["| self-check | title | difficulty | points | hidden test |", "|---|---|---|---|---|"]
+    """Every exercise with its difficulty and points (``python -m
+    fenwicks_lite.exercises table``)."""
+    rows = [
+        "| self-check | title | difficulty | points | hidden test |",
+        "|---|---|---|---|---|",
+    ]
     for ex in all_exercises():
-        rows.append(f"| `{ex.key}` | {ex.title} | {ex.difficulty} | {ex.points} | "
-                    f"{'yes' if ex.key in _HIDDEN else 'no'} |")
+        rows.append(
+            f"| `{ex.key}` | {ex.title} | {ex.difficulty} | {ex.points} | "
+            f"{'yes' if ex.key in _HIDDEN else 'no'} |"
+        )
     return "\n".join(rows)
 
 
@@ -228,13 +280,19 @@ def main(argv: list[str] | None = None) -> int:
         from fenwicks_lite import grading
 
         return grading.main(argv)
-    p = argparse.ArgumentParser(prog="python -m fenwicks_lite.exercises",
-                                description="The book's exercises. Subcommands: grade, autograder "
-                                "(see `grade --help`), table.")
+    p = argparse.ArgumentParser(
+        prog="python -m fenwicks_lite.exercises",
+        description="The book's exercises. Subcommands: grade, autograder "
+        "(see `grade --help`), table.",
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("table", help="print every exercise, its difficulty and points (Markdown)")
+    sub.add_parser(
+        "table", help="print every exercise, its difficulty and points (Markdown)"
+    )
     for name in ("grade", "autograder", "gradescope"):
-        sub.add_parser(name, help="see python -m fenwicks_lite.exercises " + name + " --help")
+        sub.add_parser(
+            name, help="see python -m fenwicks_lite.exercises " + name + " --help"
+        )
     p.parse_args(argv)
     print(table_markdown())
     return 0

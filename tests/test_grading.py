@@ -1,10 +1,11 @@
-"""The grader (fenwicks_lite.grading, page "For instructors"): the assignment comes from the
-reference, hidden tests decide, each submission is isolated, results are written as they come.
+"""The grader (fenwicks_lite.grading, page "For instructors"): the assignment comes from
+the reference, hidden tests decide, each submission is isolated, results are written as
+they come.
 
-The notebooks are built here with nbformat: a small chapter-like notebook whose checkers (public
-and hidden) are registered in one of its own cells, so these tests do not depend on any chapter.
-Each graded notebook starts a process and a kernel (~5 s): several submissions share one batch.
-"""
+The notebooks are built here with nbformat: a small chapter-like notebook whose checkers
+(public and hidden) are registered in one of its own cells, so these tests do not depend
+on any chapter. Each graded notebook starts a process and a kernel (~5 s): several
+submissions share one batch."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from fenwicks_lite import exercises, grading
 
 pytestmark = pytest.mark.backend
 
-CHECKERS = '''from fenwicks_lite.exercises import exercise, expect, hidden
+CHECKERS = """from fenwicks_lite.exercises import exercise, expect, hidden
 
 @exercise("chgrade.double", title="Double a number", difficulty="easy")
 def _double(fn):
@@ -42,44 +43,77 @@ def _square(fn):
 @exercise("chgrade.first", title="First element", difficulty="hard")
 def _first(fn):
     expect(fn([7, 8]) == 7, "first(xs) is xs[0]")
-'''
+"""
 SOLUTIONS = {"double": "return 2 * x", "square": "return x * x", "first": "return x[0]"}
 DIFFICULTY = {"double": "easy", "square": "medium", "first": "hard"}
 KEYS = ["chgrade.double", "chgrade.square", "chgrade.first"]
 SEED = 20261127
 
 
-def chapter(answers: dict[str, str] | None = None, solutions: bool = True, checks: bool = True,
-            extra: dict[str, str] | None = None):
-    """A chapter-like notebook with the book's exercise structure: a directive, the answer cell
-    (metadata fenwicks_lite.answer), a gated solution that checks itself, the learner's check.
+def chapter(
+    answers: dict[str, str] | None = None,
+    solutions: bool = True,
+    checks: bool = True,
+    extra: dict[str, str] | None = None,
+):
+    """A chapter-like notebook with the book's exercise structure: a directive, the
+    answer cell (metadata fenwicks_lite.answer), a gated solution that checks itself,
+    the learner's check.
 
     `answers` fills answer cells (the body of `def name(x):`); unfilled ones raise
-    NotImplementedError. `extra` adds source after an exercise's answer cell (same cell)."""
+    NotImplementedError. `extra` adds source after an exercise's answer cell (same
+    cell)."""
     answers, extra = answers or {}, extra or {}
-    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"},
-                                "fenwicks_lite": {"chapter": "chgrade"}})
+    nb = new_notebook(
+        metadata={
+            "kernelspec": {
+                "name": "python3",
+                "display_name": "Python 3",
+                "language": "python",
+            },
+            "fenwicks_lite": {"chapter": "chgrade"},
+        }
+    )
     tag = {"tags": ["solution"]}
-    cells = [new_markdown_cell("# 1. A test chapter"), new_code_cell("import fenwicks_lite as fw"),
-             new_code_cell(CHECKERS)]
+    cells = [
+        new_markdown_cell("# 1. A test chapter"),
+        new_code_cell("import fenwicks_lite as fw"),
+        new_code_cell(CHECKERS),
+    ]
     for name, solution in SOLUTIONS.items():
         key = f"chgrade.{name}"
         body = answers.get(name, "raise NotImplementedError  # your code here")
-        cells += [new_markdown_cell(f"```{{exercise}} Write {name}\n:label: ex-{name}\n"
-                                    f":class: {DIFFICULTY[name]}\n\n"
-                                    f"Write `{name}(x)`. Difficulty: {DIFFICULTY[name]}.\n```"),
-                  new_code_cell(f"def {name}(x):\n    {body}\n" + extra.get(name, ""),
-                                metadata={"fenwicks_lite": {"answer": key}})]
+        cells += [
+            new_markdown_cell(
+                f"```{{exercise}} Write {name}\n:label: ex-{name}\n"
+                f":class: {DIFFICULTY[name]}\n\n"
+                f"Write `{name}(x)`. Difficulty: {DIFFICULTY[name]}.\n```"
+            ),
+            new_code_cell(
+                f"def {name}(x):\n    {body}\n" + extra.get(name, ""),
+                metadata={"fenwicks_lite": {"answer": key}},
+            ),
+        ]
         if solutions:
-            cells += [new_markdown_cell(f"````{{solution-start}} ex-{name}\n:class: dropdown\n````",
-                                        metadata=tag),
-                      new_code_cell(f"def {name}(x):\n    {solution}\n\n\n"
-                                    f'fw.exercises.check("{key}", {name})', metadata=tag),
-                      new_markdown_cell("````{solution-end}\n````", metadata=tag)]
+            cells += [
+                new_markdown_cell(
+                    f"````{{solution-start}} ex-{name}\n:class: dropdown\n````",
+                    metadata=tag,
+                ),
+                new_code_cell(
+                    f"def {name}(x):\n    {solution}\n\n\n"
+                    f'fw.exercises.check("{key}", {name})',
+                    metadata=tag,
+                ),
+                new_markdown_cell("````{solution-end}\n````", metadata=tag),
+            ]
         if checks:
-            cells.append(new_code_cell(f'fw.exercises.check("{key}", {name})',
-                                       metadata={"tags": ["remove-output"]}))
+            cells.append(
+                new_code_cell(
+                    f'fw.exercises.check("{key}", {name})',
+                    metadata={"tags": ["remove-output"]},
+                )
+            )
     nb.cells = cells
     return nb
 
@@ -103,15 +137,19 @@ def _points(g: grading.Grade) -> dict[str, float]:
     return {e.key: e.points for e in g.exercises}
 
 
-# ------------------------------------------------------------------ the assignment from the book
+# ------------------------------------------------------------------ the assignment from
+
 
 def test_reference_defines_exercises_points_and_functions(reference):
     a = _assignment(reference)
     assert a.chapter == "chgrade"
     assert [(s.key, s.function, s.difficulty) for s in a.specs] == [
-        (f"chgrade.{n}", n, DIFFICULTY[n]) for n in SOLUTIONS]
+        (f"chgrade.{n}", n, DIFFICULTY[n]) for n in SOLUTIONS
+    ]
     assert a.points == {"chgrade.double": 1, "chgrade.square": 2, "chgrade.first": 3}
-    assert _assignment(reference, points={"chgrade.first": 5}).points["chgrade.first"] == 5
+    assert (
+        _assignment(reference, points={"chgrade.first": 5}).points["chgrade.first"] == 5
+    )
     with pytest.raises(ValueError, match="does not have: ch99.x"):
         _assignment(reference, points={"ch99.x": 1})
     # no solution is left in what the submissions are run with
@@ -123,9 +161,13 @@ def test_answer_cells_are_matched_by_metadata_then_id_then_function(reference):
     nb = chapter(SOLUTIONS, solutions=False)
     for c in nb.cells:
         c.metadata.pop("fenwicks_lite", None)  # a learner re-created the cells
-    nb.cells.append(new_code_cell("def square(x):\n    return x ** 2  # a later, better answer"))
+    nb.cells.append(
+        new_code_cell("def square(x):\n    return x ** 2  # a later, better answer")
+    )
     found = grading.answer_cells(nb, a.specs)
-    assert {k: how for k, (_, how) in found.items()} == {k: "function name" for k in KEYS}
+    assert {k: how for k, (_, how) in found.items()} == {
+        k: "function name" for k in KEYS
+    }
     assert "x ** 2" in found["chgrade.square"][0]
     ref = nbformat.read(reference, as_version=4)
     by_id = grading.answer_cells(ref, a.specs)
@@ -133,34 +175,67 @@ def test_answer_cells_are_matched_by_metadata_then_id_then_function(reference):
     assert grading.answer_cells(new_notebook(), a.specs) == {}
 
 
-# ------------------------------------------------------------------ a batch: right, wrong, attacks
+# ------------------------------------------------------------------ a batch: right, wro
 
 ATTACKS = {
-    # one line in another cell patches the self-check: only answer cells are carried over
-    "patcher": ({**SOLUTIONS, "square": "return x * 2"},
-                lambda nb: nb.cells.insert(3, new_code_cell(
-                    "import fenwicks_lite.exercises as E\n"
-                    "E.run_check = lambda k, f: E.Result(k, True, 'ok')\n"
-                    "E.run_hidden = lambda k, f, s: E.Result(k, True, 'ok')"))),
+    # one line in another cell patches the self-check: only answer cells are carried
+    # over
+    "patcher": (
+        {**SOLUTIONS, "square": "return x * 2"},
+        lambda nb: nb.cells.insert(
+            3,
+            new_code_cell(
+                "import fenwicks_lite.exercises as E\n"
+                "E.run_check = lambda k, f: E.Result(k, True, 'ok')\n"
+                "E.run_hidden = lambda k, f, s: E.Result(k, True, 'ok')"
+            ),
+        ),
+    ),
     # the check cells are deleted, a check of another chapter is added: the total stays
-    "deleter": ({"double": SOLUTIONS["double"]},
-                lambda nb: (nb.cells.__setitem__(slice(None), [c for c in nb.cells
-                                                               if "check(" not in c.source]),
-                            nb.cells.append(new_code_cell(
-                                'fw.exercises.check("ch05.steps", lambda *a: 0)')))),
+    "deleter": (
+        {"double": SOLUTIONS["double"]},
+        lambda nb: (
+            nb.cells.__setitem__(
+                slice(None), [c for c in nb.cells if "check(" not in c.source]
+            ),
+            nb.cells.append(
+                new_code_cell('fw.exercises.check("ch05.steps", lambda *a: 0)')
+            ),
+        ),
+    ),
     # prints a verdict line of its own
-    "forger": ({**SOLUTIONS, "square": f"print({grading.MARK!r} + " + repr(json.dumps(
-        {"key": "chgrade.square", "passed": True, "status": "passed", "message": ""}))
-        + "); return 0"}, None),
+    "forger": (
+        {
+            **SOLUTIONS,
+            "square": f"print({grading.MARK!r} + "
+            + repr(
+                json.dumps(
+                    {
+                        "key": "chgrade.square",
+                        "passed": True,
+                        "status": "passed",
+                        "message": "",
+                    }
+                )
+            )
+            + "); return 0",
+        },
+        None,
+    ),
     # a lookup table of the public cases passes the self-check, not the hidden test
     "table": ({**SOLUTIONS, "double": "return {2: 4, -3: -6}[x]"}, None),
     # kills its parent (the grading process) during the hidden test
-    "killer": ({**SOLUTIONS, "first": "import os, signal; os.kill(os.getppid(), signal.SIGKILL)"},
-               None),
+    "killer": (
+        {
+            **SOLUTIONS,
+            "first": "import os, signal; os.kill(os.getppid(), signal.SIGKILL)",
+        },
+        None,
+    ),
     # loops forever: that exercise times out, the rest is graded
     "looper": ({**SOLUTIONS, "first": "while True: pass"}, None),
 }
-LEAKS = '''
+LEAKS = """
 import os, glob, pathlib
 leak = dict(env=sorted(k for k in os.environ if "SECRET" in k),
             solutions=glob.glob(BOOK + "/*.ipynb") + glob.glob(SUBS + "/*.ipynb"),
@@ -185,19 +260,24 @@ try:
 except OSError:
     leak["site"] = "read-only"
 print(leak)
-'''
+"""
 
 
 @pytest.fixture(scope="module")
 def batch(reference, tmp_path_factory):
-    """One graded folder of submissions (3 at a time): the honest ones and one per attack."""
+    """One graded folder of submissions (3 at a time): the honest ones and one per
+    attack."""
     import socket
 
     subs = tmp_path_factory.mktemp("subs")
-    _write(grading.strip_solutions(chapter(SOLUTIONS)), subs / "alice_101_1_chgrade.ipynb")
+    _write(
+        grading.strip_solutions(chapter(SOLUTIONS)), subs / "alice_101_1_chgrade.ipynb"
+    )
     _write(grading.strip_solutions(chapter()), subs / "blank_102_1_chgrade.ipynb")
-    _write(grading.strip_solutions(chapter({**SOLUTIONS, "square": "return x * 2"})),
-           subs / "wrong_103_1_chgrade.ipynb")
+    _write(
+        grading.strip_solutions(chapter({**SOLUTIONS, "square": "return x * 2"})),
+        subs / "wrong_103_1_chgrade.ipynb",
+    )
     for i, (name, (answers, edit)) in enumerate(ATTACKS.items()):
         nb = grading.strip_solutions(chapter(answers))
         if edit:
@@ -211,12 +291,17 @@ def batch(reference, tmp_path_factory):
     server.listen()
     home_probe = Path.home() / ".fw_grade_probe"
     home_probe.write_text("the instructor's file")
-    leaks = LEAKS.replace("BOOK", repr(str(grading._book_dirs()[0]) if grading._book_dirs()
-                                       else "/nonexistent")).replace("SUBS", repr(str(subs)))
-    leaks = leaks.replace("HOME", repr(str(Path.home()))).replace("PORT",
-                                                                  str(server.getsockname()[1]))
-    _write(grading.strip_solutions(chapter(SOLUTIONS, extra={"double": leaks})),
-           subs / "leaker_400_1_chgrade.ipynb")
+    leaks = LEAKS.replace(
+        "BOOK",
+        repr(str(grading._book_dirs()[0]) if grading._book_dirs() else "/nonexistent"),
+    ).replace("SUBS", repr(str(subs)))
+    leaks = leaks.replace("HOME", repr(str(Path.home()))).replace(
+        "PORT", str(server.getsockname()[1])
+    )
+    _write(
+        grading.strip_solutions(chapter(SOLUTIONS, extra={"double": leaks})),
+        subs / "leaker_400_1_chgrade.ipynb",
+    )
     os.environ["FW_TEST_SECRET_TOKEN"] = "s3cret"
     out = tmp_path_factory.mktemp("grades")
     try:
@@ -242,19 +327,28 @@ def test_honest_submissions_score_what_they_answer(batch):
     blank = _by_name(grades, "blank")
     assert blank.score == 0 and {e.status for e in blank.exercises} == {"not-attempted"}
     wrong = _by_name(grades, "wrong")
-    assert _points(wrong) == {"chgrade.double": 1, "chgrade.square": 0, "chgrade.first": 3}
-    assert "x * x" in next(e.message for e in wrong.exercises if e.key == "chgrade.square")
+    assert _points(wrong) == {
+        "chgrade.double": 1,
+        "chgrade.square": 0,
+        "chgrade.first": 3,
+    }
+    assert "x * x" in next(
+        e.message for e in wrong.exercises if e.key == "chgrade.square"
+    )
 
 
-@pytest.mark.parametrize("name, score", [("patcher", 4), ("deleter", 1), ("forger", 4),
-                                         ("table", 5)])
+@pytest.mark.parametrize(
+    "name, score", [("patcher", 4), ("deleter", 1), ("forger", 4), ("table", 5)]
+)
 def test_attacks_do_not_raise_the_score(batch, name, score):
     g = _by_name(batch[0], name)
     assert (g.score, g.total) == (score, 6), g.table()
 
 
 def test_lookup_table_fails_the_hidden_cases_only(batch):
-    e = next(e for e in _by_name(batch[0], "table").exercises if e.key == "chgrade.double")
+    e = next(
+        e for e in _by_name(batch[0], "table").exercises if e.key == "chgrade.double"
+    )
     assert e.status == "error" and "hidden case" in e.message
 
 
@@ -267,7 +361,9 @@ def test_a_killer_loses_its_own_points_not_the_batch(batch):
     grades, out, a = batch
     g = _by_name(grades, "killer")
     assert _points(g)["chgrade.first"] == 0
-    if a.mode() == "unshare":  # the kernel's parent is the namespace's init: SIGKILL is ignored
+    if (
+        a.mode() == "unshare"
+    ):  # the kernel's parent is the namespace's init: SIGKILL is ignored
         assert _points(g)["chgrade.double"] == 1
     else:  # the worker died: this submission is reported as such, the others are graded
         assert "grading process died" in g.error
@@ -278,7 +374,11 @@ def test_a_killer_loses_its_own_points_not_the_batch(batch):
 def test_a_looping_answer_times_out_alone(batch):
     g = _by_name(batch[0], "looper")
     first = next(e for e in g.exercises if e.key == "chgrade.first")
-    assert first.status == "timed-out" and "timed out" in first.message and "8 s" in first.message
+    assert (
+        first.status == "timed-out"
+        and "timed out" in first.message
+        and "8 s" in first.message
+    )
     assert _points(g) == {"chgrade.double": 1, "chgrade.square": 2, "chgrade.first": 0}
 
 
@@ -290,11 +390,15 @@ def test_sandbox_hides_environment_solutions_network_and_protects_files(batch):
     grades, _, a = batch
     g = _by_name(grades, "leaker")
     assert g.score == 6, g.table()  # the probing code ran inside an answer cell
-    assert any("os.environ" in f for f in g.flags)  # and is flagged for the instructor to read
+    assert any(
+        "os.environ" in f for f in g.flags
+    )  # and is flagged for the instructor to read
     double = next(e for e in g.exercises if e.key == "chgrade.double")
     leak = ast.literal_eval(double.printed.strip().splitlines()[-1])
     assert leak["env"] == []  # the instructor's environment is not passed on
-    assert "fw_grade_" in leak["lib"]  # the kernel imported (and patched) its private copy
+    assert (
+        "fw_grade_" in leak["lib"]
+    )  # the kernel imported (and patched) its private copy
     assert "patched" not in Path(fenwicks_lite.__file__).read_text()
     if a.mode() == "unshare":
         assert leak["solutions"] == [] and "instructor" not in leak["home"]
@@ -311,27 +415,39 @@ def test_gradebook_feedback_and_ids(batch):
     assert json.loads((out / "assignment.json").read_text())["seed"] == SEED
 
 
-@pytest.mark.parametrize("name, pattern, want", [
-    ("smithjohn_12345_67890_05_input_pipeline.ipynb", None, "12345"),  # Canvas
-    ("smithjohn_LATE_12345_67890_05.ipynb", None, "12345"),  # Canvas, late
-    ("John Smith_4242_assignsubmission_file_05.ipynb", None, "4242"),  # Moodle
-    ("Ch5_jsmith_attempt_2026-11-27-10-00-00_05.ipynb", None, "jsmith"),  # Blackboard
-    ("05_input_pipeline.ipynb", None, "05_input_pipeline"),
-    ("s-77-ch05.ipynb", r"s-(?P<id>\d+)-", "77"),
-])
+@pytest.mark.parametrize(
+    "name, pattern, want",
+    [
+        ("smithjohn_12345_67890_05_input_pipeline.ipynb", None, "12345"),  # Canvas
+        ("smithjohn_LATE_12345_67890_05.ipynb", None, "12345"),  # Canvas, late
+        ("John Smith_4242_assignsubmission_file_05.ipynb", None, "4242"),  # Moodle
+        (
+            "Ch5_jsmith_attempt_2026-11-27-10-00-00_05.ipynb",
+            None,
+            "jsmith",
+        ),  # Blackboard
+        ("05_input_pipeline.ipynb", None, "05_input_pipeline"),
+        ("s-77-ch05.ipynb", r"s-(?P<id>\d+)-", "77"),
+    ],
+)
 def test_student_id_from_lms_file_names(name, pattern, want):
     assert grading.student_id(Path(name), pattern) == want
     with pytest.raises(ValueError, match="does not match"):
         grading.student_id(Path("x.ipynb"), r"(?P<id>\d+)")
 
 
-# ------------------------------------------------------------------ checker bugs, Gradescope, CLI
+# ------------------------------------------------------------------ checker bugs, Grade
+
 
 def test_a_checker_bug_is_the_checkers_not_the_learners():
     path = Path(exercises.__file__).parent / "checks" / "chbug_virtual.py"
-    code = compile("from fenwicks_lite.exercises import exercise\n"
-                   "@exercise('chbug.x', title='t', difficulty='easy')\n"
-                   "def _c(fn):\n    fn(1)\n    assert False, 'plain assert'\n", str(path), "exec")
+    code = compile(
+        "from fenwicks_lite.exercises import exercise\n"
+        "@exercise('chbug.x', title='t', difficulty='easy')\n"
+        "def _c(fn):\n    fn(1)\n    assert False, 'plain assert'\n",
+        str(path),
+        "exec",
+    )
     exec(code, {})
     r = exercises.run_check("chbug.x", lambda x: x)
     assert r.status == "checker-error" and "not in your answer" in r.message
@@ -343,37 +459,74 @@ def test_gradescope_autograder_zip_runs_and_writes_results_json(reference, tmp_p
     a = _assignment(reference)
     zpath = grading.build_autograder(a, tmp_path / "autograder.zip")
     names = zipfile.ZipFile(zpath).namelist()
-    assert {"setup.sh", "run_autograder", "reference.ipynb", "assignment.json",
-            "lib/fenwicks_lite/grading.py", "requirements.txt"} <= set(names)
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "reference.ipynb",
+        "assignment.json",
+        "lib/fenwicks_lite/grading.py",
+        "requirements.txt",
+    } <= set(names)
     root = tmp_path / "autograder"
     zipfile.ZipFile(zpath).extractall(root / "source")
     assert "return x * x" not in (root / "source" / "reference.ipynb").read_text()
-    sub = _write(grading.strip_solutions(chapter({**SOLUTIONS, "square": "return 0"})),
-                 root / "submission" / "mine.ipynb")
+    sub = _write(
+        grading.strip_solutions(chapter({**SOLUTIONS, "square": "return 0"})),
+        root / "submission" / "mine.ipynb",
+    )
     assert sub.is_file()
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root),
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, check=True,
-                   timeout=300)
+    env = {
+        **os.environ,
+        "AUTOGRADER_ROOT": str(root),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        env=env,
+        check=True,
+        timeout=300,
+    )
     res = json.loads((root / "results" / "results.json").read_text())
     assert res["score"] == 4
-    assert [(t["name"], t["score"], t["max_score"], t["status"]) for t in res["tests"]] == [
-        ("chgrade.double", 1, 1, "passed"), ("chgrade.square", 0, 2, "failed"),
-        ("chgrade.first", 3, 3, "passed")]
+    assert [
+        (t["name"], t["score"], t["max_score"], t["status"]) for t in res["tests"]
+    ] == [
+        ("chgrade.double", 1, 1, "passed"),
+        ("chgrade.square", 0, 2, "failed"),
+        ("chgrade.first", 3, 3, "passed"),
+    ]
 
 
 def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
     with pytest.raises(SystemExit):
-        grading.main(["grade", str(tmp_path / "nope"), "--seed", "1", "--reference",
-                      str(reference)])
+        grading.main(
+            [
+                "grade",
+                str(tmp_path / "nope"),
+                "--seed",
+                "1",
+                "--reference",
+                str(reference),
+            ]
+        )
     assert "no such notebook or folder" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit):
         grading.main(["grade", str(tmp_path / "empty"), "--seed", "1"])
     assert "no .ipynb notebook" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        grading.main(["grade", str(reference), "--reference", str(reference), "--seed", "1",
-                      "--chapter", "ch05"])
+        grading.main(
+            [
+                "grade",
+                str(reference),
+                "--reference",
+                str(reference),
+                "--seed",
+                "1",
+                "--chapter",
+                "ch05",
+            ]
+        )
     assert "not ch05" in capsys.readouterr().err
 
 
@@ -385,17 +538,55 @@ def test_docker_command_has_no_network_and_a_read_only_root(tmp_path):
 
 # ------------------------------------------------------------------ the real chapters
 
+
 def test_every_chapter_defines_its_exercises_in_metadata():
     import yaml
 
     root = Path(grading.__file__).resolve().parents[1]
     toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files = [root / f"{c['file']}.ipynb" for part in toc["parts"] for c in part["chapters"]]
+    files = [
+        root / f"{c['file']}.ipynb" for part in toc["parts"] for c in part["chapters"]
+    ]
     for path in [f for f in files if f.exists()]:
         nb = nbformat.read(path, as_version=4)
         specs = grading.reference_specs(nb)
-        directives = sum("{exercise}" in c.source for c in nb.cells if c.cell_type == "markdown")
-        assert len(specs) == directives, f"{path.name}: an exercise without an answer cell"
+        directives = sum(
+            "{exercise}" in c.source for c in nb.cells if c.cell_type == "markdown"
+        )
+        assert len(specs) == directives, (
+            f"{path.name}: an exercise without an answer cell"
+        )
         assert grading.chapter_of(nb) == "ch" + path.name[:2], path.name
         for s in specs:
-            assert s.function and exercises.get(s.key).difficulty == s.difficulty, (path.name, s)
+            assert s.function and exercises.get(s.key).difficulty == s.difficulty, (
+                path.name,
+                s,
+            )
+
+
+def test_a_real_chapter_graded_once(tmp_path):
+    """Chapter 1's student notebook with one right and one wrong answer, graded end to
+    end (the whole chapter runs in the quick profile: about a minute)."""
+    root = Path(grading.__file__).resolve().parents[1]
+    ref = root / "book" / "01_data_location.ipynb"
+    nb = nbformat.read(ref, as_version=4)
+    solution = next(
+        c.source
+        for c in nb.cells
+        if grading.is_solution(c)
+        and c.cell_type == "code"
+        and "def project_paths" in c.source
+    )
+    student = grading.strip_solutions(nb)
+    for c in student.cells:
+        key = (c.metadata.get("fenwicks_lite") or {}).get("answer")
+        if key == "ch01.project_paths":
+            c.source = solution.split("fw.exercises.check")[0]
+        elif key == "ch01.safe_to_clean":
+            c.source = "def safe_to_clean(path):\n    return True"
+    sub = _write(student, tmp_path / "subs" / "ada_7_1_01_data_location.ipynb")
+    a = grading.Assignment.load(ref, SEED, timeout=60)
+    g = grading.grade_notebook(sub, a, grading.student_id(sub))
+    assert (g.student, g.total) == ("7", 3), g.table()
+    assert _points(g) == {"ch01.project_paths": 1, "ch01.safe_to_clean": 0}, g.table()
+    assert "must be refused" in g.exercises[1].message
