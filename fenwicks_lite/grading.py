@@ -115,8 +115,7 @@ def find_checks(text: str) -> list[tuple[str, str]]:
 
 
 def defined_functions(text: str) -> list[str]:
-    """Names of the functions a cell defines at top level (empty if it does not parse).
-    """
+    """Names of the functions a cell defines at top level (empty if it does not parse)."""
     try:
         tree = ast.parse(_python_only(text))
     except SyntaxError:
@@ -254,14 +253,13 @@ def answer_cells(nb: Any, specs: list[Spec]) -> dict[str, tuple[str, str]]:
 _PROBE = (
     "# hidden test (fenwicks_lite grader)\n"
     '__import__("fenwicks_lite.grading").grading._probe('
-    '{key!r}, globals().get({fn!r}), '
+    "{key!r}, globals().get({fn!r}), "
     "{seed}, {nonce!r})"
 )
 
 
 def _probe(key: str, fn: Any, seed: int, nonce: str) -> None:
-    """Runs in the kernel after the answer cell: the verdict, printed after the nonce.
-    """
+    """Runs in the kernel after the answer cell: the verdict, printed after the nonce."""
     try:
         r = E.run_hidden(key, fn, seed)
         out = {"key": key, "passed": r.passed, "status": r.status, "message": r.message}
@@ -400,8 +398,7 @@ def _stdout(output: Any) -> str:
 
 
 def unshare_works() -> bool:
-    """Whether unprivileged user, mount, PID and network namespaces are available here.
-    """
+    """Whether unprivileged user, mount, PID and network namespaces are available here."""
     if not hasattr(unshare_works, "_ok"):
         try:
             ok = (
@@ -714,8 +711,7 @@ def grade_notebook(
     hide: list[Path] | None = None,
     total_timeout: int | None = None,
 ) -> Grade:
-    """Grades one submission in its own sandboxed process (see the module's docstring).
-    """
+    """Grades one submission in its own sandboxed process (see the module's docstring)."""
     import nbformat
 
     student = student or student_id(path)
@@ -1112,8 +1108,7 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
 
 
 def find_reference(chapter: str, root: Path | None = None) -> Path:
-    """The book's notebook whose metadata names `chapter` (in a checkout of the book).
-    """
+    """The book's notebook whose metadata names `chapter` (in a checkout of the book)."""
     import nbformat
 
     folders = [root] if root else _book_dirs()
@@ -1218,6 +1213,17 @@ def main(argv: list[str] | None = None) -> int:
     gs.add_argument("--submission", type=Path, required=True)
     gs.add_argument("--results", type=Path, required=True)
     args = p.parse_args(argv)
+    import importlib.util
+
+    missing = [
+        m
+        for m in ("nbclient", "nbformat", "ipykernel")
+        if importlib.util.find_spec(m) is None
+    ]
+    if missing:
+        p.error(
+            f"grading needs {', '.join(missing)}: pip install nbclient nbformat ipykernel"
+        )
     if args.cmd == "gradescope":
         return run_gradescope(args.assignment, args.submission, args.results)
     try:

@@ -23,7 +23,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from fenwicks_lite import exercises, grading
 
-pytestmark = pytest.mark.backend
+# Not a `backend` test: the grader does not depend on Keras's backend, so it runs once.
 
 CHECKERS = """from fenwicks_lite.exercises import exercise, expect, hidden
 
