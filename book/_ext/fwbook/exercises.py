@@ -318,24 +318,33 @@ def setup(app: Any) -> dict[str, Any]:
             for path in chapter_notebooks(root):
                 self.env.note_dependency(str(path))
             rows = []
-            for stem, *rest in chapter_plan_rows(root):
+            for stem, words, count, by, minutes in chapter_plan_rows(root):
                 path = root / "book" / f"{stem}.ipynb"
+                exs = f"{count} ({by})" if by != "-" else count
                 rows.append(
                     [
                         [doc_ref(f"book/{stem}", chapter_title(path))],
-                        *[[nodes.Text(x)] for x in rest],
+                        [nodes.Text(words)],
+                        [nodes.Text(exs)],
+                        [nodes.Text(minutes)],
                     ]
                 )
             if not rows:
                 return [nodes.paragraph(text="No chapter notebook yet.")]
             return [
                 table(
-                    ["chapter", "words", "exercises", "by difficulty", "minutes"],
-                    [40, 12, 12, 22, 14],
+                    ["chapter", "words", "exercises (by difficulty)", "minutes"],
+                    [44, 14, 28, 14],
                     rows,
                 )
             ]
 
+    def add_static(app: Any, config: Any) -> None:
+        static = str(Path(__file__).parent / "static")
+        config.html_static_path = [*config.html_static_path, static]
+
+    app.connect("config-inited", add_static)
+    app.add_css_file("fwbook-tables.css")
     app.add_directive("exercise-table", ExerciseTable)
     app.add_directive("chapter-plan", ChapterPlan)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
