@@ -635,6 +635,7 @@ class Assignment:
     cell_timeout: int = 600
     isolation: str = "auto"  # auto, unshare, docker, process
     image: str = ""
+    source: str = ""  # the reference's path: its folder is hidden from the submissions
 
     @classmethod
     def load(
@@ -676,7 +677,7 @@ class Assignment:
                 f"{', '.join(sorted(unknown))}; it has {', '.join(pts)}"
             )
         pts.update(points or {})
-        return cls(chapter, nb, specs, seed, pts, **kw)
+        return cls(chapter, nb, specs, seed, pts, **kw, source=str(reference.resolve()))
 
     def mode(self) -> str:
         if self.isolation != "auto":
@@ -773,6 +774,8 @@ def grade_notebook(
         if "CIFAR10_DIR" in env:
             keep.append(Path(env["CIFAR10_DIR"]))
         hidden = [*(hide or []), *_book_dirs(), Path.home(), path.parent.resolve()]
+        if a.source:
+            hidden.append(Path(a.source).parent)
         cmd = sandbox_command(work, hidden, keep, mode, a.image)
         job_nonce = secrets.token_hex(16)
         job = {

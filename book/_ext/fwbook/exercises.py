@@ -303,7 +303,7 @@ def setup(app: Any) -> dict[str, Any]:
                 return [nodes.paragraph(text="No chapter notebook has exercises yet.")]
             return [
                 table(
-                    ["ch.", "exercise: task (label, self-check)", "difficulty"],
+                    ["ch.", "exercise: task (label, self-check)", "level"],
                     [8, 72, 20],
                     rows,
                 )
