@@ -56,16 +56,16 @@ outputs: install
 	@test -n "$(CIFAR10_DIR)" || { echo "set CIFAR10_DIR to the folder holding cifar-10-batches-py/ (full CIFAR-10)"; exit 2; }
 	$(BIN)/python -m fwbook.notebooks execute --profile full
 
-# The student edition: notebooks without solutions in _build/student/book, the site without them in
-# _build/student/html.
+# The student edition: notebooks without solutions in _build/student/book, the site without them
+# (and without the instructors' page) in _build/student/html.
 # sphinx-exercise's hide_solutions misses gated solutions, so the site is built from a copy of the
-# sources without solution cells (fenwicks_lite.exercises.student_sources); then both are checked.
+# sources without solution cells (fwbook.exercises.student_sources); then both are checked.
 student: install
 	$(BIN)/python -m fwbook.notebooks student --out _build/student
-	$(BIN)/python -m fenwicks_lite.exercises student-sources _build/student
+	$(BIN)/python -m fwbook.exercises student-sources _build/student
 	$(BIN)/jupyter-book build _build/student/source -W -n --keep-going --path-output _build/student/site
 	rm -rf _build/student/html && cp -r _build/student/site/_build/html _build/student/html
-	$(BIN)/python -m fenwicks_lite.exercises verify-student _build/student
+	$(BIN)/python -m fwbook.exercises verify-student _build/student
 	@echo "student notebooks: _build/student/book/  student site: _build/student/html/index.html"
 
 # The full 94% run (needs a GPU or TPU; see chapter 9).

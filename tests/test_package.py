@@ -60,7 +60,7 @@ def test_wheel_holds_the_library_and_not_the_books_machinery(wheel):
     modules = {n.removeprefix("fenwicks_lite/") for n in names if n.startswith("fenwicks_lite/")}
     for name in ["__init__.py", "io.py", "data.py", "transform.py", "pipeline.py", "layers.py",
                  "train.py", "accel.py", "plt.py", "colab_tpu.py", "report.py", "exercises.py",
-                 "book.py"]:
+                 "grading.py", "book.py"]:
         assert name in modules, f"{name} is missing from {wheel.name}: {sorted(modules)}"
     leaked = [n for n in names if "fwbook" in n or n.endswith(("hygiene.py", "brand.py"))
               or n.startswith(("book/", "tests/", "_ext/"))]

@@ -22,10 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import site_tools
-from fwbook import brand
+from fwbook import brand, exercises
 from fwbook import notebooks as book
-
-from fenwicks_lite import exercises
 
 pytestmark = pytest.mark.book
 
@@ -308,8 +306,8 @@ def test_student_edition_has_no_solutions_and_the_check_catches_them(tmp_path):
     shutil.rmtree(student / "html")
     shutil.copytree(site_tools.build(src, tmp_path / "full"), student / "html")
     problems = exercises.verify_student(student, src)
-    assert len(problems) == 2 and "shows solution code" in problems[0] and "return 2 * x" in problems[0]
-    assert "has a solution block" in problems[1]
+    assert len(problems) == 3 and "shows solution code" in problems[0] and "return 2 * x" in problems[0]
+    assert "has a solution block" in problems[1] and "instructors' page" in problems[2]
 
 
 def test_the_books_student_edition_has_no_solutions(tmp_path):

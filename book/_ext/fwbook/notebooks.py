@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from fenwicks_lite.exercises import SOLUTION_TAG, strip_solutions  # noqa: F401 - re-exported
+from fenwicks_lite.exercises import SOLUTION_TAG  # noqa: F401 - re-exported
+from fenwicks_lite.grading import strip_solutions
 
 #: the repository root (this file is book/_ext/fwbook/notebooks.py).
 ROOT = Path(__file__).resolve().parents[3]
@@ -78,7 +79,10 @@ def execute(paths: list[Path], profile: str, timeout: int = 3600) -> None:
 
 
 def student(out_dir: Path) -> list[Path]:
-    """Writes the student notebooks (no solutions, no outputs) under `out_dir`."""
+    """Writes the student notebooks (no solutions, no outputs) under `out_dir`.
+
+    Each keeps its metadata: the chapter (``metadata.fenwicks_lite.chapter``) and the answer
+    cells (``fenwicks_lite.answer``) by which the grader takes a learner's answers."""
     import nbformat
 
     written = []
