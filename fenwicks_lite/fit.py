@@ -1,5 +1,4 @@
-"""The training loop: one `train(config)` for the finale, the CLI and the tests (Ch. 8,
-9).
+"""The training loop (Chapters 8 and 9): one `train(config)` for every caller.
 
 The 2019 seed handed a `model_fn` to a `TPUEstimator` and called `est.train(...)`. Here
 one function does the whole run and returns a `Result` record (also written as JSON):
@@ -13,8 +12,7 @@ The layers below it, each a module (imports run one way, downwards):
 * `fenwicks_lite.records`: `TrainConfig` (a `Profile` plus how to run it), `Result`,
   `write_result` / `load_results`, `summarize`;
 * `fenwicks_lite.checkpoint`: a checkpoint after every epoch, and resuming from it;
-* `fenwicks_lite.jax_runner`: JAX, one compiled call per epoch, compiled once per
-process;
+* `fenwicks_lite.jax_runner`: JAX, one compiled call per epoch, compiled once;
 * `fenwicks_lite.keras_runner`: `model.fit` (TensorFlow, and JAX with ``fast=False``);
 * `fenwicks_lite.optim`: the schedule and the optimizer (re-exported as `fw.train`).
 
@@ -61,15 +59,13 @@ __all__ = ["CHECKPOINT_FILE", "Result", "TrainConfig", "benchmark", "build",
 # ---------------------------------------------------------------------- building blocks
 
 def lr_schedule(cfg: TrainConfig, steps: int) -> Callable[[Any], Any]:
-    """Page's triangular learning rate over the whole run, in optimizer steps (Ch.
-    7)."""
+    """Page's triangular learning rate over the run, in optimizer steps (Ch. 7)."""
     return optim.triangular_lr(cfg.peak_lr, cfg.epochs * steps,
                                round(cfg.warmup_epochs * steps))
 
 
 def build(cfg: TrainConfig, steps: int) -> tuple[Any, Any]:
-    """DavidNet of width `cfg.width` and its SGD optimizer (built: its variables
-    exist)."""
+    """DavidNet of width `cfg.width` and its SGD optimizer (built: variables exist)."""
     import keras
 
     from fenwicks_lite import layers

@@ -1,5 +1,4 @@
-"""The JAX fast path of the training loop: one compiled call per epoch (Chapters 8 and
-9).
+"""The JAX fast path of the training loop: one compiled call per epoch (Ch. 8, 9).
 
 A whole epoch is ONE call: `jax.lax.scan` over its steps, with Keras's stateless APIs
 (`model.stateless_call`, `optimizer.stateless_apply`), the training set resident on the
@@ -102,8 +101,7 @@ class JaxRunner:
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
         def step(carry, inp):  # noqa: ANN001, ANN202
-            """One SGD step on the images `idx`; global step `k` seeds the
-            augmentation."""
+            """One SGD step on images `idx`; global step `k` seeds the augmentation."""
             state, data = carry
             x_all, y_all, seed, mean, std = data
             trainable, non_trainable, opt_vars = state
@@ -153,8 +151,7 @@ class JaxRunner:
         self._compiled_predict: Any = None
 
     def state(self) -> list[list[Any]]:
-        """The model's and optimizer's variables as arrays: trainable, non-trainable,
-        opt."""
+        """The variables' values: trainable, non-trainable, optimizer."""
         return [[v.value for v in self.model.trainable_variables],
                 [v.value for v in self.model.non_trainable_variables],
                 [v.value for v in self.opt.variables]]
@@ -258,8 +255,7 @@ class JaxRunner:
         return jax.tree_util.tree_map(jax.numpy.asarray, parts)
 
     def finish(self, state: list[list[Any]]) -> None:
-        """Writes the final state back into the Keras model (so the caller can use
-        it)."""
+        """Writes the final state back into the Keras model, for the caller."""
         variables = (self.model.trainable_variables + self.model.non_trainable_variables
                      + self.opt.variables)
         values = [*state[0], *state[1], *state[2]]

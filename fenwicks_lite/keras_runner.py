@@ -43,8 +43,7 @@ class KerasRunner:
                 self.model.optimizer.variables)
 
     def state(self) -> list[list[Any]]:
-        """The variables' values as NumPy arrays: trainable, non-trainable,
-        optimizer."""
+        """The variables' values (NumPy): trainable, non-trainable, optimizer."""
         import keras
 
         return [[keras.ops.convert_to_numpy(v.value) for v in vs]

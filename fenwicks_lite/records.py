@@ -70,8 +70,7 @@ class TrainConfig:
 
     @classmethod
     def fields(cls) -> list[str]:
-        """Every name `from_profile` and `replace` accept: the recipe's and the
-        run's."""
+        """Every name `from_profile` and `replace` accept: recipe and run settings."""
         return [*PROFILE_FIELDS, *(f.name for f in dataclasses.fields(cls))]
 
     @classmethod
@@ -98,8 +97,7 @@ class TrainConfig:
         return cfg
 
     def validate(self) -> None:
-        """Clear errors for settings that would fail later, deep inside a compiled
-        step."""
+        """Clear errors for settings that would fail later, deep in a compiled step."""
         from fenwicks_lite import accel
 
         for name in ("epochs", "batch_size", "width"):
@@ -126,8 +124,7 @@ class TrainConfig:
                 "precision": self.precision}
 
     def to_record(self) -> dict[str, Any]:
-        """The config as JSON-ready data: ``{"profile": {...the recipe...}, "seed":
-        ...}``."""
+        """The config as JSON-ready data, the recipe nested under ``"profile"``."""
         return dataclasses.asdict(self)
 
     @classmethod
@@ -287,8 +284,7 @@ def writable_dir(path: str | os.PathLike, what: str) -> Path:
 
 
 def git_commit() -> str | None:
-    """The commit of the checkout the library runs from (None outside a git
-    checkout)."""
+    """The commit of the checkout the library runs from (None outside a checkout)."""
     root = Path(__file__).resolve().parent.parent
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],

@@ -115,4 +115,4 @@ def test_persistent_cache_serves_a_second_process(tmp_path):
         return out.stdout.split()[-1]
 
     assert run() == "0" and any((tmp_path / "cache").iterdir())  # compiled and stored
-    assert run() == "1"  # the second process loads it instead of compiling
+    assert int(run()) >= 1  # the second process loads them instead of compiling
