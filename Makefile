@@ -68,9 +68,12 @@ student: install
 	$(BIN)/python -m fwbook.exercises verify-student _build/student
 	@echo "student notebooks: _build/student/book/  student site: _build/student/html/index.html"
 
-# The full 94% run (needs a GPU or TPU; see chapter 9).
+# The full 94% run (needs a GPU or TPU; see chapter 9): SEEDS seeds (default 5) in one process,
+# one XLA compile for all. On the lent GPU machine (no make, no venv) the same run is ONE prepared
+# command, book/drafts/gpu_run.sh (its header says how it is staged and rehearsed on a CPU).
 train: install
-	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(BIN)/python -m fenwicks_lite.train --profile full --seeds 5 --out results/
+	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(BIN)/python -m fenwicks_lite.train --profile full \
+	  --seeds $${SEEDS:-5} --out results/
 
 # Pre-commit style: ruff over the library, the tests and the notebooks' code cells, the notebook hygiene
 # rules (book/_ext/fwbook/hygiene.py: secrets, personal paths, errors, execution order, kernel, size) and

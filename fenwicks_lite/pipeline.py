@@ -221,6 +221,36 @@ def _map_parser(ds: Any, parser: Callable, parallel: Any) -> Any:
 
 # ----------------------------------------------- in memory, on the device (any backend)
 
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Full batches per epoch: the remainder sits the epoch out, as Page did
+    (50,000 / 512 -> 97).
+
+    The one place that counts steps: `DeviceDataset`, `fw.train.schedule_steps` and the
+    training loop (Chapter 9) all call it. Every step then has the same batch shape.
+    """
+    if n < batch_size:
+        raise ValueError(
+            f"{n} images cannot fill one batch of {batch_size} (the remainder is "
+            "dropped): use a smaller batch size (--batch-size)."
+        )
+    return n // batch_size
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of epoch `epoch`'s shuffle in a run seeded with `seed`: one integer per
+    pair.
+
+    `DeviceDataset` and the training loop (Chapter 9) draw each epoch's order from it,
+    so the order depends on (seed, epoch) alone and a resumed run repeats the
+    interrupted one.
+    """
+    if int(seed) < 0 or int(epoch) < 0:
+        raise ValueError(
+            f"seed and epoch must be >= 0, got seed={seed!r}, epoch={epoch!r}."
+        )
+    return int(np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1)[0])
+
+
 def epoch_indices(n: int, batch_size: int, rng_seed: Any) -> np.ndarray:
     """One epoch's batches as rows of image indices, shape ``(n // batch_size,
     batch_size)``, int32.
@@ -231,7 +261,7 @@ def epoch_indices(n: int, batch_size: int, rng_seed: Any) -> np.ndarray:
     generator, is what lets a resumed run repeat the interrupted one (Chapter 5;
     `DeviceDataset` and the training loop, Chapter 9, both use it).
     """
-    steps = n // batch_size
+    steps = steps_per_epoch(n, batch_size)
     perm = np.random.default_rng(rng_seed).permutation(n)
     return perm[: steps * batch_size].reshape(steps, batch_size).astype(np.int32)
 
@@ -243,14 +273,14 @@ class DeviceDataset:
     ``x`` (N, H, W, C) and ``y`` (N,) are NumPy arrays (or backend tensors). `x` should
     already be normalized floats (Chapter 2); uint8 pixels are accepted together with
     `mean` and `std`, then stored as uint8 (4x less device memory) and normalized per
-    batch on the device. Each epoch is a permutation of 0..N-1 drawn from ``(seed,
-    epoch)`` on the host (a few hundred kB), cut into `steps_per_epoch` batches,
-    dropping the remainder; step i of epoch e is augmented with
-    ``fw.transform.step_seed(seed, e * steps + i)``. So the data order and augmentation
-    depend only on (seed, epoch, step): a resumed run sees the same batches.
-    `batch(indices, step)` is a pure function of its inputs: put it inside your own
-    jitted training step (`jax.jit` / `tf.function`); iterating the object runs it
-    compiled. Chapter 5.
+    batch on the device. Each epoch is a permutation of 0..N-1 drawn from
+    ``epoch_seed(seed, epoch)`` on the host (a few hundred kB), cut into
+    `steps_per_epoch` batches, dropping the remainder; step i of epoch e is augmented
+    with ``fw.transform.step_seed(seed, e * steps + i)``. So the data order and
+    augmentation depend only on (seed, epoch, step): a resumed run sees the same
+    batches. `batch(indices, step)` is a pure function of its inputs: put it inside
+    your own jitted training step (`jax.jit` / `tf.function`); iterating the object
+    runs it compiled. Chapter 5.
     """
 
     def __init__(
@@ -282,12 +312,7 @@ class DeviceDataset:
                 f"y must hold one label per image, shape ({shape[0]},), got "
                 f"{tuple(y.shape)}."
             )
-        if shape[0] < self.batch_size:
-            raise ValueError(
-                f"{shape[0]} images cannot fill one batch of {self.batch_size} (the "
-                f"remainder is "
-                "dropped): use a smaller batch_size."
-            )
+        steps_per_epoch(shape[0], self.batch_size)  # at least one full batch
         integer = np.issubdtype(np.dtype(ops.convert_to_numpy(x[:1]).dtype), np.integer)
         if integer and (mean is None or std is None):
             raise ValueError(
@@ -323,12 +348,12 @@ class DeviceDataset:
     def steps_per_epoch(self) -> int:
         """Full batches per epoch (the remainder, N mod batch_size images, sits out that
         epoch)."""
-        return self.n // self.batch_size
+        return steps_per_epoch(self.n, self.batch_size)
 
     def epoch_indices(self, epoch: int) -> np.ndarray:
         """(steps_per_epoch, batch_size) int32 image indices of epoch `epoch`: a
         permutation, remainder dropped."""
-        return epoch_indices(self.n, self.batch_size, [self.seed, int(epoch)])
+        return epoch_indices(self.n, self.batch_size, epoch_seed(self.seed, epoch))
 
     def batch(self, indices: Any, step: Any) -> tuple[Any, Any]:
         """(images, labels) of one step: `device_batch` on this dataset's tensors and
