@@ -106,8 +106,9 @@ class KerasRunner:
         """Trains one epoch; returns (None, loss, accuracy, seconds)."""
         ds = self._dataset(epoch)
         t0 = time.perf_counter()
-        # A progress bar in a terminal; one line per epoch in a notebook or a log file.
-        verbose = (1 if sys.stdout.isatty() else 2) if self.cfg.verbose else 0
+        # Keras's progress bar in a terminal only; in a notebook or a log file the
+        # library's own line per epoch (fit.epoch_line) is the one line printed.
+        verbose = 1 if self.cfg.verbose and sys.stdout.isatty() else 0
         h = self.model.fit(ds, epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
                            verbose=verbose)
         dt = time.perf_counter() - t0
