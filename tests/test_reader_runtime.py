@@ -265,15 +265,31 @@ def _run(tmp: Path, wheel: Path, runtime: str) -> dict:
     out = subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
          "--nbval-lax", "--nbval-current-env", f"--nbval-cell-timeout={CELL_TIMEOUT}",
-         "--rootdir", str(tmp / "chapters"), *map(str, notebooks)],
+         "--rootdir", str(tmp / "chapters"), f"--junitxml={tmp / 'cells.xml'}",
+         *map(str, notebooks)],
         cwd=tmp / "chapters", env=env, capture_output=True, text=True, timeout=3000)
     seconds = time.perf_counter() - t0
-    print(f"{runtime}: {len(notebooks)} chapters in {seconds:.0f} s")
+    print(f"\n{runtime}: {len(notebooks)} chapters in {seconds:.0f} s")
+    for stem, t in _per_chapter(tmp / "cells.xml").items():
+        print(f"  {stem:<22} {t:6.1f} s (cells only)")
     assert out.returncode == 0, f"{runtime} pass failed:\n{out.stdout[:8000]}\n{out.stderr[-3000:]}"
     asked = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     states = [json.loads(p.read_text()) for p in state.glob("*.json")]
     return {"asked": asked, "states": states, "notebooks": notebooks, "seconds": seconds,
             "venv": python.parent.parent}
+
+
+def _per_chapter(junit: Path) -> dict[str, float]:
+    """Seconds per chapter, summed over its cells (nbval's test cases), from pytest's JUnit XML."""
+    import xml.etree.ElementTree as ET
+
+    if not junit.is_file():
+        return {}
+    times: dict[str, float] = {}
+    for case in ET.parse(junit).iter("testcase"):
+        stem = case.get("classname", "").split(".")[0]
+        times[stem] = times.get(stem, 0.0) + float(case.get("time", 0))
+    return times
 
 
 @pytest.mark.notebooks
