@@ -30,17 +30,17 @@ test: install lint chromium test-unit test-jax test-notebooks test-book
 
 # Everything except the book build, under Keras's default backend (TensorFlow).
 test-unit: install
-	$(BIN)/pytest -m "not book" tests
+	$(BIN)/pytest -m "not book and not notebooks" tests
 
 # The backend-agnostic tests again under JAX, with TensorFlow made unimportable.
 test-jax: install
 	KERAS_BACKEND=jax FENWICKS_LITE_BLOCK_TF=1 $(BIN)/pytest -m backend tests
 
-# Every chapter top to bottom in the quick profile; outputs are not compared (nbval-lax).
+# Every chapter top to bottom in the quick profile, as a reader runs it: from the installed wheel in a
+# fresh virtual environment, no network, as Colab CPU and as Colab TPU (no TensorFlow until a setup
+# cell installs it); nbval --nbval-lax, outputs not compared (tests/test_reader_runtime.py).
 test-notebooks: install
-	@if [ -n "$(NOTEBOOKS)" ]; then \
-	  FENWICKS_LITE_PROFILE=quick $(BIN)/pytest --nbval-lax --nbval-cell-timeout=300 -p no:randomly $(NOTEBOOKS); \
-	else echo "no notebooks yet"; fi
+	$(BIN)/pytest -m notebooks -p no:randomly tests/test_reader_runtime.py
 
 # Builds the site with -W (warnings are errors) and checks the HTML, with a Chromium screenshot.
 test-book: install chromium
@@ -73,7 +73,7 @@ student: install
 # command, book/drafts/gpu_run.sh (its header says how it is staged and rehearsed on a CPU).
 train: install
 	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(BIN)/python -m fenwicks_lite.train --profile full \
-	  --seeds $${SEEDS:-5} --out results/
+	  --seeds $${SEEDS:-5} --out fenwicks_lite/results/ --work-dir _build/train
 
 # Pre-commit style: ruff over the library, the tests and the notebooks' code cells, the notebook hygiene
 # rules (book/_ext/fwbook/hygiene.py: secrets, personal paths, errors, execution order, kernel, size) and

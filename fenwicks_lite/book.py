@@ -23,14 +23,31 @@ def start(profile_name: str | None = None) -> tuple[Any, Any]:
     from fenwicks_lite import accel, profiles
     from fenwicks_lite import data as fw_data
 
+    _jax_without_tensorflow()
     with _native_stderr_silenced():  # TF's C++ start-up banner would otherwise land in every page
         import keras  # noqa: F401 - imports the backend (TF or JAX)
 
         accel.device_info()
+    sharp_figures()
     profile = profiles.get_profile(profile_name)
     ds = fw_data.load_profile_data(profile)
     print(profiles.environment_line(ds.describe(), profile))
     return profile, ds
+
+
+def _jax_without_tensorflow() -> None:
+    """Keras's default backend is TensorFlow; where it is missing but JAX is there (a Colab
+    TPU runtime), Keras runs on JAX instead of failing. ``$KERAS_BACKEND`` always wins."""
+    import importlib.util
+
+    if "KERAS_BACKEND" in os.environ or "keras" in sys.modules:
+        return
+    try:
+        has_tf = importlib.util.find_spec("tensorflow") is not None
+    except ImportError:  # a finder that refuses it
+        has_tf = False
+    if not has_tf and importlib.util.find_spec("jax"):
+        os.environ["KERAS_BACKEND"] = "jax"
 
 
 def show_source(*objects: Any) -> Any:

@@ -2,9 +2,12 @@
 
 `load_cifar10` reads the official python layout (Krizhevsky 2009): five training batches of 10,000 images
 and one test batch, each a pickled dict with `b"data"` (N x 3072 uint8, channels first) and `b"labels"`.
-Where it looks, in order: the `path` argument, the environment variable ``CIFAR10_DIR``, else a download
-through Keras (checksummed). `load_profile_data` is what the notebooks call: it also knows the quick
-profile's mini sample and, where no copy exists, a synthetic stand-in.
+Where it looks, in order: the `path` argument, the environment variable ``CIFAR10_DIR``,
+Keras's cache (``~/.keras/datasets``, where `keras.datasets.cifar10.load_data` puts
+it), else a download through Keras (checksummed, once). `load_profile_data` is what the
+notebooks call: the quick profile also knows the sample beside a checkout, and takes a
+balanced subset of 2,500 + 1,000 real images. Stand-in images only when asked for
+(``FENWICKS_LITE_DATA=synthetic``).
 """
 
 from __future__ import annotations
@@ -166,26 +169,88 @@ def _locate(root: Path) -> Callable[[], tuple[Split, Split]]:
     )
 
 
+#: `keras.datasets.cifar10.load_data()` (Keras 3.15) keeps CIFAR-10 in
+#: ``<Keras home>/datasets/``: the archive as ``cifar-10-batches-py-target_archive``,
+#: unpacked into ``cifar-10-batches-py-target/``.
+KERAS_NAME = "cifar-10-batches-py-target"
+#: What counts as a copy in Keras's cache, in the order looked at: Keras 3's folder and
+#: archive, then the layout of tf.keras and Keras 2 (``cifar-10-batches-py/`` beside
+#: ``cifar-10-batches-py.tar.gz``).
+KERAS_CACHE = (f"{KERAS_NAME}/{BATCHES_DIR}", f"{KERAS_NAME}_archive",
+               BATCHES_DIR, f"{BATCHES_DIR}.tar.gz")
+#: ``FENWICKS_LITE_DATA=synthetic`` asks for stand-in images instead of CIFAR-10 (never
+#: chosen silently).
+DATA_ENV_VAR = "FENWICKS_LITE_DATA"
+#: Seconds a stalled download may wait for the server before it counts as offline.
+DOWNLOAD_TIMEOUT = 60
+
+
+def keras_cache_dir() -> Path:
+    """Where Keras keeps data sets: ``$KERAS_HOME/datasets``, else ``~/.keras/datasets``
+    (Keras's rule, with ``/tmp/.keras`` when the home folder is not writable)."""
+    home = os.environ.get("KERAS_HOME")
+    if not home:
+        base = os.path.expanduser("~")
+        home = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
+    return Path(home) / "datasets"
+
+
+def keras_cached() -> Path | None:
+    """CIFAR-10 in Keras's cache (a folder or the archive), if
+    `keras.datasets.cifar10.load_data` or this library put it there; else None."""
+    cache = keras_cache_dir()
+    for name in KERAS_CACHE:
+        cand = cache / name
+        archive = name.endswith(("_archive", ".gz"))
+        if (cand / TEST_FILE).is_file() or (archive and cand.is_file()):
+            return cand
+    return None
+
+
+def not_found_message(reason: str) -> str:
+    """The one message for a machine without CIFAR-10: what to download and where to
+    point ``CIFAR10_DIR``."""
+    return (
+        f"CIFAR-10 is not on this machine and {reason}. Download {URL} (the python "
+        f"version, 163 MB), unpack it, and set the environment variable {ENV_VAR} to "
+        f"the folder that holds {BATCHES_DIR}/ (or pass that folder as `path`); or put "
+        f"the archive in Keras's cache as {keras_cache_dir() / KERAS_NAME}_archive."
+        f" Without any copy, {DATA_ENV_VAR}=synthetic runs on stand-in images that are "
+        "not CIFAR-10."
+    )
+
+
 def _download() -> Path:
+    """Downloads CIFAR-10 through Keras, once, into its cache (`load_data`'s layout)."""
+    import socket
+
     import keras
 
+    cache = keras_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)  # else Keras falls back to /tmp/.keras
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(old or DOWNLOAD_TIMEOUT)  # a dead network fails, not hangs
     try:
-        return Path(keras.utils.get_file(ARCHIVE, origin=URL, file_hash=SHA256))
+        path = keras.utils.get_file(KERAS_NAME, origin=URL, extract=True,
+                                    file_hash=SHA256, cache_dir=str(cache.parent))
     except Exception as e:  # Keras wraps URL/HTTP errors in plain Exception
-        raise CIFAR10NotFoundError(
-            f"CIFAR-10 is not on this machine and could not be downloaded ({type(e).__name__}: {e}). "
-            f"Download {URL} (the python version), unpack it, and set the environment variable "
-            f"{ENV_VAR} to the folder that holds {BATCHES_DIR}/ (or pass that folder as `path`)."
-        ) from e
+        why = f"could not be downloaded ({type(e).__name__}: {e})"
+        raise CIFAR10NotFoundError(not_found_message(why)) from e
+    finally:
+        socket.setdefaulttimeout(old)
+    return Path(path)
 
 
 def load_cifar10(path: str | os.PathLike | None = None) -> tuple[Split, Split]:
     """Loads CIFAR-10 as ``(x_train, y_train), (x_test, y_test)``.
 
-    Images are uint8 NHWC ``(N, 32, 32, 3)``, labels int32 ``(N,)`` indexing `CLASS_NAMES`. `path` (or
-    ``$CIFAR10_DIR``) may be the `cifar-10-batches-py` folder, a folder holding it, or the archive; with
-    neither, the official archive is downloaded through Keras (SHA-256 checked) and read without
-    unpacking. Errors name the file at fault and never delete anything.
+    Images are uint8 NHWC ``(N, 32, 32, 3)``, labels int32 ``(N,)`` indexing
+    `CLASS_NAMES`. Where it looks, in order: `path`, else ``$CIFAR10_DIR`` (the
+    `cifar-10-batches-py` folder, a folder holding it, or the archive); else Keras's
+    cache (`keras_cached`); else it downloads the official archive through Keras, once
+    (SHA-256 checked), into that cache. Errors name the file at fault and never delete
+    anything; without a copy or a network, one error says what to download and where
+    to put it.
     """
     where = path if path is not None else os.environ.get(ENV_VAR) or None
     if where is not None:
@@ -197,7 +262,7 @@ def load_cifar10(path: str | os.PathLike | None = None) -> tuple[Split, Split]:
                 f"{BATCHES_DIR}/ (the python version from {URL})."
             )
         return _locate(root)()
-    return _read_archive(_download())
+    return _locate(keras_cached() or _download())()
 
 
 def synthetic_cifar10(n_train: int = 2_500, n_test: int = 1_000, seed: int = 0) -> tuple[Split, Split]:
@@ -220,6 +285,26 @@ def synthetic_cifar10(n_train: int = 2_500, n_test: int = 1_000, seed: int = 0) 
     return make(n_train), make(n_test)
 
 
+def balanced_subset(y: np.ndarray, per_class: int) -> np.ndarray:
+    """Indices of the first `per_class` images of each class, in their stored order.
+
+    A fixed choice: the same images every time from the same copy (the official batches
+    are already shuffled, so the first images of a class are as good a sample as any).
+    Fewer than `per_class` images of a class is an error, not a quietly unbalanced
+    subset.
+    """
+    y = np.asarray(y)
+    picked = []
+    for k in range(len(CLASS_NAMES)):
+        idx = np.flatnonzero(y == k)[:per_class]
+        if len(idx) < per_class:
+            raise ValueError(
+                f"class {k} ({CLASS_NAMES[k]}) has {len(idx)} images, fewer than the "
+                f"{per_class} asked for: the copy is not a balanced CIFAR-10 sample.")
+        picked.append(idx)
+    return np.sort(np.concatenate(picked))
+
+
 @dataclasses.dataclass
 class Dataset:
     """What a notebook works on, with a note of what it is (printed in the environment line)."""
@@ -231,47 +316,73 @@ class Dataset:
     #: "full", "mini" or "synthetic"
     kind: str
     class_names: tuple[str, ...] = CLASS_NAMES
+    #: where it came from: "CIFAR10_DIR", "checkout sample", "Keras cache", "download"
+    #: or "synthetic"
+    source: str = ""
 
     def describe(self) -> str:
-        name = {"full": "CIFAR-10 (full)", "mini": "CIFAR-10 sample", "synthetic": "synthetic stand-in"}
+        synthetic = f"synthetic stand-in, NOT CIFAR-10 ({DATA_ENV_VAR}=synthetic)"
+        name = {"full": "CIFAR-10 (full)", "mini": "CIFAR-10 sample",
+                "synthetic": synthetic}
         return f"{name[self.kind]}, {len(self.x_train):,} train / {len(self.x_test):,} test images"
 
 
 def mini_sample_dir() -> Path | None:
-    """The real 2,500 + 1,000-image sample that sits beside a checkout of the book (``../shared``)."""
-    here = Path(__file__).resolve().parent.parent
-    for base in (here, Path.cwd(), *Path.cwd().parents):
-        cand = base.parent / "shared" / "data" / "cifar10-mini"
-        if (cand / BATCHES_DIR / TEST_FILE).is_file():
-            return cand
-        if (base / ".git").exists():  # do not wander above the repository
-            break
+    """The real 2,500 + 1,000-image sample beside a checkout of the book
+    (``../shared``), when this library is that checkout's (development and CI); None for
+    an installed package."""
+    checkout = Path(__file__).resolve().parent.parent
+    cand = checkout.parent / "shared" / "data" / "cifar10-mini"
+    if (checkout / ".git").exists() and (cand / BATCHES_DIR / TEST_FILE).is_file():
+        return cand
     return None
+
+
+def _find(profile: Profile) -> tuple[tuple[Split, Split], str]:
+    """The data and where it came from, in the order of `load_profile_data`."""
+    if os.environ.get(ENV_VAR):
+        return load_cifar10(), ENV_VAR
+    mini = mini_sample_dir() if profile.name == "quick" else None
+    if mini is not None:
+        return load_cifar10(mini), "checkout sample"
+    cached = keras_cached()
+    if cached is not None:
+        return load_cifar10(cached), "Keras cache"
+    return _locate(_download())(), "download"
 
 
 def load_profile_data(profile: Profile | None = None) -> Dataset:
     """The data a notebook or the CLI uses under `profile`.
 
-    ``$CIFAR10_DIR`` wins when set. Otherwise the quick profile takes the mini sample beside the checkout
-    (else synthetic data, said so in `kind`), and the full profile takes `load_cifar10()` (download).
-    The profile's limits then cut each split (the batches are shuffled, so the first N are a fair sample).
+    Where it looks, in order: ``$CIFAR10_DIR``; in the quick profile, the sample beside
+    a checkout (`mini_sample_dir`); Keras's cache (`keras_cached`); a download through
+    Keras (once, cached); else one error that says what to download and where to point
+    ``CIFAR10_DIR``. Stand-in images only when asked for with
+    ``FENWICKS_LITE_DATA=synthetic`` (and then `describe` says so).
+
+    A profile with limits takes a balanced subset (`balanced_subset`: the first
+    ``limit / 10`` images of each class), so the quick profile works on 2,500 + 1,000
+    real images, the same every time.
     """
     profile = profile or get_profile()
-    if os.environ.get(ENV_VAR):
-        (xtr, ytr), (xte, yte) = load_cifar10()
-    elif profile.name == "quick":
-        mini = mini_sample_dir()
-        (xtr, ytr), (xte, yte) = load_cifar10(mini) if mini else synthetic_cifar10()
-        if mini is None:
-            return Dataset(xtr, ytr, xte, yte, "synthetic")
-    else:
-        (xtr, ytr), (xte, yte) = load_cifar10()
+    choice = os.environ.get(DATA_ENV_VAR, "").strip().lower()
+    if choice not in ("", "cifar10", "synthetic"):
+        raise ValueError(f"{DATA_ENV_VAR}={choice!r}: use 'synthetic' for stand-in "
+                         "images, or unset it for CIFAR-10.")
+    if choice == "synthetic":
+        n_train = profile.train_limit or FULL_SIZES[0]
+        n_test = profile.test_limit or FULL_SIZES[1]
+        (xtr, ytr), (xte, yte) = synthetic_cifar10(n_train, n_test)
+        return Dataset(xtr, ytr, xte, yte, "synthetic", source="synthetic")
+    ((xtr, ytr), (xte, yte)), source = _find(profile)
     kind = "full" if (len(xtr), len(xte)) == FULL_SIZES else "mini"
-    xtr, ytr = xtr[: profile.train_limit], ytr[: profile.train_limit]
-    xte, yte = xte[: profile.test_limit], yte[: profile.test_limit]
-    if kind == "full" and (len(xtr), len(xte)) != FULL_SIZES:
-        kind = "mini"
-    return Dataset(xtr, ytr, xte, yte, kind)
+    if profile.train_limit is not None and profile.train_limit < len(xtr):
+        keep = balanced_subset(ytr, profile.train_limit // len(CLASS_NAMES))
+        xtr, ytr, kind = xtr[keep], ytr[keep], "mini"
+    if profile.test_limit is not None and profile.test_limit < len(xte):
+        keep = balanced_subset(yte, profile.test_limit // len(CLASS_NAMES))
+        xte, yte, kind = xte[keep], yte[keep], "mini"
+    return Dataset(xtr, ytr, xte, yte, kind, source=source)
 
 
 # ------------------------------------------------------------------ channel statistics and normalization

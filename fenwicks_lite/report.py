@@ -159,3 +159,26 @@ def plot_confident_wrong(x_test: np.ndarray, y_test: Sequence[int], result: Resu
     for ax in axes[0]:
         ax.axis("off")
     return fig
+
+
+# ------------------------------------------------------------ the committed records (package data)
+
+#: ``FENWICKS_LITE_RESULTS=<folder>`` makes `committed_results` read another folder (tests).
+RESULTS_ENV_VAR = "FENWICKS_LITE_RESULTS"
+
+
+def committed_results(pattern: str = "full-seed*.json") -> list[Any]:
+    """The paths of chapter 9's committed run records, sorted: the JSON files in the package's
+    own ``fenwicks_lite/results/`` (package data, so they travel with the wheel), or in
+    ``$FENWICKS_LITE_RESULTS`` when set. Read them with `fenwicks_lite.fit.load_results`.
+    """
+    import os
+    from importlib import resources
+    from pathlib import Path
+
+    folder = os.environ.get(RESULTS_ENV_VAR)
+    root = Path(folder) if folder else Path(str(resources.files("fenwicks_lite") / "results"))
+    if not root.is_dir():
+        raise FileNotFoundError(f"no results folder at {root}: set {RESULTS_ENV_VAR} to a folder "
+                                "of run records, or reinstall fenwicks_lite (it ships them).")
+    return sorted(root.glob(pattern))

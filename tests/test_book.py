@@ -46,15 +46,49 @@ def test_one_repository_url():
     assert book.install_url() == f"fenwicks_lite @ git+{url}@{book.config()['repository']['branch']}"
 
 
-@pytest.mark.parametrize("nb_path", book.chapters(), ids=lambda p: p.name)
+DRAFTS = sorted((ROOT / "book" / "drafts").glob("*.ipynb"))
+
+
+def _code(nb_path: Path) -> list[str]:
+    nb = json.loads(nb_path.read_text())
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("nb_path", [*book.chapters(), *DRAFTS], ids=lambda p: p.name)
 def test_notebook_starts_with_setup_and_environment_cells(nb_path):
     nb = json.loads(nb_path.read_text())
-    code = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            for c in nb["cells"] if c["cell_type"] == "code"]
-    assert code[0] == book.setup_cell_source(), (
-        f"{nb_path.name}: the first code cell must be exactly `python -m fwbook.notebooks setup-cell`")
+    code = _code(nb_path)
+    assert code[0] == book.setup_cell_source(nb_path), (
+        f"{nb_path.name}: the first code cell must be exactly "
+        f"`python -m fwbook.notebooks setup-cell {nb_path.stem}`")
     assert "fw.book.start(" in code[1], f"{nb_path.name}: the second code cell must print the environment line"
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def test_setup_cells_fit_88_columns_and_install_in_colab_only():
+    for chapter in [None, *book.TF_CHAPTERS]:
+        src = book.setup_cell_source(chapter)
+        assert max(map(len, src.splitlines())) <= 88, chapter
+        compile(src, "setup", "exec")
+        # outside Colab the cell only imports: everything else is inside the Colab branch
+        top = [line for line in src.splitlines() if line and not line.startswith(("#", " "))]
+        assert top == ["import sys", 'if "google.colab" in sys.modules:', "import fenwicks_lite as fw"]
+        assert '"pip", "install"' in src
+    assert "tensorflow-cpu" not in book.setup_cell_source("02_cifar10")
+    tf_cell = book.setup_cell_source("03_tfrecords")
+    assert "installs tensorflow-cpu, for the input pipeline only" in tf_cell
+    assert 'os.environ.setdefault("KERAS_BACKEND", "jax")' in tf_cell
+
+
+@pytest.mark.parametrize("nb_path", [*book.chapters(), *DRAFTS], ids=lambda p: p.name)
+def test_tf_chapters_are_exactly_those_that_import_tensorflow(nb_path):
+    """The setup cell installs tensorflow-cpu on a TPU runtime exactly where the chapter needs it
+    (tests/test_reader_runtime.py then runs each chapter with TensorFlow missing)."""
+    uses_tf = any(re.search(r"^\s*(import tensorflow|from tensorflow)", c, re.M) for c in _code(nb_path))
+    assert book.needs_tensorflow(nb_path) == uses_tf, (
+        f"{nb_path.name}: {'imports' if uses_tf else 'does not import'} TensorFlow; "
+        f"update fwbook.notebooks.TF_CHAPTERS")
 
 
 # ---------------------------------------------------------------- the built site (slow: `make test-book`)

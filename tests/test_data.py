@@ -72,21 +72,6 @@ def test_env_var_is_used(official, monkeypatch):
     assert len(xtr) == 20
 
 
-def test_offline_without_copy_is_one_clear_error(monkeypatch):
-    import keras
-
-    monkeypatch.delenv(data.ENV_VAR, raising=False)
-
-    def no_network(*args, **kwargs):
-        raise Exception("URL fetch failure: [Errno -3] Temporary failure in name resolution")
-
-    monkeypatch.setattr(keras.utils, "get_file", no_network)
-    with pytest.raises(data.CIFAR10NotFoundError) as e:
-        data.load_cifar10()
-    msg = str(e.value)
-    assert "CIFAR10_DIR" in msg and data.URL in msg and "could not be downloaded" in msg
-
-
 def test_nonexistent_path_names_it(tmp_path, monkeypatch):
     monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "nope"))
     with pytest.raises(data.CIFAR10NotFoundError, match=r"\$CIFAR10_DIR points to .*nope, which does not exist"):
@@ -159,23 +144,6 @@ def test_synthetic_is_deterministic_and_balanced():
     assert np.bincount(ya, minlength=10).tolist() == [10] * 10
 
 
-def test_quick_profile_data(monkeypatch):
-    monkeypatch.delenv(data.ENV_VAR, raising=False)
-    ds = data.load_profile_data(profiles.QUICK)
-    assert ds.kind == ("mini" if data.mini_sample_dir() else "synthetic")
-    assert len(ds.x_train) <= profiles.QUICK.train_limit and len(ds.x_test) <= profiles.QUICK.test_limit
-    assert ds.describe().startswith("CIFAR-10 sample" if ds.kind == "mini" else "synthetic")
-
-
-def test_full_size_data_is_labelled_full(monkeypatch):
-    monkeypatch.setattr(data, "load_cifar10", lambda path=None: (
-        (np.zeros((50_000, 32, 32, 3), np.uint8), np.zeros(50_000, np.int32)),
-        (np.zeros((10_000, 32, 32, 3), np.uint8), np.zeros(10_000, np.int32))))
-    monkeypatch.setenv(data.ENV_VAR, "/anywhere")
-    assert data.load_profile_data(profiles.FULL).kind == "full"
-    assert data.load_profile_data(profiles.QUICK).kind == "mini"
-
-
 @pytest.mark.skipif(data.mini_sample_dir() is None, reason="the CIFAR-10 sample beside the checkout is absent")
 def test_real_mini_sample_matches_its_published_statistics():
     (x, y), (xt, yt) = data.load_cifar10(data.mini_sample_dir())
@@ -200,3 +168,243 @@ def test_parse_batch_reads_one_file_channels_last():
     with pytest.raises(data.CIFAR10FormatError, match="mine: labels outside 0..9"):
         data.parse_batch(io.BytesIO(pickle.dumps({b"data": x.astype(np.uint8),
                                                   b"labels": [3, 10]})), "mine")
+
+
+# ------------------------------------------- where the data comes from (load_cifar10, load_profile_data)
+
+def _official_copy(root: Path, per_class: int, test_per_class: int, seed: int = 0) -> Path:
+    """A balanced copy in the official layout under root/cifar-10-batches-py; returns root."""
+    rng = np.random.default_rng(seed)
+    folder = root / data.BATCHES_DIR
+    folder.mkdir(parents=True)
+
+    def batch(path: Path, labels: np.ndarray) -> None:
+        x = rng.integers(0, 256, (len(labels), 3072), dtype=np.uint8)
+        with open(path, "wb") as f:
+            pickle.dump({b"labels": labels.tolist(), b"data": x}, f)
+
+    y = rng.permutation(np.repeat(np.arange(10), per_class))
+    for i, part in enumerate(np.array_split(y, 5)):
+        batch(folder / data.TRAIN_FILES[i], part)
+    batch(folder / data.TEST_FILE, rng.permutation(np.repeat(np.arange(10), test_per_class)))
+    return root
+
+
+def _archive(src: Path, dest: Path) -> Path:
+    with tarfile.open(dest, "w:gz") as tar:
+        tar.add(src / data.BATCHES_DIR, arcname=data.BATCHES_DIR)
+    return dest
+
+
+@pytest.fixture()
+def machine(tmp_path, monkeypatch):
+    """A machine with no copy anywhere: empty Keras home, no $CIFAR10_DIR, no checkout sample, and
+    downloads that fail as offline (`machine.downloads` counts the attempts)."""
+    import keras
+
+    home = tmp_path / "keras-home"
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    for var in (data.ENV_VAR, data.DATA_ENV_VAR):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(data, "mini_sample_dir", lambda: None)
+    attempts = []
+
+    def offline(*args, **kwargs):
+        attempts.append((args, kwargs))
+        raise Exception("URL fetch failure on https://www.cs.toronto.edu: None -- [Errno -3] "
+                        "Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+
+    class Machine:
+        cache = home / "datasets"
+        downloads = attempts
+        root = tmp_path
+
+    return Machine
+
+
+def test_keras_cache_dir_follows_keras_home(machine, monkeypatch, tmp_path):
+    assert data.keras_cache_dir() == machine.cache
+    monkeypatch.delenv("KERAS_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert data.keras_cache_dir() == tmp_path / ".keras" / "datasets"
+
+
+def test_offline_without_copy_is_one_clear_error(machine):
+    with pytest.raises(data.CIFAR10NotFoundError) as e:
+        data.load_profile_data(profiles.QUICK)
+    msg = str(e.value)
+    for part in ["CIFAR-10 is not on this machine and could not be downloaded", "name resolution",
+                 f"Download {data.URL}", "set the environment variable CIFAR10_DIR to the folder that holds "
+                 "cifar-10-batches-py/", str(machine.cache / "cifar-10-batches-py-target_archive"),
+                 "FENWICKS_LITE_DATA=synthetic"]:
+        assert part in msg, (part, msg)
+    assert len(machine.downloads) == 1
+    with pytest.raises(data.CIFAR10NotFoundError, match="could not be downloaded"):
+        data.load_cifar10()
+
+
+def test_offline_with_the_network_really_blocked(machine, monkeypatch):
+    """Keras's own downloader, with every socket connection failing: still the one clear error."""
+    import socket
+
+    monkeypatch.undo()  # back to the real keras.utils.get_file; re-isolate below
+    monkeypatch.setenv("KERAS_HOME", str(machine.root / "keras-home"))
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.setattr(data, "mini_sample_dir", lambda: None)
+
+    def refuse(*args, **kwargs):
+        raise OSError(101, "Network is unreachable (blocked by the test)")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    with pytest.raises(data.CIFAR10NotFoundError, match="could not be downloaded.*CIFAR10_DIR"):
+        data.load_profile_data(profiles.FULL)
+    assert not any(machine.cache.glob("*_archive")), "a failed download must leave nothing behind"
+
+
+def test_order_cifar10_dir_first(machine, monkeypatch):
+    env = _official_copy(machine.root / "env", 3, 2, seed=1)
+    _official_copy(machine.cache / data.KERAS_NAME, 5, 2, seed=2)
+    monkeypatch.setattr(data, "mini_sample_dir", lambda: _official_copy(machine.root / "mini", 4, 2))
+    monkeypatch.setenv(data.ENV_VAR, str(env))
+    ds = data.load_profile_data(profiles.QUICK)
+    assert (ds.source, len(ds.x_train)) == ("CIFAR10_DIR", 30)
+    assert not machine.downloads
+
+
+def test_order_checkout_sample_before_keras_cache_in_quick_only(machine, monkeypatch):
+    _official_copy(machine.cache / data.KERAS_NAME, 5, 2, seed=2)
+    mini = _official_copy(machine.root / "mini", 4, 2)
+    monkeypatch.setattr(data, "mini_sample_dir", lambda: mini)
+    quick = data.load_profile_data(profiles.QUICK)
+    assert (quick.source, len(quick.x_train)) == ("checkout sample", 40)
+    full = data.load_profile_data(profiles.FULL)  # the sample is too small to stand for the full set
+    assert (full.source, len(full.x_train)) == ("Keras cache", 50)
+    assert not machine.downloads
+
+
+@pytest.mark.parametrize("layout", ["keras3_folder", "keras3_archive", "keras2_folder", "keras2_archive"])
+def test_order_keras_cache_before_download(machine, layout):
+    src = _official_copy(machine.root / "src", 5, 2)
+    machine.cache.mkdir(parents=True)
+    if layout == "keras3_folder":
+        _official_copy(machine.cache / data.KERAS_NAME, 5, 2)
+    elif layout == "keras3_archive":
+        _archive(src, machine.cache / f"{data.KERAS_NAME}_archive")
+    elif layout == "keras2_folder":
+        _official_copy(machine.cache, 5, 2)
+    else:
+        _archive(src, machine.cache / f"{data.BATCHES_DIR}.tar.gz")
+    ds = data.load_profile_data(profiles.QUICK)
+    assert (ds.source, len(ds.x_train), len(ds.x_test)) == ("Keras cache", 50, 20)
+    assert data.load_cifar10()[0][0].shape == (50, 32, 32, 3)
+    assert not machine.downloads
+
+
+def test_keras_cache_is_where_the_installed_keras_puts_cifar10(machine, monkeypatch):
+    """`keras.datasets.cifar10.load_data` of the installed Keras asks get_file for our name, and
+    Keras's real get_file, given the archive, lays it out where `keras_cached` finds it."""
+    import keras
+    from keras.src.datasets import cifar10 as keras_cifar10
+    from keras.src.utils import file_utils
+
+    asked = {}
+
+    def capture(*args, **kwargs):
+        asked.update(kwargs, args=args)
+        raise RuntimeError("captured")
+
+    monkeypatch.setattr(keras_cifar10, "get_file", capture)
+    with pytest.raises(RuntimeError, match="captured"):
+        keras.datasets.cifar10.load_data()
+    assert asked.get("fname", (asked["args"] or [None])[0]) == data.KERAS_NAME and asked["extract"]
+    assert asked["origin"] == data.URL and asked["file_hash"] == data.SHA256
+
+    archive = _archive(_official_copy(machine.root / "src", 5, 2), machine.root / "cifar.tar.gz")
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    machine.cache.mkdir(parents=True)
+    file_utils.get_file(data.KERAS_NAME, origin=archive.as_uri(), extract=True, file_hash=digest,
+                        cache_dir=str(machine.cache.parent))
+    assert data.keras_cached() == machine.cache / data.KERAS_NAME / data.BATCHES_DIR
+
+
+def test_download_goes_through_keras_once_into_its_cache(machine, monkeypatch):
+    from keras.src.utils import file_utils
+
+    monkeypatch.undo()
+    monkeypatch.setenv("KERAS_HOME", str(machine.root / "keras-home"))
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.delenv(data.DATA_ENV_VAR, raising=False)
+    monkeypatch.setattr(data, "mini_sample_dir", lambda: None)
+    archive = _archive(_official_copy(machine.root / "src", 5, 2), machine.root / "cifar.tar.gz")
+    monkeypatch.setattr(data, "URL", archive.as_uri())  # a local "server"
+    monkeypatch.setattr(data, "SHA256", hashlib.sha256(archive.read_bytes()).hexdigest())
+    fetched = []
+    real = file_utils.urlretrieve
+    monkeypatch.setattr(file_utils, "urlretrieve", lambda *a, **k: fetched.append(a[0]) or real(*a, **k))
+    first = data.load_profile_data(profiles.QUICK)
+    assert (first.source, len(first.x_train), len(fetched)) == ("download", 50, 1)
+    assert (machine.cache / f"{data.KERAS_NAME}_archive").is_file()
+    again = data.load_profile_data(profiles.QUICK)
+    assert (again.source, len(fetched)) == ("Keras cache", 1)
+    np.testing.assert_array_equal(first.x_train, again.x_train)
+
+
+def test_quick_profile_takes_a_fixed_balanced_subset(machine, monkeypatch):
+    """From a copy bigger than the quick profile's 2,500 + 1,000: 250 and 100 per class, always the
+    same images (the first of each class, in stored order)."""
+    big = _official_copy(machine.root / "big", 300, 120)
+    monkeypatch.setenv(data.ENV_VAR, str(big))
+    a, b = data.load_profile_data(profiles.QUICK), data.load_profile_data(profiles.QUICK)
+    assert (len(a.x_train), len(a.x_test), a.kind) == (2_500, 1_000, "mini")
+    assert np.bincount(a.y_train).tolist() == [250] * 10 and np.bincount(a.y_test).tolist() == [100] * 10
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    (x_all, y_all), _ = data.load_cifar10(big)
+    keep = data.balanced_subset(y_all, 250)
+    np.testing.assert_array_equal(a.x_train, x_all[keep])
+    assert all(np.flatnonzero(y_all == k)[:250].tolist() == [i for i in keep if y_all[i] == k]
+               for k in range(10))
+    assert a.describe() == "CIFAR-10 sample, 2,500 train / 1,000 test images"
+
+
+def test_balanced_subset_refuses_a_short_class():
+    with pytest.raises(ValueError, match=r"class 3 \(cat\) has 1 images, fewer than the 2"):
+        data.balanced_subset(np.array([0, 0, 1, 1, 2, 2, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9]), 2)
+
+
+def test_synthetic_only_when_asked_and_announced(machine, monkeypatch):
+    monkeypatch.setenv(data.DATA_ENV_VAR, "synthetic")
+    ds = data.load_profile_data(profiles.QUICK)
+    assert (ds.kind, ds.source, len(ds.x_train), len(ds.x_test)) == ("synthetic", "synthetic", 2_500, 1_000)
+    assert "NOT CIFAR-10 (FENWICKS_LITE_DATA=synthetic)" in ds.describe()
+    line = profiles.environment_line(ds.describe(), profiles.QUICK)
+    assert "data: synthetic stand-in, NOT CIFAR-10 (FENWICKS_LITE_DATA=synthetic)" in line
+    assert not machine.downloads
+    monkeypatch.setenv(data.DATA_ENV_VAR, "fake")
+    with pytest.raises(ValueError, match="FENWICKS_LITE_DATA='fake': use 'synthetic'"):
+        data.load_profile_data(profiles.QUICK)
+
+
+def test_full_size_data_is_labelled_full(monkeypatch):
+    y_tr, y_te = np.arange(50_000, dtype=np.int32) % 10, np.arange(10_000, dtype=np.int32) % 10
+    monkeypatch.setattr(data, "load_cifar10", lambda path=None: (
+        (np.zeros((50_000, 32, 32, 3), np.uint8), y_tr), (np.zeros((10_000, 32, 32, 3), np.uint8), y_te)))
+    monkeypatch.setenv(data.ENV_VAR, "/anywhere")
+    monkeypatch.delenv(data.DATA_ENV_VAR, raising=False)
+    assert data.load_profile_data(profiles.FULL).kind == "full"
+    quick = data.load_profile_data(profiles.QUICK)
+    assert (quick.kind, len(quick.x_train), len(quick.x_test)) == ("mini", 2_500, 1_000)
+
+
+def test_checkout_sample_only_beside_a_checkout(tmp_path, monkeypatch):
+    """An installed package (no .git beside it) never looks outside itself for the sample."""
+    pkg = tmp_path / "site-packages" / "fenwicks_lite"
+    pkg.mkdir(parents=True)
+    sample = tmp_path / "shared" / "data" / "cifar10-mini"
+    _official_copy(sample, 1, 1)
+    monkeypatch.setattr(data, "__file__", str(pkg / "data.py"))
+    assert data.mini_sample_dir() is None  # tmp/site-packages/../shared exists, but no checkout
+    (tmp_path / "site-packages" / ".git").mkdir()
+    assert data.mini_sample_dir() == sample

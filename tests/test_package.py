@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import no_tensorflow
 import pytest
@@ -63,8 +64,14 @@ def test_wheel_holds_the_library_and_not_the_books_machinery(wheel):
                  "train.py", "accel.py", "plt.py", "colab_tpu.py", "report.py", "exercises.py",
                  "grading.py", "book.py"]:
         assert name in modules, f"{name} is missing from {wheel.name}: {sorted(modules)}"
+    # chapter 9's committed records are package data: the folder and every record in it
+    records = {n for n in names if n.startswith("fenwicks_lite/results/")}
+    assert "fenwicks_lite/results/README.md" in records, f"no records folder in {wheel.name}"
+    root = Path(fw.__file__).parent
+    shipped = {f"fenwicks_lite/results/{p.name}" for p in (root / "results").glob("*.json")}
+    assert shipped <= records, f"records missing from {wheel.name}: {sorted(shipped - records)}"
     leaked = [n for n in names if "fwbook" in n or n.endswith(("hygiene.py", "brand.py"))
               or n.startswith(("book/", "tests/", "_ext/"))]
     assert not leaked, f"the book's machinery or tests are in the wheel: {leaked}"
     # the library's code is all there is: no notebooks, no build outputs
-    assert all(n.endswith((".py", ".json")) or ".dist-info/" in n for n in names), names
+    assert all(n.endswith((".py", ".json")) or ".dist-info/" in n or n in records for n in names), names

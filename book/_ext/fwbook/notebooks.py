@@ -33,19 +33,54 @@ def install_url() -> str:
     return f"fenwicks_lite @ git+{repo['url']}@{repo['branch']}"
 
 
-def setup_cell_source() -> str:
-    """The exact source of every chapter's first cell (tests check each notebook against it)."""
+#: The chapters whose code uses TensorFlow (tf.io.gfile, TFRecords, tf.data). Colab's TPU
+#: runtimes have shipped without TensorFlow since March 2025 (googlecolab/colabtools#5164): there
+#: the setup cell of these chapters also installs tensorflow-cpu, for the input pipeline only.
+TF_CHAPTERS = ("01_data_location", "03_tfrecords", "04_augmentation", "05_input_pipeline")
+
+
+def needs_tensorflow(chapter: str | os.PathLike) -> bool:
+    """Whether `chapter` (a notebook path or its stem) is one of `TF_CHAPTERS`."""
+    return Path(chapter).stem in TF_CHAPTERS
+
+
+def setup_cell_source(chapter: str | os.PathLike | None = None) -> str:
+    """The exact source of a chapter's first cell (tests check each notebook against it).
+
+    Every chapter installs the library in Colab, and only there. A chapter of `TF_CHAPTERS`
+    also installs ``tensorflow-cpu`` where TensorFlow is missing (a Colab TPU runtime), and
+    keeps Keras on JAX there; its first comment says so.
+    """
+    head = "# Setup. In Colab: install fenwicks_lite from the book's repository.\n"
+    install = '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)\n'
+    if chapter is not None and needs_tensorflow(chapter):
+        head += (
+            "# This chapter uses TensorFlow (tf.io, tf.data): on a TPU runtime (JAX, no\n"
+            "# TensorFlow) it also installs tensorflow-cpu, for the input pipeline only;\n"
+            "# Keras stays on JAX.\n"
+        )
+        install = (
+            "    pkgs = [url]\n"
+            '    if importlib.util.find_spec("tensorflow") is None:  # a TPU runtime\n'
+            '        os.environ.setdefault("KERAS_BACKEND", "jax")\n'
+            '        pkgs.append("tensorflow-cpu")\n'
+            '    cmd = [sys.executable, "-m", "pip", "install", "-q", *pkgs]\n'
+            "    subprocess.run(cmd, check=True)\n"
+        )
+    imports = ("    import importlib.util\n    import os\n"
+               if chapter is not None and needs_tensorflow(chapter) else "")
     return (
-        "# Setup. In Colab: install fenwicks_lite from the book's repository.\n"
-        "# Anywhere else: nothing to do (`pip install -e .` in a checkout).\n"
+        head
+        + "# Anywhere else: nothing to do (`pip install -e .` in a checkout).\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        "    import subprocess\n"
+        + imports
+        + "    import subprocess\n"
         "\n"
         f'    url = "{install_url()}"\n'
-        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)\n'
-        "\n"
+        + install
+        + "\n"
         "import fenwicks_lite as fw"
     )
 
@@ -102,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--profile", default="full", choices=["quick", "full"])
     st = sub.add_parser("student", help="write student notebooks without solutions")
     st.add_argument("--out", type=Path, default=ROOT / "_build" / "student")
-    sub.add_parser("setup-cell", help="print the first cell every chapter must have")
+    sc = sub.add_parser("setup-cell", help="print the first cell a chapter must have")
+    sc.add_argument("chapter", nargs="?", help="its notebook or stem (default: a chapter "
+                    "without TensorFlow)")
     args = p.parse_args(argv)
     if args.cmd == "execute":
         execute([n.resolve() for n in args.notebooks] or chapters(), args.profile)
@@ -110,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in student(args.out):
             print(path)
     else:
-        print(json.dumps(setup_cell_source()))
+        print(json.dumps(setup_cell_source(args.chapter)))
     return 0
 
 
