@@ -275,11 +275,10 @@ def table_markdown() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m fenwicks_lite.exercises table``; ``grade``, ``autograder`` and
+    ``gradescope`` are the grader's (`fenwicks_lite.grading`, which sits above this
+    module: the script block below hands them over)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] in (["grade"], ["autograder"], ["gradescope"]):
-        from fenwicks_lite import grading
-
-        return grading.main(argv)
     p = argparse.ArgumentParser(
         prog="python -m fenwicks_lite.exercises",
         description="The book's exercises. Subcommands: grade, autograder "
@@ -289,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "table", help="print every exercise, its difficulty and points (Markdown)"
     )
-    for name in ("grade", "autograder", "gradescope"):
+    for name in GRADER_COMMANDS:
         sub.add_parser(
             name, help="see python -m fenwicks_lite.exercises " + name + " --help"
         )
@@ -298,9 +297,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+#: subcommands of ``python -m fenwicks_lite.exercises`` that the grader runs.
+GRADER_COMMANDS = ("grade", "autograder", "gradescope")
+
 if __name__ == "__main__":
     # Run as a script, this file is `__main__`, while the checks register in the module
     # `fenwicks_lite.exercises`: use that one (else every difficulty would read "?").
+    # Only the script imports the grader; the module never does (no import cycle).
     from fenwicks_lite import exercises as _module
 
+    if sys.argv[1:2] and sys.argv[1] in GRADER_COMMANDS:
+        from fenwicks_lite import grading
+
+        sys.exit(grading.main(sys.argv[1:]))
     sys.exit(_module.main())

@@ -25,15 +25,27 @@ def test_the_seed_names_are_the_library_objects():
     assert fenwicks_lite.train is train  # fw.train.triangular_lr, as in 2019
 
 
+def _is_main_block(node: ast.AST) -> bool:
+    """``if __name__ == "__main__":``: runs only as a script, never on import."""
+    test = getattr(node, "test", None)
+    return (isinstance(node, ast.If) and isinstance(test, ast.Compare)
+            and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and any(isinstance(c, ast.Constant) and c.value == "__main__"
+                    for c in test.comparators))
+
+
 def imports() -> dict[str, set[str]]:
-    """module -> the package modules it imports (anywhere in its source)."""
+    """module -> the package modules it imports (anywhere in its source but its script
+    block, which no import runs)."""
     modules = {p.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", "."): p
                for p in PACKAGE.rglob("*.py")}
     modules = {m.removesuffix(".__init__"): p for m, p in modules.items()}
     graph: dict[str, set[str]] = {}
     for mod, path in modules.items():
         deps = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree.body = [n for n in tree.body if not _is_main_block(n)]
+        for node in ast.walk(tree):
             names = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
@@ -70,3 +82,13 @@ def test_a_cycle_would_be_found(tmp_path, monkeypatch):
     monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path)
     with pytest.raises(graphlib.CycleError):
         graphlib.TopologicalSorter(imports()).prepare()
+
+
+def test_a_script_block_is_not_an_import(tmp_path, monkeypatch):
+    """`if __name__ == "__main__":` runs only as a script (python -m), never on import,
+    so a command line that hands over to a module above is no cycle."""
+    (tmp_path / "a.py").write_text("from fenwicks_lite import b\n")
+    (tmp_path / "b.py").write_text(
+        'if __name__ == "__main__":\n    from fenwicks_lite import a\n')
+    monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path)
+    assert imports() == {"a": {"b"}, "b": set()}
