@@ -32,6 +32,7 @@ SUBMODULES: dict[str, str] = {
     "plt": "Chapters 2, 4 and 7 (pictures)",
     "bench_pipeline": "Chapter 5, The input pipeline (the side-by-side benchmark)",
     "accel": "Chapter 8, Training on accelerators",
+    "tpuest": "Appendix, The 2019 notebook, run today (the seed's TPUEstimator calls)",
     "fit": "Chapters 8 and 9 (the training loop, checkpoints, the CLI)",
     "report": "Chapter 9, The full run (tables and figures from result JSON)",
     "profiles": "Introduction (quick and full profiles)",
