@@ -170,6 +170,11 @@ class KerasEstimator:
         self.steps_per_epoch = n_trn // trn_bs
         self.verbose, self.model, self.epochs_done = verbose, None, 0
 
+    def __repr__(self) -> str:
+        return (f"KerasEstimator(n_trn={self.n_trn}, n_val={self.n_val}, "
+                f"trn_bs={self.trn_bs}, val_bs={self.val_bs}, "
+                f"global_step={self.global_step})")
+
     @property
     def global_step(self) -> int:
         """Optimizer steps taken so far (TPUEstimator's global step)."""
