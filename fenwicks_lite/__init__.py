@@ -39,6 +39,7 @@ SUBMODULES: dict[str, str] = {
     "keras_runner": "Chapters 8 and 9 (model.fit, one epoch a call)",
     "fit": "Chapters 8 and 9 (the training loop)",
     "cli": "Chapter 9 (python -m fenwicks_lite.train)",
+    "tpuest": "Appendix, The 2019 notebook, run today (the seed's TPUEstimator calls)",
     "report": "Chapter 9, The full run (tables and figures from result JSON)",
     "profiles": "Introduction (quick and full profiles)",
     "exercises": "Introduction and For instructors (exercises and self-checks)",

@@ -111,7 +111,7 @@ def tf_rows(
     )
     tuned = pipeline.tfrecord_ds(
         os.path.join(workdir, "uint8.tfrec*"),
-        lambda e: io.tfexample_numpy_image_parser(e, h, w, c),
+        lambda e: io.tfexample_numpy_image_parser(e, h, w, c, dtype="uint8"),
         batch_size,
         cache="parsed",
         batch_transform=pipeline.tf_augment(mean=mean, std=std),

@@ -176,8 +176,8 @@ def create_clean_dir(path: str | os.PathLike) -> str:
 # ----------------------------------------------------------------- Chapter 3: TFRecords
 
 #: dtypes an image may be stored as. `tf.io.decode_raw` reads each of them back
-#: bit-exactly. uint8 is the default: CIFAR-10's pixels ARE uint8, so it is 4x smaller
-#: than the seed's float32 (Chapter 3).
+#: bit-exactly. By default uint8 pixels are stored as uint8 (CIFAR-10's pixels ARE
+#: uint8, 4x smaller than float32) and floats as float32, as the seed did (Chapter 3).
 SUPPORTED_DTYPES = (
     "uint8",
     "int8",
@@ -199,6 +199,27 @@ IMAGE_KEY, LABEL_KEY, DTYPE_KEY = "image", "label", "dtype"
 class TFRecordCorruptError(IOError):
     """A TFRecord file is truncated or corrupt (TensorFlow's DataLossError), named in
     the message."""
+
+
+#: what the parser reads without being told: one byte per value is uint8, four float32.
+AUTO_DTYPES = ("uint8", "float32")
+
+
+def default_dtype(x: np.ndarray) -> str:
+    """The dtype `numpy_tfrecord` stores `x` as when not told: "float32" for any float
+    array (the seed's normalized images), "uint8" for uint8, bool and integer arrays
+    whose values all lie in 0..255; other integers need an explicit dtype (Chapter 3).
+    """
+    if x.dtype.kind == "f":
+        return "float32"
+    if x.dtype == np.uint8 or x.dtype == np.bool_:
+        return "uint8"
+    if x.dtype.kind in "iu" and (x.size == 0 or (x.min() >= 0 and x.max() <= 255)):
+        return "uint8"
+    raise ValueError(
+        f"x has dtype {x.dtype} with values outside 0..255: pass dtype= explicitly "
+        f"(one of {', '.join(SUPPORTED_DTYPES)}), e.g. dtype=\"{x.dtype.name}\"."
+    )
 
 
 def _check_dtype(dtype: Any) -> str:
@@ -250,33 +271,37 @@ def numpy_tfrecord(
     y: np.ndarray,
     path: str | os.PathLike,
     shards: int = 1,
-    dtype: str = "uint8",
+    dtype: str | None = None,
     overwrite: bool = False,
 ) -> list[str]:
-    """Writes images `x` (N, H, W, C) and integer labels `y` (N,) as TFRecord file(s);
-    returns the paths.
+    """Writes images `x` (N, H, W, C) and integer labels `y` (N,) or (N, 1) as
+    TFRecord file(s); returns the paths.
 
     One `tf.train.Example` per image: the pixels as ONE bytes feature (raw,
     little-endian `dtype`), the label as int64 and the dtype's name. With ``shards > 1``
     the images are split in order into `shards` files (`shard_paths`), so several
-    readers can work in parallel (Chapter 5). `x` is stored as `dtype` only if that
-    keeps every value exactly; otherwise cast it yourself. Existing files are refused
-    unless ``overwrite=True``. The seed's argument order (x, y, path) is kept; its
-    float32 records were 4x larger (Chapter 3 measures it).
+    readers can work in parallel (Chapter 5). Existing files are refused unless
+    ``overwrite=True``. The seed's argument order (x, y, path) is kept.
+
+    `dtype` None (the default) stores floats as float32 (the seed's normalized arrays;
+    float64 values are rounded to float32) and uint8 as uint8 (`default_dtype`); a
+    float32 record is 4x larger (Chapter 3 measures it). An explicit `dtype` is used
+    only if it keeps every value exactly; otherwise cast x yourself.
     """
     import tensorflow as tf
 
-    dtype_name = _check_dtype(dtype)
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim != 4:
         raise ValueError(
             f"x must be a batch of images (N, H, W, C), got shape {x.shape}; "
             "add the missing axis, e.g. x[..., None] for grey images."
         )
+    if y.ndim == 2 and y.shape[1] == 1:  # Keras's load_data() gives labels (N, 1)
+        y = y[:, 0]
     if y.ndim != 1:
         raise ValueError(
-            f"y must be one label per image, shape (N,), got {y.shape}; try "
-            f"y.reshape(-1)."
+            f"y must be one label per image, shape (N,) or (N, 1), got {y.shape}; "
+            "try y.reshape(-1) if it holds one label per image."
         )
     if len(x) != len(y):
         raise ValueError(
@@ -301,10 +326,11 @@ def numpy_tfrecord(
             f"x has unsupported dtype {x.dtype}; choose one of "
             f"{', '.join(SUPPORTED_DTYPES)}."
         )
+    dtype_name = default_dtype(x) if dtype is None else _check_dtype(dtype)
     stored = x.astype(np.dtype(dtype_name).newbyteorder("<"))
     with np.errstate(invalid="ignore", over="ignore"):
         same = np.array_equal(stored.astype(x.dtype), x, equal_nan=x.dtype.kind == "f")
-    if not same:
+    if not same and not (dtype is None and x.dtype.kind == "f"):
         raise ValueError(
             f"x ({x.dtype}, values {x.min()}..{x.max()}) cannot be stored as "
             f"{dtype_name} without changing values. Pass dtype=\"{x.dtype.name}\" if "
@@ -334,46 +360,70 @@ def numpy_tfrecord(
 
 
 def tfexample_numpy_image_parser(
-    example: Any, h: int, w: int, c: int = 3, dtype: str = "uint8"
+    example: Any, h: int, w: int, c: int = 3, dtype: str | None = None
 ) -> tuple[Any, Any]:
-    """Parses ONE serialized Example of `numpy_tfrecord` into ``(image (h, w, c) of
-    dtype, label int64)``.
+    """Parses ONE serialized Example of `numpy_tfrecord` into ``(image (h, w, c),
+    label int64)``.
 
     Meant for ``tf.data.TFRecordDataset(...).map(lambda e: parser(e, 32, 32))``: it runs
-    in TF's graph, so the image's dtype must be known in advance (`tf.io.decode_raw`
-    needs it). The record also carries the dtype it was written with; a mismatch fails
-    with a message naming both, instead of silently decoding four uint8 pixels as one
-    float (Chapter 3).
+    in TF's graph, so the image's output dtype must be fixed in advance. `dtype` None
+    (the default, the seed's call) reads either kind of record `numpy_tfrecord` writes
+    by default - the byte length tells: h*w*c bytes are uint8, 4*h*w*c float32 - and
+    returns float32 either way (the seed's parser returned float32). An explicit `dtype`
+    returns that dtype and checks the dtype the record was written with; a mismatch
+    fails with a message naming both, instead of decoding four uint8 pixels as one
+    float (Chapter 3). Chapter 5 passes dtype="uint8" to keep the small pixels.
     """
     import tensorflow as tf
 
-    dtype_name = _check_dtype(dtype)
+    dtype_name = None if dtype is None else _check_dtype(dtype)
     for name, v in (("h", h), ("w", w), ("c", c)):
-        if not isinstance(v, (int, np.integer)) or v < 1:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(
                 f"{name} must be a positive integer (image height, width, channels), "
                 f"got {v!r}."
             )
+    n = int(h) * int(w) * int(c)
     spec = {
         IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
         LABEL_KEY: tf.io.FixedLenFeature([], tf.int64),
         DTYPE_KEY: tf.io.FixedLenFeature([], tf.string, default_value=""),
     }
     feat = tf.io.parse_single_example(example, spec)
+    raw, written = feat[IMAGE_KEY], feat[DTYPE_KEY]
+    if dtype_name is None:
+        nbytes = tf.strings.length(raw)
+        is_u8 = tf.equal(nbytes, n)
+        guess = tf.where(is_u8, "uint8", "float32")
+        check = tf.debugging.Assert(
+            tf.logical_and(
+                tf.logical_or(is_u8, tf.equal(nbytes, 4 * n)),
+                tf.logical_or(tf.equal(written, ""), tf.equal(written, guess)),
+            ),
+            [f"the record is neither a {h}x{w}x{c} uint8 image ({n} bytes) nor a "
+             f"float32 one ({4 * n} bytes) of numpy_tfrecord; pass the h, w, c and "
+             "the dtype it was written with", nbytes, written],
+        )
+        with tf.control_dependencies([check]):
+            image = tf.cond(
+                is_u8,
+                lambda: tf.cast(tf.io.decode_raw(raw, tf.uint8), tf.float32),
+                lambda: tf.io.decode_raw(raw, tf.float32, little_endian=True),
+            )
+        return tf.reshape(image, [h, w, c]), feat[LABEL_KEY]
     check = tf.debugging.assert_equal(
-        feat[DTYPE_KEY],
+        written,
         tf.constant(dtype_name),
         message=f"the record was not written with dtype={dtype_name}; pass the dtype "
         "given to numpy_tfrecord",
     )
     with tf.control_dependencies([check]):
         image = tf.io.decode_raw(
-            feat[IMAGE_KEY], tf.dtypes.as_dtype(dtype_name), little_endian=True
+            raw, tf.dtypes.as_dtype(dtype_name), little_endian=True
         )
-    size = tf.size(image)
     check_size = tf.debugging.assert_equal(
-        size,
-        h * w * c,
+        tf.size(image),
+        n,
         message=f"the record does not hold an image of {h}x{w}x{c}; pass the h, w, c "
         "it was written with",
     )

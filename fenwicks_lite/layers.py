@@ -23,6 +23,7 @@ model saves to ``.keras`` and reloads with identical outputs.
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from collections.abc import Callable
 from typing import Any
@@ -110,9 +111,12 @@ _KERAS_BN_MOM = 0.99
 _KERAS_BN_EPS = 1e-3
 
 
-def _check_positive_int(name: str, value: Any, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    """`value` as an int; NumPy integers too (the seed passed ``y_train.max() + 1``)."""
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not integral or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def _check_bn(bn_mom: float, bn_eps: float) -> None:
@@ -393,11 +397,10 @@ class Classifier(keras.layers.Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        _check_positive_int("n_classes", n_classes, minimum=2)
-        self.n_classes = n_classes
+        self.n_classes = _check_positive_int("n_classes", n_classes, minimum=2)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.dense = keras.layers.Dense(
-            n_classes,
+            self.n_classes,
             use_bias=False,
             kernel_initializer=self.kernel_initializer,
             dtype=self.dtype_policy,

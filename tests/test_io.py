@@ -172,7 +172,8 @@ def test_shards_split_in_order_and_are_named(tmp_path, rng):
 def test_parser_in_a_tf_data_pipeline(tmp_path, rng):
     x = rng.integers(0, 256, (6, 4, 4, 3), dtype=np.uint8)
     paths = fio.numpy_tfrecord(x, np.arange(6), str(tmp_path / "p"))
-    ds = tf.data.TFRecordDataset(paths).map(lambda e: fio.tfexample_numpy_image_parser(e, 4, 4)).batch(6)
+    ds = tf.data.TFRecordDataset(paths).map(
+        lambda e: fio.tfexample_numpy_image_parser(e, 4, 4, dtype="uint8")).batch(6)
     img, lab = next(iter(ds))
     assert img.dtype == tf.uint8 and img.shape == (6, 4, 4, 3) and lab.dtype == tf.int64
     np.testing.assert_array_equal(img.numpy(), x)
@@ -213,11 +214,15 @@ def test_roundtrip_is_bit_exact(tmp_path_factory, batch, shards):
 @pytest.mark.parametrize("x, y, kw, err, match", [
     (np.zeros((3, 2, 2, 3), np.uint8), np.zeros(4, int), {}, ValueError, "3 images but y has 4 labels"),
     (np.zeros((3, 2, 2), np.uint8), np.zeros(3, int), {}, ValueError, r"\(N, H, W, C\)"),
-    (np.zeros((3, 2, 2, 3), np.uint8), np.zeros((3, 1), int), {}, ValueError, r"shape \(N,\)"),
+    (np.zeros((3, 2, 2, 3), np.uint8), np.zeros((3, 2), int), {}, ValueError, r"shape \(N,\)"),
     (np.zeros((3, 2, 2, 3), np.uint8), np.zeros(3, int), {"dtype": "complex64"}, ValueError, "unsupported dtype"),
     (np.zeros((3, 2, 2, 3), np.uint8), np.zeros(3, int), {"dtype": "str"}, ValueError, "unsupported dtype"),
     (np.zeros((3, 2, 2, 3), np.uint8), np.array([0.0, 1.5, 2.0]), {}, TypeError, "labels must be integers"),
-    (np.full((3, 2, 2, 3), 0.5, np.float32), np.zeros(3, int), {}, ValueError, "cannot be stored as uint8"),
+    (np.full((3, 2, 2, 3), 0.5, np.float32), np.zeros(3, int), {"dtype": "uint8"}, ValueError,
+     "cannot be stored as uint8"),
+    (np.full((3, 2, 2, 3), 300, np.int32), np.zeros(3, int), {}, ValueError, "outside 0..255.*dtype="),
+    (np.full((3, 2, 2, 3), 0.1, np.float64), np.zeros(3, int), {"dtype": "float32"}, ValueError,
+     "cannot be stored as float32"),
     (np.zeros((3, 2, 2, 3), np.uint8), np.zeros(3, int), {"shards": 4}, ValueError, "shards must be"),
     (np.zeros((3, 2, 2, 3), np.uint8), np.zeros(3, int), {"shards": 0}, ValueError, "shards must be"),
     (np.zeros((0, 2, 2, 3), np.uint8), np.zeros(0, int), {}, ValueError, "x is empty"),
@@ -292,9 +297,67 @@ def test_image_example_holds_image_label_and_dtype():
     assert f["image"].bytes_list.value == [pixels.tobytes()]
     assert f["label"].int64_list.value == [7]
     assert f["dtype"].bytes_list.value == [b"uint8"]
-    image, label = fio.tfexample_numpy_image_parser(tf.constant(record), 2, 2, 3)
-    assert np.array_equal(image.numpy(), pixels) and int(label) == 7
+    image, label = fio.tfexample_numpy_image_parser(tf.constant(record), 2, 2, 3, "uint8")
+    assert image.dtype == tf.uint8 and np.array_equal(image.numpy(), pixels) and int(label) == 7
     with pytest.raises(TypeError, match="tobytes"):
         fio.image_example(pixels, 7, b"uint8")
     with pytest.raises(TypeError, match="encoded"):
         fio.image_example(pixels.tobytes(), 7, "uint8")
+
+
+# ------------------------------------------------------------- the seed's calls, as typed (appendix)
+
+def _parse_all(paths, h, w, c=3, **kw):
+    ds = tf.data.TFRecordDataset(paths).map(lambda e: fio.tfexample_numpy_image_parser(e, h, w, c, **kw))
+    images, labels = zip(*[(i.numpy(), int(lab)) for i, lab in ds], strict=True)
+    return np.stack(images), np.array(labels)
+
+
+def test_default_dtype_keeps_uint8_and_stores_floats_as_float32(tmp_path, rng):
+    x8 = rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    xf = rng.normal(size=(3, 32, 32, 3))  # float64, like the seed's (X - mean) / std
+    assert fio.default_dtype(x8) == "uint8" and fio.default_dtype(xf) == "float32"
+    assert fio.default_dtype(x8.astype(np.int64)) == "uint8"
+    assert fio.default_dtype(x8 > 100) == "uint8"
+    # labels as Keras's load_data() gives them, (N, 1), are taken as (N,)
+    [p1] = fio.numpy_tfrecord(x8, np.arange(3)[:, None], str(tmp_path / "n1"))
+    assert fio.tfrecord_numpy(p1, 32, 32)[1].tolist() == [0, 1, 2]
+    [p8] = fio.numpy_tfrecord(x8, np.arange(3), str(tmp_path / "u8"))
+    [pf] = fio.numpy_tfrecord(xf, np.arange(3), str(tmp_path / "f32"))
+    # float32 payload: 4 bytes per value, so the file is ~4x larger
+    assert 3.8 < os.path.getsize(pf) / os.path.getsize(p8) < 4.0
+    x8b, _ = fio.tfrecord_numpy(p8, 32, 32)
+    xfb, _ = fio.tfrecord_numpy(pf, 32, 32, dtype="float32")
+    assert x8b.dtype == np.uint8 and np.array_equal(x8b, x8)
+    assert xfb.dtype == np.float32 and np.array_equal(xfb, xf.astype(np.float32))
+
+
+def test_the_seeds_parser_call_reads_either_kind_of_record(tmp_path, rng):
+    """`tfexample_numpy_image_parser(tfexample, img_size, img_size)`: the byte length tells the
+    dtype; the image comes back as float32 either way, the label as int64."""
+    x8 = rng.integers(0, 256, (4, 3, 5, 3), dtype=np.uint8)
+    xf = rng.normal(size=(4, 3, 5, 3)).astype(np.float32)
+    fio.numpy_tfrecord(x8, np.arange(4), str(tmp_path / "u8"))
+    fio.numpy_tfrecord(xf, np.arange(4) + 5, str(tmp_path / "f32"))
+    img8, lab8 = _parse_all(str(tmp_path / "u8"), 3, 5)
+    imgf, labf = _parse_all(str(tmp_path / "f32"), 3, 5)
+    assert img8.dtype == imgf.dtype == np.float32
+    assert np.array_equal(img8, x8.astype(np.float32)) and lab8.tolist() == [0, 1, 2, 3]
+    assert np.array_equal(imgf, xf) and labf.tolist() == [5, 6, 7, 8]
+    # both files in one dataset: still one output dtype
+    both, _ = _parse_all([str(tmp_path / "u8"), str(tmp_path / "f32")], 3, 5)
+    assert np.array_equal(both, np.concatenate([x8.astype(np.float32), xf]))
+
+
+def test_the_default_parser_refuses_what_it_cannot_tell(tmp_path, rng):
+    x = rng.integers(0, 256, (2, 4, 4, 3), dtype=np.uint8)
+    [p] = fio.numpy_tfrecord(x, np.arange(2), str(tmp_path / "u8"))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="neither a 4x5x3 uint8 image"):
+        _parse_all(p, 4, 5)
+    # int32 records are 4 bytes per value too: the stored dtype tells them from float32
+    [p32] = fio.numpy_tfrecord(x.astype(np.int32), np.arange(2), str(tmp_path / "i32"), dtype="int32")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="dtype it was written with"):
+        _parse_all(p32, 4, 4)
+    assert _parse_all(p32, 4, 4, dtype="int32")[0].dtype == np.int32
+    with pytest.raises(ValueError, match="w must be a positive integer"):
+        fio.tfexample_numpy_image_parser(tf.constant(b""), 4, True)

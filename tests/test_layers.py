@@ -201,3 +201,14 @@ def test_walk_layers_visits_leaves_in_forward_order_with_shapes():
     assert seen[0][1] == (2, 32, 32, 3) and seen[0][2] == (2, 32, 32, 4)
     for (_, _, o), (_, i, _) in zip(seen[:-1], seen[1:], strict=True):
         assert o == i  # each leaf starts where the previous one ended
+
+
+def test_numpy_integer_sizes_are_accepted_as_the_seed_passed_them():
+    """The seed built the classifier with n_classes = y_train.max() + 1, a NumPy int."""
+    head = layers.Classifier(np.int64(10), weight=0.125)
+    assert head.n_classes == 10 and type(head.n_classes) is int
+    assert head.get_config()["n_classes"] == 10
+    with pytest.raises(ValueError, match="n_classes must be an integer >= 2"):
+        layers.Classifier(np.int64(1))
+    with pytest.raises(ValueError, match="integer >= 2"):
+        layers.Classifier(True)

@@ -121,7 +121,7 @@ def records(tmp_path):
 def _parser(e):
     from fenwicks_lite import io
 
-    return io.tfexample_numpy_image_parser(e, 8, 8)
+    return io.tfexample_numpy_image_parser(e, 8, 8, dtype="uint8")
 
 
 def _labels(ds):

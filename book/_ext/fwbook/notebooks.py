@@ -36,7 +36,10 @@ def install_url() -> str:
 #: The chapters whose code uses TensorFlow (tf.io.gfile, TFRecords, tf.data). Colab's TPU
 #: runtimes have shipped without TensorFlow since March 2025 (googlecolab/colabtools#5164): there
 #: the setup cell of these chapters also installs tensorflow-cpu, for the input pipeline only.
-TF_CHAPTERS = ("01_data_location", "03_tfrecords", "04_augmentation", "05_input_pipeline")
+TF_CHAPTERS = (
+    "01_data_location", "03_tfrecords", "04_augmentation", "05_input_pipeline",
+    "appendix_2019",
+)
 
 
 def needs_tensorflow(chapter: str | os.PathLike) -> bool:
