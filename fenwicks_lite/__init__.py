@@ -1,11 +1,13 @@
 """fenwicks_lite: the library behind the book "94% on CIFAR-10 in minutes".
 
 `import fenwicks_lite as fw` and the 2019 tutorial's calls read as they did:
-`fw.io.numpy_tfrecord`, `fw.transform.cutout`, `fw.layers.ConvResBlk`, `fw.train.triangular_lr`, ...
+`fw.io.numpy_tfrecord`, `fw.transform.cutout`, `fw.layers.ConvResBlk`,
+`fw.train.triangular_lr`, ...
 
-Submodules are imported on first use (PEP 562 `__getattr__`), so that `import fenwicks_lite` is cheap and
-never imports TensorFlow: Colab's TPU runtimes and the book's GPU machine run Keras on JAX without TF.
-Each submodule names the chapter that explains it.
+Submodules are imported on first use (PEP 562 `__getattr__`), so that
+`import fenwicks_lite` is cheap and never imports TensorFlow: Colab's TPU runtimes and
+the book's GPU machine run Keras on JAX without TF. Each submodule names the chapter
+that explains it.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-# TensorFlow's C++ INFO lines (oneDNN, CPU features) would otherwise land in every notebook's outputs.
-# Set before any TensorFlow import; a user's own setting wins.
+# TensorFlow's C++ INFO lines (oneDNN, CPU features) would otherwise land in every
+# notebook's outputs. Set before any TensorFlow import; a user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 #: module name -> the chapter that explains it.

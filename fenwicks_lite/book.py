@@ -1,9 +1,11 @@
-"""What every chapter's notebook calls: its environment line and the library source it shows.
+"""What every chapter's notebook calls: its environment line and the library source it
+shows.
 
-`profile, data = fw.book.start()` is each chapter's second cell; `fw.book.show_source(f)` shows the
-library's own code of `f` in the page (Introduction, "How to read this book"). The machinery that builds
-the book (executing notebooks, the student edition, hygiene, the logo) is not part of the library: it
-lives beside the book's sources in `book/_ext/fwbook/` and is not in the wheel.
+`profile, data = fw.book.start()` is each chapter's second cell;
+`fw.book.show_source(f)` shows the library's own code of `f` in the page (Introduction,
+"How to read this book"). The machinery that builds the book (executing notebooks, the
+student edition, hygiene, the logo) is not part of the library: it lives beside the
+book's sources in `book/_ext/fwbook/` and is not in the wheel.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 
 
 def start(profile_name: str | None = None) -> tuple[Any, Any]:
-    """A chapter's second cell: picks the profile, loads its data and prints the environment line.
+    """A chapter's second cell: picks the profile, loads its data and prints the
+    environment line.
 
     Returns ``(profile, data)`` (a `fw.profiles.Profile` and a `fw.data.Dataset`).
     """
@@ -24,7 +27,8 @@ def start(profile_name: str | None = None) -> tuple[Any, Any]:
     from fenwicks_lite import data as fw_data
 
     _jax_without_tensorflow()
-    with _native_stderr_silenced():  # TF's C++ start-up banner would otherwise land in every page
+    # TF's C++ start-up banner would otherwise land in every page
+    with _native_stderr_silenced():
         import keras  # noqa: F401 - imports the backend (TF or JAX)
 
         accel.device_info()
@@ -36,8 +40,9 @@ def start(profile_name: str | None = None) -> tuple[Any, Any]:
 
 
 def _jax_without_tensorflow() -> None:
-    """Keras's default backend is TensorFlow; where it is missing but JAX is there (a Colab
-    TPU runtime), Keras runs on JAX instead of failing. ``$KERAS_BACKEND`` always wins."""
+    """Keras's default backend is TensorFlow; where it is missing but JAX is there (a
+    Colab TPU runtime), Keras runs on JAX instead of failing. ``$KERAS_BACKEND`` always
+    wins."""
     import importlib.util
 
     if "KERAS_BACKEND" in os.environ or "keras" in sys.modules:
@@ -111,7 +116,7 @@ def sharp_figures() -> bool:
 
 @contextlib.contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
-    """Sends file descriptor 2 to /dev/null for the block: C++ libraries write there directly."""
+    """Sends fd 2 (stderr) to /dev/null in the block: C++ code writes to it directly."""
     sys.stderr.flush()
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -1,13 +1,14 @@
-"""CIFAR-10: loading it safely from a local copy or the web (Chapter 2, CIFAR-10 and channel normalization).
+"""CIFAR-10: loading it safely from a local copy or the web (Chapter 2, CIFAR-10 and
+channel normalization).
 
-`load_cifar10` reads the official python layout (Krizhevsky 2009): five training batches of 10,000 images
-and one test batch, each a pickled dict with `b"data"` (N x 3072 uint8, channels first) and `b"labels"`.
-Where it looks, in order: the `path` argument, the environment variable ``CIFAR10_DIR``,
-Keras's cache (``~/.keras/datasets``, where `keras.datasets.cifar10.load_data` puts
-it), else a download through Keras (checksummed, once). `load_profile_data` is what the
-notebooks call: the quick profile also knows the sample beside a checkout, and takes a
-balanced subset of 2,500 + 1,000 real images. Stand-in images only when asked for
-(``FENWICKS_LITE_DATA=synthetic``).
+`load_cifar10` reads the official python layout (Krizhevsky 2009): five training batches
+of 10,000 images and one test batch, each a pickled dict with `b"data"` (N x 3072 uint8,
+channels first) and `b"labels"`. Where it looks, in order: the `path` argument, the
+environment variable ``CIFAR10_DIR``, Keras's cache (``~/.keras/datasets``, where
+`keras.datasets.cifar10.load_data` puts it), else a download through Keras (checksummed,
+once). `load_profile_data` is what the notebooks call: the quick profile also knows the
+sample beside a checkout, and takes a balanced subset of 2,500 + 1,000 real images.
+Stand-in images only when asked for (``FENWICKS_LITE_DATA=synthetic``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ BATCHES_DIR = "cifar-10-batches-py"
 ARCHIVE = "cifar-10-python.tar.gz"
 TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_FILE = "test_batch"
-CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+CLASS_NAMES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)
 FULL_SIZES = (50_000, 10_000)
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -44,16 +48,18 @@ class CIFAR10NotFoundError(FileNotFoundError):
 
 
 class CIFAR10FormatError(ValueError):
-    """A CIFAR-10 file exists but is missing, truncated or not in the official format."""
+    """A CIFAR-10 file exists but is missing, truncated or not in the official
+    format."""
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
     """Unpickles numpy arrays and plain containers only.
 
-    A pickle can name any importable callable (`os.system` ...) and the unpickler would call it, so a
-    tampered batch file could run code. The official batches need exactly these globals (numpy < 2 and
-    numpy >= 2 spell `multiarray` differently); anything else is refused. Same idea as Keras's own
-    `RestrictedUnpickler`, which older Keras 3 releases lack.
+    A pickle can name any importable callable (`os.system` ...) and the unpickler would
+    call it, so a tampered batch file could run code. The official batches need exactly
+    these globals (numpy < 2 and numpy >= 2 spell `multiarray` differently); anything
+    else is refused. Same idea as Keras's own `RestrictedUnpickler`, which older Keras 3
+    releases lack.
     """
 
     _ALLOWED = frozenset({
@@ -66,7 +72,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):  # noqa: ANN201 - pickle's signature
         if (module, name) in self._ALLOWED:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not part of a CIFAR-10 batch")
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not part of a "
+                                     "CIFAR-10 batch")
 
 
 def parse_batch(f: IO[bytes], name: str) -> Split:
@@ -118,7 +125,8 @@ def _read_folder(folder: Path) -> tuple[Split, Split]:
         if not path.is_file():
             raise CIFAR10FormatError(
                 f"{path.name} is missing from {folder.name}/: a CIFAR-10 copy needs "
-                f"{', '.join(TRAIN_FILES)} and {TEST_FILE}. Unpack the archive from {URL} again."
+                f"{', '.join(TRAIN_FILES)} and {TEST_FILE}. Unpack the archive from "
+                f"{URL} again."
             )
         with open(path, "rb") as f:
             return parse_batch(f, f"{folder.name}/{fname}")
@@ -127,7 +135,8 @@ def _read_folder(folder: Path) -> tuple[Split, Split]:
 
 
 def _read_archive(archive: Path) -> tuple[Split, Split]:
-    """Reads the batches straight out of the .tar.gz: nothing is extracted or written."""
+    """Reads the batches straight out of the .tar.gz: nothing is extracted or
+    written."""
     try:
         with tarfile.open(archive, "r:gz") as tar:
             def read(fname: str) -> Split:
@@ -137,13 +146,15 @@ def _read_archive(archive: Path) -> tuple[Split, Split]:
                 except KeyError:
                     f = None
                 if f is None:
-                    raise CIFAR10FormatError(f"{archive.name}: has no {member}; is it the python version?")
+                    raise CIFAR10FormatError(f"{archive.name}: has no {member}; is it "
+                                             "the python version?")
                 return parse_batch(io.BytesIO(f.read()), f"{archive.name}:{member}")
 
             return _concat([read(f) for f in TRAIN_FILES]), read(TEST_FILE)
     except (tarfile.TarError, EOFError, OSError) as e:
         raise CIFAR10FormatError(
-            f"{archive.name}: not a complete .tar.gz ({e}). Download it again from {URL}."
+            f"{archive.name}: not a complete .tar.gz ({e}). Download it again from "
+            f"{URL}."
         ) from e
 
 
@@ -152,9 +163,12 @@ def _concat(parts: list[Split]) -> Split:
 
 
 def _locate(root: Path) -> Callable[[], tuple[Split, Split]]:
-    """What to read under `root`: the batches folder itself, a folder holding it, or the archive."""
+    """What to read under `root`: the batches folder itself, a folder holding it, or the
+    archive."""
     candidates = [
-        (root, _read_folder) if (root / TRAIN_FILES[0]).exists() or (root / TEST_FILE).exists() else None,
+        (root, _read_folder)
+        if (root / TRAIN_FILES[0]).exists() or (root / TEST_FILE).exists()
+        else None,
         (root / BATCHES_DIR, _read_folder) if (root / BATCHES_DIR).is_dir() else None,
         (root / ARCHIVE, _read_archive) if (root / ARCHIVE).is_file() else None,
         (root, _read_archive) if root.is_file() else None,
@@ -164,8 +178,9 @@ def _locate(root: Path) -> Callable[[], tuple[Split, Split]]:
             where, reader = found
             return lambda: reader(where)
     raise CIFAR10NotFoundError(
-        f"No CIFAR-10 at {root}: expected a folder holding {BATCHES_DIR}/ (data_batch_1..5, test_batch) "
-        f"or {ARCHIVE}, the official python version from {URL}."
+        f"No CIFAR-10 at {root}: expected a folder holding {BATCHES_DIR}/ "
+        f"(data_batch_1..5, test_batch) or {ARCHIVE}, the official python version from "
+        f"{URL}."
     )
 
 
@@ -258,16 +273,19 @@ def load_cifar10(path: str | os.PathLike | None = None) -> tuple[Split, Split]:
         if not root.exists():
             source = "path" if path is not None else f"${ENV_VAR}"
             raise CIFAR10NotFoundError(
-                f"{source} points to {root}, which does not exist. Set it to the folder holding "
-                f"{BATCHES_DIR}/ (the python version from {URL})."
+                f"{source} points to {root}, which does not exist. Set it to the "
+                f"folder holding {BATCHES_DIR}/ (the python version from {URL})."
             )
         return _locate(root)()
     return _locate(keras_cached() or _download())()
 
 
-def synthetic_cifar10(n_train: int = 2_500, n_test: int = 1_000, seed: int = 0) -> tuple[Split, Split]:
-    """CIFAR-10-shaped stand-in data for machines without any copy: each class is a coloured stripe
-    pattern plus noise, so a network can learn it and every code path runs. Not CIFAR-10."""
+def synthetic_cifar10(
+    n_train: int = 2_500, n_test: int = 1_000, seed: int = 0
+) -> tuple[Split, Split]:
+    """CIFAR-10-shaped stand-in data for machines without any copy: each class is a
+    coloured stripe pattern plus noise, so a network can learn it and every code path
+    runs. Not CIFAR-10."""
     rng = np.random.default_rng(seed)
 
     def make(n: int) -> Split:
@@ -307,7 +325,8 @@ def balanced_subset(y: np.ndarray, per_class: int) -> np.ndarray:
 
 @dataclasses.dataclass
 class Dataset:
-    """What a notebook works on, with a note of what it is (printed in the environment line)."""
+    """What a notebook works on, with a note of what it is (printed in the environment
+    line)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -324,7 +343,8 @@ class Dataset:
         synthetic = f"synthetic stand-in, NOT CIFAR-10 ({DATA_ENV_VAR}=synthetic)"
         name = {"full": "CIFAR-10 (full)", "mini": "CIFAR-10 sample",
                 "synthetic": synthetic}
-        return f"{name[self.kind]}, {len(self.x_train):,} train / {len(self.x_test):,} test images"
+        return (f"{name[self.kind]}, {len(self.x_train):,} train / "
+                f"{len(self.x_test):,} test images")
 
 
 def mini_sample_dir() -> Path | None:
@@ -385,27 +405,32 @@ def load_profile_data(profile: Profile | None = None) -> Dataset:
     return Dataset(xtr, ytr, xte, yte, kind, source=source)
 
 
-# ------------------------------------------------------------------ channel statistics and normalization
+# ------------------------------------------------- channel statistics and normalization
 
 def _check_images(x: np.ndarray, what: str = "x") -> None:
     if x.ndim != 4:
-        raise ValueError(f"{what} must be a batch of images (N, H, W, C), got shape {x.shape}; "
-                         "for one image use x[None].")
+        raise ValueError(f"{what} must be a batch of images (N, H, W, C), got shape "
+                         f"{x.shape}; for one image use x[None].")
     if x.shape[-1] != 3:
-        raise ValueError(f"{what} must have 3 colour channels last (N, H, W, 3), got {x.shape[-1]} in {x.shape}; "
-                         "channels-first data needs x.transpose(0, 2, 3, 1).")
+        raise ValueError(f"{what} must have 3 colour channels last (N, H, W, 3), got "
+                         f"{x.shape[-1]} in {x.shape}; channels-first data needs "
+                         "x.transpose(0, 2, 3, 1).")
     if x.shape[0] == 0:
         raise ValueError(f"{what} is empty: statistics of no images are undefined.")
 
 
-def channel_stats(x: np.ndarray, batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and (population) standard deviation over N, H and W, in ONE streaming pass.
+def channel_stats(
+    x: np.ndarray, batch_size: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and (population) standard deviation over N, H and W, in ONE
+    streaming pass.
 
-    Why streaming: `x.mean()` on 50,000 uint8 images first makes a float copy of 600 MB; here each batch
-    of `batch_size` images (all at once if None) is reduced in float64 to (count, mean, M2) and merged
-    with Chan, Golub and LeVeque's parallel update, which stays exact where the textbook
-    E[x^2] - E[x]^2 loses digits. `x` may be any sequence of images that supports slicing (a NumPy array,
-    a memory map). Pixels are used as stored: divide by 255 first for the [0, 1] values of Chapter 2.
+    Why streaming: `x.mean()` on 50,000 uint8 images first makes a float copy of 600 MB;
+    here each batch of `batch_size` images (all at once if None) is reduced in float64
+    to (count, mean, M2) and merged with Chan, Golub and LeVeque's parallel update,
+    which stays exact where the textbook E[x^2] - E[x]^2 loses digits. `x` may be any
+    sequence of images that supports slicing (a NumPy array, a memory map). Pixels are
+    used as stored: divide by 255 first for the [0, 1] values of Chapter 2.
     """
     if not hasattr(x, "shape") or not hasattr(x, "__getitem__"):
         x = np.asarray(x)
@@ -414,7 +439,8 @@ def channel_stats(x: np.ndarray, batch_size: int | None = None) -> tuple[np.ndar
     if batch_size is None:
         batch_size = n_images
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer (images per step) or None, got {batch_size!r}.")
+        raise ValueError("batch_size must be a positive integer (images per step) or "
+                         f"None, got {batch_size!r}.")
     count = 0
     mean = np.zeros(3)
     m2 = np.zeros(3)  # sum of squared deviations from the running mean
@@ -431,11 +457,15 @@ def channel_stats(x: np.ndarray, batch_size: int | None = None) -> tuple[np.ndar
     return mean, np.sqrt(m2 / count)
 
 
-def normalize(x: np.ndarray, mean: np.ndarray | tuple, std: np.ndarray | tuple) -> np.ndarray:
-    """``(x - mean) / std`` per channel, as float32: each channel then has mean 0 and std 1 (Chapter 2).
+def normalize(
+    x: np.ndarray, mean: np.ndarray | tuple, std: np.ndarray | tuple
+) -> np.ndarray:
+    """``(x - mean) / std`` per channel, as float32: each channel then has mean 0 and
+    std 1 (Chapter 2).
 
-    `mean` and `std` must be in the units of `x` (pixels 0..255 or 0..1 alike) and should come from the
-    TRAINING set, also when normalizing the test set: the network learnt on that scale.
+    `mean` and `std` must be in the units of `x` (pixels 0..255 or 0..1 alike) and
+    should come from the TRAINING set, also when normalizing the test set: the network
+    learnt on that scale.
     """
     x = np.asarray(x)
     mean = np.asarray(mean, dtype=np.float64)
@@ -443,9 +473,11 @@ def normalize(x: np.ndarray, mean: np.ndarray | tuple, std: np.ndarray | tuple) 
     if x.ndim < 1 or x.shape[-1] != 3:
         raise ValueError(f"x must have 3 colour channels last, got shape {x.shape}.")
     if mean.shape != (3,) or std.shape != (3,):
-        raise ValueError(f"mean and std need one value per channel, 3 each; got {mean.shape} and {std.shape}.")
+        raise ValueError("mean and std need one value per channel, 3 each; got "
+                         f"{mean.shape} and {std.shape}.")
     if not np.all(np.isfinite(std)) or np.any(std <= 0):
-        raise ValueError(f"std must be positive in every channel, got {std.tolist()}: a channel with std 0 is "
-                         "constant and cannot be scaled to std 1 (did the stats come from a blank image?).")
+        raise ValueError(f"std must be positive in every channel, got {std.tolist()}: "
+                         "a channel with std 0 is constant and cannot be scaled to "
+                         "std 1 (did the stats come from a blank image?).")
     # float32 throughout: a float64 intermediate of all 50,000 images would take 1.2 GB.
     return (x.astype(np.float32) - mean.astype(np.float32)) / std.astype(np.float32)

@@ -115,7 +115,7 @@ def find_checks(text: str) -> list[tuple[str, str]]:
 
 
 def defined_functions(text: str) -> list[str]:
-    """Names of the functions a cell defines at top level (empty if it does not parse)."""
+    """Names of the functions a cell defines at top level (empty if it won't parse)."""
     try:
         tree = ast.parse(_python_only(text))
     except SyntaxError:
@@ -259,7 +259,7 @@ _PROBE = (
 
 
 def _probe(key: str, fn: Any, seed: int, nonce: str) -> None:
-    """Runs in the kernel after the answer cell: the verdict, printed after the nonce."""
+    """Runs in the kernel after the answer cell: prints the verdict after the nonce."""
     try:
         r = E.run_hidden(key, fn, seed)
         out = {"key": key, "passed": r.passed, "status": r.status, "message": r.message}
@@ -398,7 +398,7 @@ def _stdout(output: Any) -> str:
 
 
 def unshare_works() -> bool:
-    """Whether unprivileged user, mount, PID and network namespaces are available here."""
+    """Whether unprivileged user, mount, PID and network namespaces work here."""
     if not hasattr(unshare_works, "_ok"):
         try:
             ok = (
@@ -712,7 +712,7 @@ def grade_notebook(
     hide: list[Path] | None = None,
     total_timeout: int | None = None,
 ) -> Grade:
-    """Grades one submission in its own sandboxed process (see the module's docstring)."""
+    """Grades one submission in its own sandboxed process (see the module docstring)."""
     import nbformat
 
     student = student or student_id(path)
@@ -1111,7 +1111,7 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
 
 
 def find_reference(chapter: str, root: Path | None = None) -> Path:
-    """The book's notebook whose metadata names `chapter` (in a checkout of the book)."""
+    """The book's notebook whose metadata names `chapter` (in a book checkout)."""
     import nbformat
 
     folders = [root] if root else _book_dirs()
@@ -1225,7 +1225,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if missing:
         p.error(
-            f"grading needs {', '.join(missing)}: pip install nbclient nbformat ipykernel"
+            f"grading needs {', '.join(missing)}: "
+            "pip install nbclient nbformat ipykernel"
         )
     if args.cmd == "gradescope":
         return run_gradescope(args.assignment, args.submission, args.results)

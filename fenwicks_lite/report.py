@@ -1,8 +1,11 @@
-"""Tables and figures of the finale, read from the result JSON that the training CLI writes (Chapter 9).
+"""Tables and figures of the finale, read from the result JSON that the training CLI
+writes (Chapter 9).
 
-Chapter 9 shows a real full run: `python -m fenwicks_lite.train --profile full --seeds 5 --out results/`
-writes one `Result` per seed (`fenwicks_lite.records`), and the chapter only reads those files. Everything
-here works from the records (and the test labels), so a figure can always be traced to a file.
+Chapter 9 shows a real full run:
+`python -m fenwicks_lite.train --profile full --seeds 5 --out results/` writes one
+`Result` per seed (`fenwicks_lite.records`), and the chapter only reads those files.
+Everything here works from the records (and the test labels), so a figure can always be
+traced to a file.
 """
 
 from __future__ import annotations
@@ -15,22 +18,28 @@ import numpy as np
 from fenwicks_lite.fit import lr_schedule
 from fenwicks_lite.records import Result, TrainConfig, summarize
 
-#: Reference points quoted from the sources (not measured by this book): the 2019 seed on a Colab TPU
-#: (yang2019) and Page's DAWNBench record on one V100 (page2018). Seconds and test accuracy.
+#: Reference points quoted from the sources (not measured by this book): the 2019 seed
+#: on a Colab TPU (yang2019) and Page's DAWNBench record on one V100 (page2018). Seconds
+#: and test accuracy.
 QUOTED = (
-    {"run": "Yang 2019: Colab TPU v2, TF1 + fenwicks", "train_s": 30.0, "total_s": 64.0, "test_acc": 0.942,
+    {"run": "Yang 2019: Colab TPU v2, TF1 + fenwicks",
+     "train_s": 30.0, "total_s": 64.0, "test_acc": 0.942,
      "note": "about 30 s of steps, about 64 s in all; best run"},
-    {"run": "Page 2018: one V100, PyTorch", "train_s": None, "total_s": 79.0, "test_acc": 0.9408,
+    {"run": "Page 2018: one V100, PyTorch",
+     "train_s": None, "total_s": 79.0, "test_acc": 0.9408,
      "note": "DAWNBench time to 94%"},
 )
 
 
-def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int = 10) -> np.ndarray:
+def confusion_matrix(
+    y_true: Sequence[int], y_pred: Sequence[int], n_classes: int = 10
+) -> np.ndarray:
     """Counts ``cm[true, predicted]``: row i says where the images of class i went."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred differ in length ({y_true.shape} vs {y_pred.shape}): the "
-                         f"predictions must come from the same test images, in order.")
+        raise ValueError(f"y_true and y_pred differ in length ({y_true.shape} vs "
+                         f"{y_pred.shape}): the predictions must come from the same "
+                         "test images, in order.")
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if y.size and (y.min() < 0 or y.max() >= n_classes):
             raise ValueError(f"{name} holds labels outside 0..{n_classes - 1}.")
@@ -40,65 +49,78 @@ def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: in
 
 
 def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
-    """The fraction of each class's images classified correctly (the recall): diagonal / row sum."""
+    """The fraction of each class's images classified correctly (the recall):
+    diagonal / row sum."""
     totals = cm.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, np.diag(cm) / np.maximum(totals, 1), np.nan)
 
 
-def most_confident_wrong(result: Result, y_test: Sequence[int], k: int = 8) -> np.ndarray:
-    """Indices of the `k` misclassified test images the network was most sure about, surest first:
-    often label noise or genuinely ambiguous images, sometimes a systematic confusion."""
+def most_confident_wrong(
+    result: Result, y_test: Sequence[int], k: int = 8
+) -> np.ndarray:
+    """Indices of the `k` misclassified test images the network was most sure about,
+    surest first: often label noise or genuinely ambiguous images, sometimes a
+    systematic confusion."""
     y = np.asarray(y_test)
     pred, conf = np.asarray(result.test_pred), np.asarray(result.test_conf)
     if len(y) != len(pred):
-        raise ValueError(f"{len(y)} labels for {len(pred)} predictions: pass the test labels of the run "
-                         f"(its n_test is {result.n_test}).")
+        raise ValueError(f"{len(y)} labels for {len(pred)} predictions: pass the test "
+                         f"labels of the run (its n_test is {result.n_test}).")
     wrong = np.flatnonzero(pred != y)
     return wrong[np.argsort(-conf[wrong], kind="stable")][:k]
 
 
 def seed_table(results: Sequence[Result]) -> str:
-    """One row per seed and a mean ± std row (sample std over seeds): accuracy and the three timings."""
-    head = f"{'seed':>4} | {'test acc':>8} | {'with TTA':>8} | {'train s':>7} | {'compile s':>9} | {'total s':>7}"
+    """One row per seed and a mean ± std row (sample std over seeds): accuracy and the
+    three timings."""
+    head = (f"{'seed':>4} | {'test acc':>8} | {'with TTA':>8} | "
+            f"{'train s':>7} | {'compile s':>9} | {'total s':>7}")
     rows = [head, "-" * len(head)]
     for r in results:
         t = r.timings
-        rows.append(f"{r.seed:>4} | {r.test_acc:8.2%} | {r.test_acc_tta:8.2%} | {t['train_s']:7.1f} | "
-                    f"{t['compile_s']:9.1f} | {t['total_s']:7.1f}")
+        rows.append(f"{r.seed:>4} | {r.test_acc:8.2%} | {r.test_acc_tta:8.2%} | "
+                    f"{t['train_s']:7.1f} | {t['compile_s']:9.1f} | "
+                    f"{t['total_s']:7.1f}")
     s = summarize(results)
     rows.append("-" * len(head))
-    rows.append(f"{'mean':>4} | {s['test_acc_mean']:8.2%} | {s['test_acc_tta_mean']:8.2%} | "
-                f"{s['train_s_mean']:7.1f} | {s['compile_s_mean']:9.1f} | {s['total_s_mean']:7.1f}")
-    rows.append(f"{'std':>4} | {s['test_acc_std']:8.2%} | {s['test_acc_tta_std']:8.2%} | "
-                f"{s['train_s_std']:7.1f} | {s['compile_s_std']:9.1f} | {s['total_s_std']:7.1f}")
+    for stat in ("mean", "std"):
+        rows.append(f"{stat:>4} | {s[f'test_acc_{stat}']:8.2%} | "
+                    f"{s[f'test_acc_tta_{stat}']:8.2%} | {s[f'train_s_{stat}']:7.1f} | "
+                    f"{s[f'compile_s_{stat}']:9.1f} | {s[f'total_s_{stat}']:7.1f}")
     return "\n".join(rows)
 
 
 def comparison_table(results: Sequence[Result]) -> str:
-    """This run's mean (and best) against the quoted 2019 seed and Page's 2018 record (`QUOTED`)."""
+    """This run's mean (and best) against the quoted 2019 seed and Page's 2018 record
+    (`QUOTED`)."""
     s = summarize(results)
     best = max(r.test_acc for r in results)
     w = 60
-    rows = [f"{'run':<{w}} | {'train s':>7} | {'total s':>7} | {'test acc':>17}", "-" * (w + 40)]
+    rows = [f"{'run':<{w}} | {'train s':>7} | {'total s':>7} | {'test acc':>17}",
+            "-" * (w + 40)]
     ours = f"this book: {s['hardware']['device']}, {s['backend']}, {s['precision']}"[:w]
     rows.append(f"{ours:<{w}} | {s['train_s_mean']:7.1f} | {s['total_s_mean']:7.1f} | "
                 f"{s['test_acc_mean']:6.2%} (best {best:.2%})")
     for q in QUOTED:
         train = f"{q['train_s']:7.1f}" if q["train_s"] is not None else f"{'-':>7}"
-        rows.append(f"{q['run']:<{w}} | {train} | {q['total_s']:7.1f} | {q['test_acc']:>17.2%}")
+        rows.append(f"{q['run']:<{w}} | {train} | {q['total_s']:7.1f} | "
+                    f"{q['test_acc']:>17.2%}")
     return "\n".join(rows)
 
 
 def lr_curve(result: Result) -> np.ndarray:
-    """The learning rate at every optimizer step of the run, recomputed from its recorded settings."""
+    """The learning rate at every optimizer step of the run, recomputed from its
+    recorded settings."""
     cfg = TrainConfig.from_record(result.config)
     f = lr_schedule(cfg, result.steps_per_epoch)
-    return np.array([float(np.asarray(f(i))) for i in range(cfg.epochs * result.steps_per_epoch)])
+    steps = cfg.epochs * result.steps_per_epoch
+    return np.array([float(np.asarray(f(i))) for i in range(steps)])
 
 
 def plot_learning_curves(results: Sequence[Result], ax: Any = None) -> Any:
-    """Training loss (left axis) and test accuracy (right axis) per epoch, one line per seed."""
+    """Training loss (left axis) and test accuracy (right axis) per epoch, one line per
+    seed."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots(figsize=(7, 3.2), dpi=90)[1]
@@ -110,12 +132,14 @@ def plot_learning_curves(results: Sequence[Result], ax: Any = None) -> Any:
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss", color="tab:blue")
     ax2.set_ylabel("test accuracy", color="tab:orange")
-    ax.set_title(f"{len(results)} seed(s): loss (blue) and test accuracy (orange)", fontsize=9)
+    ax.set_title(f"{len(results)} seed(s): loss (blue) and test accuracy (orange)",
+                 fontsize=9)
     return ax
 
 
 def plot_lr(result: Result, ax: Any = None) -> Any:
-    """The triangular learning rate of the run, per epoch (Chapter 7's schedule, as trained)."""
+    """The triangular learning rate of the run, per epoch (Chapter 7's schedule, as
+    trained)."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots(figsize=(6, 2.4), dpi=90)[1]
@@ -147,38 +171,45 @@ def plot_confusion(cm: np.ndarray, class_names: Sequence[str], ax: Any = None) -
 
 def plot_confident_wrong(x_test: np.ndarray, y_test: Sequence[int], result: Result,
                          class_names: Sequence[str], k: int = 8) -> Any:
-    """The `k` most confidently wrong test images, titled 'true -> predicted (confidence)'."""
+    """The `k` most confidently wrong test images, each titled
+    'true -> predicted (confidence)'."""
     import matplotlib.pyplot as plt
 
     idx = most_confident_wrong(result, y_test, k)
-    fig, axes = plt.subplots(1, max(len(idx), 1), figsize=(1.6 * max(len(idx), 1), 2.0), dpi=90, squeeze=False)
+    n = max(len(idx), 1)
+    fig, axes = plt.subplots(1, n, figsize=(1.6 * n, 2.0), dpi=90, squeeze=False)
     for ax, i in zip(axes[0], idx, strict=False):
         ax.imshow(x_test[i])
-        ax.set_title(f"{class_names[int(y_test[i])]} ->\n{class_names[result.test_pred[i]]} "
+        ax.set_title(f"{class_names[int(y_test[i])]} ->\n"
+                     f"{class_names[result.test_pred[i]]} "
                      f"({result.test_conf[i]:.0%})", fontsize=7)
     for ax in axes[0]:
         ax.axis("off")
     return fig
 
 
-# ------------------------------------------------------------ the committed records (package data)
+# ---------------------------------------------- the committed records (package data)
 
-#: ``FENWICKS_LITE_RESULTS=<folder>`` makes `committed_results` read another folder (tests).
+#: ``FENWICKS_LITE_RESULTS=<folder>`` makes `committed_results` read another folder
+#: (tests).
 RESULTS_ENV_VAR = "FENWICKS_LITE_RESULTS"
 
 
 def committed_results(pattern: str = "full-seed*.json") -> list[Any]:
-    """The paths of chapter 9's committed run records, sorted: the JSON files in the package's
-    own ``fenwicks_lite/results/`` (package data, so they travel with the wheel), or in
-    ``$FENWICKS_LITE_RESULTS`` when set. Read them with `fenwicks_lite.fit.load_results`.
+    """The paths of chapter 9's committed run records, sorted: the JSON files in the
+    package's own ``fenwicks_lite/results/`` (package data, so they travel with the
+    wheel), or in ``$FENWICKS_LITE_RESULTS`` when set. Read them with
+    `fenwicks_lite.fit.load_results`.
     """
     import os
     from importlib import resources
     from pathlib import Path
 
     folder = os.environ.get(RESULTS_ENV_VAR)
-    root = Path(folder) if folder else Path(str(resources.files("fenwicks_lite") / "results"))
+    packaged = resources.files("fenwicks_lite") / "results"
+    root = Path(folder) if folder else Path(str(packaged))
     if not root.is_dir():
-        raise FileNotFoundError(f"no results folder at {root}: set {RESULTS_ENV_VAR} to a folder "
-                                "of run records, or reinstall fenwicks_lite (it ships them).")
+        raise FileNotFoundError(f"no results folder at {root}: set {RESULTS_ENV_VAR} "
+                                "to a folder of run records, or reinstall "
+                                "fenwicks_lite (it ships them).")
     return sorted(root.glob(pattern))

@@ -65,14 +65,15 @@ def check_safe_to_clean(fn) -> None:
         expect(
             fn(p) is False,
             f"{p!r} must be refused (return False): resolve it first with "
-            "Path(p).expanduser().resolve() and compare with home, cwd and cwd.parents; "
-            "treat '' as unsafe.",
+            "Path(p).expanduser().resolve() and compare with home, cwd and "
+            "cwd.parents; treat '' as unsafe.",
         )
     safe = [str(cwd / "work" / "run1"), "work/run1", os.path.join(str(cwd), "new_dir")]
     for p in safe:
         expect(
             fn(p) is True,
-            f"{p!r} is a sub-folder of the working directory: it is safe (return True).",
+            f"{p!r} is a sub-folder of the working directory: it is safe "
+            "(return True).",
         )
 
 

@@ -27,7 +27,8 @@ def check_streaming_std(fn) -> None:
     )
     expect(
         np.isclose(std, allx.std(), rtol=1e-9),
-        f"the std should be {allx.std():.6f} (population std, divide by n not n-1), got {std}",
+        f"the std should be {allx.std():.6f} (population std, divide by n not n-1), "
+        f"got {std}",
     )
     # a big offset: E[x^2] - E[x]^2 cancels catastrophically, the Welford/Chan update
     # does not
@@ -36,8 +37,9 @@ def check_streaming_std(fn) -> None:
     mean, std = fn(iter(parts))
     expect(
         np.isclose(std, allx.std(), rtol=1e-6),
-        f"with values near 1e9 the std should be {allx.std():.6f}, got {std}: E[x^2] - E[x]^2 loses the "
-        "digits; merge (count, mean, M2) per batch as in Chan et al. instead.",
+        f"with values near 1e9 the std should be {allx.std():.6f}, got {std}: "
+        "E[x^2] - E[x]^2 loses the digits; merge (count, mean, M2) per batch as in "
+        "Chan et al. instead.",
     )
     mean, std = fn(iter([np.array([4.0])]))
     expect(
@@ -51,9 +53,9 @@ def check_streaming_std(fn) -> None:
     )
     expect(
         peak < 0.25 * 40 * 25_000 * 8,
-        f"40 batches of 25,000 numbers made one at a time: your function held {peak / 1e6:.1f} MB, "
-        "about all of them at once. Stream: keep (count, mean, M2) and merge each batch into them "
-        "instead of concatenating.",
+        "40 batches of 25,000 numbers made one at a time: your function held "
+        f"{peak / 1e6:.1f} MB, about all of them at once. Stream: keep (count, mean, "
+        "M2) and merge each batch into them instead of concatenating.",
     )
 
 
@@ -76,11 +78,13 @@ def check_normalize_splits(fn) -> None:
     expect(ztr.dtype == np.float32 and zte.dtype == np.float32, "return float32 arrays")
     expect(
         np.allclose(ztr, (xtr - mean) / std, atol=1e-5),
-        "x_train: subtract its per-channel mean (axes 0, 1, 2) and divide by its per-channel std",
+        "x_train: subtract its per-channel mean (axes 0, 1, 2) and divide by its "
+        "per-channel std",
     )
     expect(
         np.allclose(zte, (xte - mean) / std, atol=1e-5),
-        "x_test must use the TRAINING mean and std, not its own: the network learnt on the training scale",
+        "x_test must use the TRAINING mean and std, not its own: the network learnt "
+        "on the training scale",
     )
 
 
@@ -113,7 +117,8 @@ def _hidden_streaming_std(fn, rng) -> None:
         expect(
             np.isclose(mean, allx.mean(), rtol=1e-9)
             and np.isclose(std, allx.std(), rtol=1e-6),
-            "mean and population std of all the numbers, also far from 0 and with uneven batches",
+            "mean and population std of all the numbers, also far from 0 and with "
+            "uneven batches",
         )
     _, _, peak = _peak_bytes(fn, _batches(rng, 40, 25_000, 5.0))
     expect(

@@ -32,8 +32,8 @@ def check_label_records(fn) -> None:
             ]
         except tf.errors.InvalidArgumentError:
             raise CheckFailed(
-                "each record must be a serialized tf.train.Example with an int64 feature "
-                "'label' (tf.train.Int64List(value=[int(label)]))"
+                "each record must be a serialized tf.train.Example with an int64 "
+                "feature 'label' (tf.train.Int64List(value=[int(label)]))"
             ) from None
     expect(
         len(got) == len(y),
@@ -117,5 +117,6 @@ def _hidden_shard_labels(fn, rng) -> None:
         got = np.asarray(list(fn([paths[i] for i in order], 3, 2)))
         expect(
             got.shape == want.shape and np.array_equal(got, want),
-            "the labels of the given shards, in the order of `paths` (images need not be square)",
+            "the labels of the given shards, in the order of `paths` (images need not "
+            "be square)",
         )

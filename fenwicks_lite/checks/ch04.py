@@ -37,8 +37,9 @@ def check_hole_area(fn) -> None:
         got = fn(cy, cx, size, h, w)
         expect(
             int(got) == want,
-            f"centre ({cy}, {cx}), size {size} on {h} x {w}: expected {want} pixels, got {got}. Rows run "
-            f"from cy - size//2 to cy - size//2 + size - 1; clip both ends to 0..{h - 1} before counting.",
+            f"centre ({cy}, {cx}), size {size} on {h} x {w}: expected {want} pixels, "
+            f"got {got}. Rows run from cy - size//2 to cy - size//2 + size - 1; clip "
+            f"both ends to 0..{h - 1} before counting.",
         )
 
 
@@ -57,9 +58,10 @@ def check_expected_erased(fn) -> None:
         got = float(fn(size, h, w))
         expect(
             abs(got - want) < 1e-9,
-            f"size {size} on {h} x {w}: expected {want:.6f}, got {got:.6f}. Average the clipped hole "
-            "area over every centre (or multiply the average row and column extents: they are "
-            "independent) and divide by h*w; size**2/(h*w) forgets the clipping.",
+            f"size {size} on {h} x {w}: expected {want:.6f}, got {got:.6f}. Average "
+            "the clipped hole area over every centre (or multiply the average row and "
+            "column extents: they are independent) and divide by h*w; size**2/(h*w) "
+            "forgets the clipping.",
         )
 
 
@@ -93,8 +95,9 @@ def check_cutout_fill(fn) -> None:
         expect(
             not bad,
             f"image {bad[0] if bad else 0} (centre ({cy[bad[0] if bad else 0]}, "
-            f"{cx[bad[0] if bad else 0]})) differs with value={value}: the window starts at "
-            "c - size//2, holds size rows and columns, and is clipped at the borders.",
+            f"{cx[bad[0] if bad else 0]})) differs with value={value}: the window "
+            "starts at c - size//2, holds size rows and columns, and is clipped at "
+            "the borders.",
         )
 
 
@@ -106,7 +109,8 @@ def _hidden_hole_area(fn, rng) -> None:
         cy, cx = int(rng.integers(0, h)), int(rng.integers(0, w))
         expect(
             int(fn(cy, cx, size, h, w)) == int(_hole(h, w, cy, cx, size).sum()),
-            "the window clipped to the image, for every size (odd too), centre and image shape",
+            "the window clipped to the image, for every size (odd too), centre and "
+            "image shape",
         )
 
 
@@ -146,5 +150,6 @@ def _hidden_cutout_fill(fn, rng) -> None:
         want[i][_hole(h, w, cy[i], cx[i], size)] = value
     expect(
         got.shape == x.shape and np.array_equal(got, want),
-        "every image's clipped window set to the value, for every shape, size and channel count",
+        "every image's clipped window set to the value, for every shape, size and "
+        "channel count",
     )

@@ -29,8 +29,9 @@ def check_bottleneck(fn) -> None:
         got = fn(dict(rates))
         expect(
             tuple(got) == want,
-            f"for {rates} expected {want}, got {got}: with every stage working at once, the slowest one "
-            "(the minimum rate, not the sum of times) sets the pace.",
+            f"for {rates} expected {want}, got {got}: with every stage working at "
+            "once, the slowest one (the minimum rate, not the sum of times) sets the "
+            "pace.",
         )
 
 
@@ -44,14 +45,16 @@ def check_epoch_indices(fn) -> None:
     a = np.asarray(fn(1000, 64, 0, 0))
     expect(
         a.shape == (15, 64),
-        f"1000 images in batches of 64 give 15 full batches: shape (15, 64), got {a.shape}",
+        "1000 images in batches of 64 give 15 full batches: shape (15, 64), got "
+        f"{a.shape}",
     )
     expect(
         np.issubdtype(a.dtype, np.integer), f"indices must be integers, got {a.dtype}"
     )
     expect(
         len(np.unique(a)) == a.size and a.min() >= 0 and a.max() < 1000,
-        "every index once at most, all within 0..n-1: take them from a permutation, not random draws",
+        "every index once at most, all within 0..n-1: take them from a permutation, "
+        "not random draws",
     )
     expect(
         not np.array_equal(a.ravel(), np.sort(a.ravel())),
@@ -73,8 +76,9 @@ def check_epoch_indices(fn) -> None:
         not np.array_equal(
             np.asarray(fn(1000, 64, 0, 1)), np.asarray(fn(1000, 64, 1, 0))
         ),
-        "seed 0 epoch 1 gives the same batches as seed 1 epoch 0: seeding with seed + epoch makes "
-        "runs with neighbouring seeds share epochs. Seed with the pair, e.g. default_rng([seed, epoch]).",
+        "seed 0 epoch 1 gives the same batches as seed 1 epoch 0: seeding with "
+        "seed + epoch makes runs with neighbouring seeds share epochs. Seed with the "
+        "pair, e.g. default_rng([seed, epoch]).",
     )
     firsts = {int(np.asarray(fn(1000, 64, 0, e))[0, 0]) for e in range(30)}
     expect(
@@ -112,9 +116,9 @@ def check_steps(fn) -> None:
         expect(
             got == want,
             f"n={n}, batch_size={b}, drop_remainder={drop}: expected {want}, got {got} "
-            "(floor division when dropping, ceiling division when keeping the last batch; in integers: "
-            "math.ceil(n / batch_size) goes through a float and is wrong for large n, "
-            "-(-n // batch_size) is exact)",
+            "(floor division when dropping, ceiling division when keeping the last "
+            "batch; in integers: math.ceil(n / batch_size) goes through a float and "
+            "is wrong for large n, -(-n // batch_size) is exact)",
         )
 
 
@@ -175,6 +179,6 @@ def _hidden_steps(fn, rng) -> None:
         want = n // b if drop else -(-n // b)
         expect(
             isinstance(got, int | np.integer) and got == want,
-            "exact integers: n // batch_size "
-            "when dropping, -(-n // batch_size) when keeping, for every size (also huge ones)",
+            "exact integers: n // batch_size when dropping, -(-n // batch_size) when "
+            "keeping, for every size (also huge ones)",
         )

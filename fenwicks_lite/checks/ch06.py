@@ -27,13 +27,15 @@ def check_resblk_flops(fn) -> None:
         )
         expect(
             got != full_res,
-            "the two residual convolutions run AFTER the 2x2 max-pool, on (h/2) x (w/2)",
+            "the two residual convolutions run AFTER the 2x2 max-pool, "
+            "on (h/2) x (w/2)",
         )
         expect(got != want // 2, "count a multiply-add as 2 FLOPs")
         expect(
             False,
-            f"for h={h}, w={w}, c_in={c_in}, c={c} the block has {want:,} FLOPs, you gave {got!r}: "
-            "one 3x3 conv c_in -> c at h x w, then two 3x3 convs c -> c at h/2 x w/2",
+            f"for h={h}, w={w}, c_in={c_in}, c={c} the block has {want:,} FLOPs, you "
+            f"gave {got!r}: one 3x3 conv c_in -> c at h x w, then two 3x3 convs "
+            "c -> c at h/2 x w/2",
         )
 
 
@@ -107,9 +109,9 @@ def check_scaled_softmax(fn) -> None:
     got = np.asarray(fn(rows, 1.0))
     expect(
         np.all(np.isfinite(got)) and np.allclose(got, ref(rows, 1.0)),
-        "rows [1000, 1001] and [0, 1] together: subtracting the max of the whole array leaves "
-        "exp(-1000) = 0 in the second row (0 / 0). Subtract each row's own max "
-        "(axis=-1, keepdims=True).",
+        "rows [1000, 1001] and [0, 1] together: subtracting the max of the whole "
+        "array leaves exp(-1000) = 0 in the second row (0 / 0). Subtract each row's "
+        "own max (axis=-1, keepdims=True).",
     )
 
 
@@ -154,7 +156,8 @@ def _hidden_scaled_softmax(fn, rng) -> None:
         got.shape == z.shape
         and np.all(np.isfinite(got))
         and np.allclose(got, ref(z, weight)),
-        "softmax(weight * z) per row, finite for rows of very different scales and for any weight",
+        "softmax(weight * z) per row, finite for rows of very different scales and "
+        "for any weight",
     )
     z3 = rng.normal(0, 1, (2, 3, 4))
     expect(

@@ -42,8 +42,8 @@ def check_cosine(fn) -> None:
     mid = (warm + total) // 2
     expect(
         np.isclose(float(fn(mid, peak, total, warm)), peak / 2),
-        "halfway through the decay a half cosine is at half the peak: peak * (1 + cos(pi * t)) / 2, "
-        "t = (step - warmup) / (total - warmup)",
+        "halfway through the decay a half cosine is at half the peak: "
+        "peak * (1 + cos(pi * t)) / 2, t = (step - warmup) / (total - warmup)",
     )
     steps = np.arange(total + 1)
     got = np.asarray(fn(steps, peak, total, warm), dtype=np.float64)
@@ -109,7 +109,8 @@ def check_adam(fn) -> None:
     )
     expect(
         np.isclose(got, ref(grads, 0.01), rtol=1e-6),
-        f"the displacement should be {ref(grads, 0.01):.6g}; remember the bias corrections 1 - b^t",
+        f"the displacement should be {ref(grads, 0.01):.6g}; remember the bias "
+        "corrections 1 - b^t",
     )
     expect(
         abs(float(fn([0.5], 0.01)) + 0.01) < 1e-6,

@@ -35,7 +35,8 @@ def _check_precision(fn):
         got = fn(*args)
         expect(
             got == want,
-            f"{args[0]} with compute capability {args[1]}: got {got!r}, want {want!r} ({hint}).",
+            f"{args[0]} with compute capability {args[1]}: got {got!r}, want {want!r} "
+            f"({hint}).",
         )
 
 
@@ -45,8 +46,8 @@ def _check_per_device(fn):
         got = fn(batch, devices)
         expect(
             isinstance(got, int | np.integer) and not isinstance(got, bool),
-            f"per_device_batch({batch}, {devices}) returned {got!r}: a number of images is an int "
-            "(use //, not /).",
+            f"per_device_batch({batch}, {devices}) returned {got!r}: a number of "
+            "images is an int (use //, not /).",
         )
         expect(
             got == want,
@@ -77,8 +78,9 @@ def _check_epoch_seconds(fn):
     want = 10.0 / (390 / 97.65625)
     expect(
         math.isclose(got, want, rel_tol=1e-6),
-        f"got {got}: 390 steps in 10 s are 390 / 97.66 = 3.99 epochs, so {want:.3f} s per epoch. Use the "
-        f"first and the last line: (t_last - t_first) / ((step_last - step_first) / steps_per_epoch).",
+        f"got {got}: 390 steps in 10 s are 390 / 97.66 = 3.99 epochs, so {want:.3f} s "
+        "per epoch. Use the first and the last line: "
+        "(t_last - t_first) / ((step_last - step_first) / steps_per_epoch).",
     )
     # Lines need not be evenly spaced; only the first and last matter.
     got = fn([(100, 0.0), (150, 3.0), (300, 10.0)], 50)

@@ -14,7 +14,8 @@ def _check_mean_std(fn):
     expect(math.isclose(m, 0.94), f"the mean of 0.93, 0.94, 0.95 is 0.94, got {m}.")
     expect(
         not math.isclose(s, math.sqrt(2 / 3) * 0.01, rel_tol=1e-6),
-        "that is the population std (ddof=0): over a handful of seeds use the sample std, ddof=1.",
+        "that is the population std (ddof=0): over a handful of seeds use the sample "
+        "std, ddof=1.",
     )
     expect(
         math.isclose(s, 0.01, rel_tol=1e-6),
@@ -34,8 +35,9 @@ def _check_per_class(fn):
     for k in range(3):
         expect(
             math.isclose(got[k], want[k]),
-            f"class {k}: {want[k]:.3f} of its images are predicted correctly, got {got[k]}. Divide by "
-            f"the images OF that class (y_true == k), not by the predictions of it.",
+            f"class {k}: {want[k]:.3f} of its images are predicted correctly, got "
+            f"{got[k]}. Divide by the images OF that class (y_true == k), not by the "
+            "predictions of it.",
         )
     expect(
         all(math.isnan(v) for v in got[3:]),
