@@ -303,22 +303,23 @@ def synthetic_cifar10(
     return make(n_train), make(n_test)
 
 
-def balanced_subset(y: np.ndarray, per_class: int) -> np.ndarray:
-    """Indices of the first `per_class` images of each class, in their stored order.
+def balanced_subset(y: np.ndarray, per_class: int, extra: int = 0) -> np.ndarray:
+    """Indices of the first `per_class` images of each class, in their stored order
+    (one more for each of the first `extra` classes, so that any total can be met).
 
     A fixed choice: the same images every time from the same copy (the official batches
     are already shuffled, so the first images of a class are as good a sample as any).
-    Fewer than `per_class` images of a class is an error, not a quietly unbalanced
-    subset.
+    Fewer images of a class than asked is an error, not a quietly unbalanced subset.
     """
     y = np.asarray(y)
     picked = []
     for k in range(len(CLASS_NAMES)):
-        idx = np.flatnonzero(y == k)[:per_class]
-        if len(idx) < per_class:
+        want = per_class + (k < extra)
+        idx = np.flatnonzero(y == k)[:want]
+        if len(idx) < want:
             raise ValueError(
                 f"class {k} ({CLASS_NAMES[k]}) has {len(idx)} images, fewer than the "
-                f"{per_class} asked for: the copy is not a balanced CIFAR-10 sample.")
+                f"{want} asked for: the copy is not a balanced CIFAR-10 sample.")
         picked.append(idx)
     return np.sort(np.concatenate(picked))
 
@@ -380,9 +381,10 @@ def load_profile_data(profile: Profile | None = None) -> Dataset:
     ``CIFAR10_DIR``. Stand-in images only when asked for with
     ``FENWICKS_LITE_DATA=synthetic`` (and then `describe` says so).
 
-    A profile with limits takes a balanced subset (`balanced_subset`: the first
-    ``limit / 10`` images of each class), so the quick profile works on 2,500 + 1,000
-    real images, the same every time.
+    A profile with limits takes a balanced subset of exactly that many images
+    (`balanced_subset`: the first ``limit / 10`` images of each class, the remainder
+    spread one each over the first classes), so the quick profile works on
+    2,500 + 1,000 real images, the same every time.
     """
     profile = profile or get_profile()
     choice = os.environ.get(DATA_ENV_VAR, "").strip().lower()
@@ -397,10 +399,10 @@ def load_profile_data(profile: Profile | None = None) -> Dataset:
     ((xtr, ytr), (xte, yte)), source = _find(profile)
     kind = "full" if (len(xtr), len(xte)) == FULL_SIZES else "mini"
     if profile.train_limit is not None and profile.train_limit < len(xtr):
-        keep = balanced_subset(ytr, profile.train_limit // len(CLASS_NAMES))
+        keep = balanced_subset(ytr, *divmod(profile.train_limit, len(CLASS_NAMES)))
         xtr, ytr, kind = xtr[keep], ytr[keep], "mini"
     if profile.test_limit is not None and profile.test_limit < len(xte):
-        keep = balanced_subset(yte, profile.test_limit // len(CLASS_NAMES))
+        keep = balanced_subset(yte, *divmod(profile.test_limit, len(CLASS_NAMES)))
         xte, yte, kind = xte[keep], yte[keep], "mini"
     return Dataset(xtr, ytr, xte, yte, kind, source=source)
 

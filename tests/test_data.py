@@ -408,3 +408,13 @@ def test_checkout_sample_only_beside_a_checkout(tmp_path, monkeypatch):
     assert data.mini_sample_dir() is None  # tmp/site-packages/../shared exists, but no checkout
     (tmp_path / "site-packages" / ".git").mkdir()
     assert data.mini_sample_dir() == sample
+
+
+def test_balanced_subset_meets_any_total_exactly():
+    """A limit that 10 does not divide (the CLI's --train-limit 256) gives exactly that
+    many images: 26 of each of the first six classes, 25 of the other four."""
+    y = np.repeat(np.arange(10), 30)
+    keep = data.balanced_subset(y, *divmod(256, 10))
+    assert len(keep) == 256
+    assert np.bincount(y[keep]).tolist() == [26] * 6 + [25] * 4
+    assert np.all(np.diff(keep) > 0)  # stored order, no repeats
