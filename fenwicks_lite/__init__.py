@@ -34,6 +34,7 @@ SUBMODULES: dict[str, str] = {
     "accel": "Chapter 8, Training on accelerators",
     "fit": "Chapters 8 and 9 (the training loop, checkpoints, the CLI)",
     "report": "Chapter 9, The full run (tables and figures from result JSON)",
+    "fast": "Chapter 10, Beyond the seed (the speed-run tricks, the fast recipe)",
     "profiles": "Introduction (quick and full profiles)",
     "exercises": "Introduction (exercises and self-checks)",
     "book": "Introduction (executing notebooks, the student edition)",
