@@ -699,7 +699,9 @@ class _Shape:
         # BatchNorm biases (airbench's bias_scaler) and the whitening conv, by the ends
         # of the variables' paths ("airbench/whiten/kernel")
         self.is_beta = np.array([p.endswith("/beta") for p in paths])
-        self.whiten_kernel = [i for i, p in enumerate(paths) if p.endswith("whiten/kernel")]
+        self.whiten_kernel = [
+            i for i, p in enumerate(paths) if p.endswith("whiten/kernel")
+        ]
         self.whiten_bias = [i for i, p in enumerate(paths) if p.endswith("whiten/bias")]
         is_beta, wk, wbias = self.is_beta, self.whiten_kernel, self.whiten_bias
 
@@ -820,7 +822,10 @@ class _Shape:
 
             return fn(x), tta_logits(fn, x, 1), tta_logits(fn, x, 2)
 
-        self._fn = jax.jit(epoch_fn if scan else guarded, donate_argnums=(0,))
+        # Per-step calls (a CPU) skip inactive steps on the host: no `cond`, whose
+        # would put the convolutions on XLA:CPU's slow path for sub-computations, as a
+        # `scan` body does (chapter 8).
+        self._fn = jax.jit(epoch_fn if scan else train_step, donate_argnums=(0,))
         self._predict = jax.jit(predict_fn)
         self._compiled = self._compiled_predict = None
         self.x_all, self.y_all = x_all, y_all
@@ -985,6 +990,8 @@ def train_runs(
     on_record: Callable[[RunRecord], None] | None = None,
     deadline: float | None = None,
     verbose: bool = True,
+    work_dirs: Callable[[str, int], str | os.PathLike] | None = None,
+    resume: bool = False,
 ) -> list[RunRecord]:
     """Trains every (row, seed) and returns one `RunRecord` each (JAX backend only).
 
@@ -997,6 +1004,8 @@ def train_runs(
     each run (e.g. to write it at once). After `deadline` (a `time.perf_counter()`
     value) no new row starts. `scan` None: one compiled call per epoch on a GPU/TPU, one
     per step on a CPU (XLA:CPU runs a scanned conv slowly, chapter 8).
+    `work_dirs(row, seed)`: a folder for that run's checkpoint, written after every
+    epoch; `resume` continues from it (else an existing one is an error).
     """
     import jax
     import jax.numpy as jnp
@@ -1004,7 +1013,7 @@ def train_runs(
 
     from fenwicks_lite import accel
     from fenwicks_lite import data as fw_data
-    from fenwicks_lite.fit import git_commit, versions
+    from fenwicks_lite.fit import git_commit, save_checkpoint, versions
 
     if keras.backend.backend() != "jax":
         raise RuntimeError(
@@ -1070,13 +1079,25 @@ def train_runs(
                         state, hyper, jnp.zeros(n_all, bool), (b, *x_eval.shape[1:])
                     )
                     if verbose:
-                        print(f"compiled {row!r}'s shape in {compile_s:.1f} s", flush=True)
+                        print(
+                            f"compiled {row!r}'s shape in {compile_s:.1f} s", flush=True
+                        )
                 else:
                     sh = shapes[key]
                     state = sh.fresh_state(seed, kernel)
                 bits = jax.device_put(np.random.default_rng(seed).random(n_all) < 0.5)
-                history, train_s = [], 0.0
-                for e in range(plan["n_epochs"]):
+                history, start_epoch = [], 0
+                wd = None if work_dirs is None else Path(work_dirs(row, seed))
+                run_key = {
+                    "row": row,
+                    "seed": int(seed),
+                    "split": split,
+                    "profile": profile,
+                    "recipe": _jsonable(recipe),
+                }
+                if wd is not None:
+                    state, start_epoch, history = _resume(wd, resume, run_key, state)
+                for e in range(start_epoch, plan["n_epochs"]):
                     idx = train_idx[
                         _epoch_indices(len(train_idx), bs, _epoch_seed(seed, e))
                     ]
@@ -1088,7 +1109,6 @@ def train_runs(
                         state, order, sched, hyper, bits, e, seed
                     )
                     dt = time.perf_counter() - t0
-                    train_s += dt
                     history.append(
                         {
                             "epoch": e + 1,
@@ -1097,6 +1117,10 @@ def train_runs(
                             "train_s": dt,
                         }
                     )
+                    if wd is not None:  # after every epoch, atomically (chapter 9)
+                        meta = {"run_key": run_key, "history": history}
+                        save_checkpoint(wd, e + 1, _pack(state), meta)
+                train_s = float(sum(h["train_s"] for h in history))
                 t0 = time.perf_counter()
                 logits = sh.predict(state, x_eval, b, hyper)
                 eval_s = time.perf_counter() - t0
@@ -1128,6 +1152,10 @@ def train_runs(
                         timespec="seconds"
                     ),
                 )
+                rec.logits = (
+                    logits  # not a field: for `fit_fast` (Result's predictions)
+                )
+                rec.resumed_from_epoch = start_epoch
                 records.append(rec)
                 if verbose:
                     print(rec.summary(), flush=True)
@@ -1136,6 +1164,112 @@ def train_runs(
     finally:
         keras.mixed_precision.set_global_policy(policy_before)
     return records
+
+
+def _pack(state: tuple) -> list[list[np.ndarray]]:
+    """The loop's state as the three parts of a `fw.fit` checkpoint: weights, BatchNorm
+    statistics, and the rest (momentum buffers, the weight average, its flag)."""
+    p, nt, bufs, ema_p, ema_nt, started = state
+    rest = [*bufs, *ema_p, *ema_nt, np.asarray(started)]
+    return [[np.asarray(a) for a in part] for part in (p, nt, rest)]
+
+
+def _resume(wd: Path, resume: bool, run_key: dict, state: tuple) -> tuple:
+    """``(state, start_epoch, history)`` from the checkpoint in `wd`, or as given."""
+    import jax.numpy as jnp
+
+    from fenwicks_lite.fit import CHECKPOINT_FILE, load_checkpoint
+
+    wd.mkdir(parents=True, exist_ok=True)
+    ck = load_checkpoint(wd)
+    if ck is None:
+        return state, 0, []
+    meta, parts = ck
+    if not resume:
+        raise FileExistsError(
+            f"{wd / CHECKPOINT_FILE} holds a checkpoint of an earlier run (epoch "
+            f"{meta.get('epoch')}): pass resume=True (--resume) to continue it, or "
+            "choose an empty folder. Nothing was changed."
+        )
+    if meta.get("run_key") != run_key:
+        raise ValueError(
+            f"{wd / CHECKPOINT_FILE} belongs to another run ({meta.get('run_key')}): "
+            "resume with the same recipe and seed, or use another folder."
+        )
+    n_p, n_nt = len(state[0]), len(state[1])
+    p, nt, rest = ([jnp.asarray(a) for a in part] for part in parts)
+    if len(p) != n_p or len(nt) != n_nt or len(rest) != 2 * n_p + n_nt + 1:
+        raise ValueError(f"{wd / CHECKPOINT_FILE} does not fit this network.")
+    new = (p, nt, rest[:n_p], rest[n_p : 2 * n_p], rest[2 * n_p : -1], rest[-1])
+    return new, int(meta["epoch"]), list(meta["history"])
+
+
+def fit_fast(
+    profile: str | None = None,
+    seed: int = 0,
+    *,
+    data: Any = None,
+    work_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    verbose: bool = True,
+    recipe: dict[str, Any] | None = None,
+) -> Any:
+    """The fast recipe as chapter 9's record: trains on all training images, evaluates
+    on the test set, and returns a `fw.fit.Result` (``test_acc_tta``: airbench's TTA,
+    level 2), with a checkpoint after every epoch in `work_dir` (`resume` continues).
+    What ``python -m fenwicks_lite.train --recipe fast`` runs for each seed. `recipe`
+    replaces `FAST` scaled to the profile (the tests use a tiny one)."""
+    from fenwicks_lite.fit import Result
+    from fenwicks_lite.profiles import get_profile
+
+    t0 = time.perf_counter()
+    name = get_profile(profile).name
+    recipe = recipe or scale_recipe(FAST, name)
+    data = data if data is not None else _load(name)
+    wd = (lambda row, s: work_dir) if work_dir is not None else None
+    (rec,) = train_runs(
+        [("fast recipe", recipe, "test")],
+        [seed],
+        data,
+        profile=name,
+        verbose=verbose,
+        work_dirs=wd,
+        resume=resume,
+    )
+    z = rec.logits[0] - rec.logits[0].max(1, keepdims=True)
+    prob = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    return Result(
+        profile=name,
+        seed=int(seed),
+        test_acc=rec.acc,
+        test_acc_tta=rec.acc_tta2,
+        epochs=math.ceil(recipe["epochs"]),
+        batch_size=recipe["batch_size"],
+        steps_per_epoch=len(data.x_train) // recipe["batch_size"],
+        n_train=rec.n_train,
+        n_test=rec.n_eval,
+        dataset=data.describe(),
+        timings={
+            "compile_s": rec.compile_s,
+            "train_s": rec.train_s,
+            "eval_s": rec.eval_s,
+            "total_s": time.perf_counter() - t0,
+            "compile_method": "ahead-of-time lower().compile()",
+        },
+        history=rec.history,
+        backend=rec.backend,
+        precision=rec.precision,
+        hardware=rec.hardware,
+        versions=rec.versions,
+        git_commit=rec.git_commit,
+        config={"recipe": "fast", **rec.recipe, "steps": rec.steps},
+        resumed_from_epoch=rec.resumed_from_epoch,
+        test_true=[int(i) for i in data.y_test],
+        test_pred=[int(i) for i in prob.argmax(1)],
+        test_conf=[round(float(c), 5) for c in prob.max(1)],
+        started=rec.started,
+        finished=rec.finished,
+    )
 
 
 def _epoch_indices(n: int, bs: int, seed: int) -> np.ndarray:
@@ -1183,7 +1317,12 @@ def _load(profile: str) -> Any:
 
 
 def sweep(
-    profile: str, seeds: int, out: str | os.PathLike, budget_s: float | None = None
+    profile: str,
+    seeds: int,
+    out: str | os.PathLike,
+    budget_s: float | None = None,
+    train_limit: int | None = None,
+    test_limit: int | None = None,
 ) -> list[RunRecord]:
     """The whole GPU part as one call: the fast recipe on the test set first (the
     headline), then the ablation rows on the validation split, fastest shapes first, so
@@ -1192,7 +1331,13 @@ def sweep(
     t_start = time.perf_counter()
     deadline = None if budget_s is None else t_start + budget_s
     data = _load(profile)
-    n_val = FULL_VAL if profile == "full" else QUICK_VAL
+    if train_limit or test_limit:  # a rehearsal on a slow machine
+        data.x_train, data.y_train = (
+            data.x_train[:train_limit],
+            data.y_train[:train_limit],
+        )
+        data.x_test, data.y_test = data.x_test[:test_limit], data.y_test[:test_limit]
+    n_val = FULL_VAL if profile == "full" else min(QUICK_VAL, len(data.x_train) // 5)
     rows = [(n, scale_recipe(r, profile)) for n, r in ablation_recipes()]
     slug = {n: f"row{i}" for i, (n, _) in enumerate(rows)}
 
@@ -1221,21 +1366,17 @@ def sweep(
     return records
 
 
-def compare(profile: str, seeds: int = 1) -> dict[str, Any]:
-    """The seed and the fast recipe side by side in one process, on the validation
-    split:
-    train seconds, compile seconds, accuracies, and the ratios seed / fast."""
-    data = _load(profile)
-    n_val = FULL_VAL if profile == "full" else QUICK_VAL
-    rows = [
-        ("seed recipe (chapter 9)", scale_recipe(SEED, profile), "val"),
-        (ABLATION[-1][0], scale_recipe(FAST, profile), "val"),
-    ]
-    recs = train_runs(rows, range(seeds), data, n_val=n_val, profile=profile)
+def side_by_side(records: Sequence[RunRecord]) -> dict[str, Any]:
+    """The seed recipe's and the fast recipe's validation runs side by side: mean
+    train seconds, compile seconds (summed over the row), mean accuracies, and the
+    ratios seed / fast. `records` from one process (`compare` or `sweep`)."""
     out: dict[str, Any] = {}
-    for name, key in (("seed", rows[0][0]), ("fast", rows[1][0])):
-        rs = [r for r in recs if r.row == key]
+    for name, key in (("seed", ABLATION[0][0]), ("fast", ABLATION[-1][0])):
+        rs = [r for r in records if r.row == key and r.split == "val"]
+        if not rs:
+            raise ValueError(f"no validation runs of {key!r} among the records.")
         out[name] = {
+            "n": len(rs),
             "train_s": float(np.mean([r.train_s for r in rs])),
             "compile_s": float(sum(r.compile_s for r in rs)),
             "acc": float(np.mean([r.acc for r in rs])),
@@ -1245,8 +1386,22 @@ def compare(profile: str, seeds: int = 1) -> dict[str, Any]:
     out["compile_ratio"] = out["seed"]["compile_s"] / max(
         out["fast"]["compile_s"], 1e-9
     )
-    out["hardware"] = recs[0].hardware
+    out["hardware"] = records[0].hardware
     return out
+
+
+def compare(profile: str, seeds: int = 1) -> dict[str, Any]:
+    """Trains the seed and the fast recipe in one process, on the validation split, and
+    returns `side_by_side` of the runs."""
+    data = _load(profile)
+    n_val = FULL_VAL if profile == "full" else QUICK_VAL
+    rows = [
+        (ABLATION[0][0], scale_recipe(SEED, profile), "val"),
+        (ABLATION[-1][0], scale_recipe(FAST, profile), "val"),
+    ]
+    return side_by_side(
+        train_runs(rows, range(seeds), data, n_val=n_val, profile=profile)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1265,9 +1420,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="start no new row after this many seconds",
     )
+    s.add_argument(
+        "--compile-cache",
+        default=None,
+        help="folder for JAX's persistent compilation cache: a rerun on the same "
+        "machine loads the compiled programs instead of compiling them again",
+    )
+    for name in ("--train-limit", "--test-limit"):
+        s.add_argument(
+            name,
+            type=int,
+            default=None,
+            help="use only the first N images (a rehearsal on a CPU)",
+        )
     c = sub.add_parser("compare", help="seed vs fast recipe, side by side")
     c.add_argument("--profile", default=None)
     c.add_argument("--seeds", type=int, default=1)
+    c.add_argument(
+        "--records",
+        type=Path,
+        default=None,
+        help="read a sweep's records from this folder instead of training",
+    )
     args = p.parse_args(argv)
     os.environ.setdefault("KERAS_BACKEND", "jax")
     from fenwicks_lite.profiles import get_profile
@@ -1276,14 +1450,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.seeds < 1:
         raise SystemExit("--seeds must be at least 1.")
     if args.cmd == "sweep":
-        sweep(profile, args.seeds, args.out, args.budget_s)
+        if args.compile_cache:
+            import jax
+
+            jax.config.update("jax_compilation_cache_dir", str(args.compile_cache))
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+        sweep(
+            profile,
+            args.seeds,
+            args.out,
+            args.budget_s,
+            args.train_limit,
+            args.test_limit,
+        )
     else:
-        r = compare(profile, args.seeds)
+        if args.records is not None:
+            recs = load_records(args.records, f"fast-{profile}-*.json")
+            r = side_by_side(recs)
+        else:
+            r = compare(profile, args.seeds)
         for name in ("seed", "fast"):
             v = r[name]
             print(
-                f"{name:>4}: train {v['train_s']:.2f} s, compile {v['compile_s']:.1f} s, "
-                f"val acc {v['acc']:.2%} (TTA {v['acc_tta2']:.2%})"
+                f"{name:>4} ({v['n']} seeds): train {v['train_s']:.2f} s, compile "
+                f"{v['compile_s']:.1f} s, val acc {v['acc']:.2%} "
+                f"(TTA {v['acc_tta2']:.2%})"
             )
         print(
             f"seed / fast: train time x{r['train_ratio']:.2f}, compile "

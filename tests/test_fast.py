@@ -318,6 +318,40 @@ def test_plan_counts_steps_and_marks_epoch_ends() -> None:
     assert per[0, 0] == pytest.approx(0.2 * fast.FAST["lr"])
 
 
+def _record(row: str, seed: int, acc: float, train_s: float, compile_s: float = 0.0,
+            split: str = "val") -> fast.RunRecord:
+    return fast.RunRecord(
+        row=row, seed=seed, split=split, acc=acc, acc_tta1=acc + 0.01,
+        acc_tta2=acc + 0.02, compile_s=compile_s, train_s=train_s, eval_s=0.1,
+        epochs=1, steps=1, n_train=1, n_eval=1, recipe={}, history=[], backend="jax",
+        precision="float32", hardware={"device": "cpu"}, versions={}, git_commit=None,
+        profile="quick", started="", finished="")
+
+
+def test_records_round_trip_and_tables(tmp_path: Path) -> None:
+    seed_row, fast_row = fast.ABLATION[0][0], fast.ABLATION[-1][0]
+    recs = [_record(seed_row, 0, 0.90, 10.0, 30.0), _record(seed_row, 1, 0.92, 12.0),
+            _record(fast_row, 0, 0.93, 2.0, 20.0), _record(fast_row, 1, 0.95, 3.0),
+            _record(fast_row, 0, 0.5, 1.0, split="test")]
+    for r in recs:
+        fast.write_record(r, tmp_path, f"fast-quick-{r.split}-{r.row[:4]}-{r.seed}")
+    (tmp_path / "other.json").write_text("[1, 2]")  # not a record: skipped
+    back = fast.load_records(tmp_path)
+    assert len(back) == 5
+    assert fast.write_record(recs[0], tmp_path, "x").name == "x.json"
+    assert fast.write_record(recs[0], tmp_path, "x").name == "x-1.json"  # no overwrite
+    table = fast.ablation_table(back, "val")
+    assert [t["row"] for t in table] == [seed_row, fast_row]
+    assert table[0]["acc"] == pytest.approx(0.91)
+    assert table[0]["acc_std"] == pytest.approx(np.std([0.90, 0.92], ddof=1))
+    assert table[1]["compile_s"] == 20.0 and table[1]["n"] == 2
+    r = fast.side_by_side(back)
+    assert r["train_ratio"] == pytest.approx(11.0 / 2.5)
+    assert r["compile_ratio"] == pytest.approx(30.0 / 20.0)
+    with pytest.raises(ValueError, match="no validation runs"):
+        fast.side_by_side(back[:2])
+
+
 # ------------------------------------------------------------------ the loop (JAX only)
 
 _RUN = textwrap.dedent("""
@@ -332,8 +366,9 @@ _RUN = textwrap.dedent("""
     rows = [("a", tiny, "val"), ("b", {**tiny, "label_smoothing": 0.0}, "test")]
     recs = fast.train_runs(rows, [0, 1], ds, n_val=64, profile="quick",
                            scan=SCAN, verbose=False)
-    print(json.dumps([[r.row, r.split, r.seed, r.acc, r.acc_tta2, r.compile_s, r.train_s,
-                       r.n_train, r.n_eval, r.steps] for r in recs]))
+    rows = [[r.row, r.split, r.seed, r.acc, r.acc_tta2, r.compile_s, r.train_s,
+             r.n_train, r.n_eval, r.steps] for r in recs]
+    print(json.dumps(rows))
 """)
 
 
@@ -368,6 +403,42 @@ def test_train_runs_compiles_once_and_records(scan: bool) -> None:
     assert [r[8] for r in recs] == [64, 64, 64, 64]
     assert recs[0][9] == 2 * (128 // 32)
     assert all(0 <= r[3] <= 1 and 0 <= r[4] <= 1 and r[6] > 0 for r in recs)
+
+
+_RESUME = textwrap.dedent("""
+    import sys, tempfile
+    from fenwicks_lite import fast
+    from fenwicks_lite import data as fw_data
+    (xtr, ytr), (xte, yte) = fw_data.synthetic_cifar10(128, 64, seed=1)
+    ds = fw_data.Dataset(xtr, ytr, xte, yte, "synthetic")
+    tiny = {**fast.FAST, "widths": (4, 8, 8), "batch_size": 32, "epochs": 2}
+    wd = tempfile.mkdtemp()
+    kw = dict(data=ds, work_dir=wd, verbose=False, recipe=tiny, profile="quick")
+    a = fast.fit_fast(seed=3, **kw)
+    try:
+        fast.fit_fast(seed=3, **kw)
+        sys.exit("a second run into the same work_dir must refuse")
+    except FileExistsError as e:
+        assert "resume" in str(e)
+    try:
+        fast.fit_fast(seed=4, resume=True, **kw)
+        sys.exit("resuming another seed's checkpoint must refuse")
+    except ValueError as e:
+        assert "another run" in str(e)
+    b = fast.fit_fast(seed=3, resume=True, **kw)
+    assert b.resumed_from_epoch == 2 and a.resumed_from_epoch == 0
+    assert b.test_pred == a.test_pred and b.test_acc == a.test_acc
+    assert len(a.test_true) == 64 and a.epochs == 2 and a.history == b.history
+    print("ok", a.test_acc, a.test_acc_tta)
+""")
+
+
+def test_fit_fast_writes_a_result_checkpoints_and_resumes() -> None:
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT),
+           "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", no_tensorflow.SOURCE + _RESUME],
+                         capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:] + out.stdout
 
 
 def test_train_runs_needs_jax() -> None:
