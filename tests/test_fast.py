@@ -283,7 +283,7 @@ def test_ablation_is_cumulative_and_ends_at_fast() -> None:
     rows = fast.ablation_recipes()
     assert rows[0][1] == fast.SEED and rows[-1][1] == fast.FAST
     for (_, before), (_, after), (_, change) in zip(
-        rows, rows[1:], fast.ABLATION[1:], strict=True
+        rows[:-1], rows[1:], fast.ABLATION[1:], strict=True
     ):
         changed = {k for k in after if after[k] != before[k]}
         assert changed and changed <= set(change)
@@ -295,6 +295,14 @@ def test_fast_recipe_is_airbench_in_a_mean_loss() -> None:
     # decay per step: 0.0153 * 1024 / kilostep_scale = lr * l2
     ks = 1024 * (1 + 1 / 0.15)
     assert fast.FAST["lr"] * fast.FAST["l2"] == pytest.approx(0.0153 * 1024 / ks)
+
+
+def test_recipe_source_is_the_commented_table() -> None:
+    src = fast.recipe_source()
+    assert src.startswith("#: The fast recipe") and src.rstrip().endswith("}")
+    for key in fast.FAST:  # every number has its line, each with a comment
+        assert f'"{key}":' in src
+    assert src.count("airbench94.py") >= len(fast.FAST) - 2
 
 
 def test_scale_recipe_quick_and_full() -> None:
@@ -427,6 +435,8 @@ _RESUME = textwrap.dedent("""
         assert "another run" in str(e)
     b = fast.fit_fast(seed=3, resume=True, **kw)
     assert b.resumed_from_epoch == 2 and a.resumed_from_epoch == 0
+    # one compile in the process: later calls reuse the compiled program
+    assert a.timings["compile_s"] > 0 and b.timings["compile_s"] == 0
     assert b.test_pred == a.test_pred and b.test_acc == a.test_acc
     assert len(a.test_true) == 64 and a.epochs == 2 and a.history == b.history
     print("ok", a.test_acc, a.test_acc_tta)
