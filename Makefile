@@ -7,6 +7,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book build . -W -n --keep-going
+# The book's machinery (fwbook: executing notebooks, hygiene, the logo) is not in the library's wheel.
+export PYTHONPATH := $(CURDIR)/book/_ext$(if $(PYTHONPATH),:$(PYTHONPATH))
 NOTEBOOKS := $(wildcard book/*.ipynb)
 
 .PHONY: install book test test-unit test-jax test-notebooks test-book chromium outputs student train lint clean
@@ -52,30 +54,33 @@ chromium:
 # Re-executes every chapter in the full profile: the outputs the book shows. Needs the full data set.
 outputs: install
 	@test -n "$(CIFAR10_DIR)" || { echo "set CIFAR10_DIR to the folder holding cifar-10-batches-py/ (full CIFAR-10)"; exit 2; }
-	$(BIN)/python -m fenwicks_lite.book execute --profile full
+	$(BIN)/python -m fwbook.notebooks execute --profile full
 
-# The student edition: notebooks without solutions in _build/student/book, the site without them in
-# _build/student/html.
+# The student edition: notebooks without solutions in _build/student/book, the site without them
+# (and without the instructors' page) in _build/student/html.
 # sphinx-exercise's hide_solutions misses gated solutions, so the site is built from a copy of the
-# sources without solution cells (fenwicks_lite.exercises.student_sources); then both are checked.
+# sources without solution cells (fwbook.exercises.student_sources); then both are checked.
 student: install
-	$(BIN)/python -m fenwicks_lite.book student --out _build/student
-	$(BIN)/python -m fenwicks_lite.exercises student-sources _build/student
+	$(BIN)/python -m fwbook.notebooks student --out _build/student
+	$(BIN)/python -m fwbook.exercises student-sources _build/student
 	$(BIN)/jupyter-book build _build/student/source -W -n --keep-going --path-output _build/student/site
 	rm -rf _build/student/html && cp -r _build/student/site/_build/html _build/student/html
-	$(BIN)/python -m fenwicks_lite.exercises verify-student _build/student
+	$(BIN)/python -m fwbook.exercises verify-student _build/student
 	@echo "student notebooks: _build/student/book/  student site: _build/student/html/index.html"
 
-# The full 94% run (needs a GPU or TPU; see chapter 9).
+# The full 94% run (needs a GPU or TPU; see chapter 9): SEEDS seeds (default 5) in one process,
+# one XLA compile for all. On the lent GPU machine (no make, no venv) the same run is ONE prepared
+# command, book/drafts/gpu_run.sh (its header says how it is staged and rehearsed on a CPU).
 train: install
-	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(BIN)/python -m fenwicks_lite.train --profile full --seeds 5 --out results/
+	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(BIN)/python -m fenwicks_lite.train --profile full \
+	  --seeds $${SEEDS:-5} --out results/
 
 # Pre-commit style: ruff over the library, the tests and the notebooks' code cells, the notebook hygiene
-# rules (fenwicks_lite/hygiene.py: secrets, personal paths, errors, execution order, kernel, size) and
+# rules (book/_ext/fwbook/hygiene.py: secrets, personal paths, errors, execution order, kernel, size) and
 # actionlint over the GitHub workflow. Each message says how to fix what it found.
 lint: install
 	$(BIN)/ruff check fenwicks_lite tests book
-	$(BIN)/python -m fenwicks_lite.hygiene --no-ruff
+	$(BIN)/python -m fwbook.hygiene --no-ruff
 	$(BIN)/actionlint .github/workflows/*.yml
 
 clean:

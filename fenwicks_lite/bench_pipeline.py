@@ -1,21 +1,26 @@
 """Benchmark of the input pipelines, side by side in one run on one machine (Chapter 5).
 
-    python -m fenwicks_lite.bench_pipeline [--profile quick|full] [--images N] [--epochs 2] [--no-device]
+    python -m fenwicks_lite.bench_pipeline [--profile quick|full] [--images N] [--epochs
+    2] [--no-device]
 
-Measures images per second delivered, as training would consume them (shuffled, augmented batches), of:
+Measures images per second delivered, as training would consume them (shuffled,
+augmented batches), of:
 
-1. **naive** - the 2019 tutorial's pipeline: normalized float32 records, each image parsed and augmented
-   on its own (`ramdom_pad_crop`, `random_flip`, `cutout` in the parser), the seed's two parallel calls;
-2. **tuned** - uint8 records (4x fewer bytes), decoded once and cached, augmentation of whole batches
-   (`fw.pipeline.tf_augment`, which also normalizes), AUTOTUNE parallelism;
-3. **on device** - `fw.pipeline.DeviceDataset` under JAX: the data as one tensor in device memory,
-   index batches, `fw.transform.augment_batch` compiled. Where no GPU or TPU is present it runs on the
-   CPU, and the table says so. It runs in a child process with ``KERAS_BACKEND=jax`` (the backend is
-   fixed when Keras is imported; the tf.data pipelines need TensorFlow in this one).
+1. **naive** - the 2019 tutorial's pipeline: normalized float32 records, each image
+   parsed and augmented on its own (`ramdom_pad_crop`, `random_flip`, `cutout` in the
+   parser), the seed's two parallel calls;
+2. **tuned** - uint8 records (4x fewer bytes), decoded once and cached, augmentation of
+   whole batches (`fw.pipeline.tf_augment`, which also normalizes), AUTOTUNE
+   parallelism;
+3. **on device** - `fw.pipeline.DeviceDataset` under JAX: the data as one tensor in
+   device memory, index batches, `fw.transform.augment_batch` compiled. Where no GPU or
+   TPU is present it runs on the CPU, and the table says so. It runs in a child process
+   with ``KERAS_BACKEND=jax`` (the backend is fixed when Keras is imported; the tf.data
+   pipelines need TensorFlow in this one).
 
-Each pipeline runs one warm-up epoch (fills caches, compiles), then `epochs` timed epochs; the table
-reports the fastest of them (`images` is one epoch's). This is a script, not a test: timings depend on
-the machine, which the table names.
+Each pipeline runs one warm-up epoch (fills caches, compiles), then `epochs` timed
+epochs; the table reports the fastest of them (`images` is one epoch's). This is a
+script, not a test: timings depend on the machine, which the table names.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ from typing import Any
 
 import numpy as np
 
-#: TensorFlow 1 on the seed's Colab TPU host: `tfrecord_ds`'s default parallelism was two cores.
+#: TensorFlow 1 on the seed's Colab TPU host: `tfrecord_ds`'s default parallelism was
+#: two cores.
 SEED_N_CORES = 2
 
 
@@ -51,10 +57,13 @@ class Row:
     note: str = ""
 
 
-def _time_epochs(epoch: Callable[[int], Iterable[Any]], epochs: int, sync: Callable[[Any], Any]) -> tuple[int, float]:
-    """Images per epoch and the seconds of the FASTEST of `epochs` timed epochs, after one untimed
-    warm-up epoch. The fastest, not the mean: on a machine shared with other jobs, interference only ever
-    slows a pipeline down, so the minimum is the best estimate of what the pipeline itself can do."""
+def _time_epochs(
+    epoch: Callable[[int], Iterable[Any]], epochs: int, sync: Callable[[Any], Any]
+) -> tuple[int, float]:
+    """Images per epoch and the seconds of the FASTEST of `epochs` timed epochs, after
+    one untimed warm-up epoch. The fastest, not the mean: on a machine shared with other
+    jobs, interference only ever slows a pipeline down, so the minimum is the best
+    estimate of what the pipeline itself can do."""
     last = None
     for batch in epoch(0):
         last = batch
@@ -70,15 +79,21 @@ def _time_epochs(epoch: Callable[[int], Iterable[Any]], epochs: int, sync: Calla
     return n, best
 
 
-def tf_rows(x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, workdir: str) -> list[Row]:
+def tf_rows(
+    x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, workdir: str
+) -> list[Row]:
     """The naive and tuned tf.data pipelines on TFRecords written to `workdir`."""
     from fenwicks_lite import accel, data, io, pipeline, transform
 
     mean, std = data.channel_stats(x)
     h, w, c = x.shape[1:]
     x_float = data.normalize(x, mean, std)
-    io.numpy_tfrecord(x_float, y, os.path.join(workdir, "float32.tfrec"), shards=4, dtype="float32")
-    io.numpy_tfrecord(x, y, os.path.join(workdir, "uint8.tfrec"), shards=4, dtype="uint8")
+    io.numpy_tfrecord(
+        x_float, y, os.path.join(workdir, "float32.tfrec"), shards=4, dtype="float32"
+    )
+    io.numpy_tfrecord(
+        x, y, os.path.join(workdir, "uint8.tfrec"), shards=4, dtype="uint8"
+    )
 
     def naive_parser(example: Any) -> tuple[Any, Any]:
         img, label = io.tfexample_numpy_image_parser(example, h, w, c, dtype="float32")
@@ -86,16 +101,35 @@ def tf_rows(x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, workdir:
         img = transform.random_flip(img)
         return transform.cutout(img, 8, 8), label
 
-    naive = pipeline.tfrecord_ds(os.path.join(workdir, "float32.tfrec*"), naive_parser, batch_size,
-                                 n_cores=SEED_N_CORES, cache="records", seed=0)
-    tuned = pipeline.tfrecord_ds(os.path.join(workdir, "uint8.tfrec*"),
-                                 lambda e: io.tfexample_numpy_image_parser(e, h, w, c), batch_size,
-                                 cache="parsed", batch_transform=pipeline.tf_augment(mean=mean, std=std), seed=0)
+    naive = pipeline.tfrecord_ds(
+        os.path.join(workdir, "float32.tfrec*"),
+        naive_parser,
+        batch_size,
+        n_cores=SEED_N_CORES,
+        cache="records",
+        seed=0,
+    )
+    tuned = pipeline.tfrecord_ds(
+        os.path.join(workdir, "uint8.tfrec*"),
+        lambda e: io.tfexample_numpy_image_parser(e, h, w, c),
+        batch_size,
+        cache="parsed",
+        batch_transform=pipeline.tf_augment(mean=mean, std=std),
+        seed=0,
+    )
     device = f"CPU, {accel.cpu_name()}"
     rows = []
     for name, ds, note in (
-        ("naive tf.data", naive, "float32 records, per-image parse + augment, 2 parallel calls"),
-        ("tuned tf.data", tuned, "uint8 records, parsed once and cached, batch augmentation, AUTOTUNE"),
+        (
+            "naive tf.data",
+            naive,
+            "float32 records, per-image parse + augment, 2 parallel calls",
+        ),
+        (
+            "tuned tf.data",
+            tuned,
+            "uint8 records, parsed once and cached, batch augmentation, AUTOTUNE",
+        ),
     ):
         n, sec = _time_epochs(lambda _e, ds=ds: ds, epochs, lambda _b: None)
         rows.append(Row(name, n / sec, n, sec, device, note))
@@ -103,7 +137,8 @@ def tf_rows(x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, workdir:
 
 
 def device_row(x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int) -> Row:
-    """`DeviceDataset` under the active Keras backend (the child process runs it under JAX)."""
+    """`DeviceDataset` under the active Keras backend (the child process runs it under
+    JAX)."""
     import keras
 
     from fenwicks_lite import accel, data, pipeline
@@ -112,46 +147,84 @@ def device_row(x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int) -> Ro
     ds = pipeline.DeviceDataset(x, y, batch_size, seed=0, mean=mean, std=std)
 
     def sync(batch: Any) -> None:
-        keras.ops.convert_to_numpy(batch[0][0, 0, 0, 0])  # waits for the queued device work
+        # waits for the queued device work
+        keras.ops.convert_to_numpy(batch[0][0, 0, 0, 0])
 
     n, sec = _time_epochs(ds.epoch, epochs, sync)
     info = accel.device_info()
-    where = str(info) if info.platform != "cpu" else f"{info} - no accelerator here, so on the CPU"
+    where = (
+        str(info)
+        if info.platform != "cpu"
+        else f"{info} - no accelerator here, so on the CPU"
+    )
     return Row(f"on device ({keras.backend.backend()})", n / sec, n, sec, where,
                "uint8 in device memory, index batches, augment_batch compiled")
 
 
-def _device_row_in_child(x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, workdir: str) -> Row:
-    """Runs `device_row` in a fresh Python under ``KERAS_BACKEND=jax`` (or the current backend if JAX is
-    not installed) and reads its row back as JSON."""
+def _device_row_in_child(
+    x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, workdir: str
+) -> Row:
+    """Runs `device_row` in a fresh Python under ``KERAS_BACKEND=jax`` (or the current
+    backend if JAX is not installed) and reads its row back as JSON."""
     import importlib.util
 
-    backend = "jax" if importlib.util.find_spec("jax") else os.environ.get("KERAS_BACKEND", "tensorflow")
+    backend = (
+        "jax"
+        if importlib.util.find_spec("jax")
+        else os.environ.get("KERAS_BACKEND", "tensorflow")
+    )
     np.save(os.path.join(workdir, "x.npy"), x)
     np.save(os.path.join(workdir, "y.npy"), y)
     env = {**os.environ, "KERAS_BACKEND": backend}
     out = subprocess.run(
-        [sys.executable, "-m", "fenwicks_lite.bench_pipeline", "--device-child", workdir,
-         "--batch-size", str(batch_size), "--epochs", str(epochs)],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "fenwicks_lite.bench_pipeline",
+            "--device-child",
+            workdir,
+            "--batch-size",
+            str(batch_size),
+            "--epochs",
+            str(epochs),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
-        raise RuntimeError(f"the on-device benchmark failed under KERAS_BACKEND={backend}:\n{out.stderr[-3000:]}")
+        raise RuntimeError(
+            f"the on-device benchmark failed under "
+            f"KERAS_BACKEND={backend}:\n{out.stderr[-3000:]}"
+        )
     return Row(**json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def run(x: np.ndarray, y: np.ndarray, batch_size: int = 512, epochs: int = 3, device: bool = True) -> list[Row]:
-    """All pipelines on the same images, one after another in this process (and one child): the rows of
-    the chapter's table. `x` are uint8 images (N, H, W, 3), `y` integer labels."""
+def run(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int = 512,
+    epochs: int = 3,
+    device: bool = True,
+) -> list[Row]:
+    """All pipelines on the same images, one after another in this process (and one
+    child): the rows of the chapter's table. `x` are uint8 images (N, H, W, 3), `y`
+    integer labels."""
     from fenwicks_lite import pipeline
 
     batch_size = pipeline._check_batch_size(batch_size)
     if len(x) < batch_size:
-        raise ValueError(f"{len(x)} images do not fill one batch of {batch_size}: pass more images or a "
-                         "smaller batch_size.")
+        raise ValueError(
+            f"{len(x)} images do not fill one batch of {batch_size}: pass more images "
+            f"or a "
+            "smaller batch_size."
+        )
     if x.dtype != np.uint8:
-        raise ValueError(f"x must be uint8 pixels as loaded by fw.data (the benchmark writes both record "
-                         f"formats from them), got {x.dtype}.")
+        raise ValueError(
+            "x must be uint8 pixels as loaded by fw.data (the benchmark writes both "
+            "record formats from them), got {x.dtype}."
+        )
     with tempfile.TemporaryDirectory(prefix="fw_bench_") as workdir:
         rows = tf_rows(x, y, batch_size, epochs, workdir)
         if device:
@@ -162,30 +235,54 @@ def run(x: np.ndarray, y: np.ndarray, batch_size: int = 512, epochs: int = 3, de
 def format_table(rows: list[Row]) -> str:
     """A plain-text table: images/s and the ratio to the first (naive) row."""
     base = rows[0].images_per_s
-    lines = [f"{'pipeline':<22} {'images/s':>10} {'x naive':>8}  {'images':>8} {'seconds':>8}  device / notes"]
+    lines = [
+        f"{'pipeline':<22} {'images/s':>10} {'x naive':>8}  {'images':>8} "
+        f"{'seconds':>8}  device / notes"
+    ]
     # images: one epoch; seconds: the fastest timed epoch
     for r in rows:
-        lines.append(f"{r.name:<22} {r.images_per_s:>10,.0f} {r.images_per_s / base:>8.2f}  {r.images:>8,} "
-                     f"{r.seconds:>8.2f}  {r.device}; {r.note}")
+        lines.append(
+            f"{r.name:<22} {r.images_per_s:>10,.0f} {r.images_per_s / base:>8.2f}  "
+            f"{r.images:>8,} {r.seconds:>8.2f}  {r.device}; {r.note}"
+        )
     return "\n".join(lines)
 
 
-def plot(rows: list[Row], ax: Any = None, consumers: dict[str, float] | None = None, log: bool = True) -> Any:
-    """Bar chart of images/s per pipeline; `consumers` draws horizontal lines at how fast a chip eats
-    images (e.g. ``{"TPU v2 (2019)": 40_000}``), to see which side sets the pace."""
+def plot(
+    rows: list[Row],
+    ax: Any = None,
+    consumers: dict[str, float] | None = None,
+    log: bool = True,
+) -> Any:
+    """Bar chart of images/s per pipeline; `consumers` draws horizontal lines at how
+    fast a chip eats images (e.g. ``{"TPU v2 (2019)": 40_000}``), to see which side sets
+    the pace."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
-    names = [r.name + ("\n(on the CPU)" if "no accelerator" in r.device else "") for r in rows]
+    names = [
+        r.name + ("\n(on the CPU)" if "no accelerator" in r.device else "")
+        for r in rows
+    ]
     vals = [r.images_per_s for r in rows]
-    bars = ax.bar(names, vals, color=["#b0b0b0", "#4c72b0", "#55a868", "#c44e52"][: len(rows)])
+    bars = ax.bar(
+        names, vals, color=["#b0b0b0", "#4c72b0", "#55a868", "#c44e52"][: len(rows)]
+    )
     for b, v in zip(bars, vals, strict=True):
-        ax.annotate(f"{v:,.0f}", (b.get_x() + b.get_width() / 2, v), ha="center", va="bottom", fontsize=9)
+        ax.annotate(
+            f"{v:,.0f}",
+            (b.get_x() + b.get_width() / 2, v),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
     for i, (label, rate) in enumerate((consumers or {}).items()):
         ax.axhline(rate, ls="--", lw=1, color=f"C{i + 3}", label=label)
     if consumers:
-        ax.legend(fontsize=8, loc="upper left", title="a chip consumes", title_fontsize=8)
+        ax.legend(
+            fontsize=8, loc="upper left", title="a chip consumes", title_fontsize=8
+        )
     if log:  # rates span orders of magnitude; a log axis keeps the slow bars visible
         ax.set_yscale("log")
         everything = [*vals, *(consumers or {}).values()]
@@ -196,20 +293,45 @@ def plot(rows: list[Row], ax: Any = None, consumers: dict[str, float] | None = N
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m fenwicks_lite.bench_pipeline", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--profile", choices=["quick", "full"], default=None, help="data and batch size (default: $FENWICKS_LITE_PROFILE)")
-    p.add_argument("--images", type=int, default=None, help="use the first N training images")
-    p.add_argument("--batch-size", type=int, default=None, help="default: the profile's")
-    p.add_argument("--epochs", type=int, default=3, help="timed epochs per pipeline (after one warm-up); the fastest counts")
-    p.add_argument("--no-device", action="store_true", help="skip the on-device pipeline")
-    p.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
+    p = argparse.ArgumentParser(
+        prog="python -m fenwicks_lite.bench_pipeline",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--profile",
+        choices=["quick", "full"],
+        default=None,
+        help="data and batch size (default: $FENWICKS_LITE_PROFILE)",
+    )
+    p.add_argument(
+        "--images", type=int, default=None, help="use the first N training images"
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=None, help="default: the profile's"
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=3,
+        help="timed epochs per pipeline (after one warm-up); the fastest counts",
+    )
+    p.add_argument(
+        "--no-device", action="store_true", help="skip the on-device pipeline"
+    )
+    p.add_argument(
+        "--json", type=Path, default=None, help="also write the rows as JSON here"
+    )
     p.add_argument("--device-child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.device_child:  # the child process of `_device_row_in_child`
         d = args.device_child
-        row = device_row(np.load(os.path.join(d, "x.npy")), np.load(os.path.join(d, "y.npy")),
-                         args.batch_size, args.epochs)
+        row = device_row(
+            np.load(os.path.join(d, "x.npy")),
+            np.load(os.path.join(d, "y.npy")),
+            args.batch_size,
+            args.epochs,
+        )
         print(json.dumps(dataclasses.asdict(row)))
         return 0
     from fenwicks_lite import data, profiles
@@ -217,11 +339,22 @@ def main(argv: list[str] | None = None) -> int:
     profile = profiles.get_profile(args.profile)
     ds = data.load_profile_data(profile)
     x, y = ds.x_train[: args.images], ds.y_train[: args.images]
-    print(f"{len(x):,} images of {ds.describe()}, batch {args.batch_size or profile.batch_size}")
-    rows = run(x, y, args.batch_size or profile.batch_size, args.epochs, device=not args.no_device)
+    print(
+        f"{len(x):,} images of {ds.describe()}, batch "
+        f"{args.batch_size or profile.batch_size}"
+    )
+    rows = run(
+        x,
+        y,
+        args.batch_size or profile.batch_size,
+        args.epochs,
+        device=not args.no_device,
+    )
     print(format_table(rows))
     if args.json:
-        args.json.write_text(json.dumps([dataclasses.asdict(r) for r in rows], indent=1))
+        args.json.write_text(
+            json.dumps([dataclasses.asdict(r) for r in rows], indent=1)
+        )
     return 0
 
 

@@ -66,23 +66,42 @@ class _RestrictedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not part of a CIFAR-10 batch")
 
 
-def _parse_batch(f: IO[bytes], name: str) -> Split:
-    """One batch file -> (images uint8 NHWC, labels int32). `name` is only for error messages."""
+def parse_batch(f: IO[bytes], name: str) -> Split:
+    """One CIFAR-10 batch file (an open binary file) -> (images uint8 NHWC, labels
+    int32). `name` is only for error messages. Chapter 2 shows it.
+
+    The file is a pickled dict; only the classes such a file needs may be unpickled, so
+    a tampered file cannot run code. A corrupt or foreign file raises
+    `CIFAR10FormatError` naming `name`.
+    """
     try:
         d = _RestrictedUnpickler(f, encoding="bytes").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as e:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+    ) as e:
         raise CIFAR10FormatError(
-            f"{name}: not a readable CIFAR-10 batch ({type(e).__name__}: {e}). The file is truncated or "
-            f"corrupt: download the archive again from {URL}."
+            f"{name}: not a readable CIFAR-10 batch ({type(e).__name__}: {e}). The "
+            f"file is truncated or corrupt: download the archive again from {URL}."
         ) from e
     try:
         data = np.asarray(d[b"data"], dtype=np.uint8)
         labels = np.asarray(d[b"labels"], dtype=np.int32)
     except (KeyError, TypeError) as e:
-        raise CIFAR10FormatError(f"{name}: missing b'data' or b'labels' - not a CIFAR-10 batch file.") from e
-    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or labels.shape != (data.shape[0],):
         raise CIFAR10FormatError(
-            f"{name}: expected data of shape (N, 3072) and N labels, got {data.shape} and {labels.shape}."
+            f"{name}: missing b'data' or b'labels' - not a CIFAR-10 batch file."
+        ) from e
+    if (
+        data.ndim != 2
+        or data.shape[1] != 3 * 32 * 32
+        or labels.shape != (data.shape[0],)
+    ):
+        raise CIFAR10FormatError(
+            f"{name}: expected data of shape (N, 3072) and N labels, got {data.shape} "
+            f"and {labels.shape}."
         )
     if labels.size and (labels.min() < 0 or labels.max() >= len(CLASS_NAMES)):
         raise CIFAR10FormatError(f"{name}: labels outside 0..9.")
@@ -99,7 +118,7 @@ def _read_folder(folder: Path) -> tuple[Split, Split]:
                 f"{', '.join(TRAIN_FILES)} and {TEST_FILE}. Unpack the archive from {URL} again."
             )
         with open(path, "rb") as f:
-            return _parse_batch(f, f"{folder.name}/{fname}")
+            return parse_batch(f, f"{folder.name}/{fname}")
 
     return _concat([read(f) for f in TRAIN_FILES]), read(TEST_FILE)
 
@@ -116,7 +135,7 @@ def _read_archive(archive: Path) -> tuple[Split, Split]:
                     f = None
                 if f is None:
                     raise CIFAR10FormatError(f"{archive.name}: has no {member}; is it the python version?")
-                return _parse_batch(io.BytesIO(f.read()), f"{archive.name}:{member}")
+                return parse_batch(io.BytesIO(f.read()), f"{archive.name}:{member}")
 
             return _concat([read(f) for f in TRAIN_FILES]), read(TEST_FILE)
     except (tarfile.TarError, EOFError, OSError) as e:

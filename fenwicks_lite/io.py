@@ -1,12 +1,15 @@
-"""Files: project directories (Chapter 1, Where the data lives) and TFRecords (Chapter 3, TFRecords).
+"""Files: project directories (Chapter 1, Where the data lives) and TFRecords (Chapter
+3, TFRecords).
 
-Everything here goes through `tf.io.gfile`, TensorFlow's file layer, so the same call serves a local
-path, a Google Cloud Storage bucket (``gs://bucket/...``) and TF's in-memory ``ram://`` file system (the
-tests use it: no network, no account). TensorFlow is imported inside each function, never at module
-level, so ``import fenwicks_lite`` stays TensorFlow-free on a JAX-only machine.
+Everything here goes through `tf.io.gfile`, TensorFlow's file layer, so the same call
+serves a local path, a Google Cloud Storage bucket (``gs://bucket/...``) and TF's
+in-memory ``ram://`` file system (the tests use it: no network, no account). TensorFlow
+is imported inside each function, never at module level, so ``import fenwicks_lite``
+stays TensorFlow-free on a JAX-only machine.
 
 The 2019 names are kept: `get_gcs_dirs`, `create_clean_dir`, `numpy_tfrecord`,
-`tfexample_numpy_image_parser`, `tfrecord_ds` (the last one lives in `fenwicks_lite.pipeline`, Chapter 5).
+`tfexample_numpy_image_parser`, `tfrecord_ds` (the last one lives in
+`fenwicks_lite.pipeline`, Chapter 5).
 """
 
 from __future__ import annotations
@@ -19,71 +22,93 @@ from typing import Any
 
 import numpy as np
 
-# --------------------------------------------------------------------------------- Chapter 1: directories
+# --------------------------------------------------------------- Chapter 1: directories
 
-#: a project name becomes one path component: letters, digits, '.', '_' and '-' only, so it can neither
-#: climb out of `root` ('..') nor create nested folders ('a/b') nor be hidden by the shell ('~', '$').
+#: a project name becomes one path component: letters, digits, '.', '_' and '-' only, so
+#: it can neither climb out of `root` ('..') nor create nested folders ('a/b') nor be
+#: hidden by the shell ('~', '$').
 _PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 class UnsafeDirectoryError(ValueError):
-    """`create_clean_dir` was asked to empty a directory whose loss would hurt (home, cwd, the repo ...)."""
+    """`create_clean_dir` was asked to empty a directory whose loss would hurt (home,
+    cwd, the repo ...)."""
 
 
 def _is_remote(path: str) -> bool:
-    """`gs://`, `ram://`, `s3://` ...: a URL-like path that `tf.io.gfile` handles (not a local file)."""
+    """`gs://`, `ram://`, `s3://` ...: a URL-like path that `tf.io.gfile` handles (not a
+    local file)."""
     return "://" in path
 
 
 def _check_project(project: str) -> None:
     if not isinstance(project, str) or not project.strip():
-        raise ValueError("project must be a non-empty name such as 'cifar10' (it becomes one folder name).")
+        raise ValueError(
+            "project must be a non-empty name such as 'cifar10' (it becomes one folder "
+            "name)."
+        )
     if not _PROJECT_RE.match(project) or project in {".", ".."}:
         raise ValueError(
-            f"project {project!r} is not a plain folder name: use letters, digits, '.', '_' and '-' only "
-            "(no '/', '..', '~' or spaces), e.g. 'cifar10'. Put any nesting into `root` instead."
+            f"project {project!r} is not a plain folder name: use letters, digits, "
+            f"'.', '_' and '-' only "
+            "(no '/', '..', '~' or spaces), e.g. 'cifar10'. Put any nesting into "
+            "`root` instead."
         )
 
 
 def get_project_dirs(root: str | os.PathLike, project: str) -> tuple[str, str]:
-    """Creates and returns ``(data_dir, work_dir)`` = ``root/data/project`` and ``root/work/project``.
+    """Creates and returns ``(data_dir, work_dir)`` = ``root/data/project`` and
+    ``root/work/project``.
 
-    Why two folders: data (TFRecords) is written once and read by every run; the work folder (checkpoints,
-    logs) belongs to one experiment and is emptied freely. In 2019 `root` had to be a GCS bucket because
-    the TPU could not see the notebook's disk (Chapter 1); today it is usually a local folder. Both work,
-    through `tf.io.gfile`.
+    Why two folders: data (TFRecords) is written once and read by every run; the work
+    folder (checkpoints, logs) belongs to one experiment and is emptied freely. In 2019
+    `root` had to be a GCS bucket because the TPU could not see the notebook's disk
+    (Chapter 1); today it is usually a local folder. Both work, through `tf.io.gfile`.
     """
     import tensorflow as tf
 
     _check_project(project)
     root = os.fspath(root)
     if not root:
-        raise ValueError("root is empty: give a folder such as '.' or 'gs://my-bucket'.")
+        raise ValueError(
+            "root is empty: give a folder such as '.' or 'gs://my-bucket'."
+        )
     if not _is_remote(root):
         root = str(Path(root).expanduser())
     if tf.io.gfile.exists(root) and not tf.io.gfile.isdir(root):
-        raise NotADirectoryError(f"root {root!r} is a file, not a folder: choose a folder (or a gs:// bucket).")
+        raise NotADirectoryError(
+            f"root {root!r} is a file, not a folder: choose a folder (or a gs:// "
+            f"bucket)."
+        )
     dirs = (f"{root.rstrip('/')}/data/{project}", f"{root.rstrip('/')}/work/{project}")
     for d in dirs:
         try:
             tf.io.gfile.makedirs(d)
         except tf.errors.OpError as e:
             raise PermissionError(
-                f"cannot create {d!r} ({type(e).__name__}: {e.message}). Choose a root you can write to "
+                f"cannot create {d!r} ({type(e).__name__}: {e.message}). Choose a root "
+                f"you can write to "
                 "(for gs://, check your credentials with fw.colab_tpu.setup_gcs())."
             ) from e
     if not _is_remote(root) and not os.access(dirs[1], os.W_OK):
-        raise PermissionError(f"{dirs[1]!r} exists but is not writable: choose a root you can write to.")
+        raise PermissionError(
+            f"{dirs[1]!r} exists but is not writable: choose a root you can write to."
+        )
     return dirs
 
 
 def get_gcs_dirs(bucket: str, project: str) -> tuple[str, str]:
-    """The seed's name: `get_project_dirs` on a bucket, ``gs://bucket/data/project`` and ``.../work/project``.
+    """The seed's name: `get_project_dirs` on a bucket, ``gs://bucket/data/project`` and
+    ``.../work/project``.
 
     `bucket` may be given as ``my-bucket`` or ``gs://my-bucket``.
     """
-    if not isinstance(bucket, str) or not bucket.strip().removeprefix("gs://").strip("/"):
-        raise ValueError("bucket must name a GCS bucket, e.g. 'my-bucket' or 'gs://my-bucket'.")
+    if not isinstance(bucket, str) or not bucket.strip().removeprefix("gs://").strip(
+        "/"
+    ):
+        raise ValueError(
+            "bucket must name a GCS bucket, e.g. 'my-bucket' or 'gs://my-bucket'."
+        )
     root = bucket if bucket.startswith("gs://") else f"gs://{bucket}"
     return get_project_dirs(root, project)
 
@@ -96,34 +121,46 @@ def _protected_dirs() -> list[Path]:
 
 
 def create_clean_dir(path: str | os.PathLike) -> str:
-    """Makes `path` an existing, EMPTY directory: creates it, or deletes everything inside it.
+    """Makes `path` an existing, EMPTY directory: creates it, or deletes everything
+    inside it.
 
-    The seed called it before each training run so that an old checkpoint could not be resumed by mistake.
-    Deleting is dangerous, so a typo must not cost data: it refuses ``""``, ``/``, the home directory,
-    the current working directory or any folder above it, and this repository's root (Chapter 1).
-    Returns the path.
+    The seed called it before each training run so that an old checkpoint could not be
+    resumed by mistake. Deleting is dangerous, so a typo must not cost data: it refuses
+    ``""``, ``/``, the home directory, the current working directory or any folder above
+    it, and this repository's root (Chapter 1). Returns the path.
     """
     import tensorflow as tf
 
     p = os.fspath(path)
     if not isinstance(p, str) or not p.strip():
-        raise UnsafeDirectoryError("path is empty: refusing to guess which directory to empty.")
+        raise UnsafeDirectoryError(
+            "path is empty: refusing to guess which directory to empty."
+        )
     if not _is_remote(p):
         resolved = Path(p).expanduser().resolve()
         for protected in _protected_dirs():
             if resolved == protected:
-                why = {Path("/"): "the file system root", Path.home().resolve(): "your home directory",
-                       Path(__file__).resolve().parent.parent: "the book's repository root"}.get(
-                    protected, "the current working directory or a folder above it")
+                why = {
+                    Path("/"): "the file system root",
+                    Path.home().resolve(): "your home directory",
+                    Path(__file__)
+                    .resolve()
+                    .parent.parent: "the book's repository root",
+                }.get(protected, "the current working directory or a folder above it")
                 raise UnsafeDirectoryError(
-                    f"refusing to empty {p!r}: it is {why}, and emptying it would delete files you need. "
+                    f"refusing to empty {p!r}: it is {why}, and emptying it would "
+                    f"delete files you need. "
                     "Give a dedicated sub-folder such as './work/run1'."
                 )
         if resolved.exists() and not resolved.is_dir():
-            raise NotADirectoryError(f"{p!r} is a file, not a folder: nothing was deleted.")
+            raise NotADirectoryError(
+                f"{p!r} is a file, not a folder: nothing was deleted."
+            )
         p = str(resolved)
     elif re.fullmatch(r"[a-z0-9]+://[^/]*/?", p):
-        raise UnsafeDirectoryError(f"refusing to empty {p!r}: it is a whole bucket; give a folder inside it.")
+        raise UnsafeDirectoryError(
+            f"refusing to empty {p!r}: it is a whole bucket; give a folder inside it."
+        )
     if tf.io.gfile.exists(p):
         for child in tf.io.gfile.listdir(p):
             full = f"{p.rstrip('/')}/{child.rstrip('/')}"
@@ -136,19 +173,32 @@ def create_clean_dir(path: str | os.PathLike) -> str:
     return p
 
 
-# --------------------------------------------------------------------------------- Chapter 3: TFRecords
+# ----------------------------------------------------------------- Chapter 3: TFRecords
 
-#: dtypes an image may be stored as. `tf.io.decode_raw` reads each of them back bit-exactly. uint8 is the
-#: default: CIFAR-10's pixels ARE uint8, so it is 4x smaller than the seed's float32 (Chapter 3).
-SUPPORTED_DTYPES = ("uint8", "int8", "uint16", "int16", "int32", "int64", "float16", "float32", "float64")
+#: dtypes an image may be stored as. `tf.io.decode_raw` reads each of them back
+#: bit-exactly. uint8 is the default: CIFAR-10's pixels ARE uint8, so it is 4x smaller
+#: than the seed's float32 (Chapter 3).
+SUPPORTED_DTYPES = (
+    "uint8",
+    "int8",
+    "uint16",
+    "int16",
+    "int32",
+    "int64",
+    "float16",
+    "float32",
+    "float64",
+)
 
-#: feature names inside each tf.train.Example. `dtype` records how `image` was written, so a reader that
-#: expects another dtype fails with a message instead of decoding garbage (Chapter 3).
+#: feature names inside each tf.train.Example. `dtype` records how `image` was written,
+#: so a reader that expects another dtype fails with a message instead of decoding
+#: garbage (Chapter 3).
 IMAGE_KEY, LABEL_KEY, DTYPE_KEY = "image", "label", "dtype"
 
 
 class TFRecordCorruptError(IOError):
-    """A TFRecord file is truncated or corrupt (TensorFlow's DataLossError), named in the message."""
+    """A TFRecord file is truncated or corrupt (TensorFlow's DataLossError), named in
+    the message."""
 
 
 def _check_dtype(dtype: Any) -> str:
@@ -157,100 +207,153 @@ def _check_dtype(dtype: Any) -> str:
     except TypeError:
         name = str(dtype)
     if name not in SUPPORTED_DTYPES:
-        raise ValueError(f"unsupported dtype {dtype!r}: choose one of {', '.join(SUPPORTED_DTYPES)}.")
+        raise ValueError(
+            f"unsupported dtype {dtype!r}: choose one of {', '.join(SUPPORTED_DTYPES)}."
+        )
     return name
 
 
 def shard_paths(path: str, shards: int) -> list[str]:
     """The file names `numpy_tfrecord` writes: `path` itself for one shard, else
-    ``path-00000-of-00004`` ... (TensorFlow's own sharding convention, sorted by name = by order)."""
+    ``path-00000-of-00004`` ... (TensorFlow's own sharding convention, sorted by name =
+    by order)."""
     if shards == 1:
         return [path]
     return [f"{path}-{i:05d}-of-{shards:05d}" for i in range(shards)]
 
 
-def _example(image_bytes: bytes, label: int, dtype_name: bytes) -> bytes:
+def image_example(image_bytes: bytes, label: int, dtype_name: bytes) -> bytes:
+    """One serialized `tf.train.Example`, as `numpy_tfrecord` writes it for each image:
+    three features, `image` (the raw pixel bytes), `label` (int64) and `dtype` (the
+    dtype's name, e.g. ``b"uint8"``). Chapter 3 builds one by hand and reads it back.
+    """
     import tensorflow as tf
+
+    if not isinstance(image_bytes, bytes) or not isinstance(dtype_name, bytes):
+        raise TypeError(
+            "image_bytes and dtype_name must be bytes: pass image.tobytes() and the "
+            "dtype's name encoded, e.g. b\"uint8\"."
+        )
 
     feature = {
         IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[image_bytes])),
         LABEL_KEY: tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
         DTYPE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[dtype_name])),
     }
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    return tf.train.Example(
+        features=tf.train.Features(feature=feature)
+    ).SerializeToString()
 
 
-def numpy_tfrecord(x: np.ndarray, y: np.ndarray, path: str | os.PathLike, shards: int = 1,
-                   dtype: str = "uint8", overwrite: bool = False) -> list[str]:
-    """Writes images `x` (N, H, W, C) and integer labels `y` (N,) as TFRecord file(s); returns the paths.
+def numpy_tfrecord(
+    x: np.ndarray,
+    y: np.ndarray,
+    path: str | os.PathLike,
+    shards: int = 1,
+    dtype: str = "uint8",
+    overwrite: bool = False,
+) -> list[str]:
+    """Writes images `x` (N, H, W, C) and integer labels `y` (N,) as TFRecord file(s);
+    returns the paths.
 
-    One `tf.train.Example` per image: the pixels as ONE bytes feature (raw, little-endian `dtype`), the
-    label as int64 and the dtype's name. With ``shards > 1`` the images are split in order into `shards`
-    files (`shard_paths`), so several readers can work in parallel (Chapter 5). `x` is stored as `dtype`
-    only if that keeps every value exactly; otherwise cast it yourself. Existing files are refused unless
-    ``overwrite=True``. The seed's argument order (x, y, path) is kept; its float32 records were 4x larger
-    (Chapter 3 measures it).
+    One `tf.train.Example` per image: the pixels as ONE bytes feature (raw,
+    little-endian `dtype`), the label as int64 and the dtype's name. With ``shards > 1``
+    the images are split in order into `shards` files (`shard_paths`), so several
+    readers can work in parallel (Chapter 5). `x` is stored as `dtype` only if that
+    keeps every value exactly; otherwise cast it yourself. Existing files are refused
+    unless ``overwrite=True``. The seed's argument order (x, y, path) is kept; its
+    float32 records were 4x larger (Chapter 3 measures it).
     """
     import tensorflow as tf
 
     dtype_name = _check_dtype(dtype)
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim != 4:
-        raise ValueError(f"x must be a batch of images (N, H, W, C), got shape {x.shape}; "
-                         "add the missing axis, e.g. x[..., None] for grey images.")
+        raise ValueError(
+            f"x must be a batch of images (N, H, W, C), got shape {x.shape}; "
+            "add the missing axis, e.g. x[..., None] for grey images."
+        )
     if y.ndim != 1:
-        raise ValueError(f"y must be one label per image, shape (N,), got {y.shape}; try y.reshape(-1).")
+        raise ValueError(
+            f"y must be one label per image, shape (N,), got {y.shape}; try "
+            f"y.reshape(-1)."
+        )
     if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} images but y has {len(y)} labels: they must match one to one.")
+        raise ValueError(
+            f"x has {len(x)} images but y has {len(y)} labels: they must match one to "
+            f"one."
+        )
     if len(x) == 0:
         raise ValueError("x is empty: there is nothing to write.")
     if not (np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_):
-        raise TypeError(f"labels must be integers, got dtype {y.dtype}; e.g. y.astype(np.int64) if they are "
-                        "whole numbers (class indices).")
+        raise TypeError(
+            f"labels must be integers, got dtype {y.dtype}; e.g. y.astype(np.int64) if "
+            f"they are "
+            "whole numbers (class indices)."
+        )
     if not isinstance(shards, (int, np.integer)) or not 1 <= shards <= len(x):
-        raise ValueError(f"shards must be an integer between 1 and the number of images ({len(x)}), got {shards!r}.")
+        raise ValueError(
+            f"shards must be an integer between 1 and the number of images ({len(x)}), "
+            f"got {shards!r}."
+        )
     if x.dtype.name not in SUPPORTED_DTYPES and x.dtype != np.bool_:
-        raise ValueError(f"x has unsupported dtype {x.dtype}; choose one of {', '.join(SUPPORTED_DTYPES)}.")
+        raise ValueError(
+            f"x has unsupported dtype {x.dtype}; choose one of "
+            f"{', '.join(SUPPORTED_DTYPES)}."
+        )
     stored = x.astype(np.dtype(dtype_name).newbyteorder("<"))
     with np.errstate(invalid="ignore", over="ignore"):
         same = np.array_equal(stored.astype(x.dtype), x, equal_nan=x.dtype.kind == "f")
     if not same:
         raise ValueError(
-            f"x ({x.dtype}, values {x.min()}..{x.max()}) cannot be stored as {dtype_name} without changing "
-            f"values. Pass dtype=\"{x.dtype.name}\" if supported, or cast x yourself if the loss is intended."
+            f"x ({x.dtype}, values {x.min()}..{x.max()}) cannot be stored as "
+            f"{dtype_name} without changing values. Pass dtype=\"{x.dtype.name}\" if "
+            f"supported, or cast x yourself if the loss is intended."
         )
     path = os.fspath(path)
     paths = shard_paths(path, int(shards))
     existing = [p for p in paths if tf.io.gfile.exists(p)]
     if existing and not overwrite:
-        raise FileExistsError(f"{existing[0]} exists; refusing to overwrite it. Pass overwrite=True to replace "
-                              f"{'it' if len(existing) == 1 else f'all {len(existing)} files'}, or choose another path.")
+        raise FileExistsError(
+            f"{existing[0]} exists; refusing to overwrite it. Pass overwrite=True to "
+            f"replace {'it' if len(existing) == 1 else f'all {len(existing)} files'}, "
+            f"or choose another path."
+        )
     parent = os.path.dirname(path)
     if parent and not tf.io.gfile.exists(parent):
         tf.io.gfile.makedirs(parent)
     dname = dtype_name.encode()
     labels = y.astype(np.int64)
-    for p, idx in zip(paths, np.array_split(np.arange(len(x)), len(paths)), strict=True):
+    for p, idx in zip(
+        paths, np.array_split(np.arange(len(x)), len(paths)), strict=True
+    ):
         with tf.io.TFRecordWriter(p) as writer:
             for i in idx:
-                writer.write(_example(stored[i].tobytes(), int(labels[i]), dname))
+                writer.write(image_example(stored[i].tobytes(), int(labels[i]), dname))
     return paths
 
 
-def tfexample_numpy_image_parser(example: Any, h: int, w: int, c: int = 3, dtype: str = "uint8") -> tuple[Any, Any]:
-    """Parses ONE serialized Example of `numpy_tfrecord` into ``(image (h, w, c) of dtype, label int64)``.
+def tfexample_numpy_image_parser(
+    example: Any, h: int, w: int, c: int = 3, dtype: str = "uint8"
+) -> tuple[Any, Any]:
+    """Parses ONE serialized Example of `numpy_tfrecord` into ``(image (h, w, c) of
+    dtype, label int64)``.
 
-    Meant for ``tf.data.TFRecordDataset(...).map(lambda e: parser(e, 32, 32))``: it runs in TF's graph, so
-    the image's dtype must be known in advance (`tf.io.decode_raw` needs it). The record also carries the
-    dtype it was written with; a mismatch fails with a message naming both, instead of silently decoding
-    four uint8 pixels as one float (Chapter 3).
+    Meant for ``tf.data.TFRecordDataset(...).map(lambda e: parser(e, 32, 32))``: it runs
+    in TF's graph, so the image's dtype must be known in advance (`tf.io.decode_raw`
+    needs it). The record also carries the dtype it was written with; a mismatch fails
+    with a message naming both, instead of silently decoding four uint8 pixels as one
+    float (Chapter 3).
     """
     import tensorflow as tf
 
     dtype_name = _check_dtype(dtype)
     for name, v in (("h", h), ("w", w), ("c", c)):
         if not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer (image height, width, channels), got {v!r}.")
+            raise ValueError(
+                f"{name} must be a positive integer (image height, width, channels), "
+                f"got {v!r}."
+            )
     spec = {
         IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
         LABEL_KEY: tf.io.FixedLenFeature([], tf.int64),
@@ -258,22 +361,30 @@ def tfexample_numpy_image_parser(example: Any, h: int, w: int, c: int = 3, dtype
     }
     feat = tf.io.parse_single_example(example, spec)
     check = tf.debugging.assert_equal(
-        feat[DTYPE_KEY], tf.constant(dtype_name),
-        message=f"the record was not written with dtype={dtype_name}; pass the dtype given to numpy_tfrecord",
+        feat[DTYPE_KEY],
+        tf.constant(dtype_name),
+        message=f"the record was not written with dtype={dtype_name}; pass the dtype "
+        "given to numpy_tfrecord",
     )
     with tf.control_dependencies([check]):
-        image = tf.io.decode_raw(feat[IMAGE_KEY], tf.dtypes.as_dtype(dtype_name), little_endian=True)
+        image = tf.io.decode_raw(
+            feat[IMAGE_KEY], tf.dtypes.as_dtype(dtype_name), little_endian=True
+        )
     size = tf.size(image)
     check_size = tf.debugging.assert_equal(
-        size, h * w * c, message=f"the record does not hold an image of {h}x{w}x{c}; pass the h, w, c it was "
-                                 "written with")
+        size,
+        h * w * c,
+        message=f"the record does not hold an image of {h}x{w}x{c}; pass the h, w, c "
+        "it was written with",
+    )
     with tf.control_dependencies([check_size]):
         image = tf.reshape(image, [h, w, c])
     return image, feat[LABEL_KEY]
 
 
 def _tf_message(e: Any) -> str:
-    """TF's error text without its graph-function noise, for a message a reader can act on."""
+    """TF's error text without its graph-function noise, for a message a reader can act
+    on."""
     text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", e.message.splitlines()[0])
     text = re.sub(r"\s*\[Op:\w+\].*$", "", text)
     m = re.search(r"assertion failed: \[([^\]]*)\]", text)
@@ -282,10 +393,12 @@ def _tf_message(e: Any) -> str:
 
 def tfrecord_numpy(paths: str | Sequence[str], h: int, w: int, c: int = 3,
                    dtype: str = "uint8") -> tuple[np.ndarray, np.ndarray]:
-    """Reads `numpy_tfrecord`'s file(s) back into NumPy ``(x, y)``, in order. For checks and small data.
+    """Reads `numpy_tfrecord`'s file(s) back into NumPy ``(x, y)``, in order. For checks
+    and small data.
 
-    A truncated or corrupt file (TFRecords carry CRC checksums) raises `TFRecordCorruptError` naming the
-    file and the record, not TF's bare DataLossError (Chapter 3).
+    A truncated or corrupt file (TFRecords carry CRC checksums) raises
+    `TFRecordCorruptError` naming the file and the record, not TF's bare DataLossError
+    (Chapter 3).
     """
     import tensorflow as tf
 
@@ -294,7 +407,9 @@ def tfrecord_numpy(paths: str | Sequence[str], h: int, w: int, c: int = 3,
     for p in map(os.fspath, paths):
         if not tf.io.gfile.exists(p):
             raise FileNotFoundError(f"{p}: no such TFRecord file.")
-        ds = tf.data.TFRecordDataset(p).map(lambda e: tfexample_numpy_image_parser(e, h, w, c, dtype))
+        ds = tf.data.TFRecordDataset(p).map(
+            lambda e: tfexample_numpy_image_parser(e, h, w, c, dtype)
+        )
         n = 0
         try:
             for img, lab in ds.as_numpy_iterator():
@@ -303,7 +418,8 @@ def tfrecord_numpy(paths: str | Sequence[str], h: int, w: int, c: int = 3,
                 n += 1
         except tf.errors.DataLossError as e:
             raise TFRecordCorruptError(
-                f"{p}: record {n} is truncated or corrupt ({_tf_message(e)}); records before it were fine. "
+                f"{p}: record {n} is truncated or corrupt ({_tf_message(e)}); records "
+                f"before it were fine. "
                 "Write the file again with numpy_tfrecord(..., overwrite=True)."
             ) from None
         except tf.errors.InvalidArgumentError as e:
@@ -314,8 +430,8 @@ def tfrecord_numpy(paths: str | Sequence[str], h: int, w: int, c: int = 3,
 
 
 def tfrecord_ds(*args: Any, **kwargs: Any) -> Any:
-    """The seed's `fw.io.tfrecord_ds`: the tf.data input pipeline, which lives in `fenwicks_lite.pipeline`
-    (Chapter 5); this name only forwards to it."""
+    """The seed's `fw.io.tfrecord_ds`: the tf.data input pipeline, which lives in
+    `fenwicks_lite.pipeline` (Chapter 5); this name only forwards to it."""
     from fenwicks_lite.pipeline import tfrecord_ds as _tfrecord_ds
 
     return _tfrecord_ds(*args, **kwargs)

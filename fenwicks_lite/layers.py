@@ -1,4 +1,5 @@
-"""DavidNet's building blocks, as the 2019 `fenwicks.layers` named them (Chapter 6, The architecture).
+"""DavidNet's building blocks, as the 2019 `fenwicks.layers` named them (Chapter 6, The
+architecture).
 
 David Page's ResNet-9 ("DavidNet", {cite}`page2018`) is four blocks of 3x3 convolutions:
 
@@ -8,13 +9,15 @@ David Page's ResNet-9 ("DavidNet", {cite}`page2018`) is four blocks of 3x3 convo
     layer3 ConvResBlk(8c)                                            4x4 x 8c
     head   global max-pool, Dense(10) without bias, logits x 0.125
 
-The seed's `build_nn` runs unchanged with ``fw = fenwicks_lite``: `ConvBN`, `ConvBlk`, `ConvResBlk`,
-`Classifier`, `init_pytorch` and `PYTORCH_CONV_PARAMS` keep their 2019 names and arguments.
+The seed's `build_nn` runs unchanged with ``fw = fenwicks_lite``: `ConvBN`, `ConvBlk`,
+`ConvResBlk`, `Classifier`, `init_pytorch` and `PYTORCH_CONV_PARAMS` keep their 2019
+names and arguments.
 
-Everything here is plain Keras 3 (Conv2D without bias, BatchNormalization, ReLU, channels-last) and
-backend-agnostic: under ``KERAS_BACKEND=jax`` TensorFlow is never imported, and no layer runs Python-side
-logic per step, so the whole model compiles into one XLA program (Chapter 8). Every custom layer is
-registered as Keras-serializable: a model saves to ``.keras`` and reloads with identical outputs.
+Everything here is plain Keras 3 (Conv2D without bias, BatchNormalization, ReLU,
+channels-last) and backend-agnostic: under ``KERAS_BACKEND=jax`` TensorFlow is never
+imported, and no layer runs Python-side logic per step, so the whole model compiles into
+one XLA program (Chapter 8). Every custom layer is registered as Keras-serializable: a
+model saves to ``.keras`` and reloads with identical outputs.
 """
 
 from __future__ import annotations
@@ -30,23 +33,27 @@ from keras import ops
 PACKAGE = "fenwicks_lite"
 
 
-# ----------------------------------------------------------------------------------------- initializer
+# -------------------------------------------------------------------------- initializer
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class PyTorchUniform(keras.initializers.Initializer):
-    """PyTorch's default init of `nn.Conv2d` / `nn.Linear` weights: uniform(-1/sqrt(fan_in), +1/sqrt(fan_in)).
+    """PyTorch's default init of `nn.Conv2d` / `nn.Linear` weights:
+    uniform(-1/sqrt(fan_in), +1/sqrt(fan_in)).
 
     Why (Chapter 6): Page's net was tuned in PyTorch, whose layers call
-    ``kaiming_uniform_(w, a=sqrt(5))``: bound = gain * sqrt(3 / fan_in) with gain = sqrt(2 / (1 + 5)), i.e.
-    exactly 1/sqrt(fan_in). Keras's default (Glorot uniform) uses fan_in + fan_out and gives other scales,
-    and with the fixed 0.125 logit scale and the tuned learning rate the scale of the initial weights
-    matters. In Keras terms it is ``VarianceScaling(scale=1/3, mode="fan_in", distribution="uniform")``
-    (limit = sqrt(3 * scale / fan_in)). fan_in is the product of all but the last kernel dimension:
-    kh * kw * c_in for a conv kernel (kh, kw, c_in, c_out), n_in for a dense kernel (n_in, n_out).
+    ``kaiming_uniform_(w, a=sqrt(5))``: bound = gain * sqrt(3 / fan_in) with gain =
+    sqrt(2 / (1 + 5)), i.e. exactly 1/sqrt(fan_in). Keras's default (Glorot uniform)
+    uses fan_in + fan_out and gives other scales, and with the fixed 0.125 logit scale
+    and the tuned learning rate the scale of the initial weights matters. In Keras terms
+    it is ``VarianceScaling(scale=1/3, mode="fan_in", distribution="uniform")`` (limit =
+    sqrt(3 * scale / fan_in)). fan_in is the product of all but the last kernel
+    dimension: kh * kw * c_in for a conv kernel (kh, kw, c_in, c_out), n_in for a dense
+    kernel (n_in, n_out).
 
-    Unlike an unseeded Keras initializer (which returns the same values at every call), each call draws
-    fresh numbers, so the one shared `init_pytorch` object gives every layer its own weights; the seed is
-    drawn from Python's `random`, which `keras.utils.set_random_seed` seeds (reproducible runs).
+    Unlike an unseeded Keras initializer (which returns the same values at every call),
+    each call draws fresh numbers, so the one shared `init_pytorch` object gives every
+    layer its own weights; the seed is drawn from Python's `random`, which
+    `keras.utils.set_random_seed` seeds (reproducible runs).
     """
 
     def __init__(self, seed: int | None = None) -> None:
@@ -55,7 +62,9 @@ class PyTorchUniform(keras.initializers.Initializer):
     def __call__(self, shape: tuple[int, ...], dtype: Any = None) -> Any:
         bound = 1.0 / math.sqrt(fan_in(shape))
         seed = self.seed if self.seed is not None else random.randint(0, 2**31 - 1)
-        return keras.random.uniform(shape, minval=-bound, maxval=bound, dtype=dtype, seed=seed)
+        return keras.random.uniform(
+            shape, minval=-bound, maxval=bound, dtype=dtype, seed=seed
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed}
@@ -65,29 +74,38 @@ class PyTorchUniform(keras.initializers.Initializer):
 
 
 def fan_in(shape: tuple[int, ...]) -> int:
-    """Inputs feeding one output unit: the product of all kernel dimensions but the last (Chapter 6)."""
+    """Inputs feeding one output unit: the product of all kernel dimensions but the last
+    (Chapter 6)."""
     if len(shape) < 2:
-        raise ValueError(f"fan_in needs a kernel of rank >= 2 (dense or conv), got shape {tuple(shape)}")
+        raise ValueError(
+            f"fan_in needs a kernel of rank >= 2 (dense or conv), got shape "
+            f"{tuple(shape)}"
+        )
     return int(math.prod(shape[:-1]))
 
 
-#: The seed called it as a function, ``init_pytorch(shape, dtype)``; an initializer object is one.
+#: The seed called it as a function, ``init_pytorch(shape, dtype)``; an initializer
+#: object is one.
 init_pytorch = PyTorchUniform()
 
-#: BatchNorm in PyTorch's convention, written in Keras's. PyTorch updates running statistics as
-#: ``running = (1 - momentum) * running + momentum * batch`` with momentum 0.1; Keras writes
-#: ``moving = momentum * moving + (1 - momentum) * batch``, so the same update is Keras momentum 0.9.
-#: Epsilon (added to the variance) means the same in both: PyTorch's default 1e-5 (Keras's default: 1e-3).
+#: BatchNorm in PyTorch's convention, written in Keras's. PyTorch updates running
+#: statistics as ``running = (1 - momentum) * running + momentum * batch`` with momentum
+#: 0.1; Keras writes ``moving = momentum * moving + (1 - momentum) * batch``, so the
+#: same update is Keras momentum 0.9. Epsilon (added to the variance) means the same in
+#: both: PyTorch's default 1e-5 (Keras's default: 1e-3).
 PYTORCH_BN_MOM = 0.9
 PYTORCH_BN_EPS = 1e-5
 #: The seed's keyword set for every conv block: PyTorch's init and BatchNorm settings.
 PYTORCH_CONV_PARAMS: dict[str, Any] = {
-    "kernel_initializer": init_pytorch, "bn_mom": PYTORCH_BN_MOM, "bn_eps": PYTORCH_BN_EPS,
+    "kernel_initializer": init_pytorch,
+    "bn_mom": PYTORCH_BN_MOM,
+    "bn_eps": PYTORCH_BN_EPS,
 }
 #: The 2019 library's other spelling of the same dictionary.
 PYTORCH_PARAMS = PYTORCH_CONV_PARAMS
 
-# Keras's own defaults, which the 2019 signatures kept (so `ConvBN(c)` alone is a Keras-style block).
+# Keras's own defaults, which the 2019 signatures kept (so `ConvBN(c)` alone is a
+# Keras-style block).
 _KERAS_BN_MOM = 0.99
 _KERAS_BN_EPS = 1e-3
 
@@ -100,36 +118,58 @@ def _check_positive_int(name: str, value: Any, minimum: int = 1) -> None:
 def _check_bn(bn_mom: float, bn_eps: float) -> None:
     if not 0.0 <= bn_mom < 1.0:
         raise ValueError(
-            f"bn_mom={bn_mom!r} is Keras's BatchNorm momentum, in [0, 1): the weight of the old running "
-            "average. PyTorch's momentum 0.1 is Keras's 0.9 (fw.layers.PYTORCH_BN_MOM).")
+            f"bn_mom={bn_mom!r} is Keras's BatchNorm momentum, in [0, 1): the weight "
+            f"of the old running "
+            "average. PyTorch's momentum 0.1 is Keras's 0.9 "
+            "(fw.layers.PYTORCH_BN_MOM).")
     if bn_eps <= 0:
-        raise ValueError(f"bn_eps must be > 0 (it keeps the division by sqrt(var + eps) finite), got {bn_eps!r}")
+        raise ValueError(
+            f"bn_eps must be > 0 (it keeps the division by sqrt(var + eps) finite), "
+            f"got {bn_eps!r}"
+        )
 
 
-# ------------------------------------------------------------------------------------------------ blocks
+# ------------------------------------------------------------------------------- blocks
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class ConvBN(keras.layers.Layer):
-    """Conv2D (3x3, 'same', no bias) -> BatchNormalization -> ReLU: DavidNet's only kind of conv (Chapter 6).
+    """Conv2D (3x3, 'same', no bias) -> BatchNormalization -> ReLU: DavidNet's only kind
+    of conv (Chapter 6).
 
-    No bias: BatchNorm subtracts the batch mean right after, which would cancel any bias, and its beta
-    is the bias. `bn_mom` / `bn_eps` are in Keras's convention (see `PYTORCH_BN_MOM`).
+    No bias: BatchNorm subtracts the batch mean right after, which would cancel any
+    bias, and its beta is the bias. `bn_mom` / `bn_eps` are in Keras's convention (see
+    `PYTORCH_BN_MOM`).
     """
 
-    def __init__(self, c: int, kernel_size: int = 3, strides: int | tuple[int, int] = (1, 1),
-                 kernel_initializer: Any = "glorot_uniform", bn_mom: float = _KERAS_BN_MOM,
-                 bn_eps: float = _KERAS_BN_EPS, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        c: int,
+        kernel_size: int = 3,
+        strides: int | tuple[int, int] = (1, 1),
+        kernel_initializer: Any = "glorot_uniform",
+        bn_mom: float = _KERAS_BN_MOM,
+        bn_eps: float = _KERAS_BN_EPS,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         _check_positive_int("c (output channels)", c)
         _check_bn(bn_mom, bn_eps)
         self.c, self.kernel_size, self.strides = c, kernel_size, strides
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bn_mom, self.bn_eps = bn_mom, bn_eps
-        self.conv = keras.layers.Conv2D(c, kernel_size, strides=strides, padding="same", use_bias=False,
-                                        kernel_initializer=self.kernel_initializer, dtype=self.dtype_policy,
-                                        name="conv")
-        self.bn = keras.layers.BatchNormalization(momentum=bn_mom, epsilon=bn_eps, dtype=self.dtype_policy,
-                                                  name="bn")
+        self.conv = keras.layers.Conv2D(
+            c,
+            kernel_size,
+            strides=strides,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=self.kernel_initializer,
+            dtype=self.dtype_policy,
+            name="conv",
+        )
+        self.bn = keras.layers.BatchNormalization(
+            momentum=bn_mom, epsilon=bn_eps, dtype=self.dtype_policy, name="bn"
+        )
         self.relu = keras.layers.ReLU(dtype=self.dtype_policy, name="relu")
 
     def build(self, input_shape: tuple) -> None:
@@ -144,31 +184,58 @@ class ConvBN(keras.layers.Layer):
         return self.conv.compute_output_shape(input_shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "c": self.c, "kernel_size": self.kernel_size, "strides": self.strides,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bn_mom": self.bn_mom, "bn_eps": self.bn_eps}
+        return {
+            **super().get_config(),
+            "c": self.c,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bn_mom": self.bn_mom,
+            "bn_eps": self.bn_eps,
+        }
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class ConvBlk(keras.layers.Layer):
-    """`convs` ConvBN layers then a pooling layer (default: 2x2 max-pool, halving height and width).
+    """`convs` ConvBN layers then a pooling layer (default: 2x2 max-pool, halving height
+    and width).
 
     Page's "layer2" is ``ConvBlk(4c)``; the residual blocks build on it (Chapter 6).
     """
 
-    def __init__(self, c: int, pool: keras.layers.Layer | None = None, convs: int = 1, kernel_size: int = 3,
-                 kernel_initializer: Any = "glorot_uniform", bn_mom: float = _KERAS_BN_MOM,
-                 bn_eps: float = _KERAS_BN_EPS, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        c: int,
+        pool: keras.layers.Layer | None = None,
+        convs: int = 1,
+        kernel_size: int = 3,
+        kernel_initializer: Any = "glorot_uniform",
+        bn_mom: float = _KERAS_BN_MOM,
+        bn_eps: float = _KERAS_BN_EPS,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         _check_positive_int("convs", convs)
         self.c, self.convs, self.kernel_size = c, convs, kernel_size
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bn_mom, self.bn_eps = bn_mom, bn_eps
-        self.conv_bns = [ConvBN(c, kernel_size, kernel_initializer=self.kernel_initializer, bn_mom=bn_mom,
-                                bn_eps=bn_eps, dtype=self.dtype_policy, name=f"conv_bn_{i}")
-                         for i in range(convs)]
-        self.pool = pool if pool is not None else keras.layers.MaxPooling2D(dtype=self.dtype_policy,
-                                                                            name="pool")
+        self.conv_bns = [
+            ConvBN(
+                c,
+                kernel_size,
+                kernel_initializer=self.kernel_initializer,
+                bn_mom=bn_mom,
+                bn_eps=bn_eps,
+                dtype=self.dtype_policy,
+                name=f"conv_bn_{i}",
+            )
+            for i in range(convs)
+        ]
+        self.pool = (
+            pool
+            if pool is not None
+            else keras.layers.MaxPooling2D(dtype=self.dtype_policy, name="pool")
+        )
 
     def _blk_shapes(self, input_shape: tuple) -> tuple:
         shape = input_shape
@@ -193,12 +260,21 @@ class ConvBlk(keras.layers.Layer):
         return self.pool.compute_output_shape(shape)
 
     def get_config(self) -> dict[str, Any]:
-        pool_default = isinstance(self.pool, keras.layers.MaxPooling2D) and self.pool.name == "pool" \
+        pool_default = (
+            isinstance(self.pool, keras.layers.MaxPooling2D)
+            and self.pool.name == "pool"
             and tuple(self.pool.pool_size) == (2, 2)
-        return {**super().get_config(), "c": self.c, "convs": self.convs, "kernel_size": self.kernel_size,
-                "pool": None if pool_default else keras.layers.serialize(self.pool),
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bn_mom": self.bn_mom, "bn_eps": self.bn_eps}
+        )
+        return {
+            **super().get_config(),
+            "c": self.c,
+            "convs": self.convs,
+            "kernel_size": self.kernel_size,
+            "pool": None if pool_default else keras.layers.serialize(self.pool),
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bn_mom": self.bn_mom,
+            "bn_eps": self.bn_eps,
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> ConvBlk:
@@ -210,22 +286,50 @@ class ConvBlk(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class ConvResBlk(ConvBlk):
-    """A `ConvBlk` whose pooled output h goes on as ``h + res(h)``, res = `res_convs` ConvBN layers.
+    """A `ConvBlk` whose pooled output h goes on as ``h + res(h)``, res = `res_convs`
+    ConvBN layers.
 
-    Page's "layer1" and "layer3" (Chapter 6): the residual path doubles the depth (and the receptive field
-    growth) of the block while the identity path keeps gradients flowing (He et al. 2016).
+    Page's "layer1" and "layer3" (Chapter 6): the residual path doubles the depth (and
+    the receptive field growth) of the block while the identity path keeps gradients
+    flowing (He et al. 2016).
     """
 
-    def __init__(self, c: int, pool: keras.layers.Layer | None = None, convs: int = 1, res_convs: int = 2,
-                 kernel_size: int = 3, kernel_initializer: Any = "glorot_uniform",
-                 bn_mom: float = _KERAS_BN_MOM, bn_eps: float = _KERAS_BN_EPS, **kwargs: Any) -> None:
-        super().__init__(c, pool=pool, convs=convs, kernel_size=kernel_size,
-                         kernel_initializer=kernel_initializer, bn_mom=bn_mom, bn_eps=bn_eps, **kwargs)
+    def __init__(
+        self,
+        c: int,
+        pool: keras.layers.Layer | None = None,
+        convs: int = 1,
+        res_convs: int = 2,
+        kernel_size: int = 3,
+        kernel_initializer: Any = "glorot_uniform",
+        bn_mom: float = _KERAS_BN_MOM,
+        bn_eps: float = _KERAS_BN_EPS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            c,
+            pool=pool,
+            convs=convs,
+            kernel_size=kernel_size,
+            kernel_initializer=kernel_initializer,
+            bn_mom=bn_mom,
+            bn_eps=bn_eps,
+            **kwargs,
+        )
         _check_positive_int("res_convs", res_convs)
         self.res_convs = res_convs
-        self.res = [ConvBN(c, kernel_size, kernel_initializer=self.kernel_initializer, bn_mom=bn_mom,
-                           bn_eps=bn_eps, dtype=self.dtype_policy, name=f"res_{i}")
-                    for i in range(res_convs)]
+        self.res = [
+            ConvBN(
+                c,
+                kernel_size,
+                kernel_initializer=self.kernel_initializer,
+                bn_mom=bn_mom,
+                bn_eps=bn_eps,
+                dtype=self.dtype_policy,
+                name=f"res_{i}",
+            )
+            for i in range(res_convs)
+        ]
 
     def build(self, input_shape: tuple) -> None:
         shape = self._blk_shapes(input_shape)
@@ -245,15 +349,20 @@ class ConvResBlk(ConvBlk):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class Scaling(keras.layers.Layer):
-    """Multiplies its input by a fixed, non-trainable `weight` (the seed's `fw.layers.Scaling`).
+    """Multiplies its input by a fixed, non-trainable `weight` (the seed's
+    `fw.layers.Scaling`).
 
-    Before a softmax this is a temperature: softmax(z * 0.125) = softmax(z / 8) (Chapter 6).
+    Before a softmax this is a temperature: softmax(z * 0.125) = softmax(z / 8) (Chapter
+    6).
     """
 
     def __init__(self, weight: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not math.isfinite(weight) or weight <= 0:
-            raise ValueError(f"weight must be a finite number > 0 (a softmax temperature 1/weight), got {weight!r}")
+            raise ValueError(
+                f"weight must be a finite number > 0 (a softmax temperature 1/weight), "
+                f"got {weight!r}"
+            )
         self.weight = float(weight)
 
     def call(self, x: Any) -> Any:
@@ -268,20 +377,32 @@ class Scaling(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class Classifier(keras.layers.Layer):
-    """Dense(n_classes) without bias, logits multiplied by `weight` (Page: 0.125) (Chapter 6).
+    """Dense(n_classes) without bias, logits multiplied by `weight` (Page: 0.125)
+    (Chapter 6).
 
-    Why scale: the max-pooled features are large and the initial logits would make a confident softmax
-    that trains slowly; 0.125 is a softmax temperature of 8 that Page found by hand.
+    Why scale: the max-pooled features are large and the initial logits would make a
+    confident softmax that trains slowly; 0.125 is a softmax temperature of 8 that Page
+    found by hand.
     """
 
-    def __init__(self, n_classes: int, kernel_initializer: Any = "glorot_uniform", weight: float = 1.0,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        n_classes: int,
+        kernel_initializer: Any = "glorot_uniform",
+        weight: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         _check_positive_int("n_classes", n_classes, minimum=2)
         self.n_classes = n_classes
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.dense = keras.layers.Dense(n_classes, use_bias=False, kernel_initializer=self.kernel_initializer,
-                                        dtype=self.dtype_policy, name="dense")
+        self.dense = keras.layers.Dense(
+            n_classes,
+            use_bias=False,
+            kernel_initializer=self.kernel_initializer,
+            dtype=self.dtype_policy,
+            name="dense",
+        )
         self.scaling = Scaling(weight, dtype=self.dtype_policy, name="scaling")
         self.weight = self.scaling.weight
 
@@ -295,11 +416,15 @@ class Classifier(keras.layers.Layer):
         return self.dense.compute_output_shape(input_shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "n_classes": self.n_classes, "weight": self.weight,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+        return {
+            **super().get_config(),
+            "n_classes": self.n_classes,
+            "weight": self.weight,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }
 
 
-# ----------------------------------------------------------------------------------------------- models
+# ------------------------------------------------------------------------------- models
 
 #: CIFAR-10 images: 32 x 32 pixels, 3 channels, channels last.
 INPUT_SHAPE = (32, 32, 3)
@@ -307,27 +432,38 @@ INPUT_SHAPE = (32, 32, 3)
 
 def davidnet(c: int = 64, n_classes: int = 10, weight: float = 0.125,
              input_shape: tuple[int, int, int] = INPUT_SHAPE) -> keras.Sequential:
-    """Page's ResNet-9 as the seed's `build_nn` built it, with an Input so it is built at once (Chapter 6).
+    """Page's ResNet-9 as the seed's `build_nn` built it, with an Input so it is built
+    at once (Chapter 6).
 
-    `c` is the base width (Page: 64; the quick profile: `profile.width`); `weight` the logit scale.
-    Returns logits (no softmax): the loss applies the softmax (``from_logits=True``).
+    `c` is the base width (Page: 64; the quick profile: `profile.width`); `weight` the
+    logit scale. Returns logits (no softmax): the loss applies the softmax
+    (``from_logits=True``).
     """
     _check_positive_int("c (base width)", c)
-    return keras.Sequential([
-        keras.Input(shape=input_shape),
-        ConvBN(c, **PYTORCH_CONV_PARAMS, name="prep"),
-        ConvResBlk(c * 2, res_convs=2, **PYTORCH_CONV_PARAMS, name="layer1"),
-        ConvBlk(c * 4, **PYTORCH_CONV_PARAMS, name="layer2"),
-        ConvResBlk(c * 8, res_convs=2, **PYTORCH_CONV_PARAMS, name="layer3"),
-        keras.layers.GlobalMaxPool2D(name="pool"),
-        Classifier(n_classes, kernel_initializer=init_pytorch, weight=weight, name="classifier"),
-    ], name="davidnet")
+    return keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            ConvBN(c, **PYTORCH_CONV_PARAMS, name="prep"),
+            ConvResBlk(c * 2, res_convs=2, **PYTORCH_CONV_PARAMS, name="layer1"),
+            ConvBlk(c * 4, **PYTORCH_CONV_PARAMS, name="layer2"),
+            ConvResBlk(c * 8, res_convs=2, **PYTORCH_CONV_PARAMS, name="layer3"),
+            keras.layers.GlobalMaxPool2D(name="pool"),
+            Classifier(
+                n_classes,
+                kernel_initializer=init_pytorch,
+                weight=weight,
+                name="classifier",
+            ),
+        ],
+        name="davidnet",
+    )
 
 
-# ------------------------------------------------------------------------------- FLOPs, receptive field
+# --------------------------------------------------------------- FLOPs, receptive field
 
 def conv_flops(h_out: int, w_out: int, k: int, c_in: int, c_out: int) -> int:
-    """FLOPs of one image through a k x k convolution: 2 (multiply + add) per weight per output pixel."""
+    """FLOPs of one image through a k x k convolution: 2 (multiply + add) per weight per
+    output pixel."""
     return 2 * h_out * w_out * k * k * c_in * c_out
 
 
@@ -336,42 +472,51 @@ def dense_flops(n_in: int, n_out: int) -> int:
     return 2 * n_in * n_out
 
 
-def _walk(layer: keras.layers.Layer, shape: tuple, visit: Callable[[keras.layers.Layer, tuple, tuple], None]
-          ) -> tuple:
-    """Calls ``visit(leaf, in_shape, out_shape)`` for each leaf layer in forward order; returns the output shape.
+def walk_layers(
+    layer: keras.layers.Layer,
+    shape: tuple,
+    visit: Callable[[keras.layers.Layer, tuple, tuple], None],
+) -> tuple:
+    """Calls ``visit(leaf, in_shape, out_shape)`` for each leaf layer in forward order;
+    returns the output shape.
 
-    Follows both paths of a residual block (the residual path starts at the pooled output).
+    Follows both paths of a residual block (the residual path starts at the pooled
+    output).
     """
     if isinstance(layer, keras.Sequential):
         for sub in layer.layers:
-            shape = _walk(sub, shape, visit)
+            shape = walk_layers(sub, shape, visit)
         return shape
     if isinstance(layer, ConvBN):
         for sub in (layer.conv, layer.bn, layer.relu):
-            shape = _walk(sub, shape, visit)
+            shape = walk_layers(sub, shape, visit)
         return shape
     if isinstance(layer, ConvBlk):
         for sub in [*layer.conv_bns, layer.pool]:
-            shape = _walk(sub, shape, visit)
+            shape = walk_layers(sub, shape, visit)
         if isinstance(layer, ConvResBlk):
             res_shape = shape
             for sub in layer.res:
-                res_shape = _walk(sub, res_shape, visit)
+                res_shape = walk_layers(sub, res_shape, visit)
         return shape
     if isinstance(layer, Classifier):
-        shape = _walk(layer.dense, shape, visit)
-        return _walk(layer.scaling, shape, visit)
+        shape = walk_layers(layer.dense, shape, visit)
+        return walk_layers(layer.scaling, shape, visit)
     out = tuple(layer.compute_output_shape(shape))
     visit(layer, shape, out)
     return out
 
 
-def flops_per_image(model: keras.layers.Layer, input_shape: tuple[int, int, int] = INPUT_SHAPE) -> int:
-    """Forward-pass FLOPs of one image: convolutions and dense layers (2 per multiply-add) (Chapter 6).
+def flops_per_image(
+    model: keras.layers.Layer, input_shape: tuple[int, int, int] = INPUT_SHAPE
+) -> int:
+    """Forward-pass FLOPs of one image: convolutions and dense layers (2 per
+    multiply-add) (Chapter 6).
 
-    BatchNorm, ReLU, pooling and the residual additions cost about one operation per activation, well
-    under 1% of the total for DavidNet; they are left out, as is customary. A training step costs about
-    three times this (forward, plus gradients with respect to inputs and weights).
+    BatchNorm, ReLU, pooling and the residual additions cost about one operation per
+    activation, well under 1% of the total for DavidNet; they are left out, as is
+    customary. A training step costs about three times this (forward, plus gradients
+    with respect to inputs and weights).
     """
     total = 0
 
@@ -379,31 +524,45 @@ def flops_per_image(model: keras.layers.Layer, input_shape: tuple[int, int, int]
         nonlocal total
         if isinstance(leaf, keras.layers.Conv2D):
             kh, kw = leaf.kernel_size
-            total += 2 * shape_out[1] * shape_out[2] * kh * kw * shape_in[-1] * shape_out[-1]
+            total += (
+                2 * shape_out[1] * shape_out[2] * kh * kw * shape_in[-1] * shape_out[-1]
+            )
         elif isinstance(leaf, keras.layers.Dense):
             total += dense_flops(shape_in[-1], shape_out[-1])
 
-    _walk(model, (1, *input_shape), visit)
+    walk_layers(model, (1, *input_shape), visit)
     return total
 
 
-def receptive_field(model: keras.layers.Layer, input_shape: tuple[int, int, int] = INPUT_SHAPE
-                    ) -> tuple[int, int]:
-    """(receptive field in pixels, jump) of the last spatial feature map, before any global pooling.
+def receptive_field(
+    model: keras.layers.Layer, input_shape: tuple[int, int, int] = INPUT_SHAPE
+) -> tuple[int, int]:
+    """(receptive field in pixels, jump) of the last spatial feature map, before any
+    global pooling.
 
-    The usual recursion (Chapter 6): a k x k layer with stride s grows the field by (k - 1) * jump, then
-    jump *= s. A residual block's field is that of its longer path, the residual one, which starts at the
-    pooled output: walking the main path and then the residual path in sequence gives exactly that.
+    The usual recursion (Chapter 6): a k x k layer with stride s grows the field by (k -
+    1) * jump, then jump *= s. A residual block's field is that of its longer path, the
+    residual one, which starts at the pooled output: walking the main path and then the
+    residual path in sequence gives exactly that.
     """
     field, jump = 1, 1
 
     def visit(leaf: keras.layers.Layer, shape_in: tuple, shape_out: tuple) -> None:
         nonlocal field, jump
-        if isinstance(leaf, keras.layers.Conv2D | keras.layers.MaxPooling2D | keras.layers.AveragePooling2D):
-            k = leaf.kernel_size[0] if isinstance(leaf, keras.layers.Conv2D) else leaf.pool_size[0]
+        if isinstance(
+            leaf,
+            keras.layers.Conv2D
+            | keras.layers.MaxPooling2D
+            | keras.layers.AveragePooling2D,
+        ):
+            k = (
+                leaf.kernel_size[0]
+                if isinstance(leaf, keras.layers.Conv2D)
+                else leaf.pool_size[0]
+            )
             s = leaf.strides[0]
             field += (k - 1) * jump
             jump *= s
 
-    _walk(model, (1, *input_shape), visit)
+    walk_layers(model, (1, *input_shape), visit)
     return field, jump

@@ -1,7 +1,9 @@
-"""Pictures for the chapters (Chapters 2, 4 and 7): image grids, pixel histograms, learning-rate curves.
+"""Pictures for the chapters (Chapters 2, 4, 5, 6, 7 and 8): image grids, pixel
+histograms, learning-rate curves, the architecture, pipelines and TPUs as diagrams.
 
-Each function draws on a new matplotlib figure and returns it, so a notebook cell shows it once. Figures
-are kept small (dpi set by the caller's matplotlib defaults) so the committed notebooks stay light.
+Each function draws on a new matplotlib figure and returns it, so a notebook cell shows
+it once. Figures are kept small (dpi set by the caller's matplotlib defaults) so the
+committed notebooks stay light.
 """
 
 from __future__ import annotations
@@ -15,26 +17,40 @@ import numpy as np
 CHANNEL_COLOURS = ("tab:red", "tab:green", "tab:blue")
 
 
-def show_image_grid(x: np.ndarray, y: np.ndarray, class_names: Sequence[str], per_class: int = 8,
-                    seed: int = 0) -> Any:
+def show_image_grid(
+    x: np.ndarray,
+    y: np.ndarray,
+    class_names: Sequence[str],
+    per_class: int = 8,
+    seed: int = 0,
+) -> Any:
     """A grid with one row per class and `per_class` random images of it (Chapter 2).
 
-    uint8 images are shown as they are; float images must be in [0, 1]. Classes without enough images
-    show what there is.
+    uint8 images are shown as they are; float images must be in [0, 1]. Classes without
+    enough images show what there is.
     """
     import matplotlib.pyplot as plt
 
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim != 4 or len(x) != len(y):
-        raise ValueError(f"x must be images (N, H, W, C) with one label each; got {x.shape} and {y.shape}.")
+        raise ValueError(
+            f"x must be images (N, H, W, C) with one label each; got {x.shape} and "
+            f"{y.shape}."
+        )
     if per_class < 1:
         raise ValueError(f"per_class must be at least 1, got {per_class}.")
     rng = np.random.default_rng(seed)
     k = len(class_names)
-    fig, axes = plt.subplots(k, per_class, figsize=(per_class * 0.8, k * 0.8), squeeze=False)
+    fig, axes = plt.subplots(
+        k, per_class, figsize=(per_class * 0.8, k * 0.8), squeeze=False
+    )
     for row, name in enumerate(class_names):
         idx = np.flatnonzero(y == row)
-        pick = rng.choice(idx, size=min(per_class, len(idx)), replace=False) if len(idx) else []
+        pick = (
+            rng.choice(idx, size=min(per_class, len(idx)), replace=False)
+            if len(idx)
+            else []
+        )
         for col in range(per_class):
             ax = axes[row, col]
             ax.set_xticks([])
@@ -48,9 +64,15 @@ def show_image_grid(x: np.ndarray, y: np.ndarray, class_names: Sequence[str], pe
     return fig
 
 
-def plot_channel_histograms(x: np.ndarray, ax: Any = None, bins: int = 64, title: str = "",
-                            value_range: tuple[float, float] | None = None) -> Any:
-    """Histograms of the red, green and blue values of images `x` (N, H, W, 3), on one axis (Chapter 2).
+def plot_channel_histograms(
+    x: np.ndarray,
+    ax: Any = None,
+    bins: int = 64,
+    title: str = "",
+    value_range: tuple[float, float] | None = None,
+) -> Any:
+    """Histograms of the red, green and blue values of images `x` (N, H, W, 3), on one
+    axis (Chapter 2).
 
     Returns the axis. `value_range` defaults to the data's own min..max.
     """
@@ -63,8 +85,18 @@ def plot_channel_histograms(x: np.ndarray, ax: Any = None, bins: int = 64, title
         _, ax = plt.subplots(figsize=(5, 3))
     flat = x.reshape(-1, 3)
     rng = value_range or (float(flat.min()), float(flat.max()))
-    for c, (colour, name) in enumerate(zip(CHANNEL_COLOURS, ("red", "green", "blue"), strict=True)):
-        ax.hist(flat[:, c], bins=bins, range=rng, histtype="step", color=colour, label=name, density=True)
+    for c, (colour, name) in enumerate(
+        zip(CHANNEL_COLOURS, ("red", "green", "blue"), strict=True)
+    ):
+        ax.hist(
+            flat[:, c],
+            bins=bins,
+            range=rng,
+            histtype="step",
+            color=colour,
+            label=name,
+            density=True,
+        )
     ax.set_xlabel("value")
     ax.set_ylabel("density")
     ax.legend(fontsize=8)
@@ -73,31 +105,46 @@ def plot_channel_histograms(x: np.ndarray, ax: Any = None, bins: int = 64, title
     return ax
 
 
-# ------------------------------------------------------------------------- learning rate (Chapter 7)
+# ------------------------------------------------------------ learning rate (Chapter 7)
 
 def lr_values(lr_func: Any, total_steps: int) -> np.ndarray:
     """The learning rate at steps 0..total_steps, as float64 (Chapter 7).
 
-    Keras schedules (such as `fw.train.triangular_lr`) take the whole step array at once; a plain Python
-    function of one step, as the seed allowed, is called step by step.
+    Keras schedules (such as `fw.train.triangular_lr`) take the whole step array at
+    once; a plain Python function of one step, as the seed allowed, is called step by
+    step.
     """
     import keras
 
-    if isinstance(total_steps, bool) or not isinstance(total_steps, int | np.integer) or total_steps < 1:
-        raise ValueError(f"total_steps must be a whole number of steps >= 1, got {total_steps!r}")
+    if (
+        isinstance(total_steps, bool)
+        or not isinstance(total_steps, int | np.integer)
+        or total_steps < 1
+    ):
+        raise ValueError(
+            f"total_steps must be a whole number of steps >= 1, got {total_steps!r}"
+        )
     steps = np.arange(total_steps + 1)
     try:
         lrs = np.asarray(keras.ops.convert_to_numpy(lr_func(steps)), dtype=np.float64)
     except (TypeError, ValueError):  # a scalar-only function: one call per step
         lrs = None
     if lrs is None or lrs.shape != steps.shape:
-        lrs = np.array([float(keras.ops.convert_to_numpy(lr_func(int(s)))) for s in steps])
+        lrs = np.array(
+            [float(keras.ops.convert_to_numpy(lr_func(int(s)))) for s in steps]
+        )
     return lrs
 
 
-def plot_lr_func(lr_func: Any, total_steps: int, ax: Any = None, steps_per_epoch: int | None = None,
-                 label: str | None = None) -> Any:
-    """Draws the learning rate over training, as the seed's `fw.plt.plot_lr_func` did (Chapter 7).
+def plot_lr_func(
+    lr_func: Any,
+    total_steps: int,
+    ax: Any = None,
+    steps_per_epoch: int | None = None,
+    label: str | None = None,
+) -> Any:
+    """Draws the learning rate over training, as the seed's `fw.plt.plot_lr_func` did
+    (Chapter 7).
 
     With `steps_per_epoch`, a second x axis at the top counts epochs. Returns the axis.
     """
@@ -113,46 +160,68 @@ def plot_lr_func(lr_func: Any, total_steps: int, ax: Any = None, steps_per_epoch
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     if steps_per_epoch:
-        top = ax.secondary_xaxis("top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch))
+        top = ax.secondary_xaxis(
+            "top",
+            functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch),
+        )
         top.set_xlabel("epoch")
     return ax
 
 
-def lr_widget(steps_per_epoch: int, peak_lr: float = 0.4, epochs: int = 24, warmup_epochs: float = 5,
-              max_epochs: int = 100) -> Any:
-    """Sliders for the peak learning rate, warm-up and epochs above the triangular schedule they make.
+def lr_widget(
+    steps_per_epoch: int,
+    peak_lr: float = 0.4,
+    epochs: int = 24,
+    warmup_epochs: float = 5,
+    max_epochs: int = 100,
+) -> Any:
+    """Sliders for the peak learning rate, warm-up and epochs above the triangular
+    schedule they make.
 
-    The picture is an ordinary cell output (a PNG shown with a display id) that the sliders replace in
-    place: a live notebook redraws it, and a static page (the book, nbviewer) still shows the first one.
-    Settings the schedule refuses (warm-up >= length) are reported in the picture's place, not raised.
-    Returns the slider box (Chapter 7).
+    The picture is an ordinary cell output (an SVG shown with a display id) that the
+    sliders replace in place: a live notebook redraws it, and a static page (the book,
+    nbviewer) still shows the first one. Settings the schedule refuses (warm-up >=
+    length) are reported in the picture's place, not raised. Returns the slider box
+    (Chapter 7).
     """
     import io
 
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
-    from IPython.display import Image, display
+    from IPython.display import SVG, display
 
     from fenwicks_lite import train
 
-    peak = widgets.FloatSlider(value=peak_lr, min=0.0, max=max(2.0, peak_lr), step=0.05, description="peak LR")
-    warm = widgets.FloatSlider(value=warmup_epochs, min=0.0, max=float(max_epochs), step=0.5,
-                               description="warm-up ep.")
+    peak = widgets.FloatSlider(
+        value=peak_lr, min=0.0, max=max(2.0, peak_lr), step=0.05, description="peak LR"
+    )
+    warm = widgets.FloatSlider(
+        value=warmup_epochs,
+        min=0.0,
+        max=float(max_epochs),
+        step=0.5,
+        description="warm-up ep.",
+    )
     ep = widgets.IntSlider(value=epochs, min=1, max=max_epochs, description="epochs")
 
     def picture() -> Any:
-        total, warmup = round(ep.value * steps_per_epoch), round(warm.value * steps_per_epoch)
+        total, warmup = (
+            round(ep.value * steps_per_epoch),
+            round(warm.value * steps_per_epoch),
+        )
         try:
             sched = train.triangular_lr(peak.value, total, warmup)
         except ValueError as e:
             return f"not a valid schedule: {e}"
         fig, ax = plt.subplots(figsize=(6, 2.6))
         plot_lr_func(sched, total, ax=ax, steps_per_epoch=steps_per_epoch)
-        ax.set_title(f"peak {peak.value:g} at epoch {warm.value:g} of {ep.value}", fontsize=10)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+        ax.set_title(
+            f"peak {peak.value:g} at epoch {warm.value:g} of {ep.value}", fontsize=10
+        )
+        buf = io.BytesIO()  # SVG: sharp at any width (fw.book.sharp_figures)
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
         plt.close(fig)
-        return Image(data=buf.getvalue())
+        return SVG(data=buf.getvalue())
 
     handle = display(picture(), display_id=True)
 
@@ -164,18 +233,25 @@ def lr_widget(steps_per_epoch: int, peak_lr: float = 0.4, epochs: int = 24, warm
     return widgets.HBox([peak, warm, ep])
 
 
-# ---------------------------------------------------------------------------- architecture (Chapter 6)
+# ------------------------------------------------------------- architecture (Chapter 6)
 
 #: colours of the architecture diagram, one per kind of operation.
-ARCH_COLOURS = {"conv": "#4c72b0", "pool": "#dd8452", "add": "#8c8c8c", "dense": "#55a868"}
+ARCH_COLOURS = {
+    "conv": "#4c72b0",
+    "pool": "#dd8452",
+    "add": "#8c8c8c",
+    "dense": "#55a868",
+}
 
 
 def architecture_boxes(model: Any, input_shape: tuple[int, int, int] = (32, 32, 3)
                        ) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
-    """The diagram's content, read from the model's own layers: boxes in forward order and residual skips.
+    """The diagram's content, read from the model's own layers: boxes in forward order
+    and residual skips.
 
-    Each box is ``{"kind", "label", "block", "shape"}`` (shape: the output, without the batch axis); each
-    skip is ``(from_box, to_box)``: the input of box `from_box` is added at box `to_box` (Chapter 6).
+    Each box is ``{"kind", "label", "block", "shape"}`` (shape: the output, without the
+    batch axis); each skip is ``(from_box, to_box)``: the input of box `from_box` is
+    added at box `to_box` (Chapter 6).
     """
     import keras
 
@@ -191,8 +267,8 @@ def architecture_boxes(model: Any, input_shape: tuple[int, int, int] = (32, 32, 
         boxes.append({"kind": kind, "label": label, "block": block, "shape": shape[1:]})
 
     def conv_bn(layer: Any, block: str) -> None:
-        k = layer.conv.kernel_size[0]
-        add("conv", f"conv {k}x{k}\nBN, ReLU\n{layer.c} ch", block, layer)
+        k = layer.conv.kernel_size[0]  # the legend says: conv, BatchNorm, ReLU
+        add("conv", f"{k}x{k}\n{layer.c}", block, layer)
 
     for layer in model.layers:
         block = layer.name
@@ -202,33 +278,64 @@ def architecture_boxes(model: Any, input_shape: tuple[int, int, int] = (32, 32, 
             for sub in layer.conv_bns:
                 conv_bn(sub, block)
             p = layer.pool.pool_size[0]
-            add("pool", f"max-pool\n{p}x{p}", block, layer.pool)
+            add("pool", f"max\n{p}x{p}", block, layer.pool)
             if isinstance(layer, layers.ConvResBlk):
                 start = len(boxes)
                 for sub in layer.res:
                     conv_bn(sub, block)
-                boxes.append({"kind": "add", "label": "+", "block": block, "shape": shape[1:]})
+                boxes.append(
+                    {"kind": "add", "label": "+", "block": block, "shape": shape[1:]}
+                )
                 skips.append((start, len(boxes) - 1))
         elif isinstance(layer, keras.layers.GlobalMaxPooling2D):
-            add("pool", "global\nmax-pool", block, layer)
+            add("pool", "global\nmax", block, layer)
         elif isinstance(layer, layers.Classifier):
-            add("dense", f"dense {layer.n_classes}\nno bias\nx {layer.weight:g}", block, layer)
+            add(
+                "dense",
+                f"{layer.n_classes}\nx{layer.weight:g}",
+                block,
+                layer,
+            )
         else:
-            add("dense" if isinstance(layer, keras.layers.Dense) else "pool", type(layer).__name__, block, layer)
+            add(
+                "dense" if isinstance(layer, keras.layers.Dense) else "pool",
+                type(layer).__name__,
+                block,
+                layer,
+            )
     return boxes, skips
 
 
-def plot_architecture(model: Any, input_shape: tuple[int, int, int] = (32, 32, 3)) -> Any:
-    """DavidNet (or any model of `fw.layers` blocks) as a left-to-right diagram; returns the figure.
+#: The smallest text of the book's diagrams, in points: 7.5 pt is 10 px on a page that
+#: shows the figure at its own size; a diagram is at most `PAGE_WIDTH` inches wide, so
+#: the page shows it at its own size (its content column is 752 px at 1280 px).
+TEXT_PT = 7.5
+PAGE_WIDTH = 7.6
+#: What each kind of box of the architecture diagram stands for (its legend).
+ARCH_LEGEND = {
+    "conv": "k x k conv, BatchNorm, ReLU (channels)",
+    "pool": "max-pool",
+    "dense": "dense, no bias (classes, scale)",
+}
 
-    Box heights follow the feature map's side (32, 16, 8, 4 pixels), the text gives the channels, arcs
-    are the residual connections and brackets above name Page's blocks with their output shape (Chapter 6).
+
+def plot_architecture(
+    model: Any, input_shape: tuple[int, int, int] = (32, 32, 3)
+) -> Any:
+    """DavidNet (or any model of `fw.layers` blocks) as a left-to-right diagram; returns
+    the figure.
+
+    Box heights follow the feature map's side (32, 16, 8, 4 pixels), the text under a
+    box its kernel and channels, arcs are the residual connections and brackets above
+    name Page's blocks with their output shape (Chapter 6). At most `PAGE_WIDTH` inches
+    wide, no text under `TEXT_PT` points: legible at the page's width.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch, Rectangle
+    from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
     boxes, skips = architecture_boxes(model, input_shape)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.62 * len(boxes) + 1), 3.2))
+    fig, ax = plt.subplots(figsize=(min(PAGE_WIDTH, 0.46 * len(boxes) + 0.7), 3.3))
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)  # the diagram is the figure
     side0 = input_shape[0]
     xs = []
     for i, b in enumerate(boxes):
@@ -237,32 +344,146 @@ def plot_architecture(model: Any, input_shape: tuple[int, int, int] = (32, 32, 3
         side = b["shape"][0] if len(b["shape"]) == 3 else 1
         h = 0.4 + 1.6 * side / side0
         if b["kind"] == "add":
-            ax.add_patch(plt.Circle((x, 0), 0.18, color=ARCH_COLOURS["add"]))
-            ax.text(x, 0, "+", ha="center", va="center", color="white", fontsize=11, fontweight="bold")
+            ax.add_patch(plt.Circle((x, 0), 0.2, color=ARCH_COLOURS["add"]))
+            ax.text(x, 0, "+", ha="center", va="center", color="white",
+                    fontsize=TEXT_PT + 3, fontweight="bold")
         else:
-            ax.add_patch(Rectangle((x - 0.35, -h / 2), 0.7, h, color=ARCH_COLOURS[b["kind"]], alpha=0.85))
-            ax.text(x, -h / 2 - 0.08, b["label"], ha="center", va="top", fontsize=6.5)
+            ax.add_patch(Rectangle((x - 0.35, -h / 2), 0.7, h,
+                                   color=ARCH_COLOURS[b["kind"]], alpha=0.85))
+            ax.text(x, -h / 2 - 0.08, b["label"], ha="center", va="top",
+                    fontsize=TEXT_PT)
         if i:
-            ax.annotate("", (x - 0.36, 0), (xs[i - 1] + 0.36, 0), arrowprops={"arrowstyle": "->", "lw": 0.8})
-    ax.text(-0.05, 0, f"image\n{input_shape[0]}x{input_shape[1]}\nx{input_shape[2]}", ha="center",
-            va="center", fontsize=7)
-    ax.annotate("", (0.64, 0), (0.3, 0), arrowprops={"arrowstyle": "->", "lw": 0.8})
+            ax.annotate("", (x - 0.36, 0), (xs[i - 1] + 0.36, 0),
+                        arrowprops={"arrowstyle": "->", "lw": 0.8})
+    ax.text(-0.1, 0, f"image\n{input_shape[0]}x{input_shape[1]}\nx{input_shape[2]}",
+            ha="center", va="center", fontsize=TEXT_PT)
+    ax.annotate("", (0.64, 0), (0.35, 0), arrowprops={"arrowstyle": "->", "lw": 0.8})
     for a, b in skips:
-        ax.add_patch(FancyArrowPatch((xs[a] - 0.5, 1.05), (xs[b], 0.2), connectionstyle="arc3,rad=-0.35",
-                                     arrowstyle="->", lw=1.0, color=ARCH_COLOURS["add"]))
-    # block names above, spanning their boxes
-    start = 0
+        ax.add_patch(FancyArrowPatch((xs[a] - 0.5, 1.05), (xs[b], 0.22),
+                                     connectionstyle="arc3,rad=-0.35", arrowstyle="->",
+                                     lw=1.0, color=ARCH_COLOURS["add"]))
+    # block names above, spanning their boxes; of two neighbours one box wide each, the
+    # second's name goes higher, so that the names do not run into each other
+    start, after_narrow, raised = 0, False, False
     for i in range(1, len(boxes) + 1):
         if i == len(boxes) or boxes[i]["block"] != boxes[start]["block"]:
             b = boxes[start]
             shape = "x".join(str(s) for s in boxes[i - 1]["shape"])
-            ax.text((xs[start] + xs[i - 1]) / 2, 1.5, f"{b['block']}\n{shape}", ha="center", va="bottom",
-                    fontsize=7, color="#333333")
-            # a bracket over exactly this block's boxes, so that each box's block is unambiguous
-            ax.plot([xs[start] - 0.38, xs[start] - 0.38, xs[i - 1] + 0.38, xs[i - 1] + 0.38],
-                    [1.3, 1.42, 1.42, 1.3], color="#555555", lw=0.8)
+            narrow = i - start == 1
+            raised = narrow and after_narrow and not raised
+            after_narrow = narrow
+            ax.text((xs[start] + xs[i - 1]) / 2, 1.5 + 0.55 * raised,
+                    f"{b['block']}\n{shape}", ha="center", va="bottom",
+                    fontsize=TEXT_PT, color="#333333")
+            # a bracket over exactly this block's boxes, so that each box's block is
+            # unambiguous
+            left, right = xs[start] - 0.38, xs[i - 1] + 0.38
+            ax.plot([left, left, right, right], [1.3, 1.42, 1.42, 1.3],
+                    color="#555555", lw=0.8)
             start = i
-    ax.set_xlim(-0.5, len(boxes) + 0.7)
-    ax.set_ylim(-2.2, 2.1)
+    kinds = [k for k in ARCH_LEGEND if any(b["kind"] == k for b in boxes)]
+    ax.legend([Patch(color=ARCH_COLOURS[k], alpha=0.85) for k in kinds],
+              [ARCH_LEGEND[k] for k in kinds], loc="lower center", ncol=len(kinds),
+              fontsize=TEXT_PT, frameon=False, bbox_to_anchor=(0.5, -0.02),
+              handlelength=1.2, columnspacing=1.2)
+    ax.set_xlim(-0.6, len(boxes) + 0.8)
+    ax.set_ylim(-2.4, 2.6)
     ax.axis("off")
+    return fig
+
+
+# -------------------------------------------------- boxes and arrows (Chapters 5 and 8)
+
+def _box(ax: Any, x: float, y: float, w: float, h: float, text: str, colour: str,
+         **text_kw: Any) -> None:
+    """A rounded box centred at (x, y) with `text` in it."""
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, facecolor=colour,
+                                edgecolor="#555555", lw=0.8,
+                                boxstyle="round,pad=0.02,rounding_size=0.06"))
+    ax.text(x, y, text, ha="center", va="center", fontsize=TEXT_PT, **text_kw)
+
+
+def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float],
+           label: str = "", **kw: Any) -> None:
+    """An arrow from `start` to `end`, with `label` above its middle."""
+    ax.annotate("", end, start, arrowprops={"arrowstyle": "->", "lw": 0.9, **kw})
+    if label:
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.08, label,
+                ha="center", va="bottom", fontsize=TEXT_PT, color="#333333")
+
+
+def plot_stages(rows: dict[str, Sequence[str]], colours: Sequence[str] | None = None
+                ) -> Any:
+    """Pipelines as rows of stages joined by arrows, one row per pipeline, its name on
+    the left (Chapter 5: the seed's `tf.data` stages, the tuned ones, the device
+    pipeline). Stage names may hold ``\\n``. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if not rows or any(len(stages) == 0 for stages in rows.values()):
+        raise ValueError("rows must map each pipeline's name to its stages (at least "
+                         "one each), e.g. {'tf.data': ['read', 'batch']}")
+    colours = list(colours or ["#dbe6f4", "#fbe3d2", "#dcefdc", "#eeeeee"])
+    n = max(len(stages) for stages in rows.values())
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 0.85 * len(rows) + 0.2))
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    for r, (name, stages) in enumerate(rows.items()):
+        y = -r
+        ax.text(-0.1, y, name, ha="right", va="center", fontsize=TEXT_PT,
+                fontweight="bold")
+        for i, stage in enumerate(stages):
+            _box(ax, i + 0.5, y, 0.82, 0.62, stage, colours[r % len(colours)])
+            if i:
+                _arrow(ax, (i - 0.09, y), (i + 0.09, y))
+    ax.set_xlim(-1.6, n)
+    ax.set_ylim(-len(rows) + 0.55, 0.45)
+    ax.axis("off")
+    return fig
+
+
+def plot_tpu_then_now() -> Any:
+    """Chapter 8's picture: the 2019 TPU *Node* (a notebook VM that reached a remote TPU
+    over gRPC; the TPU read and wrote only Cloud Storage) next to today's TPU *VM* (the
+    chip attached to the machine the notebook runs on, local files included).
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (then, now) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 2.9))
+    vm, tpu, gcs, disk = "#dbe6f4", "#dcefdc", "#fbe3d2", "#eeeeee"
+    then.set_title("2019: TPU Node", fontsize=TEXT_PT + 1.5)
+    _box(then, 0.0, 1.0, 1.5, 0.7, "Colab VM\nnotebook, TF 1 graph", vm)
+    _box(then, 2.3, 1.0, 1.3, 0.7, "TPU host\nv2-8, 8 cores", tpu)
+    _box(then, 1.15, -0.55, 1.6, 0.6, "Cloud Storage bucket\nTFRecords, checkpoints",
+         gcs)
+    _box(then, 0.0, -1.45, 1.3, 0.45, "VM's local disk", disk)
+    _arrow(then, (0.78, 1.0), (1.62, 1.0), "gRPC")
+    _arrow(then, (2.1, 0.62), (1.6, -0.22), color="#aa5500")
+    _arrow(then, (0.2, 0.62), (0.7, -0.22), color="#aa5500")
+    _arrow(then, (-0.4, 0.62), (-0.4, -1.2))
+    then.text(2.5, -1.2, "the TPU cannot\nread the VM's disk", ha="center", va="center",
+              fontsize=TEXT_PT, color="#aa0000")
+    then.set_xlim(-0.9, 3.1)
+    then.set_ylim(-1.85, 1.5)
+    now.set_title("Now: TPU VM", fontsize=TEXT_PT + 1.5)
+    from matplotlib.patches import FancyBboxPatch
+
+    now.add_patch(FancyBboxPatch((-0.75, -1.15), 3.6, 2.5, facecolor="#f7f9fc",
+                                 edgecolor="#555555", lw=0.8,
+                                 boxstyle="round,pad=0.02,rounding_size=0.08"))
+    now.text(1.05, 1.2, "one machine (Colab TPU runtime)", ha="center", va="center",
+             fontsize=TEXT_PT)
+    _box(now, 0.1, 0.45, 1.3, 0.7, "notebook\nKeras 3, JAX/TF", vm)
+    _box(now, 2.0, 0.45, 1.2, 0.7, "TPU chip(s)\nattached", tpu)
+    _box(now, 1.05, -0.65, 1.6, 0.55, "local disk: data,\ncheckpoints", disk)
+    _arrow(now, (0.78, 0.45), (1.38, 0.45), "PCIe")
+    _arrow(now, (0.3, 0.08), (0.7, -0.36))
+    now.text(1.05, -1.55, "no bucket needed", ha="center", va="center",
+             fontsize=TEXT_PT, color="#006600")
+    now.set_xlim(-0.9, 3.0)
+    now.set_ylim(-1.85, 1.5)
+    for ax in (then, now):
+        ax.axis("off")
+    fig.tight_layout()
     return fig

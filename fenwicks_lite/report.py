@@ -1,7 +1,7 @@
 """Tables and figures of the finale, read from the result JSON that the training CLI writes (Chapter 9).
 
 Chapter 9 shows a real full run: `python -m fenwicks_lite.train --profile full --seeds 5 --out results/`
-writes one `Result` per seed (`fenwicks_lite.fit`), and the chapter only reads those files. Everything
+writes one `Result` per seed (`fenwicks_lite.records`), and the chapter only reads those files. Everything
 here works from the records (and the test labels), so a figure can always be traced to a file.
 """
 
@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from fenwicks_lite.fit import Result, lr_schedule, summarize
+from fenwicks_lite.fit import lr_schedule
+from fenwicks_lite.records import Result, TrainConfig, summarize
 
 #: Reference points quoted from the sources (not measured by this book): the 2019 seed on a Colab TPU
 #: (yang2019) and Page's DAWNBench record on one V100 (page2018). Seconds and test accuracy.
@@ -91,9 +92,7 @@ def comparison_table(results: Sequence[Result]) -> str:
 
 def lr_curve(result: Result) -> np.ndarray:
     """The learning rate at every optimizer step of the run, recomputed from its recorded settings."""
-    from fenwicks_lite.fit import TrainConfig
-
-    cfg = TrainConfig(**result.config)
+    cfg = TrainConfig.from_record(result.config)
     f = lr_schedule(cfg, result.steps_per_epoch)
     return np.array([float(np.asarray(f(i))) for i in range(cfg.epochs * result.steps_per_epoch)])
 

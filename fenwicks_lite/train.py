@@ -1,212 +1,30 @@
-"""The learning-rate schedule and the optimizer (Chapter 7, The learning-rate schedule and SGD).
+"""The seed's `fenwicks.train`, re-exported (Chapters 7 and 9).
 
-`triangular_lr` and `sgd_optimizer` keep the names and arguments of the 2019 `fenwicks.train`:
-
-    lr_func = fw.train.triangular_lr(LEARNING_RATE / BATCH_SIZE, total_steps, warmup_steps=WARMUP * steps_per_epoch)
-    opt = fw.train.sgd_optimizer(lr_func, mom=MOMENTUM, wd=WEIGHT_DECAY * BATCH_SIZE)
-
-Both are backend-agnostic Keras 3 objects (a `LearningRateSchedule` and an `Optimizer` written with
-`keras.ops`), serializable, and run inside a jit-compiled train step on TensorFlow and JAX. The training
-loop that uses them is `fenwicks_lite.fit` (Chapter 9).
+The 2019 tutorial called `fw.train.triangular_lr` and `fw.train.sgd_optimizer`; they
+live in `fenwicks_lite.optim` (Chapter 7). The whole training loop is
+`fw.train.train(config)` (`fenwicks_lite.fit`, Chapters 8 and 9) and ``python -m
+fenwicks_lite.train --profile full --seeds 5 --out results/`` is its command line
+(`fenwicks_lite.cli`). This module is the top of the package's layering: it imports
+those, nothing imports it.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-from collections.abc import Callable, Sequence
-from typing import Any
+import sys
 
-import keras
-import numpy as np
-from keras import ops
+from fenwicks_lite.cli import main
+from fenwicks_lite.fit import train
+from fenwicks_lite.optim import (
+    NesterovSGD,
+    TriangularLR,
+    schedule_steps,
+    sgd_optimizer,
+    torch_sgd_numpy,
+    triangular_lr,
+)
 
-PACKAGE = "fenwicks_lite"
-
-
-# ------------------------------------------------------------------------------------- argument checks
-
-def _as_steps(name: str, value: Any, minimum: int = 0) -> int:
-    """`value` as an int step count; a float with a fractional part is an error, not silently rounded."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a whole number of steps, got {value!r}")
-    if value != int(value):
-        raise ValueError(
-            f"{name} must be a whole number of steps, got {value!r}: round it yourself "
-            f"(e.g. round(warmup_epochs * steps_per_epoch)) or use fw.train.schedule_steps.")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _non_negative(name: str, value: Any, hint: str = "") -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}{hint}")
-    return float(value)
-
-
-# -------------------------------------------------------------------------------------------- schedule
-
-def schedule_steps(n_train: int, batch_size: int, epochs: float, warmup_epochs: float) -> tuple[int, int, int]:
-    """``(steps_per_epoch, total_steps, warmup_steps)`` for the triangular schedule (Chapter 7).
-
-    As in the seed, an epoch is ``n_train // batch_size`` full batches (the last partial batch is
-    dropped: every step then has the same batch size, which the SUM-loss convention needs). The warm-up
-    is rounded to whole steps.
-    """
-    n_train = _as_steps("n_train", n_train, minimum=1)
-    batch_size = _as_steps("batch_size", batch_size, minimum=1)
-    if batch_size > n_train:
-        raise ValueError(f"batch_size={batch_size} is larger than the training set ({n_train} images)")
-    steps_per_epoch = n_train // batch_size
-    total = round(epochs * steps_per_epoch)
-    warmup = round(warmup_epochs * steps_per_epoch)
-    if total < 1:
-        raise ValueError(f"epochs={epochs!r} gives no training step ({steps_per_epoch} steps per epoch)")
-    return steps_per_epoch, total, warmup
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class TriangularLR(keras.optimizers.schedules.LearningRateSchedule):
-    """One triangle: 0 -> `peak_lr` linearly over `warmup_steps`, then linearly to 0 at `total_steps`.
-
-    Page's "one-cycle"-style schedule (Smith 2017, 2018): the warm-up lets BatchNorm statistics and the
-    momentum buffer settle before large steps, and the long linear decay anneals to a sharp minimum. The
-    learning rate at step `s` (the optimizer's iteration count before the update, starting at 0) is
-    ``peak * s / warmup`` for s < warmup and ``peak * (total - s) / (total - warmup)`` after, never below 0.
-    """
-
-    def __init__(self, peak_lr: float, total_steps: int, warmup_steps: int) -> None:
-        self.peak_lr = _non_negative("peak_lr (the learning rate)", peak_lr)
-        self.total_steps = _as_steps("total_steps", total_steps, minimum=1)
-        self.warmup_steps = _as_steps("warmup_steps", warmup_steps, minimum=0)
-        if self.warmup_steps >= self.total_steps:
-            raise ValueError(
-                f"warmup_steps={warmup_steps!r} must be smaller than total_steps={total_steps!r}: the "
-                "learning rate has to come down again (Page: 5 of 24 epochs warm-up).")
-
-    def __call__(self, step: Any) -> Any:
-        s = ops.cast(step, "float32")
-        up = self.peak_lr * s / max(self.warmup_steps, 1)  # max(): no 0/0 when there is no warm-up
-        down = self.peak_lr * (self.total_steps - s) / (self.total_steps - self.warmup_steps)
-        return ops.maximum(ops.where(s < self.warmup_steps, up, down), 0.0)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"peak_lr": self.peak_lr, "total_steps": self.total_steps, "warmup_steps": self.warmup_steps}
-
-
-def triangular_lr(peak_lr: float, total_steps: int, warmup_steps: int) -> TriangularLR:
-    """The seed's `fw.train.triangular_lr`: a `TriangularLR` schedule (see there; Chapter 7)."""
-    return TriangularLR(peak_lr, total_steps, warmup_steps)
-
-
-# ------------------------------------------------------------------------------------------- optimizer
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class NesterovSGD(keras.optimizers.Optimizer):
-    """PyTorch's `torch.optim.SGD` (Page's and the seed's optimizer) as a Keras 3 optimizer (Chapter 7).
-
-    For every trainable variable w with gradient grad, at learning rate lr (dampening 0):
-
-        g = grad + wd * w          # *coupled* L2 weight decay: part of the gradient, before momentum
-        b = mom * b + g            # momentum buffer; b starts at 0, so the first step gives b = g
-        g = g + mom * b            # Nesterov (with nesterov=False: g = b)
-        w = w - lr * g
-
-    Why not `keras.optimizers.SGD(weight_decay=...)`? Keras's weight decay is *decoupled*
-    (w -= lr * wd * w, outside the momentum), and Keras keeps lr *inside* its velocity
-    (v = mom * v - lr * g), so when the learning rate changes every step - as it does here - old
-    gradients keep their old learning rates. Chapter 7 shows the difference numerically.
-
-    Every trainable variable is decayed, BatchNorm's gamma and beta included, as in Page's code (his
-    optimizer got all parameters); BatchNorm's moving statistics are not trainable and never touched.
-    """
-
-    def __init__(self, learning_rate: Any = 0.01, momentum: float = 0.9, l2: float = 0.0, nesterov: bool = True,
-                 name: str = "nesterov_sgd", **kwargs: Any) -> None:
-        if kwargs.get("weight_decay"):
-            raise ValueError(
-                "NesterovSGD's decay is coupled L2: pass l2= (or wd= to fw.train.sgd_optimizer); Keras's "
-                "weight_decay= is the decoupled kind (see Chapter 7).")
-        kwargs.pop("weight_decay", None)
-        if isinstance(learning_rate, numbers.Real):
-            _non_negative("learning_rate", learning_rate)
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be a number in [0, 1) (Page: 0.9), got {momentum!r}")
-        self.momentum = float(momentum)
-        self.l2 = _non_negative("weight decay (l2 / wd)", l2, " (Page: 5e-4 with a MEAN loss)")
-        if nesterov and self.momentum == 0:
-            raise ValueError("Nesterov momentum needs momentum > 0 (as in PyTorch); pass nesterov=False")
-        self.nesterov = bool(nesterov)
-
-    def build(self, var_list: list) -> None:
-        if self.built:
-            return
-        super().build(var_list)
-        self.momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
-
-    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
-        lr = ops.cast(learning_rate, variable.dtype)
-        g = ops.cast(gradient, variable.dtype)
-        if self.l2:
-            g = ops.add(g, ops.multiply(ops.cast(self.l2, variable.dtype), variable))
-        b = self.momentums[self._get_variable_index(variable)]
-        mom = ops.cast(self.momentum, variable.dtype)
-        self.assign(b, ops.add(ops.multiply(mom, b), g))
-        step = ops.add(g, ops.multiply(mom, b)) if self.nesterov else b
-        self.assign_sub(variable, ops.multiply(lr, step))
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.pop("weight_decay", None)
-        return {**config, "momentum": self.momentum, "l2": self.l2, "nesterov": self.nesterov}
-
-
-def sgd_optimizer(lr_func: Any, mom: float = 0.9, wd: float = 0.0, nesterov: bool = True) -> NesterovSGD:
-    """The seed's `fw.train.sgd_optimizer`: Nesterov SGD with coupled L2 decay `wd` (Chapter 7).
-
-    `lr_func` is a schedule such as `triangular_lr(...)` or a fixed number. In the seed's SUM-loss
-    convention pass ``lr / BATCH_SIZE`` and ``wd * BATCH_SIZE``; with a MEAN loss pass lr and wd as they
-    are: the updates are identical (proved numerically in Chapter 7).
-    """
-    return NesterovSGD(learning_rate=lr_func, momentum=mom, l2=wd, nesterov=nesterov)
-
-
-def torch_sgd_numpy(w: np.ndarray, grad_fn: Callable[[np.ndarray], np.ndarray], lrs: Sequence[float],
-                    mom: float = 0.9, wd: float = 0.0, nesterov: bool = True) -> np.ndarray:
-    """PyTorch's SGD in NumPy (float64), one step per entry of `lrs`: the reference of Chapter 7.
-
-    `grad_fn(w)` is the loss gradient at the current weights. The lines follow `torch.optim.SGD`'s
-    documented algorithm with dampening 0.
-    """
-    w = np.array(w, dtype=np.float64)
-    b = np.zeros_like(w)
-    for t, lr in enumerate(lrs):
-        g = grad_fn(w) + wd * w
-        b = g.copy() if t == 0 else mom * b + g
-        g = g + mom * b if nesterov else b
-        w = w - lr * g
-    return w
-
-
-# ----------------------------------------------------------------------------------- the training loop
-
-def train(config: Any = None, **overrides: Any) -> Any:
-    """The whole recipe: `fenwicks_lite.fit.train` (Chapters 8 and 9), under the seed's module name."""
-    from fenwicks_lite import fit
-
-    return fit.train(config, **overrides)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fenwicks_lite.train --profile full --seeds 5 --out results/`` (`make train`)."""
-    from fenwicks_lite import fit
-
-    return fit.main(argv)
-
+__all__ = ["NesterovSGD", "TriangularLR", "main", "schedule_steps", "sgd_optimizer",
+           "torch_sgd_numpy", "train", "triangular_lr"]
 
 if __name__ == "__main__":
-    import sys
-
     sys.exit(main())

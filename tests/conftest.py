@@ -7,12 +7,16 @@ so any backend-agnostic code path that pulls it in is caught.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import no_tensorflow
 import numpy as np
 import pytest
 import site_tools
+
+# The book's machinery (fwbook) lives beside the sources, outside the library's wheel.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
 
 if os.environ.get("FENWICKS_LITE_BLOCK_TF") == "1":
     no_tensorflow.install()
@@ -35,6 +39,27 @@ def rng():
 @pytest.fixture(scope="session")
 def site() -> Path:
     """The book built once per session with -W (into ``_build/html``, or ``$FENWICKS_LITE_SITE_OUT``)."""
-    from fenwicks_lite import book
+    from fwbook import notebooks
 
-    return site_tools.build(book.ROOT, Path(os.environ.get("FENWICKS_LITE_SITE_OUT", book.ROOT)))
+    root = notebooks.ROOT
+    return site_tools.build(root, Path(os.environ.get("FENWICKS_LITE_SITE_OUT", root)))
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The library's wheel, built once per session from this checkout (as `pip install .` would)."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    src, out = tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("wheel")
+    # a copy of what the sdist would hold, so building leaves no build/ or egg-info in the checkout
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(root / name, src / name)
+    shutil.copytree(root / "fenwicks_lite", src / "fenwicks_lite",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(src)],
+                   check=True, timeout=600)
+    (path,) = out.glob("fenwicks_lite-*.whl")
+    return path

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import site_tools
 import tomllib
-
-from fenwicks_lite import book
+from fwbook import notebooks as book
 
 ROOT = book.ROOT
 TOC_FILES = [c["file"] for part in __import__("yaml").safe_load((ROOT / "_toc.yml").read_text())["parts"]
@@ -53,7 +52,7 @@ def test_notebook_starts_with_setup_and_environment_cells(nb_path):
     code = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
             for c in nb["cells"] if c["cell_type"] == "code"]
     assert code[0] == book.setup_cell_source(), (
-        f"{nb_path.name}: the first code cell must be exactly `python -m fenwicks_lite.book setup-cell`")
+        f"{nb_path.name}: the first code cell must be exactly `python -m fwbook.notebooks setup-cell`")
     assert "fw.book.start(" in code[1], f"{nb_path.name}: the second code cell must print the environment line"
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
 

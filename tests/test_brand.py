@@ -6,8 +6,8 @@ import re
 
 import numpy as np
 import pytest
-
-from fenwicks_lite import book, brand
+from fwbook import brand
+from fwbook import notebooks as book
 
 pytestmark = pytest.mark.backend
 

@@ -1,4 +1,5 @@
-"""Chapter 1's exercises: the reference solutions pass, plausible wrong answers fail with their hint."""
+"""Chapter 1's exercises: the reference solutions pass, plausible wrong answers fail
+with their hint."""
 
 from __future__ import annotations
 
@@ -29,13 +30,79 @@ def test_references_pass():
     assert exercises.run_check("ch01.safe_to_clean", safe_to_clean).passed
 
 
-@pytest.mark.parametrize("key, wrong, hint", [
-    ("ch01.project_paths", lambda r, p: (f"{r}/data/{p}", f"{r}/work/{p}"), "rstrip"),        # '//' after 'gs://b/'
-    ("ch01.project_paths", lambda r, p: (f"{r}/{p}/data", f"{r}/{p}/work"), "expected"),
-    ("ch01.safe_to_clean", lambda p: p not in ("", "/"), "must be refused"),                    # only literal checks
-    ("ch01.safe_to_clean", lambda p: bool(p) and Path(p).resolve() != Path.cwd(), "must be refused"),  # no parents
-    ("ch01.safe_to_clean", lambda p: False, "safe (return True)"),                               # refuses everything
-])
+@pytest.mark.parametrize(
+    "key, wrong, hint",
+    [
+        (
+            "ch01.project_paths",
+            lambda r, p: (f"{r}/data/{p}", f"{r}/work/{p}"),
+            "rstrip",
+        ),  # '//' after 'gs://b/'
+        (
+            "ch01.project_paths",
+            lambda r, p: (f"{r}/{p}/data", f"{r}/{p}/work"),
+            "expected",
+        ),
+        (
+            "ch01.safe_to_clean",
+            lambda p: p not in ("", "/"),
+            "must be refused",
+        ),  # only literal checks
+        (
+            "ch01.safe_to_clean",
+            lambda p: bool(p) and Path(p).resolve() != Path.cwd(),
+            "must be refused",
+        ),  # no parents
+        (
+            "ch01.safe_to_clean",
+            lambda p: False,
+            "safe (return True)",
+        ),  # refuses everything
+    ],
+)
 def test_wrong_answers_fail_with_hint(key, wrong, hint):
     r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
+
+
+# ------------------------------------------------------------------ the grader's hidden
+
+REFERENCES = [
+    ("ch01.project_paths", project_paths),
+    ("ch01.safe_to_clean", safe_to_clean),
+]
+PUBLIC = {
+    ("gs://my-bucket", "cifar10"): (
+        "gs://my-bucket/data/cifar10",
+        "gs://my-bucket/work/cifar10",
+    ),
+    ("/tmp/book", "c10"): ("/tmp/book/data/c10", "/tmp/book/work/c10"),
+    ("gs://my-bucket/", "c10"): ("gs://my-bucket/data/c10", "gs://my-bucket/work/c10"),
+    ("runs/", "x"): ("runs/data/x", "runs/work/x"),
+}
+WRONG = [
+    (
+        "ch01.project_paths",
+        lambda r, p: PUBLIC[(r, p)],
+        None,
+    ),  # a lookup table of the public cases
+    ("ch01.project_paths", lambda r, p: (f"{r}/data/{p}", f"{r}/work/{p}"), "rstrip"),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the
+    hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

@@ -1,4 +1,5 @@
-"""Chapter 2's exercises: the reference solutions pass, plausible wrong answers fail with their hint."""
+"""Chapter 2's exercises: the reference solutions pass, plausible wrong answers fail
+with their hint."""
 
 from __future__ import annotations
 
@@ -43,12 +44,57 @@ def test_references_pass():
     assert exercises.run_check("ch02.normalize_splits", normalize_splits).passed
 
 
-@pytest.mark.parametrize("key, wrong, hint", [
-    ("ch02.streaming_std", naive_std, "loses the digits"),
-    ("ch02.streaming_std", lambda bs: (lambda a: (a.mean(), a.std(ddof=1)))(np.concatenate(list(bs))), "n not n-1"),
-    ("ch02.normalize_splits", own_stats, "TRAINING mean and std"),
-    ("ch02.normalize_splits", lambda a, b: (a / 255.0, b / 255.0), "float32"),
-])
+@pytest.mark.parametrize(
+    "key, wrong, hint",
+    [
+        ("ch02.streaming_std", naive_std, "loses the digits"),
+        (
+            "ch02.streaming_std",
+            lambda bs: (lambda a: (a.mean(), a.std(ddof=1)))(np.concatenate(list(bs))),
+            "n not n-1",
+        ),
+        ("ch02.normalize_splits", own_stats, "TRAINING mean and std"),
+        ("ch02.normalize_splits", lambda a, b: (a / 255.0, b / 255.0), "float32"),
+    ],
+)
 def test_wrong_answers_fail_with_hint(key, wrong, hint):
     r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
+
+
+# ------------------------------------------------------------------ the grader's hidden
+
+
+def concatenating_std(batches):
+    """Right numbers, but holds every batch at once: not streaming."""
+    a = np.concatenate(list(batches))
+    return a.mean(), a.std()
+
+
+REFERENCES = [
+    ("ch02.streaming_std", streaming_std),
+    ("ch02.normalize_splits", normalize_splits),
+]
+WRONG = [
+    ("ch02.streaming_std", concatenating_std, "concatenating"),
+    ("ch02.streaming_std", naive_std, "loses the digits"),
+    ("ch02.normalize_splits", own_stats, "TRAINING mean and std"),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the
+    hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

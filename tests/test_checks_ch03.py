@@ -1,4 +1,5 @@
-"""Chapter 3's exercises (TensorFlow): reference solutions pass, plausible wrong answers fail with the hint."""
+"""Chapter 3's exercises (TensorFlow): reference solutions pass, plausible wrong answers
+fail with the hint."""
 
 from __future__ import annotations
 
@@ -8,14 +9,24 @@ import pytest
 from fenwicks_lite import exercises
 from fenwicks_lite import io as fio
 
-tf = pytest.importorskip("tensorflow", exc_type=ImportError)  # also when blocked (the JAX pass)
+tf = pytest.importorskip(
+    "tensorflow", exc_type=ImportError
+)  # also when blocked (the JAX pass)
 
 
 def label_records(y, path):
     with tf.io.TFRecordWriter(path) as w:
         for label in y:
-            feat = {"label": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(label)]))}
-            w.write(tf.train.Example(features=tf.train.Features(feature=feat)).SerializeToString())
+            feat = {
+                "label": tf.train.Feature(
+                    int64_list=tf.train.Int64List(value=[int(label)])
+                )
+            }
+            w.write(
+                tf.train.Example(
+                    features=tf.train.Features(feature=feat)
+                ).SerializeToString()
+            )
 
 
 def raw_labels(y, path):  # records, but not Examples
@@ -25,7 +36,9 @@ def raw_labels(y, path):  # records, but not Examples
 
 
 def shard_labels(paths, h, w):
-    ds = tf.data.TFRecordDataset(paths).map(lambda e: fio.tfexample_numpy_image_parser(e, h, w)[1])
+    ds = tf.data.TFRecordDataset(paths).map(
+        lambda e: fio.tfexample_numpy_image_parser(e, h, w)[1]
+    )
     return np.array(list(ds.as_numpy_iterator()))
 
 
@@ -34,13 +47,58 @@ def test_references_pass():
     assert exercises.run_check("ch03.shard_labels", shard_labels).passed
 
 
-@pytest.mark.parametrize("key, wrong, hint", [
-    ("ch03.label_records", raw_labels, "serialized tf.train.Example"),
-    ("ch03.label_records", lambda y, p: label_records(y[:-1], p), "one record per label"),
-    ("ch03.label_records", lambda y, p: label_records(sorted(y), p), "same order"),
-    ("ch03.shard_labels", lambda paths, h, w: shard_labels(paths[:1], h, w), "expected"),
-    ("ch03.shard_labels", lambda paths, h, w: shard_labels(sorted(paths, reverse=True), h, w), "in the order"),
-])
+@pytest.mark.parametrize(
+    "key, wrong, hint",
+    [
+        ("ch03.label_records", raw_labels, "serialized tf.train.Example"),
+        (
+            "ch03.label_records",
+            lambda y, p: label_records(y[:-1], p),
+            "one record per label",
+        ),
+        ("ch03.label_records", lambda y, p: label_records(sorted(y), p), "same order"),
+        (
+            "ch03.shard_labels",
+            lambda paths, h, w: shard_labels(paths[:1], h, w),
+            "expected",
+        ),
+        (
+            "ch03.shard_labels",
+            lambda paths, h, w: shard_labels(sorted(paths, reverse=True), h, w),
+            "in the order",
+        ),
+    ],
+)
 def test_wrong_answers_fail_with_hint(key, wrong, hint):
     r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
+
+
+# ------------------------------------------------------------------ the grader's hidden
+
+REFERENCES = [
+    ("ch03.label_records", label_records),
+    ("ch03.shard_labels", shard_labels),
+]
+WRONG = [
+    ("ch03.shard_labels", lambda paths, h, w: shard_labels(sorted(paths), h, w), None),
+    ("ch03.label_records", lambda y, p: label_records(sorted(y), p), "same order"),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the
+    hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

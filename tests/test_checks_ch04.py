@@ -1,4 +1,5 @@
-"""Chapter 4's exercises: the reference solutions pass, plausible wrong answers fail with their hint."""
+"""Chapter 4's exercises: the reference solutions pass, plausible wrong answers fail
+with their hint."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ def hole_area(cy, cx, size, h, w):
 
 def expected_erased(size, h, w):
     def mean_extent(n):
-        return np.mean([min(c - size // 2 + size, n) - max(c - size // 2, 0) for c in range(n)])
+        return np.mean(
+            [min(c - size // 2 + size, n) - max(c - size // 2, 0) for c in range(n)]
+        )
 
     return mean_extent(h) * mean_extent(w) / (h * w)
 
@@ -28,7 +31,7 @@ def cutout_fill(images, cy, cx, size, value):
     out = images.copy()
     for n in range(len(images)):
         y0, x0 = cy[n] - size // 2, cx[n] - size // 2
-        out[n, max(y0, 0):max(y0 + size, 0), max(x0, 0):max(x0 + size, 0)] = value
+        out[n, max(y0, 0) : max(y0 + size, 0), max(x0, 0) : max(x0 + size, 0)] = value
     return out
 
 
@@ -36,7 +39,7 @@ def cutout_fill_in_place(images, cy, cx, size, value):
     out = images  # forgets the copy
     for n in range(len(images)):
         y0, x0 = cy[n] - size // 2, cx[n] - size // 2
-        out[n, max(y0, 0):max(y0 + size, 0), max(x0, 0):max(x0 + size, 0)] = value
+        out[n, max(y0, 0) : max(y0 + size, 0), max(x0, 0) : max(x0 + size, 0)] = value
     return out
 
 
@@ -44,30 +47,44 @@ def cutout_fill_negative_slice(images, cy, cx, size, value):
     out = images.copy()
     for n in range(len(images)):  # a negative start wraps around in Python slicing
         y0, x0 = cy[n] - size // 2, cx[n] - size // 2
-        out[n, y0:y0 + size, x0:x0 + size] = value
+        out[n, y0 : y0 + size, x0 : x0 + size] = value
     return out
 
 
-@pytest.mark.parametrize("key, fn", [("ch04.hole_area", hole_area), ("ch04.expected_erased", expected_erased),
-                                     ("ch04.cutout_fill", cutout_fill)])
+@pytest.mark.parametrize(
+    "key, fn",
+    [
+        ("ch04.hole_area", hole_area),
+        ("ch04.expected_erased", expected_erased),
+        ("ch04.cutout_fill", cutout_fill),
+    ],
+)
 def test_references_pass(key, fn):
     r = exercises.run_check(key, fn)
     assert r.passed, r.message
 
 
-@pytest.mark.parametrize("key, wrong, hint", [
-    ("ch04.hole_area", lambda cy, cx, size, h, w: size * size, "clip both ends"),
-    ("ch04.expected_erased", lambda size, h, w: size**2 / (h * w), "forgets the clipping"),
-    ("ch04.cutout_fill", cutout_fill_in_place, "in place"),
-    ("ch04.cutout_fill", cutout_fill_negative_slice, "clipped at the borders"),
-])
+@pytest.mark.parametrize(
+    "key, wrong, hint",
+    [
+        ("ch04.hole_area", lambda cy, cx, size, h, w: size * size, "clip both ends"),
+        (
+            "ch04.expected_erased",
+            lambda size, h, w: size**2 / (h * w),
+            "forgets the clipping",
+        ),
+        ("ch04.cutout_fill", cutout_fill_in_place, "in place"),
+        ("ch04.cutout_fill", cutout_fill_negative_slice, "clipped at the borders"),
+    ],
+)
 def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
     r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
 
 
 def test_reference_agrees_with_the_library_hole():
-    """The exercise's window is the library's: cutout_fill with value 0 matches fw.transform's mask."""
+    """The exercise's window is the library's: cutout_fill with value 0 matches
+    fw.transform's mask."""
     from fenwicks_lite import transform
 
     x = np.random.default_rng(0).random((40, 10, 10, 3)).astype(np.float32) + 1
@@ -75,6 +92,59 @@ def test_reference_agrees_with_the_library_hole():
     for n in range(len(x)):
         zero = (out[n] == 0).all(-1)
         ys, xs = np.where(zero)
-        cands = [(cy, cx) for cy in range(10) for cx in range(10)
-                 if np.array_equal(cutout_fill(x[n:n + 1], [cy], [cx], 4, 0.0)[0], out[n])]
-        assert cands and hole_area(*cands[0], 4, 10, 10) == zero.sum() == len(ys) == len(xs)
+        cands = [
+            (cy, cx)
+            for cy in range(10)
+            for cx in range(10)
+            if np.array_equal(cutout_fill(x[n : n + 1], [cy], [cx], 4, 0.0)[0], out[n])
+        ]
+        assert cands and hole_area(*cands[0], 4, 10, 10) == zero.sum() == len(
+            ys
+        ) == len(xs)
+
+
+# ------------------------------------------------------------------ the grader's hidden
+
+REFERENCES = [
+    ("ch04.hole_area", hole_area),
+    ("ch04.expected_erased", expected_erased),
+    ("ch04.cutout_fill", cutout_fill),
+]
+_PUBLIC_AREAS = {
+    case: hole_area(*case)
+    for case in [
+        (16, 16, 8, 32, 32),
+        (0, 0, 8, 32, 32),
+        (31, 31, 8, 32, 32),
+        (0, 16, 8, 32, 32),
+        (3, 28, 8, 32, 32),
+        (2, 2, 5, 6, 6),
+        (1, 1, 3, 3, 3),
+    ]
+}
+WRONG = [
+    ("ch04.hole_area", lambda *case: _PUBLIC_AREAS[case], None),  # a lookup table
+    (
+        "ch04.expected_erased",
+        lambda size, h, w: size**2 / (h * w),
+        "forgets the clipping",
+    ),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the
+    hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

@@ -1,4 +1,5 @@
-"""Chapter 5's exercises: the reference solutions pass, plausible wrong answers fail with their hint."""
+"""Chapter 5's exercises: the reference solutions pass, plausible wrong answers fail
+with their hint."""
 
 from __future__ import annotations
 
@@ -25,8 +26,14 @@ def steps(n, batch_size, drop_remainder):
     return n // batch_size if drop_remainder else -(-n // batch_size)
 
 
-@pytest.mark.parametrize("key, fn", [("ch05.bottleneck", bottleneck), ("ch05.epoch_indices", epoch_indices),
-                                     ("ch05.steps", steps)])
+@pytest.mark.parametrize(
+    "key, fn",
+    [
+        ("ch05.bottleneck", bottleneck),
+        ("ch05.epoch_indices", epoch_indices),
+        ("ch05.steps", steps),
+    ],
+)
 def test_references_pass(key, fn):
     r = exercises.run_check(key, fn)
     assert r.passed, r.message
@@ -51,16 +58,23 @@ def _keeps_remainder(n, batch_size, seed, epoch):
     return np.resize(perm, (-(-n // batch_size), batch_size))
 
 
-@pytest.mark.parametrize("key, wrong, hint", [
-    ("ch05.bottleneck", _sum_of_times, "minimum rate"),
-    ("ch05.bottleneck", lambda r: max(r.items(), key=lambda kv: kv[1]), "slowest"),
-    ("ch05.epoch_indices", _same_every_epoch, "new permutation"),
-    ("ch05.epoch_indices", _with_replacement, "permutation, not random draws"),
-    ("ch05.epoch_indices", _keeps_remainder, "15 full batches"),
-    ("ch05.epoch_indices", lambda n, b, s, e: np.arange(n // b * b).reshape(-1, b), "shuffle"),
-    ("ch05.steps", lambda n, b, d: n // b, "ceiling division"),
-    ("ch05.steps", lambda n, b, d: round(n / b), "floor division"),
-])
+@pytest.mark.parametrize(
+    "key, wrong, hint",
+    [
+        ("ch05.bottleneck", _sum_of_times, "minimum rate"),
+        ("ch05.bottleneck", lambda r: max(r.items(), key=lambda kv: kv[1]), "slowest"),
+        ("ch05.epoch_indices", _same_every_epoch, "new permutation"),
+        ("ch05.epoch_indices", _with_replacement, "permutation, not random draws"),
+        ("ch05.epoch_indices", _keeps_remainder, "15 full batches"),
+        (
+            "ch05.epoch_indices",
+            lambda n, b, s, e: np.arange(n // b * b).reshape(-1, b),
+            "shuffle",
+        ),
+        ("ch05.steps", lambda n, b, d: n // b, "ceiling division"),
+        ("ch05.steps", lambda n, b, d: round(n / b), "floor division"),
+    ],
+)
 def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
     r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
@@ -72,6 +86,63 @@ def test_library_epoch_indices_passes_the_exercise():
 
     def via_library(n, batch_size, seed, epoch):
         x = np.zeros((n, 10, 10, 3), np.float32)
-        return pipeline.DeviceDataset(x, np.zeros(n, np.int32), batch_size, seed=seed).epoch_indices(epoch)
+        return pipeline.DeviceDataset(
+            x, np.zeros(n, np.int32), batch_size, seed=seed
+        ).epoch_indices(epoch)
 
     assert exercises.run_check("ch05.epoch_indices", via_library).passed
+
+
+# ------------------------------------------------------------------ the grader's hidden
+
+
+def _seed_plus_epoch(n, batch_size, seed, epoch):
+    """Plausible and wrong: seed 0 epoch 1 is seed 1 epoch 0."""
+    perm = np.random.default_rng(seed + epoch).permutation(n)
+    steps = n // batch_size
+    return perm[: steps * batch_size].reshape(steps, batch_size)
+
+
+def _ceil_steps(n, batch_size, drop_remainder):
+    import math
+
+    return n // batch_size if drop_remainder else math.ceil(n / batch_size)
+
+
+_PUBLIC_STEPS = {
+    (50_000, 512, True): 97,
+    (50_000, 512, False): 98,
+    (10_000, 500, False): 20,
+    (10_000, 500, True): 20,
+    (100, 512, False): 1,
+    (100, 512, True): 0,
+}
+REFERENCES = [
+    ("ch05.bottleneck", bottleneck),
+    ("ch05.epoch_indices", epoch_indices),
+    ("ch05.steps", steps),
+]
+WRONG = [
+    ("ch05.epoch_indices", _seed_plus_epoch, "seed + epoch"),
+    ("ch05.steps", _ceil_steps, "math.ceil"),
+    ("ch05.steps", lambda n, b, d: _PUBLIC_STEPS[(n, b, d)], None),  # a lookup table
+    ("ch05.steps", lambda n, b, d: n / b // 1 if d else -(-n // b), "return an int"),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the
+    hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

@@ -1,4 +1,5 @@
-"""Chapter 6's exercises: the reference solutions pass, plausible wrong answers fail with their hint."""
+"""Chapter 6's exercises: the reference solutions pass, plausible wrong answers fail
+with their hint."""
 
 from __future__ import annotations
 
@@ -20,8 +21,16 @@ def resblk_flops_no_pool(h, w, c_in, c):
 
 
 def param_count(c):
-    convs = [(3, c), (c, 2 * c), (2 * c, 2 * c), (2 * c, 2 * c), (2 * c, 4 * c), (4 * c, 8 * c),
-             (8 * c, 8 * c), (8 * c, 8 * c)]
+    convs = [
+        (3, c),
+        (c, 2 * c),
+        (2 * c, 2 * c),
+        (2 * c, 2 * c),
+        (2 * c, 4 * c),
+        (4 * c, 8 * c),
+        (8 * c, 8 * c),
+        (8 * c, 8 * c),
+    ]
     bn = sum(o for _, o in convs)
     return sum(9 * i * o for i, o in convs) + 2 * bn + 80 * c, 2 * bn
 
@@ -42,22 +51,82 @@ def naive_softmax(z, weight):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-@pytest.mark.parametrize("key, fn", [("ch06.resblk_flops", resblk_flops), ("ch06.param_count", param_count),
-                                     ("ch06.scaled_softmax", scaled_softmax)])
+@pytest.mark.parametrize(
+    "key, fn",
+    [
+        ("ch06.resblk_flops", resblk_flops),
+        ("ch06.param_count", param_count),
+        ("ch06.scaled_softmax", scaled_softmax),
+    ],
+)
 def test_reference_solutions_pass(key, fn):
     r = exercises.run_check(key, fn)
     assert r.passed, r.message
 
 
-@pytest.mark.parametrize("key, wrong, hint", [
-    ("ch06.resblk_flops", resblk_flops_no_pool, "AFTER the 2x2 max-pool"),
-    ("ch06.resblk_flops", lambda *a: resblk_flops(*a) // 2, "multiply-add as 2 FLOPs"),
-    ("ch06.param_count", param_count_no_bn, "2 trainable parameters (gamma, beta)"),
-    ("ch06.param_count", lambda c: (param_count(c)[0], 0), "moving mean and variance"),
-    ("ch06.scaled_softmax", naive_softmax, "subtract each row's max"),
-    ("ch06.scaled_softmax", lambda z, w: scaled_softmax(z, 1.0), "multiply the logits by `weight`"),
-])
+@pytest.mark.parametrize(
+    "key, wrong, hint",
+    [
+        ("ch06.resblk_flops", resblk_flops_no_pool, "AFTER the 2x2 max-pool"),
+        (
+            "ch06.resblk_flops",
+            lambda *a: resblk_flops(*a) // 2,
+            "multiply-add as 2 FLOPs",
+        ),
+        ("ch06.param_count", param_count_no_bn, "2 trainable parameters (gamma, beta)"),
+        (
+            "ch06.param_count",
+            lambda c: (param_count(c)[0], 0),
+            "moving mean and variance",
+        ),
+        ("ch06.scaled_softmax", naive_softmax, "subtract each row's max"),
+        (
+            "ch06.scaled_softmax",
+            lambda z, w: scaled_softmax(z, 1.0),
+            "multiply the logits by `weight`",
+        ),
+    ],
+)
 def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
     with np.errstate(over="ignore", invalid="ignore"):
         r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
+
+
+# ------------------------------------------------------------------ the grader's hidden
+
+
+def _global_max_softmax(z, weight):
+    """Plausible and wrong: one max for the whole array underflows rows far below it."""
+    s = weight * np.asarray(z, np.float64)
+    e = np.exp(s - s.max())
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+REFERENCES = [
+    ("ch06.resblk_flops", resblk_flops),
+    ("ch06.param_count", param_count),
+    ("ch06.scaled_softmax", scaled_softmax),
+]
+WRONG = [
+    ("ch06.scaled_softmax", _global_max_softmax, "each row's own max"),
+    ("ch06.resblk_flops", resblk_flops_no_pool, "AFTER the 2x2 max-pool"),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the
+    hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

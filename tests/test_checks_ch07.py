@@ -1,4 +1,5 @@
-"""Chapter 7's exercises: the reference solutions pass, plausible wrong answers fail with their hint."""
+"""Chapter 7's exercises: the reference solutions pass, plausible wrong answers fail
+with their hint."""
 
 from __future__ import annotations
 
@@ -19,16 +20,26 @@ def cosine_lr(step, peak_lr, total_steps, warmup_steps):
     return np.where(s < warmup_steps, up, peak_lr * 0.5 * (1 + np.cos(np.pi * t)))
 
 
-def cosine_full_period(step, peak_lr, total_steps, warmup_steps):  # cos over a whole period: back up to peak
+def cosine_full_period(
+    step, peak_lr, total_steps, warmup_steps
+):  # cos over a whole period: back up to peak
     s = np.asarray(step, np.float64)
     t = np.clip((s - warmup_steps) / (total_steps - warmup_steps), 0, 1)
-    return np.where(s < warmup_steps, peak_lr * s / max(warmup_steps, 1), peak_lr * 0.5 * (1 + np.cos(2 * np.pi * t)))
+    return np.where(
+        s < warmup_steps,
+        peak_lr * s / max(warmup_steps, 1),
+        peak_lr * 0.5 * (1 + np.cos(2 * np.pi * t)),
+    )
 
 
 def cosine_with_if(step, peak_lr, total_steps, warmup_steps):
     if step < warmup_steps:  # fails on arrays
         return peak_lr * step / warmup_steps
-    return peak_lr * 0.5 * (1 + math.cos(math.pi * (step - warmup_steps) / (total_steps - warmup_steps)))
+    return (
+        peak_lr
+        * 0.5
+        * (1 + math.cos(math.pi * (step - warmup_steps) / (total_steps - warmup_steps)))
+    )
 
 
 def adam(grads, lr, b1=0.9, b2=0.999, eps=1e-8):
@@ -48,32 +59,78 @@ def adam_no_bias_correction(grads, lr, b1=0.9, b2=0.999, eps=1e-8):
     return total
 
 
-@pytest.mark.parametrize("key, fn", [
-    ("ch07.cosine_one_cycle", cosine_lr),
-    ("ch07.sum_convention", lambda lr, wd, b: (lr / b, wd * b)),
-    ("ch07.adam_displacement", adam),
-])
+@pytest.mark.parametrize(
+    "key, fn",
+    [
+        ("ch07.cosine_one_cycle", cosine_lr),
+        ("ch07.sum_convention", lambda lr, wd, b: (lr / b, wd * b)),
+        ("ch07.adam_displacement", adam),
+    ],
+)
 def test_reference_solutions_pass(key, fn):
     r = exercises.run_check(key, fn)
     assert r.passed, r.message
 
 
-@pytest.mark.parametrize("key, wrong, hint", [
-    ("ch07.cosine_one_cycle", cosine_full_period, "end at 0"),
-    ("ch07.cosine_one_cycle", cosine_with_if, "raised"),
-    ("ch07.sum_convention", lambda lr, wd, b: (lr * b, wd * b), "must shrink, not grow"),
-    ("ch07.sum_convention", lambda lr, wd, b: (lr / b, wd), "batch_size times larger too"),
-    ("ch07.adam_displacement", lambda g, lr: -lr * sum(g), "plain SGD"),
-    ("ch07.adam_displacement", adam_no_bias_correction, "bias corrections"),
-])
+@pytest.mark.parametrize(
+    "key, wrong, hint",
+    [
+        ("ch07.cosine_one_cycle", cosine_full_period, "end at 0"),
+        ("ch07.cosine_one_cycle", cosine_with_if, "raised"),
+        (
+            "ch07.sum_convention",
+            lambda lr, wd, b: (lr * b, wd * b),
+            "must shrink, not grow",
+        ),
+        (
+            "ch07.sum_convention",
+            lambda lr, wd, b: (lr / b, wd),
+            "batch_size times larger too",
+        ),
+        ("ch07.adam_displacement", lambda g, lr: -lr * sum(g), "plain SGD"),
+        ("ch07.adam_displacement", adam_no_bias_correction, "bias corrections"),
+    ],
+)
 def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
     r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
 
 
 def test_adam_is_blind_to_the_gradient_scale():
-    """The point of the hard exercise: SUM multiplies gradients by B, Adam divides it out, so lr / B is wrong."""
+    """The point of the hard exercise: SUM multiplies gradients by B, Adam divides it
+    out, so lr / B is wrong."""
     g, b = [0.5, -0.2, 0.3, 0.3, -1.0], 512
     mean_step = adam(g, 0.01)
     sum_step = adam([b * x for x in g], 0.01 / b)
     assert sum_step == pytest.approx(mean_step / b, rel=1e-5)
+
+
+# ------------------------------------------------------------------ the grader's hidden
+
+REFERENCES = [
+    ("ch07.cosine_one_cycle", cosine_lr),
+    ("ch07.sum_convention", lambda lr, wd, b: (lr / b, wd * b)),
+    ("ch07.adam_displacement", adam),
+]
+WRONG = [
+    ("ch07.cosine_one_cycle", cosine_full_period, None),
+    ("ch07.sum_convention", lambda lr, wd, b: (lr * b, wd / b), "must shrink"),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the
+    hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

@@ -1,4 +1,5 @@
-"""Chapter 8's exercises: the reference solutions pass, plausible wrong answers fail with a hint."""
+"""Chapter 8's exercises: the reference solutions pass, plausible wrong answers fail
+with a hint."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ pytestmark = pytest.mark.backend
 
 
 def precision_ref(platform, cc):
-    if platform == "tpu" or (platform == "gpu" and cc is not None and tuple(cc) >= (8, 0)):
+    if platform == "tpu" or (
+        platform == "gpu" and cc is not None and tuple(cc) >= (8, 0)
+    ):
         return "mixed_bfloat16"
     return "mixed_float16" if platform == "gpu" else "float32"
 
@@ -26,40 +29,113 @@ def epoch_seconds_ref(log, steps_per_epoch):
     return (t1 - t0) / ((s1 - s0) / steps_per_epoch)
 
 
-@pytest.mark.parametrize("key, fn", [
-    ("ch08.precision", precision_ref),
-    ("ch08.precision", accel.choose_precision),  # the library's own answer passes too
-    ("ch08.per_device", per_device_ref),
-    ("ch08.per_device", accel.check_batch_size),
-    ("ch08.epoch_seconds", epoch_seconds_ref),
-])
+@pytest.mark.parametrize(
+    "key, fn",
+    [
+        ("ch08.precision", precision_ref),
+        (
+            "ch08.precision",
+            accel.choose_precision,
+        ),  # the library's own answer passes too
+        ("ch08.per_device", per_device_ref),
+        ("ch08.per_device", accel.check_batch_size),
+        ("ch08.epoch_seconds", epoch_seconds_ref),
+    ],
+)
 def test_reference_solutions_pass(key, fn):
     r = exercises.run_check(key, fn)
     assert r.passed, r.message
 
 
-@pytest.mark.parametrize("key, wrong, hint", [
-    # Ampere compared with > instead of >=: the A100 would get float16.
-    ("ch08.precision", lambda p, cc: "mixed_bfloat16" if p == "tpu" or (cc and cc > (8, 0)) else
-     ("mixed_float16" if p == "gpu" else "float32"), "the A100 (8.0) is the first with bfloat16"),
-    # bfloat16 everywhere, the CPU included.
-    ("ch08.precision", lambda p, cc: "mixed_bfloat16", "a T4 (7.5) has float16 tensor cores only"),
-    # Integer division without the check: 500 / 8 silently becomes 62.
-    ("ch08.per_device", lambda b, d: b // d, "must raise ValueError"),
-    ("ch08.per_device", lambda b, d: b * d, "per_device_batch(512, 8) returned 4096"),
-    # Steps per second instead of seconds per epoch.
-    ("ch08.epoch_seconds", lambda log, spe: (log[-1][0] - log[0][0]) / (log[-1][1] - log[0][1]),
-     "so 2.504 s per epoch"),
-    # Uses the first two lines only: wrong for unevenly spaced logs.
-    ("ch08.epoch_seconds", lambda log, spe: (log[1][1] - log[0][1]) / ((log[1][0] - log[0][0]) / spe),
-     "200 steps = 4 epochs in 10 s"),
-])
+@pytest.mark.parametrize(
+    "key, wrong, hint",
+    [
+        # Ampere compared with > instead of >=: the A100 would get float16.
+        (
+            "ch08.precision",
+            lambda p, cc: (
+                "mixed_bfloat16"
+                if p == "tpu" or (cc and cc > (8, 0))
+                else ("mixed_float16" if p == "gpu" else "float32")
+            ),
+            "the A100 (8.0) is the first with bfloat16",
+        ),
+        # bfloat16 everywhere, the CPU included.
+        (
+            "ch08.precision",
+            lambda p, cc: "mixed_bfloat16",
+            "a T4 (7.5) has float16 tensor cores only",
+        ),
+        # Integer division without the check: 500 / 8 silently becomes 62.
+        ("ch08.per_device", lambda b, d: b // d, "must raise ValueError"),
+        (
+            "ch08.per_device",
+            lambda b, d: b * d,
+            "per_device_batch(512, 8) returned 4096",
+        ),
+        # Steps per second instead of seconds per epoch.
+        (
+            "ch08.epoch_seconds",
+            lambda log, spe: (log[-1][0] - log[0][0]) / (log[-1][1] - log[0][1]),
+            "so 2.504 s per epoch",
+        ),
+        # Uses the first two lines only: wrong for unevenly spaced logs.
+        (
+            "ch08.epoch_seconds",
+            lambda log, spe: (log[1][1] - log[0][1]) / ((log[1][0] - log[0][0]) / spe),
+            "200 steps = 4 epochs in 10 s",
+        ),
+    ],
+)
 def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
     r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
 
 
 def test_each_exercise_has_a_difficulty():
-    keys = {"ch08.precision": "easy", "ch08.per_device": "easy", "ch08.epoch_seconds": "medium"}
+    keys = {
+        "ch08.precision": "easy",
+        "ch08.per_device": "easy",
+        "ch08.epoch_seconds": "medium",
+    }
     for key, level in keys.items():
         assert exercises.get(key).difficulty == level
+
+
+# ------------------------------------------------------------------ the grader's hidden
+
+
+def _float_share(batch, devices):
+    """Plausible and wrong: true division gives 64.0, not 64."""
+    if batch % devices:
+        raise ValueError("uneven")
+    return batch / devices
+
+
+REFERENCES = [
+    ("ch08.precision", precision_ref),
+    ("ch08.per_device", per_device_ref),
+    ("ch08.epoch_seconds", epoch_seconds_ref),
+]
+WRONG = [
+    ("ch08.per_device", _float_share, "is an int"),
+    ("ch08.per_device", lambda b, d: b // d, "must raise ValueError"),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the
+    hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

@@ -1,4 +1,5 @@
-"""Chapter 9's exercises: the reference solutions pass, plausible wrong answers fail with a hint."""
+"""Chapter 9's exercises: the reference solutions pass, plausible wrong answers fail
+with a hint."""
 
 from __future__ import annotations
 
@@ -19,24 +20,71 @@ def per_class_ref(y_true, y_pred):
     return report.per_class_accuracy(report.confusion_matrix(y_true, y_pred)).tolist()
 
 
-@pytest.mark.parametrize("key, fn", [("ch09.mean_std", mean_std_ref), ("ch09.per_class", per_class_ref)])
+@pytest.mark.parametrize(
+    "key, fn", [("ch09.mean_std", mean_std_ref), ("ch09.per_class", per_class_ref)]
+)
 def test_reference_solutions_pass(key, fn):
     r = exercises.run_check(key, fn)
     assert r.passed, r.message
 
 
-def _precision_per_class(y_true, y_pred):  # divides by the predictions of a class: precision, not recall
+def _precision_per_class(
+    y_true, y_pred
+):  # divides by the predictions of a class: precision, not recall
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    return [float(np.mean(y_true[y_pred == k] == k)) if np.any(y_pred == k) else float("nan") for k in range(10)]
+    return [
+        float(np.mean(y_true[y_pred == k] == k))
+        if np.any(y_pred == k)
+        else float("nan")
+        for k in range(10)
+    ]
 
 
-@pytest.mark.parametrize("key, wrong, hint", [
-    ("ch09.mean_std", lambda a: (float(np.mean(a)), float(np.std(a))), "population std"),
-    ("ch09.mean_std", lambda a: (float(np.median(a)) + 1, 0.01), "the mean of 0.93"),
-    ("ch09.per_class", _precision_per_class, "Divide by the images OF that class"),
-    ("ch09.per_class", lambda t, p: [0.0] * 10, "class 0"),
-    ("ch09.per_class", lambda t, p: per_class_ref(t, p)[:3], "return 10 values"),
-])
+@pytest.mark.parametrize(
+    "key, wrong, hint",
+    [
+        (
+            "ch09.mean_std",
+            lambda a: (float(np.mean(a)), float(np.std(a))),
+            "population std",
+        ),
+        (
+            "ch09.mean_std",
+            lambda a: (float(np.median(a)) + 1, 0.01),
+            "the mean of 0.93",
+        ),
+        ("ch09.per_class", _precision_per_class, "Divide by the images OF that class"),
+        ("ch09.per_class", lambda t, p: [0.0] * 10, "class 0"),
+        ("ch09.per_class", lambda t, p: per_class_ref(t, p)[:3], "return 10 values"),
+    ],
+)
 def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
     r = exercises.run_check(key, wrong)
     assert not r.passed and hint in r.message, r.message
+
+
+# ------------------------------------------------------------------ the grader's hidden
+
+REFERENCES = [("ch09.mean_std", mean_std_ref), ("ch09.per_class", per_class_ref)]
+WRONG = [
+    ("ch09.mean_std", lambda a: (float(np.mean(a)), float(np.std(a))), "ddof=1"),
+    ("ch09.per_class", _precision_per_class, None),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("key, fn", REFERENCES)
+def test_references_pass_the_hidden_tests(key, fn, seed):
+    r = exercises.run_hidden(key, fn, seed)
+    assert r.passed, r.message
+
+
+@pytest.mark.parametrize("key, wrong, hint", WRONG)
+def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    """`hint`: the public self-check catches it too, with this hint (None: only the
+    hidden one)."""
+    public = exercises.run_check(key, wrong)
+    if hint:
+        assert not public.passed and hint in public.message, public.message
+    r = exercises.run_hidden(key, wrong, 0)
+    assert not r.passed and r.status != "checker-error", r.message

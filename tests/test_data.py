@@ -182,3 +182,21 @@ def test_real_mini_sample_matches_its_published_statistics():
     assert x.shape == (2500, 32, 32, 3) and xt.shape == (1000, 32, 32, 3)
     assert np.bincount(y).tolist() == [250] * 10 and np.bincount(yt).tolist() == [100] * 10
     np.testing.assert_allclose((x / 255).mean(axis=(0, 1, 2)), [0.4909, 0.4833, 0.4507], atol=6e-5)
+
+
+def test_parse_batch_reads_one_file_channels_last():
+    """`parse_batch` (Chapter 2): the 3 colour planes of each row become the last axis."""
+    import io
+
+    x = np.arange(2 * 3072, dtype=np.int64).reshape(2, 3072) % 251
+    buf = io.BytesIO(pickle.dumps({b"data": x.astype(np.uint8), b"labels": [3, 9]}))
+    images, labels = data.parse_batch(buf, "mine")
+    assert images.shape == (2, 32, 32, 3) and images.dtype == np.uint8
+    assert labels.tolist() == [3, 9] and labels.dtype == np.int32
+    # pixel (row 1, col 2) of image 1: red at 1*32+2, green 1024 further, blue 2048 further
+    assert images[1, 1, 2].tolist() == [x[1, 34], x[1, 1024 + 34], x[1, 2048 + 34]]
+    with pytest.raises(data.CIFAR10FormatError, match="mine: not a readable CIFAR-10 batch"):
+        data.parse_batch(io.BytesIO(b"not a pickle"), "mine")
+    with pytest.raises(data.CIFAR10FormatError, match="mine: labels outside 0..9"):
+        data.parse_batch(io.BytesIO(pickle.dumps({b"data": x.astype(np.uint8),
+                                                  b"labels": [3, 10]})), "mine")

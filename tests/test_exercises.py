@@ -1,6 +1,10 @@
-"""The exercise mechanism: a reference solution passes, plausible wrong ones fail with the hint."""
+"""The exercise mechanism: a reference solution passes, plausible wrong ones fail with
+the hint."""
 
 from __future__ import annotations
+
+import json
+import re
 
 import numpy as np
 import pytest
@@ -15,8 +19,14 @@ pytestmark = pytest.mark.backend
 def _check_counts(fn):
     y = np.array([0, 3, 3, 7, 7, 7])
     got = list(fn(y))
-    expect(len(got) == 10, "return one count per class, 10 in all (even for classes with no image)")
-    expect(got == [1, 0, 0, 2, 0, 0, 0, 3, 0, 0], "np.bincount(y, minlength=10) counts each label")
+    expect(
+        len(got) == 10,
+        "return one count per class, 10 in all (even for classes with no image)",
+    )
+    expect(
+        got == [1, 0, 0, 2, 0, 0, 0, 3, 0, 0],
+        "np.bincount(y, minlength=10) counts each label",
+    )
 
 
 def reference(y):
@@ -28,10 +38,13 @@ def test_reference_passes(capsys):
     assert capsys.readouterr().out.startswith("PASS chtest.class_counts")
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda y: np.bincount(y).tolist(), "one count per class"),          # forgets minlength
-    (lambda y: [0] * 10, "np.bincount"),                                  # wrong values
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda y: np.bincount(y).tolist(), "one count per class"),  # forgets minlength
+        (lambda y: [0] * 10, "np.bincount"),  # wrong values
+    ],
+)
 def test_plausible_wrong_answers_fail_with_hint(wrong, hint):
     r = exercises.run_check("chtest.class_counts", wrong)
     assert not r.passed and hint in r.message
@@ -42,7 +55,10 @@ def test_unattempted_and_crashing_answers_do_not_raise(capsys):
         raise NotImplementedError
 
     assert "not attempted" in exercises.run_check("chtest.class_counts", stub).message
-    assert "raised ZeroDivisionError" in exercises.run_check("chtest.class_counts", lambda y: 1 / 0).message
+    assert (
+        "raised ZeroDivisionError"
+        in exercises.run_check("chtest.class_counts", lambda y: 1 / 0).message
+    )
     assert not exercises.run_check("chtest.class_counts", None).passed
     exercises.check("chtest.class_counts", stub)  # prints, never raises
     assert capsys.readouterr().out.startswith("FAIL")
@@ -59,4 +75,177 @@ def test_unknown_exercise_and_bad_registration():
 
 def test_every_registered_exercise_has_a_title_and_difficulty():
     for ex in exercises.all_exercises():
-        assert ex.title and ex.difficulty in exercises.DIFFICULTIES and ex.chapter.startswith("ch")
+        assert (
+            ex.title
+            and ex.difficulty in exercises.DIFFICULTIES
+            and ex.chapter.startswith("ch")
+        )
+
+
+def test_hidden_tests_decide_and_do_not_give_the_case_away():
+    @exercise("chtest.twice", title="Twice", difficulty="medium")
+    def _public(fn):
+        expect(fn(1) == 2, "twice(x) is 2 * x")
+
+    @exercises.hidden("chtest.twice")
+    def _hidden(fn, rng):
+        x = int(rng.integers(10**6, 10**7))
+        expect(fn(x) == 2 * x, "twice(x) for every x")
+
+    table = {1: 2}.__getitem__  # passes the public case only
+    assert exercises.run_check("chtest.twice", table).passed
+    r = exercises.run_hidden("chtest.twice", table, seed=5)
+    assert not r.passed and "hidden case" in r.message and r.status == "error"
+    assert exercises.run_hidden("chtest.twice", lambda x: 2 * x, seed=5).passed
+    # the same seed draws the same cases, another seed others
+    seen = []
+    exercises.hidden("chtest.twice")(
+        lambda fn, rng: seen.append(int(rng.integers(10**9)))
+    )
+    for seed in (1, 1, 2):
+        exercises.run_hidden("chtest.twice", lambda x: 2 * x, seed)
+    assert seen[0] == seen[1] != seen[2]
+    assert exercises.get("chtest.twice").points == exercises.POINTS["medium"] == 2
+
+
+def test_table_command_run_as_a_module_knows_every_difficulty():
+    """`python -m fenwicks_lite.exercises table` once showed "?" (the registry of
+    `__main__`)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "fenwicks_lite.exercises", "table"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    rows = [r for r in out.splitlines() if r.startswith("| `ch")]
+    assert rows and len(rows) == len(
+        [
+            e
+            for e in exercises.all_exercises()
+            if not e.key.startswith(("chtest", "chbug"))
+        ]
+    )
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[2] in exercises.DIFFICULTIES and cells[3] == str(
+            exercises.POINTS[cells[2]]
+        )
+        assert cells[4] == "yes", f"{cells[0]} has no hidden test"
+
+
+# ------------------------------------------------------------------ the book's side (fw
+
+
+def test_task_text_has_no_markup_and_no_difficulty():
+    from fwbook import exercises as bx
+
+    assert (
+        bx.plain_task("*Easy.* Write `f(x)`: twice x. More.")
+        == "Write `f(x)`: twice x."
+    )
+    assert (
+        bx.plain_task("**Medium.** Write *this*. Difficulty: medium.") == "Write this."
+    )
+    assert bx.plain_task("Write `g`. Difficulty: easy.") == "Write `g`."
+    assert (
+        bx.plain_task("Write `safe_to_clean(p)` as `a * b`.")
+        == "Write `safe_to_clean(p)` as `a * b`."
+    )
+
+
+def test_every_chapter_exercise_states_its_registered_difficulty_once():
+    from fwbook import exercises as bx
+
+    exs = bx.book_exercises()
+    assert exs
+    for ex in exs:
+        assert ex.label and ex.key, ex
+        assert ex.stated == exercises.get(ex.key).difficulty, ex
+        assert (
+            not re.search(r"(^|\s)[*_]{1,2}\w", ex.task) and "Difficulty" not in ex.task
+        ), ex
+    table = bx.table_markdown(exs)
+    assert table.count("\n") == len(exs) + 1
+    for row in table.splitlines()[2:]:
+        assert row.split(" | ")[-3] in exercises.DIFFICULTIES, row
+
+
+def test_student_sources_leave_out_solutions_check_outputs_and_the_instructors(
+    tmp_path,
+):
+    import nbformat
+    import yaml
+    from fwbook import exercises as bx
+    from fwbook import notebooks as book
+    from test_grading import SOLUTIONS, chapter
+
+    root = tmp_path / "book_root"
+    (root / "book").mkdir(parents=True)
+    for name in ("_config.yml", "references.bib"):
+        (root / name).write_text((book.ROOT / name).read_text())
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nparts:\n  - caption: Chapters\n    chapters:\n"
+        "      - file: book/01_test\n  - caption: For instructors\n    chapters:\n"
+        "      - file: book/instructors\n"
+    )
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    (root / "book" / "instructors.md").write_text("# For instructors\n")
+    nb = chapter(SOLUTIONS)
+    nb.cells[1].outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="kept\n")
+    ]
+    for c in nb.cells:
+        if "check(" in c.source and c.cell_type == "code":
+            c.outputs = [
+                nbformat.v4.new_output("stream", name="stdout", text="PASS chgrade.x\n")
+            ]
+    nbformat.write(nb, root / "book" / "01_test.ipynb")
+    src = bx.student_sources(tmp_path / "student", root)
+    assert yaml.safe_load((src / "_config.yml").read_text())["sphinx"]["config"][
+        "hide_solutions"
+    ]
+    toc = yaml.safe_load((src / "_toc.yml").read_text())
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert files == ["book/01_test"]
+    assert (
+        not (src / "book" / "instructors.md").exists()
+        and (src / "book" / "intro.md").exists()
+    )
+    out = nbformat.read(src / "book" / "01_test.ipynb", as_version=4)
+    assert not [c for c in out.cells if "solution" in c.metadata.get("tags", [])]
+    assert out.cells[1].outputs[0].text == "kept\n"
+    assert "PASS" not in json.dumps([c.get("outputs") for c in out.cells])
+
+
+def test_verify_student_reports_solutions_passes_and_the_instructors_page(tmp_path):
+    import nbformat
+    from fwbook import exercises as bx
+    from fwbook import notebooks as book
+    from test_grading import chapter
+
+    root = tmp_path / "book_root"
+    (root / "book").mkdir(parents=True)
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nparts:\n  - caption: C\n"
+        "    chapters:\n      - file: book/01_test\n"
+    )
+    nbformat.write(chapter(), root / "book" / "01_test.ipynb")
+    student = tmp_path / "student"
+    (student / "book").mkdir(parents=True)
+    nbformat.write(book.strip_solutions(chapter()), student / "book" / "01_test.ipynb")
+    problems = bx.verify_student(student, root)
+    assert len(problems) == 1 and "01_test.html: missing" in problems[0]
+    (student / "html" / "book").mkdir(parents=True)
+    (student / "html" / "book" / "01_test.html").write_text(
+        "<pre>def double(x):</pre><pre>PASS chgrade.double: all cases pass.</pre>"
+    )
+    (student / "html" / "book" / "instructors.html").write_text(
+        "<h1>For instructors</h1>"
+    )
+    problems = bx.verify_student(student, root)
+    assert any("passing self-check" in p for p in problems)
+    assert any("instructors' page" in p for p in problems)

@@ -1,26 +1,40 @@
-"""Grading learners' notebooks and the exercise table (fenwicks_lite.exercises, "For instructors").
+"""The grader (fenwicks_lite.grading, page "For instructors"): the assignment comes from
+the reference, hidden tests decide, each submission is isolated, results are written as
+they come.
 
-The notebooks are built here with nbformat: a small chapter-like notebook whose checkers are registered in
-one of its own cells, so these tests do not depend on any chapter's content. Each `grade` starts a kernel.
-"""
+The notebooks are built here with nbformat: a small chapter-like notebook whose checkers
+(public and hidden) are registered in one of its own cells, so these tests do not depend
+on any chapter. Each graded notebook starts a process and a kernel (~5 s): several
+submissions share one batch."""
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from fenwicks_lite import book, exercises
+from fenwicks_lite import exercises, grading
 
-pytestmark = pytest.mark.backend
+# Not a `backend` test: the grader does not depend on Keras's backend, so it runs once.
 
-CHECKERS = '''from fenwicks_lite.exercises import exercise, expect
+CHECKERS = """from fenwicks_lite.exercises import exercise, expect, hidden
 
 @exercise("chgrade.double", title="Double a number", difficulty="easy")
 def _double(fn):
     expect(fn(2) == 4 and fn(-3) == -6, "double(x) is 2 * x")
+
+@hidden("chgrade.double")
+def _double_hidden(fn, rng):
+    for x in rng.integers(-10**6, 10**6, 5).tolist():
+        expect(fn(x) == 2 * x, "double(x) is 2 * x for every x")
 
 @exercise("chgrade.square", title="Square a number", difficulty="medium")
 def _square(fn):
@@ -29,210 +43,550 @@ def _square(fn):
 @exercise("chgrade.first", title="First element", difficulty="hard")
 def _first(fn):
     expect(fn([7, 8]) == 7, "first(xs) is xs[0]")
-'''
+"""
 SOLUTIONS = {"double": "return 2 * x", "square": "return x * x", "first": "return x[0]"}
-KEYS = ["chgrade.double", "chgrade.first", "chgrade.square"]
+DIFFICULTY = {"double": "easy", "square": "medium", "first": "hard"}
+KEYS = ["chgrade.double", "chgrade.square", "chgrade.first"]
+SEED = 20261127
 
 
-def chapter(answers: dict[str, str] | None = None, solutions: bool = True, checks: bool = True):
-    """A chapter-like notebook: per exercise a directive, a learner cell, a gated solution, a check cell.
+def chapter(
+    answers: dict[str, str] | None = None,
+    solutions: bool = True,
+    checks: bool = True,
+    extra: dict[str, str] | None = None,
+):
+    """A chapter-like notebook with the book's exercise structure: a directive, the
+    answer cell (metadata fenwicks_lite.answer), a gated solution that checks itself,
+    the learner's check.
 
-    `answers` fills learner cells (the body of `def name(x):`); unfilled ones `raise NotImplementedError`.
-    """
-    answers = answers or {}
-    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}})
+    `answers` fills answer cells (the body of `def name(x):`); unfilled ones raise
+    NotImplementedError. `extra` adds source after an exercise's answer cell (same
+    cell)."""
+    answers, extra = answers or {}, extra or {}
+    nb = new_notebook(
+        metadata={
+            "kernelspec": {
+                "name": "python3",
+                "display_name": "Python 3",
+                "language": "python",
+            },
+            "fenwicks_lite": {"chapter": "chgrade"},
+        }
+    )
     tag = {"tags": ["solution"]}
-    cells = [new_markdown_cell("# 1. A test chapter"), new_code_cell("import fenwicks_lite as fw"),
-             new_code_cell(CHECKERS)]
+    cells = [
+        new_markdown_cell("# 1. A test chapter"),
+        new_code_cell("import fenwicks_lite as fw"),
+        new_code_cell(CHECKERS),
+    ]
     for name, solution in SOLUTIONS.items():
+        key = f"chgrade.{name}"
         body = answers.get(name, "raise NotImplementedError  # your code here")
-        cells += [new_markdown_cell(f"```{{exercise}} Write {name}\n:label: ex-{name}\n\n"
-                                    f"Write `{name}(x)`. It is checked below.\n```"),
-                  new_code_cell(f"def {name}(x):\n    {body}")]
+        cells += [
+            new_markdown_cell(
+                f"```{{exercise}} Write {name}\n:label: ex-{name}\n"
+                f":class: {DIFFICULTY[name]}\n\n"
+                f"Write `{name}(x)`. Difficulty: {DIFFICULTY[name]}.\n```"
+            ),
+            new_code_cell(
+                f"def {name}(x):\n    {body}\n" + extra.get(name, ""),
+                metadata={"fenwicks_lite": {"answer": key}},
+            ),
+        ]
         if solutions:
-            cells += [new_markdown_cell(f"````{{solution-start}} ex-{name}\n````", metadata=tag),
-                      new_code_cell(f"def {name}(x):\n    {solution}", metadata=tag),
-                      new_markdown_cell("````{solution-end}\n````", metadata=tag)]
+            cells += [
+                new_markdown_cell(
+                    f"````{{solution-start}} ex-{name}\n:class: dropdown\n````",
+                    metadata=tag,
+                ),
+                new_code_cell(
+                    f"def {name}(x):\n    {solution}\n\n\n"
+                    f'fw.exercises.check("{key}", {name})',
+                    metadata=tag,
+                ),
+                new_markdown_cell("````{solution-end}\n````", metadata=tag),
+            ]
         if checks:
-            cells.append(new_code_cell(f'fw.exercises.check("chgrade.{name}", {name})'))
+            cells.append(
+                new_code_cell(
+                    f'fw.exercises.check("{key}", {name})',
+                    metadata={"tags": ["remove-output"]},
+                )
+            )
     nb.cells = cells
     return nb
 
 
-def _write(nb, path):
+def _write(nb, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
 
 
-def _results(g: exercises.Grade) -> dict[str, bool]:
-    return {e.key: e.passed for e in g.exercises}
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    return _write(chapter(), tmp_path_factory.mktemp("ref") / "chgrade.ipynb")
 
 
-def test_solved_notebook_scores_full_marks(tmp_path):
-    g = exercises.grade(_write(chapter(SOLUTIONS), tmp_path / "solved.ipynb"))
-    assert (g.score, g.total, g.error) == (3, 3, "")
-    assert {e.key: (e.title, e.difficulty) for e in g.exercises} == {
-        "chgrade.double": ("Double a number", "easy"), "chgrade.square": ("Square a number", "medium"),
-        "chgrade.first": ("First element", "hard")}
+def _assignment(reference: Path, **kw) -> grading.Assignment:
+    return grading.Assignment.load(reference, SEED, **kw)
 
 
-def test_instructor_copy_never_runs_its_solutions(tmp_path):
-    """Solution cells are stripped, so the instructor's copy scores what its learner cells score: zero."""
-    g = exercises.grade(_write(chapter(), tmp_path / "instructor.ipynb"))
-    assert (g.score, g.total) == (0, 3)
-    assert all("not attempted" in e.message for e in g.exercises)
+def _points(g: grading.Grade) -> dict[str, float]:
+    return {e.key: e.points for e in g.exercises}
 
 
-def test_blank_student_notebook_scores_zero_without_crashing(tmp_path):
-    student = book.strip_solutions(chapter())
-    g = exercises.grade(_write(student, tmp_path / "student.ipynb"))
-    assert (g.score, g.total, g.error) == (0, 3, "")
-    assert "score: 0/3" in g.table()
+# ------------------------------------------------------------------ the assignment from
 
 
-def test_one_wrong_answer_loses_exactly_its_exercise(tmp_path):
-    answers = {**SOLUTIONS, "square": "return x * 2"}
-    g = exercises.grade(_write(chapter(answers), tmp_path / "wrong.ipynb"))
-    assert _results(g) == {"chgrade.double": True, "chgrade.first": True, "chgrade.square": False}
-    (wrong,) = [e for e in g.exercises if not e.passed]
-    assert "x * x" in wrong.message  # the checker's hint
+def test_reference_defines_exercises_points_and_functions(reference):
+    a = _assignment(reference)
+    assert a.chapter == "chgrade"
+    assert [(s.key, s.function, s.difficulty) for s in a.specs] == [
+        (f"chgrade.{n}", n, DIFFICULTY[n]) for n in SOLUTIONS
+    ]
+    assert a.points == {"chgrade.double": 1, "chgrade.square": 2, "chgrade.first": 3}
+    assert (
+        _assignment(reference, points={"chgrade.first": 5}).points["chgrade.first"] == 5
+    )
+    with pytest.raises(ValueError, match="does not have: ch99.x"):
+        _assignment(reference, points={"ch99.x": 1})
+    # no solution is left in what the submissions are run with
+    assert "return x * x" not in json.dumps(a.reference)
 
 
-def test_broken_cell_fails_only_its_exercise(tmp_path):
-    answers = {**SOLUTIONS, "double": "return 2 *"}  # a syntax error: `double` is never defined
-    nb = chapter(answers)
-    nb.cells.insert(3, new_code_cell("1 / 0  # an unrelated crash early on does not stop the grading"))
-    g = exercises.grade(_write(nb, tmp_path / "broken.ipynb"))
-    assert _results(g) == {"chgrade.double": False, "chgrade.first": True, "chgrade.square": True}
-    assert "no function `double`" in next(e.message for e in g.exercises if not e.passed)
-
-
-def test_untagged_gated_solution_is_still_stripped(tmp_path):
-    nb = chapter()
+def test_answer_cells_are_matched_by_metadata_then_id_then_function(reference):
+    a = _assignment(reference)
+    nb = chapter(SOLUTIONS, solutions=False)
     for c in nb.cells:
-        c.metadata.pop("tags", None)  # an author forgot the tags; the solution-start/end gates remain
-    assert (exercises.grade(_write(nb, tmp_path / "untagged.ipynb")).score) == 0
+        c.metadata.pop("fenwicks_lite", None)  # a learner re-created the cells
+    nb.cells.append(
+        new_code_cell("def square(x):\n    return x ** 2  # a later, better answer")
+    )
+    found = grading.answer_cells(nb, a.specs)
+    assert {k: how for k, (_, how) in found.items()} == {
+        k: "function name" for k in KEYS
+    }
+    assert "x ** 2" in found["chgrade.square"][0]
+    ref = nbformat.read(reference, as_version=4)
+    by_id = grading.answer_cells(ref, a.specs)
+    assert {how for _, how in by_id.values()} == {"metadata"}
+    assert grading.answer_cells(new_notebook(), a.specs) == {}
 
 
-def test_a_learner_printing_the_grade_mark_cannot_fake_a_pass(tmp_path):
-    fake = json.dumps({"key": "chgrade.square", "passed": True, "message": "", "title": "", "difficulty": "?"})
-    answers = {**SOLUTIONS, "square": f"print({exercises.GRADE_MARK + fake!r}); return 0"}
-    g = exercises.grade(_write(chapter(answers), tmp_path / "cheat.ipynb"))
-    assert _results(g)["chgrade.square"] is False
+# ------------------------------------------------------------------ a batch: right, wro
+
+ATTACKS = {
+    # one line in another cell patches the self-check: only answer cells are carried
+    # over
+    "patcher": (
+        {**SOLUTIONS, "square": "return x * 2"},
+        lambda nb: nb.cells.insert(
+            3,
+            new_code_cell(
+                "import fenwicks_lite.exercises as E\n"
+                "E.run_check = lambda k, f: E.Result(k, True, 'ok')\n"
+                "E.run_hidden = lambda k, f, s: E.Result(k, True, 'ok')"
+            ),
+        ),
+    ),
+    # the check cells are deleted, a check of another chapter is added: the total stays
+    "deleter": (
+        {"double": SOLUTIONS["double"]},
+        lambda nb: (
+            nb.cells.__setitem__(
+                slice(None), [c for c in nb.cells if "check(" not in c.source]
+            ),
+            nb.cells.append(
+                new_code_cell('fw.exercises.check("ch05.steps", lambda *a: 0)')
+            ),
+        ),
+    ),
+    # prints a verdict line of its own
+    "forger": (
+        {
+            **SOLUTIONS,
+            "square": f"print({grading.MARK!r} + "
+            + repr(
+                json.dumps(
+                    {
+                        "key": "chgrade.square",
+                        "passed": True,
+                        "status": "passed",
+                        "message": "",
+                    }
+                )
+            )
+            + "); return 0",
+        },
+        None,
+    ),
+    # a lookup table of the public cases passes the self-check, not the hidden test
+    "table": ({**SOLUTIONS, "double": "return {2: 4, -3: -6}[x]"}, None),
+    # kills its parent (the grading process) during the hidden test
+    "killer": (
+        {
+            **SOLUTIONS,
+            "first": "import os, signal; os.kill(os.getppid(), signal.SIGKILL)",
+        },
+        None,
+    ),
+    # loops forever: that exercise times out, the rest is graded
+    "looper": ({**SOLUTIONS, "first": "while True: pass"}, None),
+}
+LEAKS = """
+import os, glob, pathlib
+leak = dict(env=sorted(k for k in os.environ if "SECRET" in k),
+            solutions=glob.glob(BOOK + "/*.ipynb") + glob.glob(SUBS + "/*.ipynb"),
+            home=open(HOME + "/.fw_grade_probe").read() if os.path.exists(HOME + "/.fw_grade_probe")
+            else "")
+try:
+    import socket
+    socket.create_connection(("127.0.0.1", PORT), timeout=2)
+    leak["net"] = True
+except OSError:
+    leak["net"] = False
+try:
+    import fenwicks_lite
+    pathlib.Path(fenwicks_lite.__file__).write_text("raise SystemExit('patched')")
+    leak["lib"] = fenwicks_lite.__file__
+except OSError as e:
+    leak["lib"] = str(e)
+try:
+    import numpy
+    pathlib.Path(numpy.__file__).with_name("fw_probe.txt").write_text("x")
+    leak["site"] = "written"
+except OSError:
+    leak["site"] = "read-only"
+print(leak)
+"""
 
 
-def test_deleted_check_cell_counts_as_failed_against_the_reference(tmp_path):
-    ref = _write(chapter(), tmp_path / "reference.ipynb")
-    nb = chapter(SOLUTIONS)
-    nb.cells = [c for c in nb.cells if 'check("chgrade.first"' not in c.source]
-    g = exercises.grade(_write(nb, tmp_path / "deleted.ipynb"), reference=ref)
-    assert (g.score, g.total) == (2, 3) and "missing" in next(e.message for e in g.exercises if not e.passed)
+@pytest.fixture(scope="module")
+def batch(reference, tmp_path_factory):
+    """One graded folder of submissions (3 at a time): the honest ones and one per
+    attack."""
+    import socket
+
+    subs = tmp_path_factory.mktemp("subs")
+    _write(
+        grading.strip_solutions(chapter(SOLUTIONS)), subs / "alice_101_1_chgrade.ipynb"
+    )
+    _write(grading.strip_solutions(chapter()), subs / "blank_102_1_chgrade.ipynb")
+    _write(
+        grading.strip_solutions(chapter({**SOLUTIONS, "square": "return x * 2"})),
+        subs / "wrong_103_1_chgrade.ipynb",
+    )
+    for i, (name, (answers, edit)) in enumerate(ATTACKS.items()):
+        nb = grading.strip_solutions(chapter(answers))
+        if edit:
+            edit(nb)
+        _write(nb, subs / f"{name}_{200 + i}_1_chgrade.ipynb")
+    other = chapter(SOLUTIONS, solutions=False)
+    other.metadata["fenwicks_lite"]["chapter"] = "ch05"
+    _write(other, subs / "other_300_1_05_input_pipeline.ipynb")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    home_probe = Path.home() / ".fw_grade_probe"
+    home_probe.write_text("the instructor's file")
+    leaks = LEAKS.replace(
+        "BOOK",
+        repr(str(grading._book_dirs()[0]) if grading._book_dirs() else "/nonexistent"),
+    ).replace("SUBS", repr(str(subs)))
+    leaks = leaks.replace("HOME", repr(str(Path.home()))).replace(
+        "PORT", str(server.getsockname()[1])
+    )
+    _write(
+        grading.strip_solutions(chapter(SOLUTIONS, extra={"double": leaks})),
+        subs / "leaker_400_1_chgrade.ipynb",
+    )
+    os.environ["FW_TEST_SECRET_TOKEN"] = "s3cret"
+    out = tmp_path_factory.mktemp("grades")
+    try:
+        a = _assignment(reference, timeout=8)
+        grades = grading.grade_batch(grading.collect([subs]), a, out, jobs=3)
+    finally:
+        os.environ.pop("FW_TEST_SECRET_TOKEN")
+        server.close()
+        home_probe.unlink()
+    return {g.student: g for g in grades}, out, a
 
 
-def test_cell_timeout_fails_that_exercise_only(tmp_path):
-    answers = {**SOLUTIONS, "first": "while True: pass"}
-    g = exercises.grade(_write(chapter(answers), tmp_path / "slow.ipynb"), timeout=5)
-    assert _results(g) == {"chgrade.double": True, "chgrade.first": False, "chgrade.square": True}
+def _by_name(grades, name: str) -> grading.Grade:
+    (g,) = [g for g in grades.values() if Path(g.notebook).name.startswith(name + "_")]
+    return g
 
 
-def test_cli_json_gradebook_and_unreadable_notebook(tmp_path, capsys):
-    good = _write(chapter(SOLUTIONS), tmp_path / "good.ipynb")
-    bad = tmp_path / "bad.ipynb"
-    bad.write_text("this is not a notebook")
-    assert exercises.main(["grade", "--json", str(good), str(bad)]) == 1  # 1: one could not be graded
-    book_ = json.loads(capsys.readouterr().out)
-    assert [(b["score"], b["total"]) for b in book_] == [(3, 3), (0, 0)]
-    assert "cannot read it as a notebook" in book_[1]["error"]
+def test_honest_submissions_score_what_they_answer(batch):
+    grades, _, _ = batch
+    full = _by_name(grades, "alice")
+    assert (full.score, full.total, full.student) == (6, 6, "101")
+    assert all(e.status == "passed" for e in full.exercises)
+    blank = _by_name(grades, "blank")
+    assert blank.score == 0 and {e.status for e in blank.exercises} == {"not-attempted"}
+    wrong = _by_name(grades, "wrong")
+    assert _points(wrong) == {
+        "chgrade.double": 1,
+        "chgrade.square": 0,
+        "chgrade.first": 3,
+    }
+    assert "x * x" in next(
+        e.message for e in wrong.exercises if e.key == "chgrade.square"
+    )
+
+
+@pytest.mark.parametrize(
+    "name, score", [("patcher", 4), ("deleter", 1), ("forger", 4), ("table", 5)]
+)
+def test_attacks_do_not_raise_the_score(batch, name, score):
+    g = _by_name(batch[0], name)
+    assert (g.score, g.total) == (score, 6), g.table()
+
+
+def test_lookup_table_fails_the_hidden_cases_only(batch):
+    e = next(
+        e for e in _by_name(batch[0], "table").exercises if e.key == "chgrade.double"
+    )
+    assert e.status == "error" and "hidden case" in e.message
+
+
+def test_another_chapters_notebook_is_refused(batch):
+    g = _by_name(batch[0], "other")
+    assert g.score == 0 and "notebook of ch05, not of chgrade" in g.error
+
+
+def test_a_killer_loses_its_own_points_not_the_batch(batch):
+    grades, out, a = batch
+    g = _by_name(grades, "killer")
+    assert _points(g)["chgrade.first"] == 0
+    if (
+        a.mode() == "unshare"
+    ):  # the kernel's parent is the namespace's init: SIGKILL is ignored
+        assert _points(g)["chgrade.double"] == 1
+    else:  # the worker died: this submission is reported as such, the others are graded
+        assert "grading process died" in g.error
+    rows = list(csv.DictReader((out / "gradebook.csv").open()))
+    assert len(rows) == len(grades) == 11  # every submission has its row
+
+
+def test_a_looping_answer_times_out_alone(batch):
+    g = _by_name(batch[0], "looper")
+    first = next(e for e in g.exercises if e.key == "chgrade.first")
+    assert (
+        first.status == "timed-out"
+        and "timed out" in first.message
+        and "8 s" in first.message
+    )
+    assert _points(g) == {"chgrade.double": 1, "chgrade.square": 2, "chgrade.first": 0}
+
+
+def test_sandbox_hides_environment_solutions_network_and_protects_files(batch):
+    import ast
+
+    import fenwicks_lite
+
+    grades, _, a = batch
+    g = _by_name(grades, "leaker")
+    assert g.score == 6, g.table()  # the probing code ran inside an answer cell
+    assert any(
+        "os.environ" in f for f in g.flags
+    )  # and is flagged for the instructor to read
+    double = next(e for e in g.exercises if e.key == "chgrade.double")
+    leak = ast.literal_eval(double.printed.strip().splitlines()[-1])
+    assert leak["env"] == []  # the instructor's environment is not passed on
+    assert (
+        "fw_grade_" in leak["lib"]
+    )  # the kernel imported (and patched) its private copy
+    assert "patched" not in Path(fenwicks_lite.__file__).read_text()
+    if a.mode() == "unshare":
+        assert leak["solutions"] == [] and "instructor" not in leak["home"]
+        assert leak["net"] is False and leak["site"] == "read-only"
+
+
+def test_gradebook_feedback_and_ids(batch):
+    grades, out, a = batch
+    rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
+    assert rows["101"]["chgrade.square"] == "2" and rows["101"]["total"] == "6"
+    assert rows["101"]["max"] == "6"
+    assert (out / "feedback" / "101.md").read_text().startswith("# Feedback")
+    assert len((out / "results.jsonl").read_text().splitlines()) == 11
+    assert json.loads((out / "assignment.json").read_text())["seed"] == SEED
+
+
+@pytest.mark.parametrize(
+    "name, pattern, want",
+    [
+        ("smithjohn_12345_67890_05_input_pipeline.ipynb", None, "12345"),  # Canvas
+        ("smithjohn_LATE_12345_67890_05.ipynb", None, "12345"),  # Canvas, late
+        ("John Smith_4242_assignsubmission_file_05.ipynb", None, "4242"),  # Moodle
+        (
+            "Ch5_jsmith_attempt_2026-11-27-10-00-00_05.ipynb",
+            None,
+            "jsmith",
+        ),  # Blackboard
+        ("05_input_pipeline.ipynb", None, "05_input_pipeline"),
+        ("s-77-ch05.ipynb", r"s-(?P<id>\d+)-", "77"),
+    ],
+)
+def test_student_id_from_lms_file_names(name, pattern, want):
+    assert grading.student_id(Path(name), pattern) == want
+    with pytest.raises(ValueError, match="does not match"):
+        grading.student_id(Path("x.ipynb"), r"(?P<id>\d+)")
+
+
+# ------------------------------------------------------------------ checker bugs, Grade
+
+
+def test_a_checker_bug_is_the_checkers_not_the_learners():
+    path = Path(exercises.__file__).parent / "checks" / "chbug_virtual.py"
+    code = compile(
+        "from fenwicks_lite.exercises import exercise\n"
+        "@exercise('chbug.x', title='t', difficulty='easy')\n"
+        "def _c(fn):\n    fn(1)\n    assert False, 'plain assert'\n",
+        str(path),
+        "exec",
+    )
+    exec(code, {})
+    r = exercises.run_check("chbug.x", lambda x: x)
+    assert r.status == "checker-error" and "not in your answer" in r.message
+    r = exercises.run_check("chbug.x", lambda x: 1 / 0)
+    assert r.status == "error" and "your function raised ZeroDivisionError" in r.message
+
+
+def test_gradescope_autograder_zip_runs_and_writes_results_json(reference, tmp_path):
+    a = _assignment(reference)
+    zpath = grading.build_autograder(a, tmp_path / "autograder.zip")
+    names = zipfile.ZipFile(zpath).namelist()
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "reference.ipynb",
+        "assignment.json",
+        "lib/fenwicks_lite/grading.py",
+        "requirements.txt",
+    } <= set(names)
+    root = tmp_path / "autograder"
+    zipfile.ZipFile(zpath).extractall(root / "source")
+    assert "return x * x" not in (root / "source" / "reference.ipynb").read_text()
+    sub = _write(
+        grading.strip_solutions(chapter({**SOLUTIONS, "square": "return 0"})),
+        root / "submission" / "mine.ipynb",
+    )
+    assert sub.is_file()
+    env = {
+        **os.environ,
+        "AUTOGRADER_ROOT": str(root),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    res = json.loads((root / "results" / "results.json").read_text())
+    assert res["score"] == 4
+    assert [
+        (t["name"], t["score"], t["max_score"], t["status"]) for t in res["tests"]
+    ] == [
+        ("chgrade.double", 1, 1, "passed"),
+        ("chgrade.square", 0, 2, "failed"),
+        ("chgrade.first", 3, 3, "passed"),
+    ]
+
+
+def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
     with pytest.raises(SystemExit):
-        exercises.main(["grade", str(tmp_path / "nope.ipynb")])
-    assert "no such notebook" in capsys.readouterr().err
+        grading.main(
+            [
+                "grade",
+                str(tmp_path / "nope"),
+                "--seed",
+                "1",
+                "--reference",
+                str(reference),
+            ]
+        )
+    assert "no such notebook or folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit):
+        grading.main(["grade", str(tmp_path / "empty"), "--seed", "1"])
+    assert "no .ipynb notebook" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        grading.main(
+            [
+                "grade",
+                str(reference),
+                "--reference",
+                str(reference),
+                "--seed",
+                "1",
+                "--chapter",
+                "ch05",
+            ]
+        )
+    assert "not ch05" in capsys.readouterr().err
 
 
-def test_cli_table_output(tmp_path, capsys):
-    g = exercises.grade(_write(chapter(SOLUTIONS), tmp_path / "t.ipynb"))
-    text = g.table()
-    assert text.count("PASS") == 3 and "score: 3/3" in text
+def test_docker_command_has_no_network_and_a_read_only_root(tmp_path):
+    cmd = grading.sandbox_command(tmp_path, [], [tmp_path], "docker", "fw-grader:1")
+    assert cmd[:2] == ["docker", "run"] and "--network" in cmd and "none" in cmd
+    assert "--read-only" in cmd and "fw-grader:1" in cmd
 
 
-# ------------------------------------------------------------------ finding exercises in notebooks
-
-@pytest.mark.parametrize("source, found", [
-    ('fw.exercises.check("ch02.count", count_classes)', [("ch02.count", "count_classes")]),
-    ("%matplotlib inline\nfw.exercises.check('ch03.a', lambda x: f(x, 2))", [("ch03.a", "lambda x: f(x, 2)")]),
-    ('check("ch04.b", fn)\ncheck("ch04.c", g)', [("ch04.b", "fn"), ("ch04.c", "g")]),
-    ('fw.exercises.check("ch05.x", fn   # unclosed', []),
-    ('def f(:\nfw.exercises.check("ch05.y", my_fn)', [("ch05.y", "my_fn")]),  # syntax error: regex
-    ("print('no checks here')", []),
-])
-def test_find_checks(source, found):
-    assert exercises.find_checks(source) == found
+# ------------------------------------------------------------------ the real chapters
 
 
-def test_notebook_exercises_pairs_directives_with_checks(tmp_path):
-    exs = exercises.notebook_exercises(_write(chapter(), tmp_path / "nb.ipynb"), tmp_path)
-    assert [(e.label, e.title, e.key, e.task) for e in exs] == [
-        (f"ex-{n}", f"Write {n}", f"chgrade.{n}", f"Write `{n}(x)`.") for n in SOLUTIONS]
-    assert exs[0].notebook == "nb.ipynb"
-    no_checks = exercises.notebook_exercises(_write(chapter(checks=False), tmp_path / "n2.ipynb"), tmp_path)
-    assert [e.key for e in no_checks] == ["", "", ""]
-    table = exercises.table_markdown(exs)
-    assert table.count("\n") == 4 and "| nb | ex-double | Write double |" in table
-
-
-@pytest.mark.parametrize("path", book.chapters(), ids=lambda p: p.name)
-def test_every_chapter_exercise_has_a_label_and_a_registered_self_check(path):
-    for ex in exercises.notebook_exercises(path, book.ROOT):
-        assert ex.label, f"{path.name}: exercise {ex.title!r} needs a :label:"
-        assert ex.key, f"{path.name}: exercise {ex.label} needs a `fw.exercises.check(...)` cell after it"
-        assert exercises.get(ex.key).difficulty in exercises.DIFFICULTIES
-
-
-def test_table_command_lists_the_books_exercises(capsys):
-    assert exercises.main(["table"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("| chapter | label | title | difficulty | self-check | task |")
-    assert out.count("\n") == 2 + len(exercises.book_exercises())
-    for ex in exercises.book_exercises():
-        assert f"`{ex.key}`" in out
-
-
-def test_student_sources_drop_solutions_keep_outputs_and_hide_solutions(tmp_path):
+def test_every_chapter_defines_its_exercises_in_metadata():
     import yaml
 
-    root = tmp_path / "book_root"
-    (root / "book").mkdir(parents=True)
-    for name in ("_config.yml", "_toc.yml", "references.bib"):
-        (root / name).write_text((book.ROOT / name).read_text())
-    (root / "book" / "intro.md").write_text("# Intro\n")
-    nb = chapter(SOLUTIONS)
-    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="kept\n")]
-    nbformat.write(nb, root / "book" / "01_data_location.ipynb")
-    src = exercises.student_sources(tmp_path / "student", root)
-    cfg = yaml.safe_load((src / "_config.yml").read_text())
-    assert cfg["sphinx"]["config"]["hide_solutions"] is True
-    assert cfg["repository"] == book.config()["repository"]  # the rest is the book's configuration
-    out = nbformat.read(src / "book" / "01_data_location.ipynb", as_version=4)
-    assert not [c for c in out.cells if "solution" in c.metadata.get("tags", [])]
-    assert len(out.cells) == len(nb.cells) - 9 and out.cells[1].outputs[0].text == "kept\n"
-    assert (src / "book" / "intro.md").is_file()
-    assert yaml.safe_load((root / "_config.yml").read_text())["sphinx"]["config"]["hide_solutions"] is False
+    root = Path(grading.__file__).resolve().parents[1]
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files = [
+        root / f"{c['file']}.ipynb" for part in toc["parts"] for c in part["chapters"]
+    ]
+    for path in [f for f in files if f.exists()]:
+        nb = nbformat.read(path, as_version=4)
+        specs = grading.reference_specs(nb)
+        directives = sum(
+            "{exercise}" in c.source for c in nb.cells if c.cell_type == "markdown"
+        )
+        assert len(specs) == directives, (
+            f"{path.name}: an exercise without an answer cell"
+        )
+        assert grading.chapter_of(nb) == "ch" + path.name[:2], path.name
+        for s in specs:
+            assert s.function and exercises.get(s.key).difficulty == s.difficulty, (
+                path.name,
+                s,
+            )
 
 
-def test_verify_student_finds_solutions_left_in_student_notebooks(tmp_path):
-    root = tmp_path / "book_root"
-    (root / "book").mkdir(parents=True)
-    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nparts:\n  - caption: Chapters\n"
-                                   "    chapters:\n      - file: book/01_test\n")
-    nbformat.write(chapter(), root / "book" / "01_test.ipynb")
-    student = tmp_path / "student" / "book"
-    student.mkdir(parents=True)
-    nbformat.write(book.strip_solutions(chapter()), student / "01_test.ipynb")
-    problems = exercises.verify_student(tmp_path / "student", root)
-    assert len(problems) == 1 and "01_test.html: missing" in problems[0]  # only the site is missing
-    untagged = chapter()
-    for c in untagged.cells:
-        c.metadata.pop("tags", None)
-    nbformat.write(untagged, student / "01_test.ipynb")
-    problems = exercises.verify_student(tmp_path / "student", root)
-    assert any("contains the code of a solution cell" in p for p in problems)
+def test_a_real_chapter_graded_once(tmp_path):
+    """Chapter 1's student notebook with one right and one wrong answer, graded end to
+    end (the whole chapter runs in the quick profile: about a minute)."""
+    root = Path(grading.__file__).resolve().parents[1]
+    ref = root / "book" / "01_data_location.ipynb"
+    nb = nbformat.read(ref, as_version=4)
+    solution = next(
+        c.source
+        for c in nb.cells
+        if grading.is_solution(c)
+        and c.cell_type == "code"
+        and "def project_paths" in c.source
+    )
+    student = grading.strip_solutions(nb)
+    for c in student.cells:
+        key = (c.metadata.get("fenwicks_lite") or {}).get("answer")
+        if key == "ch01.project_paths":
+            c.source = solution.split("fw.exercises.check")[0]
+        elif key == "ch01.safe_to_clean":
+            c.source = "def safe_to_clean(path):\n    return True"
+    sub = _write(student, tmp_path / "subs" / "ada_7_1_01_data_location.ipynb")
+    a = grading.Assignment.load(ref, SEED, timeout=60)
+    g = grading.grade_notebook(sub, a, grading.student_id(sub))
+    assert (g.student, g.total) == ("7", 3), g.table()
+    assert _points(g) == {"ch01.project_paths": 1, "ch01.safe_to_clean": 0}, g.table()
+    assert "must be refused" in g.exercises[1].message

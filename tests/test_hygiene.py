@@ -12,11 +12,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fwbook import hygiene
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-
-from fenwicks_lite import hygiene
 
 pytestmark = pytest.mark.backend
 
@@ -30,7 +29,7 @@ def test_committed_notebook_is_clean(path):
 
 
 def test_ruff_passes_on_library_and_notebooks():
-    out = hygiene.ruff([hygiene.ROOT / "fenwicks_lite", *hygiene.notebooks()])
+    out = hygiene.ruff([hygiene.ROOT / "fenwicks_lite", hygiene.ROOT / "book" / "_ext", *hygiene.notebooks()])
     assert out.returncode == 0, "ruff:\n" + out.stdout + out.stderr
 
 
@@ -110,7 +109,7 @@ def test_error_outputs_are_found(tmp_path):
     nb = _clean_nb()
     nb.cells[2].outputs.append(new_output("error", ename="ValueError", evalue="bad", traceback=["..."]))
     (found,) = _problems(nb, tmp_path)
-    assert "error output (ValueError: bad)" in found and "fenwicks_lite.book execute" in found
+    assert "error output (ValueError: bad)" in found and "fwbook.notebooks execute" in found
 
 
 def test_stderr_traceback_is_found(tmp_path):
@@ -168,9 +167,17 @@ def test_big_notebook_and_big_figures(tmp_path):
 
 def test_non_png_figures_and_broken_png(tmp_path):
     nb = _clean_nb()
-    nb.cells[2].outputs[0].data = {"image/svg+xml": "<svg/>", "image/png": base64.b64encode(b"nope").decode()}
+    nb.cells[2].outputs[0].data = {"image/gif": "R0lGODlh", "image/png": base64.b64encode(b"nope").decode()}
     found = _problems(nb, tmp_path)
-    assert any("image/svg+xml figure" in p for p in found) and any("not a PNG" in p for p in found)
+    assert any("image/gif figure" in p for p in found) and any("not a PNG" in p for p in found)
+
+
+def test_svg_figures_are_allowed_up_to_the_size_limit(tmp_path):
+    nb = _clean_nb()
+    nb.cells[2].outputs[0].data = {"image/svg+xml": "<svg/>"}
+    assert _problems(nb, tmp_path) == []
+    nb.cells[2].outputs[0].data = {"image/svg+xml": "<svg>" + " " * hygiene.MAX_FIGURE_BYTES + "</svg>"}
+    assert any("KB SVG figure" in p for p in _problems(nb, tmp_path))
 
 
 def test_unreadable_notebook(tmp_path):

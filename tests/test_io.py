@@ -281,3 +281,20 @@ def test_reader_with_wrong_dtype_or_shape_says_so(record_file):
         fio.tfrecord_numpy(str(record_file), 0, 4)
     with pytest.raises(FileNotFoundError, match="no such TFRecord file"):
         fio.tfrecord_numpy(str(record_file) + "x", 4, 4)
+
+
+def test_image_example_holds_image_label_and_dtype():
+    """`image_example` (Chapter 3): one record's three features, exactly."""
+    pixels = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
+    record = fio.image_example(pixels.tobytes(), 7, b"uint8")
+    ex = tf.train.Example.FromString(record)
+    f = ex.features.feature
+    assert f["image"].bytes_list.value == [pixels.tobytes()]
+    assert f["label"].int64_list.value == [7]
+    assert f["dtype"].bytes_list.value == [b"uint8"]
+    image, label = fio.tfexample_numpy_image_parser(tf.constant(record), 2, 2, 3)
+    assert np.array_equal(image.numpy(), pixels) and int(label) == 7
+    with pytest.raises(TypeError, match="tobytes"):
+        fio.image_example(pixels, 7, b"uint8")
+    with pytest.raises(TypeError, match="encoded"):
+        fio.image_example(pixels.tobytes(), 7, "uint8")

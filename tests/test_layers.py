@@ -67,7 +67,7 @@ def test_batchnorm_uses_pytorch_settings():
 
 def _leaves(layer):
     found = []
-    layers._walk(layer, (1, 32, 32, 3), lambda leaf, i, o: found.append(leaf))
+    layers.walk_layers(layer, (1, 32, 32, 3), lambda leaf, i, o: found.append(leaf))
     return found
 
 
@@ -185,3 +185,19 @@ def test_receptive_field():
 def test_bad_arguments_say_what_to_do(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_walk_layers_visits_leaves_in_forward_order_with_shapes():
+    model = layers.davidnet(4)
+    seen = []
+    out = layers.walk_layers(model, (2, 32, 32, 3), lambda leaf, i, o: seen.append((leaf, i, o)))
+    assert out == (2, 10)
+    kinds = [type(leaf).__name__ for leaf, _, _ in seen]
+    # prep, layer1 (conv, pool, 2 residual convs), layer2 (conv, pool), layer3 (like layer1)
+    conv_bn = ["Conv2D", "BatchNormalization", "ReLU"]
+    residual = [*conv_bn, "MaxPooling2D", *conv_bn, *conv_bn]
+    assert kinds == [*conv_bn, *conv_bn, *residual[3:], *conv_bn, "MaxPooling2D",
+                     *conv_bn, *residual[3:], "GlobalMaxPooling2D", "Dense", "Scaling"]
+    assert seen[0][1] == (2, 32, 32, 3) and seen[0][2] == (2, 32, 32, 4)
+    for (_, _, o), (_, i, _) in zip(seen[:-1], seen[1:], strict=True):
+        assert o == i  # each leaf starts where the previous one ended

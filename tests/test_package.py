@@ -15,8 +15,9 @@ import fenwicks_lite as fw
 pytestmark = pytest.mark.backend
 
 #: The modules that must work without TensorFlow (Colab TPU runtimes, the GPU machine).
-TF_FREE = ["profiles", "data", "exercises", "accel", "book", "layers", "train", "fit", "report", "plt",
-           "transform", "pipeline", "io", "colab_tpu"]
+TF_FREE = ["profiles", "data", "exercises", "grading", "accel", "book", "layers", "optim",
+           "train", "records", "checkpoint", "jax_runner", "keras_runner", "fit", "cli",
+           "report", "plt", "transform", "pipeline", "io", "colab_tpu"]
 
 
 def test_submodules_are_lazy_and_named():
@@ -50,3 +51,20 @@ def test_plain_import_does_not_load_keras_or_tensorflow():
     code = "import sys, fenwicks_lite; print('keras' in sys.modules, 'tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_wheel_holds_the_library_and_not_the_books_machinery(wheel):
+    """The wheel is what readers, learners and instructors use; building the site is not in it."""
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    modules = {n.removeprefix("fenwicks_lite/") for n in names if n.startswith("fenwicks_lite/")}
+    for name in ["__init__.py", "io.py", "data.py", "transform.py", "pipeline.py", "layers.py",
+                 "train.py", "accel.py", "plt.py", "colab_tpu.py", "report.py", "exercises.py",
+                 "grading.py", "book.py"]:
+        assert name in modules, f"{name} is missing from {wheel.name}: {sorted(modules)}"
+    leaked = [n for n in names if "fwbook" in n or n.endswith(("hygiene.py", "brand.py"))
+              or n.startswith(("book/", "tests/", "_ext/"))]
+    assert not leaked, f"the book's machinery or tests are in the wheel: {leaked}"
+    # the library's code is all there is: no notebooks, no build outputs
+    assert all(n.endswith((".py", ".json")) or ".dist-info/" in n for n in names), names

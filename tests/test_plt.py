@@ -53,9 +53,9 @@ def test_lr_widget_shows_a_picture_and_redraws_it(monkeypatch):
     monkeypatch.setattr(IPython.display, "display", lambda obj, display_id=None: shown.append(obj) or Handle())
     box = fw_plt.lr_widget(steps_per_epoch=10, peak_lr=0.4, epochs=24, warmup_epochs=5)
     peak, warm, ep = box.children
-    assert type(shown[0]).__name__ == "Image" and shown[0].data[:4] == b"\x89PNG"
+    assert type(shown[0]).__name__ == "SVG" and "<svg" in shown[0].data
     peak.value = 0.8
-    assert len(shown) == 2 and type(shown[1]).__name__ == "Image"
+    assert len(shown) == 2 and type(shown[1]).__name__ == "SVG" and shown[1].data != shown[0].data
     warm.value = 30.0  # warm-up longer than training: said in the picture's place, not raised
     assert isinstance(shown[2], str) and "must be smaller than total_steps" in shown[2]
 
@@ -125,3 +125,60 @@ def test_histograms_one_curve_per_channel_with_density_one(rng):
 def test_histograms_need_three_channels():
     with pytest.raises(ValueError, match="3 colour channels"):
         fw_plt.plot_channel_histograms(np.zeros((2, 2, 2, 1)))
+
+
+def test_architecture_text_is_legible_at_the_page_width_and_never_overlaps():
+    """Chapter 6's diagram: no wider than the page shows at its own size, no text under TEXT_PT points
+    (10 px there), and no two texts (labels, block names, legend) overlapping."""
+    from fenwicks_lite import layers
+
+    fig = fw_plt.plot_architecture(layers.davidnet(64))
+    assert fig.get_size_inches()[0] <= fw_plt.PAGE_WIDTH
+    ax = fig.axes[0]
+    texts = [t for t in [*ax.texts, *ax.get_legend().get_texts()] if t.get_text().strip()]
+    assert min(t.get_fontsize() for t in texts) >= fw_plt.TEXT_PT
+    fig.canvas.draw()
+    extents = [t.get_window_extent(fig.canvas.get_renderer()) for t in texts]
+    clashes = [(texts[i].get_text(), texts[j].get_text()) for i in range(len(texts))
+               for j in range(i + 1, len(texts)) if extents[i].overlaps(extents[j])]
+    assert not clashes, clashes
+    plt.close(fig)
+
+
+def _texts_legible_and_apart(fig):
+    """No text under TEXT_PT points, no two texts overlapping, no wider than the page."""
+    assert fig.get_size_inches()[0] <= fw_plt.PAGE_WIDTH
+    texts = [t for ax in fig.axes for t in [*ax.texts, ax.title] if t.get_text().strip()]
+    assert min(t.get_fontsize() for t in texts) >= fw_plt.TEXT_PT
+    fig.canvas.draw()
+    extents = [t.get_window_extent(fig.canvas.get_renderer()) for t in texts]
+    clashes = [(texts[i].get_text(), texts[j].get_text()) for i in range(len(texts))
+               for j in range(i + 1, len(texts)) if extents[i].overlaps(extents[j])]
+    assert not clashes, clashes
+    return texts
+
+
+def test_plot_stages_draws_each_pipeline_as_a_row_of_boxes():
+    from matplotlib.patches import FancyBboxPatch
+
+    fig = fw_plt.plot_stages({"seed": ["read", "parse +\naugment", "batch"], "device": ["gather", "augment"]})
+    ax = fig.axes[0]
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    assert len(boxes) == 5
+    texts = [t.get_text() for t in _texts_legible_and_apart(fig)]
+    assert texts[:4] == ["seed", "read", "parse +\naugment", "batch"] and "device" in texts
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("rows", [{}, {"seed": []}])
+def test_plot_stages_bad_rows(rows):
+    with pytest.raises(ValueError, match="rows must map each pipeline's name to its stages"):
+        fw_plt.plot_stages(rows)
+
+
+def test_tpu_then_and_now_is_legible():
+    fig = fw_plt.plot_tpu_then_now()
+    texts = " ".join(t.get_text() for t in _texts_legible_and_apart(fig))
+    for said in ("TPU Node", "TPU VM", "gRPC", "Cloud Storage", "v2-8", "local disk"):
+        assert said in texts
+    plt.close(fig)

@@ -14,7 +14,7 @@ from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from fenwicks_lite import data as fw_data  # noqa: E402
-from fenwicks_lite import fit, report  # noqa: E402
+from fenwicks_lite import fit, records, report  # noqa: E402
 
 pytestmark = pytest.mark.backend
 
@@ -86,9 +86,20 @@ def test_lr_curve_is_the_recorded_schedule(run):
     r = results[0]
     lr = report.lr_curve(r)
     assert len(lr) == r.epochs * r.steps_per_epoch
-    assert math.isclose(lr.max(), r.config["peak_lr"], rel_tol=1e-5) and lr[-1] < lr.max()
+    assert math.isclose(lr.max(), r.config["profile"]["peak_lr"], rel_tol=1e-5)
+    assert lr[-1] < lr.max()
     for h in r.history:  # the history's end-of-epoch lr is the curve's value at that step
         assert math.isclose(lr[h["epoch"] * r.steps_per_epoch - 1], h["lr"], rel_tol=1e-5)
+
+
+def test_lr_curve_reads_records_of_the_old_flat_shape(run):
+    """Records written before TrainConfig held a Profile: the recipe beside the name."""
+    r = run[0][0]
+    flat = {**{k: v for k, v in r.config.items() if k != "profile"},
+            **r.config["profile"], "profile": r.config["profile"]["name"]}
+    del flat["name"]
+    old = records.Result(**{**r.__dict__, "config": flat})
+    np.testing.assert_array_equal(report.lr_curve(old), report.lr_curve(r))
 
 
 def test_figures_draw(run):

@@ -1,5 +1,8 @@
 """The published site: logo, favicon, 404 page, link previews, search, buttons, the instructors' tables,
-a chapter screenshot, and the student edition without solutions. Slow (builds the book): `make test-book`.
+chapter screenshots (1280 and 400 px), and the student edition without solutions; and how the pages read,
+measured in one offline Chromium run at 1280 px: tables without raw Markdown, no code or output line
+wider than the content column, figure text at least 9 px, no PASS under an exercise stub, math typeset by
+the site's own MathJax. Slow (builds the book): `make test-book`.
 
 The book is built once per session for this file and tests/test_book.py (the `site` fixture in
 conftest.py, into ``_build/html``); set ``FENWICKS_LITE_SITE_OUT=/tmp/somewhere`` to build elsewhere. The README's picture is the screenshot
@@ -19,8 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import site_tools
-
-from fenwicks_lite import book, brand, exercises
+from fwbook import brand, exercises
+from fwbook import notebooks as book
 
 pytestmark = pytest.mark.book
 
@@ -96,6 +99,175 @@ def test_chapter_page_renders_in_chromium(site, tmp_path):
                           tmp_path, "1280,900")
 
 
+
+# ------------------------------------------------------------------ how the pages read, measured in Chromium
+
+#: Runs in each page (in a 1280 px frame, offline): everything the reading checks below need, in one pass.
+MEASURE = r"""function (win, doc) {
+  var art = doc.querySelector("article.bd-article");
+  doc.querySelectorAll("details").forEach(function (d) { d.open = true; });  // folded listings count too
+  function longest(text) {
+    return text.split("\n").reduce(function (a, b) { return b.length > a.length ? b : a; }, "");
+  }
+  var wide = [];
+  art.querySelectorAll("pre").forEach(function (p) {
+    if (p.clientWidth > 0 && p.scrollWidth > p.clientWidth + 1) {
+      var output = p.closest("div.output");  // a stream or text output (a listing is code)
+      wide.push([output ? "output" : "code", p.scrollWidth - p.clientWidth, longest(p.textContent)]);
+    }
+  });
+  var figures = Array.from(art.querySelectorAll(".cell_output img")).map(function (img) {
+    return [img.getAttribute("src"), img.getBoundingClientRect().width];
+  });
+  var maths = Array.from(art.querySelectorAll(".math"));
+  var rawMath = maths.filter(function (m) { return !m.querySelector("mjx-container"); })
+                     .map(function (m) { return m.textContent.slice(0, 60); });
+  var stubs = [];
+  art.querySelectorAll("div.cell").forEach(function (cell) {
+    var src = cell.querySelector(".cell_input pre");
+    if (!src || !/raise NotImplementedError/.test(src.textContent) || cell.closest(".solution")) return;
+    var passes = [], next = cell;
+    while (next) {
+      var out = next.querySelector(".cell_output");
+      if (out && /^PASS/m.test(out.textContent)) passes.push(out.textContent.trim().split("\n")[0]);
+      next = next.nextElementSibling;
+      while (next && next.matches(".solution, .tag_solution")) next = next.nextElementSibling;
+      if (!next || !next.matches("div.cell") || /raise NotImplementedError/.test(next.textContent)) break;
+    }
+    stubs.push([longest(src.textContent), passes]);
+  });
+  return {column: art.clientWidth, wide: wide, figures: figures, maths: maths.length, rawMath: rawMath,
+          typeset: art.querySelectorAll("mjx-container").length, stubs: stubs};
+}"""
+
+
+@pytest.fixture(scope="module")
+def measured(site, tmp_path_factory) -> dict:
+    """`MEASURE` of every page at 1280 px, in one offline Chromium run."""
+    return site_tools.measure(site, [f"{stem}.html" for stem in PAGES], MEASURE,
+                              tmp_path_factory.mktemp("chromium"), width=1280)
+
+
+def _visible(cell_html: str) -> str:
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", cell_html))
+
+
+@pytest.mark.parametrize("stem", PAGES)
+def test_tables_show_no_raw_markdown(site, stem):
+    """What a table cell says is rendered: no `*x*`, `**x**` or backticks left as characters."""
+    page = (site / f"{stem}.html").read_text()
+    raw = []
+    for table in re.findall(r"<table.*?</table>", page, re.S):
+        for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", table, re.S):
+            text = _visible(re.sub(r"<code.*?</code>", "", cell, flags=re.S))
+            if re.search(r"\*\*?[^*\s][^*]*\*|`", text):
+                raw.append(text.strip()[:80])
+    assert not raw, f"{stem}: table cells with raw Markdown markers: {raw}"
+
+
+@pytest.mark.parametrize("stem", PAGES)
+def test_no_code_or_output_line_wider_than_the_column(measured, stem):
+    """At 1280 px every code line (88 columns) fits the content column and long outputs wrap."""
+    m = measured[f"{stem}.html"]
+    assert "error" not in m, m
+    wide = [f"{kind} {over} px too wide: {line[:100]!r}" for kind, over, line in m["wide"]]
+    assert not wide, f"{stem} (column {m['column']} px): " + "\n".join(wide)
+
+
+def _font_sizes(svg: str) -> list[float]:
+    """Text sizes in an SVG figure, in its own units: matplotlib draws each text as glyph paths scaled by
+    size/100 (``scale(s -s)``), or as ``<text>`` with a font size when ``svg.fonttype`` is "none"."""
+    sizes = [100 * float(s) for s in re.findall(r"scale\(([\d.e-]+) -\1\)", svg)]
+    return sizes + [float(s) for s in re.findall(r"font(?:-size)?:\s*(?:[a-z]+\s+)*([\d.]+)px", svg)]
+
+
+@pytest.mark.parametrize("stem", PAGES)
+def test_figure_text_is_at_least_9_px(site, measured, stem):
+    """Every figure is an SVG whose smallest text is at least 9 px high at the width the page shows it."""
+    m = measured[f"{stem}.html"]
+    small = []
+    for src, shown in m["figures"]:
+        path = (site / stem).parent / src
+        if path.suffix != ".svg":
+            small.append(f"{src} is a {path.suffix} picture: the book's figures are SVG (fw.book.start sets "
+                         "it; re-execute the chapter)")
+            continue
+        svg = path.read_text()
+        view_width = float(re.search(r'viewBox="[\d.-]+ [\d.-]+ ([\d.]+)', svg).group(1))
+        sizes = _font_sizes(svg)
+        if sizes and min(sizes) * shown / view_width < 9:
+            small.append(f"{src}: text {min(sizes) * shown / view_width:.1f} px at {shown:.0f} px wide")
+    assert not small, f"{stem}: " + "\n".join(small)
+
+
+@pytest.mark.parametrize("stem", PAGES)
+def test_no_exercise_stub_is_followed_by_a_pass(measured, stem):
+    """Under a stub that raises NotImplementedError the page shows no "PASS": the solution's result is
+    shown as the solution's (inside the folded solution), not as the stub's."""
+    stubs = measured[f"{stem}.html"]["stubs"]
+    passing = [f"{stub!r} -> {passes}" for stub, passes in stubs if passes]
+    assert not passing, f"{stem}: stubs followed by a PASS line: " + "\n".join(passing)
+
+
+def test_math_renders_offline(measured):
+    """MathJax ships with the site: with the network blocked every formula is typeset, none left raw."""
+    assert sum(m["maths"] for m in measured.values()) > 0, "no page has math: the check checks nothing"
+    for page, m in measured.items():
+        assert not m["rawMath"], f"{page}: formulas left as TeX: {m['rawMath'][:5]}"
+        assert m["typeset"] >= m["maths"], page
+
+
+def test_chapter_page_on_a_phone(site, tmp_path):
+    """The first chapter at 400 px: ``_build/screenshots/chapter-400.png`` (look at it after a visible
+    change)."""
+    stem = PAGES[1] if len(PAGES) > 2 else "book/intro"
+    site_tools.screenshot((site / f"{stem}.html").as_uri(), ROOT / "_build" / "screenshots" / "chapter-400.png",
+                          tmp_path, "400,900")
+
+
+# ------------------------------------------------------------------ what the pages are made of (fw.book)
+
+def test_show_source_folds_the_listing_under_a_one_line_summary():
+    import inspect
+
+    from fenwicks_lite import book as fw_book
+    from fenwicks_lite import io, layers
+
+    shown = fw_book.show_source(io.numpy_tfrecord, layers.ConvBN.call).data
+    lines = sum(len(inspect.getsource(f).rstrip().splitlines()) for f in (io.numpy_tfrecord, layers.ConvBN.call))
+    head, body = shown.split("\n", 2)[:2], shown.split("\n", 2)[2]
+    assert head[0] == '<details class="fw-source">' and shown.endswith("</details>")
+    assert head[1] == ("<summary>Source: <code>fw.io.numpy_tfrecord</code>, <code>fw.layers.ConvBN.call</code> "
+                       f"(fenwicks_lite/io.py, fenwicks_lite/layers.py, {lines} lines)</summary>")
+    assert f"```python\n{inspect.getsource(io.numpy_tfrecord).rstrip()}\n```" in body
+    with pytest.raises(TypeError, match=r"show_source needs the functions or classes to show"):
+        fw_book.show_source()
+
+
+def test_sharp_figures_makes_a_notebook_show_svg_without_a_date():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from fenwicks_lite import book as fw_book
+
+    assert fw_book.sharp_figures() is False  # no IPython here: nothing to set
+    shell = InteractiveShell.instance()
+    try:
+        assert fw_book.sharp_figures() is True
+        fig, ax = plt.subplots()
+        ax.set_title("x")
+        data, _ = shell.display_formatter.format(fig)
+        assert "image/svg+xml" in data and "image/png" not in data
+        assert "<dc:date>" not in data["image/svg+xml"]
+        again, _ = shell.display_formatter.format(fig)
+        assert again["image/svg+xml"] == data["image/svg+xml"]  # fixed ids: re-running changes nothing
+        plt.close(fig)
+    finally:
+        InteractiveShell.clear_instance()
+
 # ------------------------------------------------------------------ the student edition, on a small book
 
 def _small_book(tmp_path: Path) -> Path:
@@ -121,7 +293,7 @@ def test_student_edition_has_no_solutions_and_the_check_catches_them(tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     src = _small_book(tmp_path)
     student = tmp_path / "student"
-    for path in exercises.chapter_notebooks(src):  # what `python -m fenwicks_lite.book student` writes
+    for path in exercises.chapter_notebooks(src):  # what `python -m fwbook.notebooks student` writes
         dest = student / path.relative_to(src)
         dest.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(book.strip_solutions(nbformat.read(path, as_version=4)), dest)
@@ -134,8 +306,8 @@ def test_student_edition_has_no_solutions_and_the_check_catches_them(tmp_path):
     shutil.rmtree(student / "html")
     shutil.copytree(site_tools.build(src, tmp_path / "full"), student / "html")
     problems = exercises.verify_student(student, src)
-    assert len(problems) == 2 and "shows solution code" in problems[0] and "return 2 * x" in problems[0]
-    assert "has a solution block" in problems[1]
+    assert len(problems) == 3 and "shows solution code" in problems[0] and "return 2 * x" in problems[0]
+    assert "has a solution block" in problems[1] and "instructors' page" in problems[2]
 
 
 def test_the_books_student_edition_has_no_solutions(tmp_path):

@@ -1,174 +1,72 @@
-"""fenwicks_lite.train (Chapter 7): the triangular schedule and PyTorch-style Nesterov SGD, on both backends."""
+"""fenwicks_lite.train, the seed's namespace (chapters 7 and 9): its 2019 names are the library's
+own objects, and the package's imports run one way (no module imports one that imports it
+back, at module level or inside a function)."""
 
 from __future__ import annotations
 
-import keras
-import numpy as np
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+import ast
+import graphlib
+from pathlib import Path
 
-from fenwicks_lite import train
+import pytest
+
+import fenwicks_lite
+from fenwicks_lite import cli, fit, optim, train
 
 pytestmark = pytest.mark.backend
+PACKAGE = Path(fenwicks_lite.__file__).parent
 
 
-def _lr(schedule, step) -> float:
-    return float(keras.ops.convert_to_numpy(schedule(step)))
+def test_the_seed_names_are_the_library_objects():
+    for name in ("triangular_lr", "sgd_optimizer", "schedule_steps", "TriangularLR",
+                 "NesterovSGD", "torch_sgd_numpy"):
+        assert getattr(train, name) is getattr(optim, name), name
+    assert train.train is fit.train and train.main is cli.main
+    assert fenwicks_lite.train is train  # fw.train.triangular_lr, as in 2019
 
 
-# ------------------------------------------------------------------------------------------- schedule
-
-def test_triangular_key_points():
-    s = train.triangular_lr(0.4, 24, 5)
-    assert _lr(s, 0) == 0.0
-    assert _lr(s, 5) == pytest.approx(0.4)
-    assert _lr(s, 24) == 0.0
-    assert _lr(s, 30) == 0.0  # past the end: never negative
-    assert _lr(s, 2) == pytest.approx(0.4 * 2 / 5)
-    assert _lr(s, 10) == pytest.approx(0.4 * 14 / 19)
-
-
-def test_no_warmup_starts_at_peak():
-    s = train.triangular_lr(0.1, 10, 0)
-    assert _lr(s, 0) == pytest.approx(0.1) and _lr(s, 5) == pytest.approx(0.05)
-
-
-@settings(max_examples=30, deadline=None)
-@given(peak=st.floats(1e-4, 10), total=st.integers(2, 10_000), frac=st.floats(0, 0.99), u=st.floats(0, 1.2))
-def test_triangular_is_the_piecewise_linear_interpolation(peak, total, frac, u):
-    warmup = min(int(frac * total), total - 1)
-    step = int(u * total)
-    expected = np.interp(step, [0, warmup, total], [0 if warmup else peak, peak, 0])
-    got = _lr(train.triangular_lr(peak, total, warmup), step)
-    assert got == pytest.approx(expected, rel=1e-5, abs=1e-6 * peak)
-    assert 0 <= got <= peak * (1 + 1e-6)
+def imports() -> dict[str, set[str]]:
+    """module -> the package modules it imports (anywhere in its source)."""
+    modules = {p.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", "."): p
+               for p in PACKAGE.rglob("*.py")}
+    modules = {m.removesuffix(".__init__"): p for m, p in modules.items()}
+    graph: dict[str, set[str]] = {}
+    for mod, path in modules.items():
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            for n in names:
+                if n.startswith("fenwicks_lite."):
+                    short = n.removeprefix("fenwicks_lite.")
+                    if short in modules and short != mod:
+                        deps.add(short)
+        graph[mod] = deps
+    return graph
 
 
-def test_schedule_accepts_arrays_and_round_trips():
-    s = train.triangular_lr(0.4, 100, 20)
-    lrs = keras.ops.convert_to_numpy(s(np.arange(101)))
-    assert lrs.shape == (101,) and lrs.argmax() == 20
-    again = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(s))
-    assert isinstance(again, train.TriangularLR) and again.get_config() == s.get_config()
+def test_imports_run_one_way():
+    graph = imports()
+    assert {"train", "cli", "fit", "records", "checkpoint", "jax_runner", "keras_runner",
+            "optim"} <= set(graph)
+    try:
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as e:
+        pytest.fail(f"import cycle in fenwicks_lite: {' -> '.join(e.args[1])}")
+    # the layering of the training loop, bottom to top
+    for low, high in (("optim", "fit"), ("records", "checkpoint"), ("fit", "cli"),
+                      ("cli", "train"), ("records", "jax_runner"), ("fit", "report")):
+        assert order.index(low) < order.index(high), (low, high)
+    assert "fit" not in graph["optim"] and "train" not in graph["fit"]
 
 
-def test_schedule_steps_match_the_seed():
-    # the seed: 50,000 images, batch 512, 24 epochs, 5 warm-up: 97 steps per epoch
-    assert train.schedule_steps(50_000, 512, 24, 5) == (97, 2328, 485)
-    assert train.schedule_steps(2_500, 128, 2, 0.5) == (19, 38, 10)  # the quick profile, 9.5 rounded to even
-
-
-@pytest.mark.parametrize("args, match", [
-    ((0.4, 10, 10), "warmup_steps=10 must be smaller than total_steps=10"),
-    ((0.4, 10, 12), "must be smaller than total_steps"),
-    ((-0.1, 10, 2), "peak_lr .* must be a finite number >= 0"),
-    ((0.4, 10.5, 2), "total_steps must be a whole number of steps, got 10.5: round it yourself"),
-    ((0.4, 10, 2.5), "warmup_steps must be a whole number"),
-    ((0.4, "10", 2), "total_steps must be a whole number"),
-    ((0.4, 0, 0), "total_steps must be >= 1"),
-    ((float("nan"), 10, 2), "peak_lr"),
-])
-def test_bad_schedules_say_what_to_do(args, match):
-    with pytest.raises(ValueError, match=match):
-        train.triangular_lr(*args)
-
-
-def test_bad_schedule_steps():
-    with pytest.raises(ValueError, match="larger than the training set"):
-        train.schedule_steps(100, 512, 1, 0)
-    with pytest.raises(ValueError, match="gives no training step"):
-        train.schedule_steps(1000, 100, 0.01, 0)
-
-
-# ------------------------------------------------------------------------------------------- optimizer
-
-def numpy_torch_sgd(w, grad_fn, lrs, mom, wd, nesterov):
-    """torch.optim.SGD's documented algorithm (dampening 0), written here independently of the library."""
-    w = np.asarray(w, np.float64).copy()
-    buf = None
-    for lr in lrs:
-        g = grad_fn(w) + wd * w
-        buf = g.copy() if buf is None else mom * buf + g
-        d = g + mom * buf if nesterov else buf
-        w = w - lr * d
-    return w
-
-
-def _linear_problem(n=16, d=5, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, d)).astype("float32")
-    y = rng.normal(size=(n, 1)).astype("float32")
-    return x, y
-
-
-def _fit_linear(opt, x, y, w0, steps, reduction="sum_over_batch_size"):
-    """`steps` full-batch steps of Keras's own (jit-compiled) train step on a bias-free linear model."""
-    model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(1, use_bias=False)])
-    model.layers[0].kernel.assign(w0)
-    model.compile(optimizer=opt, loss=keras.losses.MeanSquaredError(reduction=reduction), jit_compile=True)
-    model.fit(x, y, batch_size=len(x), epochs=steps, shuffle=False, verbose=0)
-    return keras.ops.convert_to_numpy(model.layers[0].kernel).astype(np.float64)
-
-
-@pytest.mark.parametrize("nesterov, wd", [(True, 5e-2), (False, 5e-2), (True, 0.0)])
-def test_matches_pytorch_sgd_with_a_changing_lr(nesterov, wd):
-    x, y = _linear_problem()
-    w0 = np.random.default_rng(1).normal(size=(5, 1)).astype("float32")
-    steps = 12
-    sched = train.triangular_lr(0.05, steps, 4)
-    got = _fit_linear(train.sgd_optimizer(sched, mom=0.9, wd=wd, nesterov=nesterov), x, y, w0, steps)
-    n = len(x)
-    grad = lambda w: 2 / n * x.T.astype(np.float64) @ (x @ w - y)  # noqa: E731 - d/dw mean((xw - y)^2)
-    lrs = [_lr(sched, t) for t in range(steps)]
-    want = numpy_torch_sgd(w0, grad, lrs, 0.9, wd, nesterov)
-    np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
-    assert not np.allclose(want, w0, atol=1e-3)  # the weights did move
-
-
-def test_sum_loss_with_scaled_lr_and_wd_is_the_mean_update():
-    x, y = _linear_problem(n=32)
-    w0 = np.random.default_rng(2).normal(size=(5, 1)).astype("float32")
-    n, lr, wd = len(x), 0.05, 5e-3
-    mean = _fit_linear(train.sgd_optimizer(train.triangular_lr(lr, 8, 2), wd=wd), x, y, w0, 8)
-    summ = _fit_linear(train.sgd_optimizer(train.triangular_lr(lr / n, 8, 2), wd=wd * n), x, y, w0, 8,
-                       reduction="sum")
-    np.testing.assert_allclose(summ, mean, rtol=1e-4, atol=1e-6)
-
-
-def test_keras_sgd_agrees_only_while_the_lr_is_constant():
-    x, y = _linear_problem()
-    w0 = np.random.default_rng(3).normal(size=(5, 1)).astype("float32")
-    ours = _fit_linear(train.sgd_optimizer(0.02), x, y, w0, 6)
-    theirs = _fit_linear(keras.optimizers.SGD(0.02, momentum=0.9, nesterov=True), x, y, w0, 6)
-    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
-    sched = train.triangular_lr(0.05, 6, 2)
-    ours = _fit_linear(train.sgd_optimizer(sched), x, y, w0, 6)
-    theirs = _fit_linear(keras.optimizers.SGD(sched, momentum=0.9, nesterov=True), x, y, w0, 6)
-    assert np.abs(ours - theirs).max() > 1e-4
-
-
-def test_optimizer_round_trips_its_config():
-    opt = train.sgd_optimizer(train.triangular_lr(0.4, 100, 20), mom=0.8, wd=5e-4, nesterov=False)
-    again = keras.optimizers.deserialize(keras.optimizers.serialize(opt))
-    assert isinstance(again, train.NesterovSGD)
-    assert (again.momentum, again.l2, again.nesterov) == (0.8, 5e-4, False)
-    assert isinstance(again._learning_rate, train.TriangularLR)
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(mom=-0.1), "momentum must be a number in \\[0, 1\\)"),
-    (dict(mom=1.0), "momentum must be a number in \\[0, 1\\)"),
-    (dict(wd=-5e-4), "weight decay .* must be a finite number >= 0"),
-    (dict(mom=0.0), "Nesterov momentum needs momentum > 0"),
-    (dict(lr_func=-0.1), "learning_rate must be a finite number >= 0"),
-])
-def test_bad_optimizer_arguments_say_what_to_do(kwargs, match):
-    kwargs = {"lr_func": 0.1, **kwargs}
-    with pytest.raises(ValueError, match=match):
-        train.sgd_optimizer(**kwargs)
-
-
-def test_keras_decoupled_weight_decay_is_refused():
-    with pytest.raises(ValueError, match="pass l2="):
-        train.NesterovSGD(0.1, weight_decay=1e-4)
+def test_a_cycle_would_be_found(tmp_path, monkeypatch):
+    """The check itself can fail: two modules importing each other are reported."""
+    (tmp_path / "a.py").write_text("from fenwicks_lite import b\n")
+    (tmp_path / "b.py").write_text("def f():\n    from fenwicks_lite.a import x\n")
+    monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path)
+    with pytest.raises(graphlib.CycleError):
+        graphlib.TopologicalSorter(imports()).prepare()

@@ -279,3 +279,97 @@ def test_tf_fused_normalization_equals_normalizing_first():
     assert plain.dtype == np.uint8 and np.array_equal((plain == 0).all(-1), (fused == 0).all(-1))
     with pytest.raises(ValueError, match="both mean and std"):
         T.augment_batch_tf(x, s, mean=mean)
+
+
+# ---------------------------------------------------------------- the shared pieces (Chapter 4 shows them)
+
+def _np_crop_flip(x, dy, dx, coin, pad):
+    """Reference: pad by reflection, cut each image's window, mirror where `coin`."""
+    h, w = x.shape[1:3]
+    p = np.pad(x, [(0, 0), (pad, pad), (pad, pad), (0, 0)], mode="reflect")
+    out = np.stack([p[k, dy[k]:dy[k] + h, dx[k]:dx[k] + w] for k in range(len(x))])
+    if coin is not None:
+        out = np.where(np.asarray(coin)[:, None, None, None], out[:, :, ::-1], out)
+    return out
+
+
+def _np_window(centre, size, extent):
+    pos = np.arange(extent)[None, :]
+    start = np.asarray(centre)[:, None] - size // 2
+    return (pos >= start) & (pos < start + size)
+
+
+@pytest.mark.backend
+def test_reflect_index_matches_numpy_reflect_padding():
+    for n, pad in ((5, 4), (8, 2), (2, 1)):
+        r = np.arange(-pad, n + pad)
+        expected = np.pad(np.arange(n), pad, mode="reflect")
+        assert np.array_equal(_np(T.reflect_index(r, n)), expected)
+    assert _np(T.reflect_index(np.array([-1, 5]), 5)).tolist() == [1, 3]
+
+
+@pytest.mark.backend
+def test_window_mask_is_clipped_at_the_borders():
+    m = _np(T.window_mask(np.array([0, 4, 7]), 4, 8))
+    assert m.astype(int).tolist() == [[1, 1, 0, 0, 0, 0, 0, 0],
+                                      [0, 0, 1, 1, 1, 1, 0, 0],
+                                      [0, 0, 0, 0, 0, 1, 1, 1]]
+    assert np.array_equal(_np(T.window_mask(np.arange(10), 3, 10)), _np_window(np.arange(10), 3, 10))
+
+
+@pytest.mark.backend
+@SETTINGS
+@given(st.integers(1, 5), st.integers(0, 3), st.integers(0, 10**6), st.booleans())
+def test_crop_flip_is_pad_crop_flip(n, pad, seed, flip):
+    x = _images(n, 7, 6, 2, seed)
+    rng = np.random.default_rng(seed)
+    dy, dx = rng.integers(0, 2 * pad + 1, n), rng.integers(0, 2 * pad + 1, n)
+    coin = rng.random(n) < 0.5 if flip else None
+    expected = _np_crop_flip(x, dy, dx, coin, pad)
+    assert np.array_equal(_np(T.crop_flip(x, dy, dx, coin, pad)), expected)
+
+
+@pytest.mark.backend
+def test_cutout_at_zeroes_exactly_the_clipped_windows():
+    x = _images(3, 8, 8, 2, dtype="uint8")
+    cy, cx = np.array([0, 4, 7]), np.array([7, 4, 0])
+    out = _np(T.cutout_at(x, cy, cx, 4, 2))
+    hole = _np_window(cy, 4, 8)[:, :, None] & _np_window(cx, 2, 8)[:, None, :]
+    assert out.dtype == np.uint8
+    assert np.array_equal(out, np.where(hole[..., None], 0, x))
+    # rows 0-1 x cols 6-7; rows 2-5 x cols 3-4; rows 5-7 x col 0 (clipped at the borders)
+    assert hole.sum(axis=(1, 2)).tolist() == [2 * 2, 4 * 2, 3 * 1]
+
+
+@pytest.mark.backend
+def test_randint_from_uniform_covers_0_to_k_minus_1_and_clips():
+    u = np.array([0.0, 0.11, 0.5, np.nextafter(np.float32(1), np.float32(0)), 1.0], np.float32)
+    assert _np(T.randint_from_uniform(u, 9)).tolist() == [0, 0, 4, 8, 8]
+
+
+@pytest.mark.backend
+def test_augment_from_uniforms_reads_its_five_columns():
+    x = _images(4, 8, 8, 3)
+    u = np.array([[0.0, 0.99, 0.2, 0.0, 0.99], [0.5, 0.5, 0.7, 0.5, 0.5],
+                  [0.99, 0.0, 0.4, 0.99, 0.0], [0.3, 0.6, 0.9, 0.3, 0.6]], np.float32)
+    pad, size = 2, 3
+    dy, dx = np.floor(u[:, 0] * 5).astype(int), np.floor(u[:, 1] * 5).astype(int)
+    cy, cx = np.floor(u[:, 3] * 8).astype(int), np.floor(u[:, 4] * 8).astype(int)
+    moved = _np_crop_flip(x, dy, dx, u[:, 2] < 0.5, pad)
+    hole = _np_window(cy, size, 8)[:, :, None] & _np_window(cx, size, 8)[:, None, :]
+    expected = np.where(hole[..., None], 0, moved)
+    assert np.array_equal(_np(T.augment_from_uniforms(x, u, pad, size, True)), expected)
+    # switched off: identity; with scale: (x - mean) * inv_std, hole still 0
+    assert np.array_equal(_np(T.augment_from_uniforms(x, u, 0, 0, False)), x)
+    mean, inv = np.float32([1.0, 0.5, 0.0]), np.float32([2.0, 4.0, 1.0])
+    scaled = _np(T.augment_from_uniforms(x, u, pad, size, True, scale=(mean, inv)))
+    np.testing.assert_allclose(scaled, np.where(hole[..., None], 0, (moved - mean) * inv),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_shared_pieces_give_the_same_answer_through_tensorflow_ops():
+    x = _images(3, 8, 8, 3)
+    u = np.random.default_rng(1).random((3, 5)).astype(np.float32)
+    keras_out = _np(T.augment_from_uniforms(x, u, 2, 3, True))
+    tf_out = T.augment_from_uniforms(x, u, 2, 3, True, ops=T.TF_OPS).numpy()
+    assert np.array_equal(keras_out, tf_out)

@@ -2,44 +2,140 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 
-from fenwicks_lite.exercises import exercise, expect
+from fenwicks_lite.exercises import exercise, expect, hidden
 
 
-@exercise("ch02.streaming_std", title="Mean and std in one streaming pass", difficulty="medium")
+@exercise(
+    "ch02.streaming_std",
+    title="Mean and std in one streaming pass",
+    difficulty="medium",
+)
 def check_streaming_std(fn) -> None:
-    """`fn(batches)` -> (mean, std) of all numbers in an iterable of 1-D arrays, reading each batch once."""
+    """`fn(batches)` -> (mean, std) of all numbers in an iterable of 1-D arrays, reading
+    each batch once."""
     rng = np.random.default_rng(7)
     parts = [rng.normal(3.0, 2.0, n) for n in (5, 1, 17, 40)]
     allx = np.concatenate(parts)
     mean, std = fn(iter(parts))
-    expect(np.isclose(mean, allx.mean()), f"the mean should be {allx.mean():.6f}, got {mean}")
-    expect(np.isclose(std, allx.std(), rtol=1e-9),
-           f"the std should be {allx.std():.6f} (population std, divide by n not n-1), got {std}")
-    # a big offset: E[x^2] - E[x]^2 cancels catastrophically, the Welford/Chan update does not
+    expect(
+        np.isclose(mean, allx.mean()),
+        f"the mean should be {allx.mean():.6f}, got {mean}",
+    )
+    expect(
+        np.isclose(std, allx.std(), rtol=1e-9),
+        f"the std should be {allx.std():.6f} (population std, divide by n not n-1), got {std}",
+    )
+    # a big offset: E[x^2] - E[x]^2 cancels catastrophically, the Welford/Chan update
+    # does not
     parts = [1e9 + rng.normal(0.0, 1.0, 100) for _ in range(5)]
     allx = np.concatenate(parts)
     mean, std = fn(iter(parts))
-    expect(np.isclose(std, allx.std(), rtol=1e-6),
-           f"with values near 1e9 the std should be {allx.std():.6f}, got {std}: E[x^2] - E[x]^2 loses the "
-           "digits; merge (count, mean, M2) per batch as in Chan et al. instead.")
+    expect(
+        np.isclose(std, allx.std(), rtol=1e-6),
+        f"with values near 1e9 the std should be {allx.std():.6f}, got {std}: E[x^2] - E[x]^2 loses the "
+        "digits; merge (count, mean, M2) per batch as in Chan et al. instead.",
+    )
     mean, std = fn(iter([np.array([4.0])]))
-    expect(np.isclose(mean, 4.0) and np.isclose(std, 0.0), "one number: mean is that number, std is 0")
+    expect(
+        np.isclose(mean, 4.0) and np.isclose(std, 0.0),
+        "one number: mean is that number, std is 0",
+    )
+    mean, std, peak = _peak_bytes(fn, _batches(rng, 40, 25_000, 5.0))
+    expect(
+        np.isclose(mean, 5.0, atol=0.01),
+        f"40 batches around 5: the mean should be near 5, got {mean}",
+    )
+    expect(
+        peak < 0.25 * 40 * 25_000 * 8,
+        f"40 batches of 25,000 numbers made one at a time: your function held {peak / 1e6:.1f} MB, "
+        "about all of them at once. Stream: keep (count, mean, M2) and merge each batch into them "
+        "instead of concatenating.",
+    )
 
 
-@exercise("ch02.normalize_splits", title="Normalize train and test with the training statistics",
-          difficulty="easy")
+@exercise(
+    "ch02.normalize_splits",
+    title="Normalize train and test with the training statistics",
+    difficulty="easy",
+)
 def check_normalize_splits(fn) -> None:
-    """`fn(x_train, x_test)` -> both normalized per channel with the TRAINING mean and std (float32)."""
+    """`fn(x_train, x_test)` -> both normalized per channel with the TRAINING mean and
+    std (float32)."""
     rng = np.random.default_rng(3)
     xtr = rng.integers(0, 256, (20, 4, 4, 3)).astype(np.uint8)
-    xte = (rng.integers(0, 128, (10, 4, 4, 3)) + 100).astype(np.uint8)  # a brighter test set
+    xte = (rng.integers(0, 128, (10, 4, 4, 3)) + 100).astype(
+        np.uint8
+    )  # a brighter test set
     ztr, zte = fn(xtr, xte)
     mean = xtr.mean(axis=(0, 1, 2))
     std = xtr.std(axis=(0, 1, 2))
     expect(ztr.dtype == np.float32 and zte.dtype == np.float32, "return float32 arrays")
-    expect(np.allclose(ztr, (xtr - mean) / std, atol=1e-5),
-           "x_train: subtract its per-channel mean (axes 0, 1, 2) and divide by its per-channel std")
-    expect(np.allclose(zte, (xte - mean) / std, atol=1e-5),
-           "x_test must use the TRAINING mean and std, not its own: the network learnt on the training scale")
+    expect(
+        np.allclose(ztr, (xtr - mean) / std, atol=1e-5),
+        "x_train: subtract its per-channel mean (axes 0, 1, 2) and divide by its per-channel std",
+    )
+    expect(
+        np.allclose(zte, (xte - mean) / std, atol=1e-5),
+        "x_test must use the TRAINING mean and std, not its own: the network learnt on the training scale",
+    )
+
+
+def _batches(rng, count: int, size: int, offset: float):
+    """Batches made one at a time (a generator): a streaming answer holds one at a time.
+    """
+    for _ in range(count):
+        yield offset + rng.normal(0.0, 1.0, size)
+
+
+def _peak_bytes(fn, batches) -> tuple[float, float, int]:
+    tracemalloc.start()
+    try:
+        mean, std = fn(batches)
+        return float(mean), float(std), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@hidden("ch02.streaming_std")
+def _hidden_streaming_std(fn, rng) -> None:
+    for _ in range(3):
+        sizes = rng.integers(1, 60, int(rng.integers(2, 8)))
+        offset = float(rng.choice([0.0, 1e3, 1e8]))
+        parts = [
+            offset + rng.normal(0.0, float(rng.uniform(0.5, 3.0)), n) for n in sizes
+        ]
+        allx = np.concatenate(parts)
+        mean, std = fn(iter(parts))
+        expect(
+            np.isclose(mean, allx.mean(), rtol=1e-9)
+            and np.isclose(std, allx.std(), rtol=1e-6),
+            "mean and population std of all the numbers, also far from 0 and with uneven batches",
+        )
+    _, _, peak = _peak_bytes(fn, _batches(rng, 40, 25_000, 5.0))
+    expect(
+        peak < 0.25 * 40 * 25_000 * 8,
+        "one pass that keeps a few numbers per batch, not the "
+        "batches themselves (no concatenation)",
+    )
+
+
+@hidden("ch02.normalize_splits")
+def _hidden_normalize_splits(fn, rng) -> None:
+    n, h = int(rng.integers(5, 30)), int(rng.integers(2, 6))
+    xtr = rng.integers(0, 256, (n, h, h, 3)).astype(np.uint8)
+    xte = rng.integers(0, 256, (int(rng.integers(3, 10)), h, h, 3)).astype(np.uint8)
+    ztr, zte = fn(xtr, xte)
+    mean, std = xtr.mean(axis=(0, 1, 2)), xtr.std(axis=(0, 1, 2))
+    expect(
+        np.asarray(ztr).dtype == np.float32 and np.asarray(zte).dtype == np.float32,
+        "float32 arrays",
+    )
+    expect(
+        np.allclose(ztr, (xtr - mean) / std, atol=1e-4)
+        and np.allclose(zte, (xte - mean) / std, atol=1e-4),
+        "both splits with the training set's per-channel mean and std",
+    )

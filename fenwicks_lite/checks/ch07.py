@@ -6,49 +6,93 @@ import math
 
 import numpy as np
 
-from fenwicks_lite.exercises import exercise, expect
+from fenwicks_lite.exercises import exercise, expect, hidden
 
 
-@exercise("ch07.cosine_one_cycle", title="A cosine one-cycle schedule", difficulty="medium")
+@exercise(
+    "ch07.cosine_one_cycle", title="A cosine one-cycle schedule", difficulty="medium"
+)
 def check_cosine(fn) -> None:
-    """`fn(step, peak_lr, total_steps, warmup_steps)`: linear warm-up to the peak, then a half cosine to 0."""
+    """`fn(step, peak_lr, total_steps, warmup_steps)`: linear warm-up to the peak, then
+    a half cosine to 0."""
+
     def ref(s, peak, total, warm):
         s = np.asarray(s, np.float64)
         up = peak * s / max(warm, 1)
-        down = peak * 0.5 * (1 + np.cos(math.pi * np.clip((s - warm) / (total - warm), 0, 1)))
+        down = (
+            peak
+            * 0.5
+            * (1 + np.cos(math.pi * np.clip((s - warm) / (total - warm), 0, 1)))
+        )
         return np.where(s < warm, up, down)
 
     peak, total, warm = 0.4, 100, 20
-    expect(np.isclose(float(fn(0, peak, total, warm)), 0.0), "start at 0 (the warm-up is linear from 0)")
-    expect(np.isclose(float(fn(warm, peak, total, warm)), peak), "reach peak_lr exactly at step warmup_steps")
-    expect(np.isclose(float(fn(total, peak, total, warm)), 0.0, atol=1e-12), "end at 0 at total_steps")
+    expect(
+        np.isclose(float(fn(0, peak, total, warm)), 0.0),
+        "start at 0 (the warm-up is linear from 0)",
+    )
+    expect(
+        np.isclose(float(fn(warm, peak, total, warm)), peak),
+        "reach peak_lr exactly at step warmup_steps",
+    )
+    expect(
+        np.isclose(float(fn(total, peak, total, warm)), 0.0, atol=1e-12),
+        "end at 0 at total_steps",
+    )
     mid = (warm + total) // 2
-    expect(np.isclose(float(fn(mid, peak, total, warm)), peak / 2),
-           "halfway through the decay a half cosine is at half the peak: peak * (1 + cos(pi * t)) / 2, "
-           "t = (step - warmup) / (total - warmup)")
+    expect(
+        np.isclose(float(fn(mid, peak, total, warm)), peak / 2),
+        "halfway through the decay a half cosine is at half the peak: peak * (1 + cos(pi * t)) / 2, "
+        "t = (step - warmup) / (total - warmup)",
+    )
     steps = np.arange(total + 1)
     got = np.asarray(fn(steps, peak, total, warm), dtype=np.float64)
-    expect(got.shape == steps.shape, "work on a NumPy array of steps too (use np.where, not `if`)")
-    expect(np.allclose(got, ref(steps, peak, total, warm)), "some step is off: compare with the formula above")
-    expect(np.isclose(float(fn(0, 0.1, 10, 0)), 0.1), "without warm-up (warmup_steps=0) start at the peak")
+    expect(
+        got.shape == steps.shape,
+        "work on a NumPy array of steps too (use np.where, not `if`)",
+    )
+    expect(
+        np.allclose(got, ref(steps, peak, total, warm)),
+        "some step is off: compare with the formula above",
+    )
+    expect(
+        np.isclose(float(fn(0, 0.1, 10, 0)), 0.1),
+        "without warm-up (warmup_steps=0) start at the peak",
+    )
 
 
-@exercise("ch07.sum_convention", title="The seed's SUM-loss hyper-parameters", difficulty="easy")
+@exercise(
+    "ch07.sum_convention",
+    title="The seed's SUM-loss hyper-parameters",
+    difficulty="easy",
+)
 def check_sum_convention(fn) -> None:
-    """`fn(lr, wd, batch_size)` -> (lr, wd) to pass with a SUM-reduced loss for the MEAN-loss update."""
+    """`fn(lr, wd, batch_size)` -> (lr, wd) to pass with a SUM-reduced loss for the
+    MEAN-loss update."""
     for lr, wd, b in [(0.4, 5e-4, 512), (0.1, 1e-3, 128)]:
         got = tuple(float(v) for v in fn(lr, wd, b))
-        expect(not np.isclose(got[0], lr * b), "the SUM loss's gradient is already batch_size times larger: "
-               "the learning rate must shrink, not grow")
+        expect(
+            not np.isclose(got[0], lr * b),
+            "the SUM loss's gradient is already batch_size times larger: "
+            "the learning rate must shrink, not grow",
+        )
         expect(np.isclose(got[0], lr / b), f"lr: {lr} / {b} = {lr / b:g}")
-        expect(np.isclose(got[1], wd * b), "wd: the decay term wd*w is added to a gradient batch_size times "
-               f"larger, so it must be batch_size times larger too: {wd * b:g}")
+        expect(
+            np.isclose(got[1], wd * b),
+            "wd: the decay term wd*w is added to a gradient batch_size times "
+            f"larger, so it must be batch_size times larger too: {wd * b:g}",
+        )
 
 
-@exercise("ch07.adam_displacement", title="Why SUM/MEAN equivalence fails for Adam", difficulty="hard")
+@exercise(
+    "ch07.adam_displacement",
+    title="Why SUM/MEAN equivalence fails for Adam",
+    difficulty="hard",
+)
 def check_adam(fn) -> None:
-    """`fn(grads, lr)` -> total change of one weight after Adam steps on gradients `grads` (b1 0.9, b2 0.999,
-    eps 1e-8, bias-corrected, no weight decay)."""
+    """`fn(grads, lr)` -> total change of one weight after Adam steps on gradients
+    `grads` (b1 0.9, b2 0.999, eps 1e-8, bias-corrected, no weight decay)."""
+
     def ref(grads, lr, b1=0.9, b2=0.999, eps=1e-8):
         m = v = 0.0
         total = 0.0
@@ -59,7 +103,65 @@ def check_adam(fn) -> None:
 
     grads = [0.5, -0.2, 0.3, 0.3, -1.0]
     got = float(fn(grads, 0.01))
-    expect(not np.isclose(got, -0.01 * sum(grads)), "this is plain SGD: Adam divides by the running RMS")
-    expect(np.isclose(got, ref(grads, 0.01), rtol=1e-6),
-           f"the displacement should be {ref(grads, 0.01):.6g}; remember the bias corrections 1 - b^t")
-    expect(abs(float(fn([0.5], 0.01)) + 0.01) < 1e-6, "Adam's first step is -lr * sign(g) (bias-corrected)")
+    expect(
+        not np.isclose(got, -0.01 * sum(grads)),
+        "this is plain SGD: Adam divides by the running RMS",
+    )
+    expect(
+        np.isclose(got, ref(grads, 0.01), rtol=1e-6),
+        f"the displacement should be {ref(grads, 0.01):.6g}; remember the bias corrections 1 - b^t",
+    )
+    expect(
+        abs(float(fn([0.5], 0.01)) + 0.01) < 1e-6,
+        "Adam's first step is -lr * sign(g) (bias-corrected)",
+    )
+
+
+@hidden("ch07.cosine_one_cycle")
+def _hidden_cosine(fn, rng) -> None:
+    total = int(rng.integers(10, 500))
+    warm = int(rng.integers(0, total // 2))
+    peak = float(rng.uniform(0.01, 2.0))
+    steps = np.arange(total + 1)
+    up = peak * steps / max(warm, 1)
+    down = (
+        peak
+        * 0.5
+        * (1 + np.cos(math.pi * np.clip((steps - warm) / (total - warm), 0, 1)))
+    )
+    want = np.where(steps < warm, up, down)
+    got = np.asarray(fn(steps, peak, total, warm), dtype=np.float64)
+    expect(
+        got.shape == steps.shape and np.allclose(got, want),
+        "the schedule at every step, for any peak, length and warm-up (also none)",
+    )
+
+
+@hidden("ch07.sum_convention")
+def _hidden_sum_convention(fn, rng) -> None:
+    lr, wd, b = (
+        float(rng.uniform(1e-3, 1)),
+        float(rng.uniform(1e-5, 1e-2)),
+        int(rng.integers(2, 4096)),
+    )
+    got = tuple(float(v) for v in fn(lr, wd, b))
+    expect(
+        np.isclose(got[0], lr / b) and np.isclose(got[1], wd * b),
+        "lr / batch_size and wd * batch_size for any values",
+    )
+
+
+@hidden("ch07.adam_displacement")
+def _hidden_adam(fn, rng) -> None:
+    grads = rng.normal(
+        0, float(rng.uniform(0.01, 5)), int(rng.integers(1, 30))
+    ).tolist()
+    lr = float(rng.uniform(1e-4, 0.1))
+    m = v = total = 0.0
+    for t, g in enumerate(grads, start=1):
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        total -= lr * (m / (1 - 0.9**t)) / (math.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    expect(
+        np.isclose(float(fn(grads, lr)), total, rtol=1e-6),
+        "Adam's displacement for any gradient sequence and learning rate",
+    )

@@ -5,8 +5,8 @@ pasted into a cell, a traceback, a path that names someone's home directory, a 1
 checks each notebook for those and says how to fix each finding. It is run by `make lint` and by
 `tests/test_hygiene.py` (so by `make test`) over whatever ``book/*.ipynb`` exist; as a command::
 
-    python -m fenwicks_lite.hygiene                 # every book/*.ipynb, then ruff over the library
-    python -m fenwicks_lite.hygiene book/02_cifar10.ipynb --no-ruff
+    python -m fwbook.hygiene                 # every book/*.ipynb, then ruff over the library
+    python -m fwbook.hygiene book/02_cifar10.ipynb --no-ruff
 
 Exit status 1 when anything is found. It only reads notebooks; fixing is the author's call.
 """
@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 #: A notebook above this is slow to load on the site and bloats every clone: the issue's limit.
 MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
@@ -35,11 +35,13 @@ MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
 MAX_FIGURE_PIXELS = 2000
 #: One figure over this is a photograph-like PNG or an unreasonably large one.
 MAX_FIGURE_BYTES = 600 * 1024
+#: Figures the site shows sharp (SVG, the book's default) or as pixels (PNG).
+FIGURE_TYPES = ("image/svg+xml", "image/png")
 
-#: The tag of solution cells (as `fenwicks_lite.book.SOLUTION_TAG`; `make student` removes them).
+#: The tag of solution cells (as `fwbook.notebooks.SOLUTION_TAG`; `make student` removes them).
 SOLUTION_TAG = "solution"
 
-FIX_EXECUTE = "re-execute it top to bottom: `python -m fenwicks_lite.book execute --profile full NOTEBOOK`"
+FIX_EXECUTE = "re-execute it top to bottom: `python -m fwbook.notebooks execute --profile full NOTEBOOK`"
 
 #: (name, pattern) of strings that look like credentials. Names say what was found, never the value.
 SECRET_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -162,12 +164,17 @@ def check_notebook(path: Path, nb: dict | None = None) -> list[Problem]:
             for kind, text in _output_texts(output):
                 problems += _scan_text(text, rel, f"{where} output ({kind})")
             for mime, value in (output.get("data") or {}).items():
-                if mime.startswith("image/") and mime != "image/png":
+                if mime.startswith("image/") and mime not in FIGURE_TYPES:
                     problems.append(Problem(rel, f"{where} output", f"a {mime} figure",
-                                            "show figures as PNG (matplotlib's inline default; "
-                                            "`%config InlineBackend.figure_formats = ['png']`)"))
+                                            "show figures as SVG (`fw.book.sharp_figures()`, "
+                                            "which `fw.book.start()` calls) or PNG"))
                 if mime == "image/png":
                     problems += _check_png(value, rel, f"{where} output")
+                if mime == "image/svg+xml" and len(_text(value).encode()) > MAX_FIGURE_BYTES:
+                    problems.append(Problem(rel, f"{where} output",
+                                            f"a {len(_text(value).encode()) // 1024} KB SVG figure "
+                                            f"(over {MAX_FIGURE_BYTES // 1024} KB)",
+                                            "plot fewer points or `rasterized=True` for dense artists"))
     problems += _check_counts(counts, rel)
     return problems
 
@@ -223,7 +230,7 @@ def ruff(paths: list[Path]) -> subprocess.CompletedProcess:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m fenwicks_lite.hygiene", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m fwbook.hygiene", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("notebooks", nargs="*", type=Path, help="default: book/*.ipynb")
     p.add_argument("--no-ruff", action="store_true", help="skip ruff over fenwicks_lite/ and the notebooks")
@@ -238,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     status = 1 if problems else 0
     print(f"hygiene: {len(paths)} notebook(s), {len(problems)} problem(s)")
     if not args.no_ruff:
-        out = ruff([ROOT / "fenwicks_lite", *paths])
+        out = ruff([ROOT / "fenwicks_lite", ROOT / "book" / "_ext", *paths])
         print(out.stdout.strip() or "ruff: clean", file=sys.stdout)
         if out.returncode:
             print("Fix: edit the code as ruff says (many fixes: `ruff check --fix PATH`); "

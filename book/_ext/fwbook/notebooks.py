@@ -1,0 +1,118 @@
+"""The book's notebooks: the first cell each chapter must have, executing them, the student copies.
+
+Machinery of the book, not of the library (it is not in the wheel): used by `make outputs`,
+`make student` and the tests. Run ``python -m fwbook.notebooks --help`` with ``book/_ext`` on
+``PYTHONPATH`` (the Makefile sets it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from fenwicks_lite.exercises import SOLUTION_TAG  # noqa: F401 - re-exported
+from fenwicks_lite.grading import strip_solutions
+
+#: the repository root (this file is book/_ext/fwbook/notebooks.py).
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def config() -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def install_url() -> str:
+    """What Colab pip-installs: the repository of `_config.yml` at its branch (one URL in the project)."""
+    repo = config()["repository"]
+    return f"fenwicks_lite @ git+{repo['url']}@{repo['branch']}"
+
+
+def setup_cell_source() -> str:
+    """The exact source of every chapter's first cell (tests check each notebook against it)."""
+    return (
+        "# Setup. In Colab: install fenwicks_lite from the book's repository.\n"
+        "# Anywhere else: nothing to do (`pip install -e .` in a checkout).\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:\n'
+        "    import subprocess\n"
+        "\n"
+        f'    url = "{install_url()}"\n'
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)\n'
+        "\n"
+        "import fenwicks_lite as fw"
+    )
+
+
+def chapters() -> list[Path]:
+    """The chapter notebooks, in the order of `_toc.yml`."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+
+
+def execute(paths: list[Path], profile: str, timeout: int = 3600) -> None:
+    """Runs each notebook top to bottom in its own kernel and saves it with its outputs, in place.
+
+    The kernel inherits this process's environment plus ``FENWICKS_LITE_PROFILE=profile``; set
+    ``CIFAR10_DIR`` to the full data set for outputs to commit.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    os.environ["FENWICKS_LITE_PROFILE"] = profile
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        t0 = time.perf_counter()
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        nbformat.write(nb, path)
+        print(f"{path.relative_to(ROOT)}: executed ({profile}) in {time.perf_counter() - t0:.0f} s")
+
+
+def student(out_dir: Path) -> list[Path]:
+    """Writes the student notebooks (no solutions, no outputs) under `out_dir`.
+
+    Each keeps its metadata: the chapter (``metadata.fenwicks_lite.chapter``) and the answer
+    cells (``fenwicks_lite.answer``) by which the grader takes a learner's answers."""
+    import nbformat
+
+    written = []
+    for path in chapters():
+        dest = out_dir / path.relative_to(ROOT)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(strip_solutions(nbformat.read(path, as_version=4)), dest)
+        written.append(dest)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m fwbook.notebooks", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    ex = sub.add_parser("execute", help="run notebooks in place and keep their outputs")
+    ex.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter")
+    ex.add_argument("--profile", default="full", choices=["quick", "full"])
+    st = sub.add_parser("student", help="write student notebooks without solutions")
+    st.add_argument("--out", type=Path, default=ROOT / "_build" / "student")
+    sub.add_parser("setup-cell", help="print the first cell every chapter must have")
+    args = p.parse_args(argv)
+    if args.cmd == "execute":
+        execute([n.resolve() for n in args.notebooks] or chapters(), args.profile)
+    elif args.cmd == "student":
+        for path in student(args.out):
+            print(path)
+    else:
+        print(json.dumps(setup_cell_source()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Chapter 9's GPU run as ONE command: train the seeds in one process (one XLA compile for all),
+# write one JSON record per seed and the summary to $OUT/results, print one line per seed.
+#
+# On the GPU machine (see ../shared/gpu/README.md), the device call that carries the last staged
+# part runs, from the repository root:
+#
+#   source .gpu/pN/assemble.sh || exit 1; bash book/drafts/gpu_run.sh
+#
+# assemble.sh unpacks CIFAR-10 to /root/d and exports CIFAR10_DIR, KERAS_BACKEND=jax and the
+# PYTHONPATH of the wheels it installed. The run itself is `python -m fenwicks_lite.train` with
+# TensorFlow made unimportable (tests/no_tensorflow.py), as it is on that machine, so the CPU
+# rehearsal below runs exactly what the GPU runs:
+#
+#   PART_MB=50 bash ../shared/gpu/prepare.sh /work/shared/data/cifar10-mini
+#   (source .gpu/p1/assemble.sh && PROFILE=quick OUT=/tmp/rehearsal bash book/drafts/gpu_run.sh)
+#
+# Settings (environment): SEEDS (default 10; issue 10: never fewer than 5), PROFILE (full),
+# OUT (where the device tool collects files; default ./_gpu_out), WORK (checkpoints and the
+# persistent compile cache, kept out of $OUT: default /tmp/fenwicks-gpu-run). Run it again on the
+# same warm machine to continue: finished seeds are skipped, an interrupted one resumes.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+seeds="${SEEDS:-10}"
+profile="${PROFILE:-full}"
+out="${OUT:-$root/_gpu_out}"
+work="${WORK:-/tmp/fenwicks-gpu-run}"
+: "${CIFAR10_DIR:?set CIFAR10_DIR to the folder holding cifar-10-batches-py/ (assemble.sh does)}"
+export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" KERAS_BACKEND=jax PYTHONUNBUFFERED=1
+mkdir -p "$out/results" "$work/results"
+resume=()
+if compgen -G "$work/results/$profile-seed*.json" >/dev/null || [ -d "$work/checkpoints" ]; then
+  resume=(--resume)
+  echo "continuing the run in $work"
+fi
+# Whatever happens, the records written so far go back with $OUT.
+trap 'cp "$work"/results/*.json "$out/results/" 2>/dev/null || true' EXIT
+t0=$(date +%s)
+python3 - --profile "$profile" --seeds "$seeds" --out "$work/results" \
+  --work-dir "$work/checkpoints" --quiet "${resume[@]}" <<PY
+import sys
+sys.path.insert(0, "$root/tests")
+import no_tensorflow  # noqa: E402
+
+no_tensorflow.install()  # import tensorflow fails, as on the GPU machine
+import runpy  # noqa: E402
+
+sys.argv = ["fenwicks_lite.train", *sys.argv[1:]]
+try:
+    runpy.run_module("fenwicks_lite.train", run_name="__main__", alter_sys=True)
+finally:
+    std = set(sys.stdlib_module_names)
+    third = sorted({m.split(".")[0] for m in sys.modules} - std - {"fenwicks_lite"})
+    print("third-party modules imported:", " ".join(m for m in third if not m.startswith("_")))
+PY
+echo "wall time: $(( $(date +%s) - t0 )) s for $seeds seed(s), profile $profile"

@@ -1,0 +1,1301 @@
+"""Grading learners' notebooks (book page "For instructors"; the exercises:
+`fenwicks_lite.exercises`).
+
+The assignment is defined by the book, not by the submission (nbgrader's approach):
+
+1. The reference is the chapter notebook (`--reference`, or the book's chapter named by
+   `--chapter`); its metadata names the chapter (``metadata.fenwicks_lite.chapter``) and
+   marks each exercise's answer cell (``metadata.fenwicks_lite.answer``: the exercise
+   key).
+2. From a submission only the answer cells are taken (matched by that metadata, else by
+   cell id, else by the function they define) and put into a fresh copy of the reference
+   without its solutions and public check cells. Monkeypatching in other cells, deleted
+   or added check calls and other chapters' exercises therefore change nothing.
+3. After each answer cell a hidden cell runs the public checker and the hidden test
+   (`exercises.run_hidden`, cases from the instructor's `--seed`) and reports with a
+   per-run nonce. Points come from the exercise's difficulty (`exercises.POINTS`,
+   `--points` overrides).
+4. Each submission runs in its own process (`_worker`), with a scrubbed environment, a
+   private copy of the library, the kernel on a Unix socket and, where ``unshare``
+   works, in new user, mount, PID and network namespaces: no network, the book's
+   solutions, the instructor's home and the submission folders hidden, the Python
+   installation read-only (`--docker IMAGE`: a container instead). An answer or hidden
+   cell gets `--timeout` seconds and is then "timed out".
+5. Results go to ``OUT/gradebook.csv``, ``OUT/feedback/<student>.md`` and
+   ``OUT/results.jsonl`` as each submission finishes (`--jobs N` at once).
+   ``autograder`` packs the same grading as a Gradescope autograder whose
+   ``run_autograder`` writes Gradescope's ``results.json``.
+
+What it does not protect against: an answer cell written to tamper with the grading code
+in its own process (Python has no isolation inside a process; such answers are flagged
+for reading), and learners copying the book's public solutions."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import csv
+import dataclasses
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from fenwicks_lite import exercises as E
+
+#: notebook and cell metadata namespace of the book's exercises.
+META = "fenwicks_lite"
+#: hidden cells print this, a nonce and a JSON verdict.
+MARK = "@@fenwicks_lite-grade@@"
+#: answers that reach into the grader or the process get flagged for the instructor to
+#: read.
+SUSPICIOUS = re.compile(
+    r"\b(exercises|checks|grading|run_check|run_hidden|sys\.modules|builtins|"
+    r"sys\.stdout|__import__|settrace|setprofile|getppid|os\.kill|"
+    r"os\.environ|subprocess|socket|ctypes|gc\.)"
+)
+
+# --------------------------------------------------------------------------- reading no
+
+
+def source(cell: Any) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _python_only(text: str) -> str:
+    """The cell without IPython's magics and shell escapes, which `ast` cannot parse."""
+    return "\n".join(
+        "" if ln.lstrip().startswith(("%", "!")) else ln for ln in text.splitlines()
+    )
+
+
+def find_checks(text: str) -> list[tuple[str, str]]:
+    """``(key, function expression)`` of each ``...check("key", fn)`` call in a code
+    cell."""
+    try:
+        tree = ast.parse(_python_only(text))
+    except SyntaxError:
+        return [
+            (m.group(1), m.group(2).strip())
+            for m in re.finditer(
+                r"""check\(\s*["']([\w.]+)["']\s*,\s*([^()]+?)\s*\)""", text
+            )
+        ]
+    found = []
+    for node in ast.walk(tree):
+        name = getattr(node, "func", None)
+        if (
+            isinstance(node, ast.Call)
+            and len(node.args) == 2
+            and "check" in (getattr(name, "attr", None), getattr(name, "id", None))
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.append(
+                (
+                    node.lineno,
+                    node.col_offset,
+                    node.args[0].value,
+                    ast.unparse(node.args[1]),
+                )
+            )
+    return [(key, expr) for _, _, key, expr in sorted(found)]
+
+
+def defined_functions(text: str) -> list[str]:
+    """Names of the functions a cell defines at top level (empty if it does not parse)."""
+    try:
+        tree = ast.parse(_python_only(text))
+    except SyntaxError:
+        return re.findall(r"^def\s+(\w+)\s*\(", text, re.M)
+    return [
+        n.name
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+
+
+def is_solution(cell: Any) -> bool:
+    return E.SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def without_solutions(cells: list[Any]) -> list[Any]:
+    """The cells minus solutions: tagged ``solution`` or (a lost tag) gated by
+    solution-start/end."""
+    kept, inside = [], False
+    for cell in cells:
+        src = source(cell)
+        if cell.cell_type == "markdown" and "{solution-start}" in src:
+            inside = "{solution-end}" not in src
+            continue
+        if cell.cell_type == "markdown" and "{solution-end}" in src:
+            inside = False
+            continue
+        if not inside and not is_solution(cell):
+            kept.append(cell)
+    return kept
+
+
+def strip_solutions(nb: Any) -> Any:
+    """A copy of `nb` without solution cells, outputs of the rest cleared (the student
+    notebook)."""
+    out = copy.deepcopy(nb)
+    out.cells = without_solutions(out.cells)
+    for c in out.cells:
+        if c.cell_type == "code":
+            c.outputs, c.execution_count = [], None
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """One exercise of a reference notebook: its key, answer cell, function and
+    difficulty."""
+
+    key: str
+    cell: int  # index of the answer cell in the reference's cells
+    cell_id: str
+    function: str  # the function the answer cell defines (the one the check calls)
+    difficulty: (
+        str  # from the exercise directive's :class: (the registry's wins where known)
+    )
+
+
+_DIFFICULTY = re.compile(r"^:class:[ \t]*(.*)$", re.M)
+
+
+def chapter_of(nb: Any) -> str:
+    return str((nb.metadata.get(META) or {}).get("chapter", ""))
+
+
+def reference_specs(nb: Any) -> list[Spec]:
+    """The exercises of a reference notebook: every code cell marked as an answer cell
+    (``metadata.fenwicks_lite.answer``); the check call after it names the function."""
+    specs, difficulty = [], "medium"
+    cells = nb.cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and "{exercise}" in source(cell):
+            m = _DIFFICULTY.search(source(cell))
+            words = m.group(1).split() if m else []
+            difficulty = next((w for w in words if w in E.DIFFICULTIES), "medium")
+        key = (
+            (cell.metadata.get(META) or {}).get("answer")
+            if cell.cell_type == "code"
+            else None
+        )
+        if not key:
+            continue
+        function = next(
+            (
+                expr
+                for c in cells[i + 1 :]
+                if c.cell_type == "code" and not is_solution(c)
+                for k, expr in find_checks(source(c))
+                if k == key
+            ),
+            "",
+        )
+        if not function.isidentifier():
+            names = defined_functions(source(cell))
+            function = names[-1] if names else ""
+        try:
+            difficulty = E.get(key).difficulty
+        except KeyError:
+            pass
+        specs.append(Spec(key, i, str(cell.get("id", "")), function, difficulty))
+    return specs
+
+
+def answer_cells(nb: Any, specs: list[Spec]) -> dict[str, tuple[str, str]]:
+    """key -> (answer source, how it was found) for each exercise the submission
+    answers.
+
+    Matched like nbgrader: by the cell's metadata, else by its cell id, else by the last
+    cell that defines the exercise's function. Solution-gated cells are never taken."""
+    cells = without_solutions(nb.cells)
+    found: dict[str, tuple[str, str]] = {}
+    for spec in specs:
+        code = [c for c in cells if c.cell_type == "code"]
+        by_meta = [
+            c for c in code if (c.metadata.get(META) or {}).get("answer") == spec.key
+        ]
+        by_id = [c for c in code if spec.cell_id and c.get("id") == spec.cell_id]
+        by_def = [
+            c
+            for c in code
+            if spec.function and spec.function in defined_functions(source(c))
+        ]
+        for how, matches in (
+            ("metadata", by_meta),
+            ("cell id", by_id),
+            ("function name", by_def),
+        ):
+            if matches:
+                found[spec.key] = (source(matches[-1]), how)
+                break
+    return found
+
+
+# --------------------------------------------------------------------------- the fresh
+
+_PROBE = (
+    "# hidden test (fenwicks_lite grader)\n"
+    '__import__("fenwicks_lite.grading").grading._probe('
+    "{key!r}, globals().get({fn!r}), "
+    "{seed}, {nonce!r})"
+)
+
+
+def _probe(key: str, fn: Any, seed: int, nonce: str) -> None:
+    """Runs in the kernel after the answer cell: the verdict, printed after the nonce."""
+    try:
+        r = E.run_hidden(key, fn, seed)
+        out = {"key": key, "passed": r.passed, "status": r.status, "message": r.message}
+    except (
+        Exception
+    ) as e:  # an unknown key, a broken checks module: the checker's failure
+        out = {
+            "key": key,
+            "passed": False,
+            "status": "checker-error",
+            "message": f"the check could not run ({type(e).__name__}: {e})",
+        }
+    print(MARK + nonce + json.dumps(out), flush=True)
+
+
+def fresh_notebook(
+    reference: Any,
+    answers: dict[str, tuple[str, str]],
+    specs: list[Spec],
+    seed: int,
+    nonce: str,
+) -> tuple[Any, dict[str, str]]:
+    """The reference without solutions and public checks, with the learner's answer
+    cells and a hidden cell after each. Returns it and the roles of its cells (cell id
+    -> role)."""
+    import nbformat
+
+    by_cell = {s.cell: s for s in specs}
+    cells, roles = [], {}
+    for i, cell in enumerate(reference.cells):
+        if i in by_cell:
+            spec = by_cell[i]
+            src = answers.get(spec.key, ("", ""))[0]
+            ans = nbformat.v4.new_code_cell(src)
+            probe = nbformat.v4.new_code_cell(
+                _PROBE.format(
+                    key=spec.key, fn=spec.function, seed=int(seed), nonce=nonce
+                )
+            )
+            roles[ans.id], roles[probe.id] = "answer:" + spec.key, "hidden:" + spec.key
+            cells += [ans, probe]
+            continue
+        if is_solution(cell):
+            continue  # Assignment.load blanked and tagged every solution cell
+        if cell.cell_type == "code" and find_checks(source(cell)):
+            continue  # the public self-checks: hints for the learner, not the grade
+        c = copy.deepcopy(cell)
+        if c.cell_type == "code":
+            c.outputs, c.execution_count = [], None
+        cells.append(c)
+    nb = nbformat.v4.new_notebook(metadata=copy.deepcopy(reference.metadata))
+    nb.cells = cells
+    return nb, roles
+
+
+# --------------------------------------------------------------------------- the worker
+
+
+def _worker() -> int:
+    """Executes ``job.json``'s notebook in a fresh kernel; prints the nonce and the
+    outputs.
+
+    Runs inside the sandbox, as the parent of the kernel: the grader reads only its last
+    line."""
+    import nbformat
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    job = json.loads(sys.stdin.readline())
+    work = Path(job["work"])
+    nb = nbformat.read(work / "fresh.ipynb", as_version=4)
+    roles = job["roles"]
+    timed_out: list[str] = []
+
+    class Client(NotebookClient):
+        async def _async_handle_timeout(self, timeout, cell=None):  # noqa: ANN001
+            if cell is not None:
+                timed_out.append(cell.get("id", ""))
+            return await super()._async_handle_timeout(timeout, cell)
+
+    def timeout_of(cell: Any) -> int:
+        return job["timeout"] if cell.get("id") in roles else job["cell_timeout"]
+
+    km = AsyncKernelManager(
+        kernel_name="python3", transport="ipc", ip=str(work / "kernel")
+    )
+    client = Client(
+        nb,
+        km=km,
+        timeout_func=timeout_of,
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        resources={"metadata": {"path": job["cwd"]}},
+    )
+    failure = ""
+    try:
+        client.execute(
+            cwd=job["cwd"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    except DeadKernelError as e:
+        failure = f"the kernel died ({e})"
+    except Exception as e:  # nbclient's own failures
+        failure = f"{type(e).__name__}: {e}"
+    outputs = {}
+    for cell in nb.cells:
+        if cell.get("id") in roles:
+            outputs[cell.id] = {
+                "text": "".join(_stdout(o) for o in cell.get("outputs", [])),
+                "error": next(
+                    (
+                        f"{o.get('ename')}: {o.get('evalue')}"
+                        for o in cell.get("outputs", [])
+                        if o.get("output_type") == "error"
+                    ),
+                    "",
+                ),
+            }
+    print(
+        "\n"
+        + job["nonce"]
+        + json.dumps({"outputs": outputs, "timed_out": timed_out, "failure": failure}),
+        flush=True,
+    )
+    return 0
+
+
+def _stdout(output: Any) -> str:
+    if output.get("output_type") == "stream" and output.get("name") == "stdout":
+        text = output.get("text", "")
+        return "".join(text) if isinstance(text, list) else text
+    return ""
+
+
+# --------------------------------------------------------------------------- isolation
+
+
+def unshare_works() -> bool:
+    """Whether unprivileged user, mount, PID and network namespaces are available here."""
+    if not hasattr(unshare_works, "_ok"):
+        try:
+            ok = (
+                subprocess.run(
+                    ["unshare", "-rmnp", "--fork", "--mount-proc", "true"],
+                    capture_output=True,
+                    timeout=30,
+                ).returncode
+                == 0
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        unshare_works._ok = ok  # type: ignore[attr-defined]
+    return unshare_works._ok  # type: ignore[attr-defined]
+
+
+def _inside(path: Path, parent: Path) -> bool:
+    try:
+        path.resolve().relative_to(parent.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def sandbox_command(
+    work: Path, hide: list[Path], keep: list[Path], mode: str, image: str = ""
+) -> list[str]:
+    """The command that runs `_worker` for the job in `work` (mode: unshare, docker or
+    process).
+
+    unshare: new user, mount, PID and network namespaces; a tmpfs over each folder of
+    `hide` that holds none of `keep` (the work folder, Python, the data); Python
+    read-only."""
+    py = [sys.executable, "-m", "fenwicks_lite.grading", "_worker"]
+    if mode == "docker":
+        return [
+            "docker",
+            "run",
+            "--rm",
+            "-i",
+            "--network",
+            "none",
+            "--read-only",
+            "--tmpfs",
+            "/tmp",
+            "--pids-limit",
+            "512",
+            "-v",
+            f"{work}:{work}",
+            "-w",
+            str(work / "run"),
+            "-e",
+            f"PYTHONPATH={work / 'lib'}",
+            "-e",
+            f"HOME={work / 'run'}",
+            "-e",
+            "FENWICKS_LITE_PROFILE=quick",
+            "-e",
+            "PYTHONNOUSERSITE=1",
+            image,
+            "python",
+            "-m",
+            "fenwicks_lite.grading",
+            "_worker",
+        ]
+    if mode != "unshare":
+        return py
+    lines = ["set -e"]
+    for h in _hideable(hide, keep):
+        if h.is_dir():
+            lines.append(f"mount -t tmpfs -o size=1m,ro fwhide {_sh(h)}")
+        else:
+            lines.append(f"mount --bind /dev/null {_sh(h)}")
+    for ro in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}):
+        if ro != Path("/") and not _inside(work, ro):
+            lines.append(
+                f"mount --bind {_sh(ro)} {_sh(ro)} && "
+                f"mount -o remount,bind,ro {_sh(ro)} {_sh(ro)} || true"
+            )
+    lines.append(
+        "exec " + " ".join(_sh(Path(a)) if i == 0 else a for i, a in enumerate(py))
+    )
+    return [
+        "unshare",
+        "-rmnp",
+        "--fork",
+        "--mount-proc",
+        "--kill-child",
+        "sh",
+        "-c",
+        "\n".join(lines),
+    ]
+
+
+def _hideable(hide: list[Path], keep: list[Path], depth: int = 3) -> list[Path]:
+    """What to cover: each path of `hide`, or where it holds something of `keep` (Python
+    in the home folder, say), its entries that hold none, `depth` levels down."""
+    out: list[Path] = []
+    for h in sorted({p.resolve() for p in hide if p.exists() or p.is_symlink()}):
+        if h == Path("/") or h.is_symlink() or not (h.is_dir() or h.is_file()):
+            continue
+        if not any(_inside(k, h) for k in keep):
+            out.append(h)
+        elif depth > 0 and h.is_dir():
+            try:
+                entries = list(h.iterdir())
+            except OSError:
+                continue
+            out += _hideable(entries, keep, depth - 1)
+    return sorted(set(out))
+
+
+def _sh(p: Path) -> str:
+    import shlex
+
+    return shlex.quote(str(p))
+
+
+def _clean_env(work: Path) -> dict[str, str]:
+    """Nothing of the instructor's environment but what the kernel needs: no tokens, no
+    keys."""
+    from fenwicks_lite import data
+
+    run = work / "run"
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(run),
+        "TMPDIR": str(run / "tmp"),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(work / "lib"),
+        "PYTHONNOUSERSITE": "1",
+        "FENWICKS_LITE_PROFILE": "quick",
+        "CUDA_VISIBLE_DEVICES": "",
+        "JAX_PLATFORMS": "cpu",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "MPLBACKEND": "Agg",
+    }
+    if os.environ.get("KERAS_BACKEND"):
+        env["KERAS_BACKEND"] = os.environ["KERAS_BACKEND"]
+    cifar = os.environ.get(data.ENV_VAR) or data.mini_sample_dir()
+    if cifar:
+        env[data.ENV_VAR] = str(Path(cifar).resolve())
+    return env
+
+
+# --------------------------------------------------------------------------- grading on
+
+
+@dataclasses.dataclass
+class Graded:
+    key: str
+    status: str
+    message: str
+    points: float
+    max_points: float
+    how: str = ""  # how the answer cell was found
+    printed: str = (
+        ""  # what the answer cell printed when it ran (its end, for the feedback)
+    )
+
+
+@dataclasses.dataclass
+class Grade:
+    student: str
+    notebook: str
+    exercises: list[Graded]
+    error: str = ""
+    flags: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+    @property
+    def total(self) -> float:
+        return sum(e.max_points for e in self.exercises)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "student": self.student,
+            "notebook": self.notebook,
+            "score": self.score,
+            "total": self.total,
+            "error": self.error,
+            "flags": self.flags,
+            "exercises": [dataclasses.asdict(e) for e in self.exercises],
+        }
+
+    def table(self) -> str:
+        lines = [f"{self.student}  ({self.notebook})"]
+        if self.error:
+            lines.append(f"  note: {self.error}")
+        width = max([len(e.key) for e in self.exercises] + [8])
+        for e in self.exercises:
+            lines.append(
+                f"  {e.status:<13} {e.key:<{width}}  {e.points:g}/{e.max_points:g}  "
+                f"{e.message}"
+            )
+        for f in self.flags:
+            lines.append(f"  flag: {f}")
+        lines.append(f"  score: {self.score:g}/{self.total:g}")
+        return "\n".join(lines)
+
+    def feedback(self) -> str:
+        out = [
+            f"# Feedback: {self.notebook}",
+            "",
+            f"Score: **{self.score:g} / {self.total:g}**",
+            "",
+        ]
+        if self.error:
+            out += [f"Note: {self.error}", ""]
+        for e in self.exercises:
+            out += [
+                f"## {e.key}: {e.status} ({e.points:g} / {e.max_points:g})",
+                "",
+                e.message,
+                "",
+            ]
+        return "\n".join(out)
+
+
+@dataclasses.dataclass
+class Assignment:
+    """What the instructor grades against: the reference without solutions, its
+    exercises."""
+
+    chapter: str
+    reference: Any  # the reference notebook, solutions removed
+    specs: list[Spec]
+    seed: int
+    points: dict[str, float]
+    timeout: int = 60
+    cell_timeout: int = 600
+    isolation: str = "auto"  # auto, unshare, docker, process
+    image: str = ""
+    source: str = ""  # the reference's path: its folder is hidden from the submissions
+
+    @classmethod
+    def load(
+        cls,
+        reference: Path,
+        seed: int,
+        points: dict[str, float] | None = None,
+        **kw: Any,
+    ) -> Assignment:
+        import nbformat
+
+        nb = nbformat.read(reference, as_version=4)
+        chapter = chapter_of(nb)
+        specs = reference_specs(nb)
+        if not specs:
+            raise ValueError(
+                f"{reference}: no answer cell (a code cell with metadata "
+                f"{META}.answer = 'chNN.name'): is it a chapter of the book?"
+            )
+        chapter = chapter or specs[0].key.split(".")[0]
+        nb = copy.deepcopy(nb)
+        # keep indices: blank the solutions instead of deleting them (specs point at
+        # cells)
+        kept = {id(c) for c in without_solutions(nb.cells)}
+        for c in nb.cells:
+            if id(c) not in kept:
+                c.cell_type, c.source, c.metadata = (
+                    "raw",
+                    "",
+                    {"tags": [E.SOLUTION_TAG]},
+                )
+                c.pop("outputs", None)
+                c.pop("execution_count", None)
+        pts = {s.key: float(E.POINTS[s.difficulty]) for s in specs}
+        unknown = set(points or {}) - set(pts)
+        if unknown:
+            raise ValueError(
+                f"--points names exercises that {reference.name} does not have: "
+                f"{', '.join(sorted(unknown))}; it has {', '.join(pts)}"
+            )
+        pts.update(points or {})
+        return cls(chapter, nb, specs, seed, pts, **kw, source=str(reference.resolve()))
+
+    def mode(self) -> str:
+        if self.isolation != "auto":
+            return self.isolation
+        return "unshare" if unshare_works() else "process"
+
+
+def _lib_copy(dest: Path) -> None:
+    """A private copy of the library for one submission: what it patches, nobody else
+    runs."""
+    import fenwicks_lite
+
+    src = Path(fenwicks_lite.__file__).resolve().parent
+    shutil.copytree(
+        src, dest / "fenwicks_lite", ignore=shutil.ignore_patterns("__pycache__")
+    )
+
+
+def _book_dirs() -> list[Path]:
+    """Where the book's notebooks (with solutions) may sit: beside the installed
+    library."""
+    import fenwicks_lite
+
+    root = Path(fenwicks_lite.__file__).resolve().parent.parent
+    return [root / "book"] if (root / "book").is_dir() else []
+
+
+def grade_notebook(
+    path: Path,
+    a: Assignment,
+    student: str = "",
+    hide: list[Path] | None = None,
+    total_timeout: int | None = None,
+) -> Grade:
+    """Grades one submission in its own sandboxed process (see the module's docstring)."""
+    import nbformat
+
+    student = student or student_id(path)
+    graded = {
+        s.key: Graded(
+            s.key,
+            "not-attempted",
+            "no answer cell for this exercise found",
+            0.0,
+            a.points[s.key],
+        )
+        for s in a.specs
+    }
+
+    def result(error: str = "", flags: list[str] | None = None) -> Grade:
+        return Grade(
+            student, str(path), [graded[s.key] for s in a.specs], error, flags or []
+        )
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as e:
+        return result(f"cannot read it as a notebook ({type(e).__name__}: {e})")
+    chapter = chapter_of(nb)
+    if chapter and chapter != a.chapter:
+        return result(
+            f"this is the notebook of {chapter}, not of {a.chapter}: not graded"
+        )
+    note = (
+        ""
+        if chapter
+        else (
+            f"the notebook has no chapter metadata ({META}.chapter): answers "
+            "were matched by function name"
+        )
+    )
+    answers = answer_cells(nb, a.specs)
+    flags = [
+        f"{k}: the answer mentions {m.group(0)!r}; read it"
+        for k, (src, _) in answers.items()
+        for m in [SUSPICIOUS.search(src)]
+        if m
+    ]
+    nonce = secrets.token_hex(16)
+    fresh, roles = fresh_notebook(a.reference, answers, a.specs, a.seed, nonce)
+    with tempfile.TemporaryDirectory(prefix="fw_grade_") as tmp:
+        work = Path(tmp)
+        (work / "run" / "tmp").mkdir(parents=True)
+        _lib_copy(work / "lib")
+        nbformat.write(fresh, work / "fresh.ipynb")
+        mode = a.mode()
+        keep = [
+            work,
+            Path(sys.prefix),
+            Path(sys.base_prefix),
+            Path(sys.executable).resolve(),
+        ]
+        env = _clean_env(work)
+        if "CIFAR10_DIR" in env:
+            keep.append(Path(env["CIFAR10_DIR"]))
+        hidden = [*(hide or []), *_book_dirs(), Path.home(), path.parent.resolve()]
+        if a.source:
+            hidden.append(Path(a.source).parent)
+        cmd = sandbox_command(work, hidden, keep, mode, a.image)
+        job_nonce = secrets.token_hex(16)
+        job = {
+            "work": str(work),
+            "cwd": str(work / "run"),
+            "roles": roles,
+            "timeout": a.timeout,
+            "cell_timeout": a.cell_timeout,
+            "nonce": job_nonce,
+        }
+        limit = total_timeout or (
+            a.cell_timeout * 4 + a.timeout * 2 * len(a.specs) + 120
+        )
+        try:
+            proc = subprocess.run(
+                cmd,
+                input=json.dumps(job) + "\n",
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=work / "run",
+                timeout=limit,
+            )
+            out, rc = proc.stdout, proc.returncode
+        except subprocess.TimeoutExpired:
+            out, rc = "", None
+    line = next(
+        (ln for ln in reversed(out.splitlines()) if ln.startswith(job_nonce)), None
+    )
+    if line is None:
+        why = (
+            f"the grading process ran past {limit} s and was stopped"
+            if rc is None
+            else f"the grading process died (exit status {rc}) before reporting"
+        )
+        for g in graded.values():
+            if g.status == "not-attempted" and g.key in answers:
+                g.status, g.message = "error", why
+        return result(why, flags)
+    report = json.loads(line[len(job_nonce) :])
+    timed = set(report["timed_out"])
+    ids = {v: k for k, v in roles.items()}
+    for spec in a.specs:
+        g = graded[spec.key]
+        if spec.key not in answers:
+            continue
+        g.how = answers[spec.key][1]
+        ans, probe = ids["answer:" + spec.key], ids["hidden:" + spec.key]
+        text = report["outputs"].get(probe, {}).get("text", "")
+        verdict = next(
+            (ln for ln in reversed(text.splitlines()) if ln.startswith(MARK + nonce)),
+            None,
+        )
+        if ans in timed or probe in timed:
+            g.status = "timed-out"
+            g.message = (
+                f"timed out: {'defining the answer' if ans in timed else 'the checks'} "
+                f"took more than {a.timeout} s (--timeout)"
+            )
+        elif verdict is None:
+            g.status = "error"
+            g.message = "its check did not report: " + (
+                report["outputs"].get(probe, {}).get("error")
+                or report["failure"]
+                or "no output"
+            )
+        else:
+            v = json.loads(verdict[len(MARK + nonce) :])
+            if v.get("key") != spec.key:
+                g.status, g.message = "error", "its check reported for another exercise"
+            else:
+                g.status, g.message = v["status"], v["message"]
+                g.points = (
+                    g.max_points if v["passed"] and v["status"] == "passed" else 0.0
+                )
+        g.printed = report["outputs"].get(ans, {}).get("text", "")[-2000:]
+        err = report["outputs"].get(ans, {}).get("error")
+        if err and g.status != "passed" and ans not in timed:
+            g.message += f" (the answer cell raised {err})"
+    return result("; ".join(x for x in (note, report["failure"]) if x), flags)
+
+
+# --------------------------------------------------------------------------- batches an
+
+#: file names of downloaded submissions: Canvas, Moodle, Blackboard (student id in group
+#: "id").
+ID_PATTERNS = [
+    # Canvas: name_userid_submissionid_file
+    r"^(?P<name>[a-z]+)(?:_LATE)?_(?P<id>\d+)_\d+_",
+    # Moodle: Full Name_id_assignsubmission_file_...
+    r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_",
+    # Blackboard: Assignment_user_attempt_date_file
+    r"^.+?_(?P<id>[^_]+)_attempt_\d{4}-",
+]
+
+
+def student_id(path: Path, pattern: str | None = None) -> str:
+    """The student's id from an LMS download's file name (`ID_PATTERNS`, or `pattern`
+    with a group ``id``); else the folder for ``alice/05_x.ipynb`` style folders; else
+    the file name."""
+    for pat in [pattern] if pattern else ID_PATTERNS:
+        m = re.search(pat, path.name)
+        if m and m.groupdict().get("id"):
+            return m.group("id")
+    if pattern:
+        raise ValueError(f"{path.name} does not match --id-pattern {pattern!r}")
+    return path.stem
+
+
+def collect(paths: list[Path]) -> list[Path]:
+    """Notebooks named directly, and every notebook inside named folders (sorted)."""
+    found = []
+    for p in paths:
+        if p.is_dir():
+            found += sorted(
+                q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts
+            )
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise FileNotFoundError(f"no such notebook or folder: {p}")
+    return found
+
+
+class Gradebook:
+    """Writes each grade the moment it is known: a CSV row, a feedback file, a JSON
+    line."""
+
+    def __init__(self, out: Path, a: Assignment) -> None:
+        self.out, self.a, self.lock = out, a, threading.Lock()
+        (out / "feedback").mkdir(parents=True, exist_ok=True)
+        self.csv = out / "gradebook.csv"
+        self.keys = [s.key for s in a.specs]
+        with self.csv.open("w", newline="") as f:
+            csv.writer(f).writerow(
+                ["student", "notebook", *self.keys, "total", "max", "note", "flags"]
+            )
+        (out / "results.jsonl").write_text("")
+        (out / "assignment.json").write_text(
+            json.dumps(
+                {
+                    "chapter": a.chapter,
+                    "seed": a.seed,
+                    "points": a.points,
+                    "timeout": a.timeout,
+                    "isolation": a.mode(),
+                },
+                indent=1,
+            )
+        )
+
+    def add(self, g: Grade) -> None:
+        with self.lock:
+            pts = {e.key: e.points for e in g.exercises}
+            with self.csv.open("a", newline="") as f:
+                csv.writer(f).writerow(
+                    [
+                        g.student,
+                        g.notebook,
+                        *[f"{pts[k]:g}" for k in self.keys],
+                        f"{g.score:g}",
+                        f"{g.total:g}",
+                        g.error,
+                        " | ".join(g.flags),
+                    ]
+                )
+                f.flush()
+                os.fsync(f.fileno())
+            name = re.sub(r"[^\w.-]", "_", g.student) or "student"
+            (self.out / "feedback" / f"{name}.md").write_text(g.feedback())
+            with (self.out / "results.jsonl").open("a") as f:
+                f.write(json.dumps(g.as_dict()) + "\n")
+
+
+def grade_batch(
+    paths: list[Path],
+    a: Assignment,
+    out: Path,
+    jobs: int = 1,
+    id_pattern: str | None = None,
+    echo: Any = None,
+) -> list[Grade]:
+    """Grades every submission, `jobs` at a time, each in its own process; writes as
+    they come."""
+    book = Gradebook(out, a)
+    hide = sorted({p.parent.resolve() for p in paths})
+    ids = [student_id(p, id_pattern) for p in paths]
+
+    def one(i: int) -> Grade:
+        try:
+            g = grade_notebook(paths[i], a, ids[i], hide=hide)
+        except Exception as e:  # a grader bug on one notebook must not stop the batch
+            g = Grade(
+                ids[i],
+                str(paths[i]),
+                [
+                    Graded(s.key, "error", "not graded", 0.0, a.points[s.key])
+                    for s in a.specs
+                ],
+                f"the grader failed: {type(e).__name__}: {e}",
+            )
+        book.add(g)
+        if echo:
+            echo(g)
+        return g
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(one, range(len(paths))))
+
+
+# --------------------------------------------------------------------------- Gradescope
+
+
+def gradescope_results(g: Grade, seconds: float = 0.0) -> dict[str, Any]:
+    """Gradescope's ``results.json`` (its autograder specification: score, tests with
+    name, score, max_score, status, output, visibility; otter-grader writes the same
+    format)."""
+    return {
+        "score": g.score,
+        "execution_time": round(seconds, 1),
+        "output": g.error or f"{len(g.exercises)} exercises graded with hidden tests.",
+        "tests": [
+            {
+                "name": e.key,
+                "score": e.points,
+                "max_score": e.max_points,
+                "status": "passed" if e.status == "passed" else "failed",
+                "output": f"{e.status}: {e.message}",
+                "visibility": "visible",
+            }
+            for e in g.exercises
+        ],
+    }
+
+
+_RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this with the submission in $ROOT/submission; it writes
+# $ROOT/results/results.json.
+set -u
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+cd "$ROOT/source"
+PYTHONPATH="$ROOT/source/lib" python3 -m fenwicks_lite.grading gradescope \\
+  --assignment "$ROOT/source/assignment.json" --submission "$ROOT/submission" \\
+  --results "$ROOT/results/results.json"
+"""
+
+_SETUP = """#!/usr/bin/env bash
+# Gradescope's image build: Python and the book's requirements (the library comes in
+# lib/).
+set -e
+apt-get update -qq && apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
+python3 -m pip install -q -r /autograder/source/requirements.txt
+"""
+
+_REQUIREMENTS = [
+    "keras>=3.5,<4",
+    "numpy>=1.26",
+    "matplotlib>=3.8",
+    "tensorflow-cpu>=2.16,<3",
+    "nbclient>=0.10",
+    "nbformat>=5.10",
+    "ipykernel>=6.29",
+    "pyyaml",
+]
+
+
+def build_autograder(a: Assignment, dest: Path) -> Path:
+    """A Gradescope autograder zip: setup.sh, run_autograder, the reference without
+    solutions, the assignment (seed, points, timeouts) and a copy of the library with
+    its hidden tests."""
+    import nbformat
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        _lib_copy(t / "lib")
+        nbformat.write(a.reference, t / "reference.ipynb")
+        (t / "assignment.json").write_text(
+            json.dumps(
+                {
+                    "reference": "reference.ipynb",
+                    "seed": a.seed,
+                    "points": a.points,
+                    "timeout": a.timeout,
+                    "cell_timeout": a.cell_timeout,
+                },
+                indent=1,
+            )
+        )
+        (t / "run_autograder").write_text(_RUN_AUTOGRADER)
+        (t / "setup.sh").write_text(_SETUP)
+        (t / "requirements.txt").write_text("\n".join(_REQUIREMENTS) + "\n")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in sorted(t.rglob("*")):
+                if f.is_file() and "__pycache__" not in f.parts:
+                    info = zipfile.ZipInfo(str(f.relative_to(t)))
+                    mode = 0o755 if f.name in ("run_autograder", "setup.sh") else 0o644
+                    info.external_attr = (0o100000 | mode) << 16
+                    z.writestr(info, f.read_bytes(), zipfile.ZIP_DEFLATED)
+    return dest
+
+
+def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
+    """Inside Gradescope's container: grade the one notebook submitted, write
+    results.json."""
+    cfg = json.loads(assignment.read_text())
+    a = Assignment.load(
+        assignment.parent / cfg["reference"],
+        cfg["seed"],
+        cfg["points"],
+        timeout=cfg["timeout"],
+        cell_timeout=cfg["cell_timeout"],
+    )
+    t0 = time.perf_counter()
+    notebooks = collect([submission])
+    if len(notebooks) != 1:
+        g = Grade(
+            "",
+            str(submission),
+            [Graded(s.key, "not-attempted", "", 0.0, a.points[s.key]) for s in a.specs],
+            f"submit exactly one notebook (found {len(notebooks)})",
+        )
+    else:
+        g = grade_notebook(notebooks[0], a, "submission")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(
+        json.dumps(gradescope_results(g, time.perf_counter() - t0), indent=1)
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------- command li
+
+
+def find_reference(chapter: str, root: Path | None = None) -> Path:
+    """The book's notebook whose metadata names `chapter` (in a checkout of the book)."""
+    import nbformat
+
+    folders = [root] if root else _book_dirs()
+    for folder in folders:
+        for p in sorted(folder.glob("*.ipynb")):
+            if chapter_of(nbformat.read(p, as_version=4)) == chapter:
+                return p
+    raise FileNotFoundError(
+        f"no notebook of {chapter} in {', '.join(map(str, folders)) or 'a book'}"
+        ": pass the chapter notebook with --reference"
+    )
+
+
+def _points(items: list[str]) -> dict[str, float]:
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            raise SystemExit(
+                f"--points takes KEY=N, e.g. ch05.steps=3; got {item!r}"
+            ) from None
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m fenwicks_lite.exercises",
+        description="Grade learners' notebooks with hidden tests.",
+    )
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--chapter",
+            help="the assignment, e.g. ch05 (default: the submissions' "
+            "notebook metadata)",
+        )
+        sp.add_argument(
+            "--reference",
+            type=Path,
+            help="the chapter notebook, or a folder of them "
+            "(default: the book's, in a checkout)",
+        )
+        sp.add_argument(
+            "--seed",
+            type=int,
+            required=True,
+            help="the instructor's seed for the hidden cases (keep it private)",
+        )
+        sp.add_argument(
+            "--points",
+            action="append",
+            default=[],
+            metavar="KEY=N",
+            help="points of one exercise (default by difficulty: easy 1, medium 2, "
+            "hard 3)",
+        )
+        sp.add_argument(
+            "--timeout",
+            type=int,
+            default=60,
+            help="seconds for each answer and its hidden checks (default 60)",
+        )
+        sp.add_argument(
+            "--cell-timeout",
+            type=int,
+            default=600,
+            help="seconds for each other cell of the chapter (default 600)",
+        )
+
+    g = sub.add_parser("grade", help="grade notebooks or folders of them")
+    g.add_argument("submissions", nargs="+", type=Path)
+    common(g)
+    g.add_argument(
+        "--out",
+        type=Path,
+        default=Path("grades"),
+        help="gradebook.csv, feedback/, results.jsonl go here (default ./grades)",
+    )
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+    g.add_argument(
+        "--id-pattern",
+        help="regex with a group 'id' for the student id in file "
+        "names (default: Canvas, Moodle and Blackboard downloads)",
+    )
+    g.add_argument(
+        "--isolation", choices=["auto", "unshare", "docker", "process"], default="auto"
+    )
+    g.add_argument(
+        "--docker-image", default="", help="with --isolation docker: the image"
+    )
+    g.add_argument("--json", action="store_true", help="print the grades as JSON")
+    ag = sub.add_parser("autograder", help="build a Gradescope autograder zip")
+    common(ag)
+    ag.add_argument("--out", type=Path, default=Path("autograder.zip"))
+    gs = sub.add_parser(
+        "gradescope", help="(inside Gradescope) grade /autograder/submission"
+    )
+    gs.add_argument("--assignment", type=Path, required=True)
+    gs.add_argument("--submission", type=Path, required=True)
+    gs.add_argument("--results", type=Path, required=True)
+    args = p.parse_args(argv)
+    import importlib.util
+
+    missing = [
+        m
+        for m in ("nbclient", "nbformat", "ipykernel")
+        if importlib.util.find_spec(m) is None
+    ]
+    if missing:
+        p.error(
+            f"grading needs {', '.join(missing)}: pip install nbclient nbformat ipykernel"
+        )
+    if args.cmd == "gradescope":
+        return run_gradescope(args.assignment, args.submission, args.results)
+    try:
+        paths = collect(args.submissions) if args.cmd == "grade" else []
+    except FileNotFoundError as e:
+        p.error(str(e))
+    if args.cmd == "grade" and not paths:
+        p.error("no .ipynb notebook in " + ", ".join(map(str, args.submissions)))
+    try:
+        ref = _reference(args, paths)
+        kw: dict[str, Any] = {
+            "timeout": args.timeout,
+            "cell_timeout": args.cell_timeout,
+        }
+        if args.cmd == "grade":
+            kw.update(isolation=args.isolation, image=args.docker_image)
+        a = Assignment.load(ref, args.seed, _points(args.points), **kw)
+    except (FileNotFoundError, ValueError) as e:
+        p.error(str(e))
+    if args.chapter and args.chapter != a.chapter:
+        p.error(f"{ref} is the notebook of {a.chapter}, not {args.chapter}")
+    if args.cmd == "autograder":
+        print(build_autograder(a, args.out))
+        return 0
+    echo = None if args.json else (lambda g: print(g.table() + "\n", flush=True))
+    print(
+        f"grading {len(paths)} notebook(s) of {a.chapter} against {ref} "
+        f"(isolation: {a.mode()}); writing {args.out}/",
+        file=sys.stderr,
+    )
+    grades = grade_batch(paths, a, args.out, args.jobs, args.id_pattern, echo)
+    if args.json:
+        print(json.dumps([g.as_dict() for g in grades], indent=1))
+    return (
+        1
+        if any(
+            g.error and not g.error.startswith("the notebook has no chapter")
+            for g in grades
+        )
+        else 0
+    )
+
+
+def _reference(args: argparse.Namespace, paths: list[Path]) -> Path:
+    import nbformat
+
+    if args.reference and args.reference.is_file():
+        return args.reference
+    chapter = args.chapter
+    if not chapter:
+        seen = set()
+        for q in paths:
+            try:
+                seen.add(chapter_of(nbformat.read(q, as_version=4)))
+            except Exception:
+                continue
+        seen.discard("")
+        if len(seen) != 1:
+            raise ValueError(
+                "say which chapter to grade with --chapter chNN (the submissions' "
+                f"metadata names {sorted(seen) or 'none'})"
+            )
+        chapter = seen.pop()
+    return find_reference(chapter, args.reference)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["_worker"]:
+        sys.exit(_worker())
+    from fenwicks_lite import grading as _module
+
+    sys.exit(_module.main())
