@@ -1025,7 +1025,8 @@ def train_runs(
 
     from fenwicks_lite import accel
     from fenwicks_lite import data as fw_data
-    from fenwicks_lite.fit import git_commit, save_checkpoint, versions
+    from fenwicks_lite.checkpoint import save_checkpoint
+    from fenwicks_lite.records import git_commit, versions
 
     if keras.backend.backend() != "jax":
         raise RuntimeError(
@@ -1191,7 +1192,7 @@ def _resume(wd: Path, resume: bool, run_key: dict, state: tuple) -> tuple:
     """``(state, start_epoch, history)`` from the checkpoint in `wd`, or as given."""
     import jax.numpy as jnp
 
-    from fenwicks_lite.fit import CHECKPOINT_FILE, load_checkpoint
+    from fenwicks_lite.checkpoint import CHECKPOINT_FILE, load_checkpoint
 
     wd.mkdir(parents=True, exist_ok=True)
     ck = load_checkpoint(wd)
@@ -1232,8 +1233,8 @@ def fit_fast(
     level 2), with a checkpoint after every epoch in `work_dir` (`resume` continues).
     What ``python -m fenwicks_lite.train --recipe fast`` runs for each seed. `recipe`
     replaces `FAST` scaled to the profile (the tests use a tiny one)."""
-    from fenwicks_lite.fit import Result
     from fenwicks_lite.profiles import get_profile
+    from fenwicks_lite.records import Result
 
     t0 = time.perf_counter()
     name = get_profile(profile).name

@@ -451,6 +451,15 @@ def test_fit_fast_writes_a_result_checkpoints_and_resumes() -> None:
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:] + out.stdout
 
 
+def test_cli_recipe_fast_refuses_overrides(tmp_path: Path) -> None:
+    from fenwicks_lite import cli
+
+    with pytest.raises(SystemExit, match="no recipe overrides"):
+        cli.main(["--recipe", "fast", "--profile", "quick", "--epochs", "3",
+                  "--out", str(tmp_path)])
+    assert not list(tmp_path.glob("*.json"))
+
+
 def test_train_runs_needs_jax() -> None:
     if keras.backend.backend() == "jax":
         pytest.skip("the error is for other backends")
