@@ -13,11 +13,12 @@
 # CPU rehearsal (TensorFlow unimportable, KERAS_BACKEND=jax, the mini sample; the limits
 # keep it to about 20 minutes on a busy 2-core machine):
 #
-#   CIFAR10_DIR=/work/shared/data/cifar10-mini PROFILE=quick OUT=/tmp/rehearsal \
-#     EXTRA="--train-limit 600 --test-limit 200" bash book/drafts/gpu_fast.sh
+#   PYTHON=.venv/bin/python CIFAR10_DIR=/work/shared/data/cifar10-mini PROFILE=quick \
+#     OUT=/tmp/rehearsal EXTRA="--train-limit 600 --test-limit 200" \
+#     bash book/drafts/gpu_fast.sh
 #
 # Settings (environment): SEEDS (5), PROFILE (full), BUDGET_S (220), OUT (./_gpu_out),
-# EXTRA (more sweep arguments).
+# EXTRA (more sweep arguments), PYTHON (python3; here: the venv's python).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${OUT:-$root/_gpu_out}"
@@ -26,7 +27,7 @@ export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" KERAS_BACKEND=jax PYTHONUNB
 mkdir -p "$out/results"
 t0=$(date +%s)
 # shellcheck disable=SC2086
-python3 - sweep --profile "${PROFILE:-full}" --seeds "${SEEDS:-5}" \
+"${PYTHON:-python3}" - sweep --profile "${PROFILE:-full}" --seeds "${SEEDS:-5}" \
   --budget-s "${BUDGET_S:-220}" --compile-cache /tmp/fenwicks-fast-cache \
   --out "$out/results" ${EXTRA:-} <<PY
 import sys
