@@ -43,6 +43,7 @@ SUBMODULES: dict[str, str] = {
     "cli": "Chapter 9 (python -m fenwicks_lite.train)",
     "tpuest": "Appendix, The 2019 notebook, run today (the seed's TPUEstimator calls)",
     "report": "Chapter 9, The full run (tables and figures from result JSON)",
+    "fast": "Chapter 10, Beyond the seed (the speed-run tricks, the fast recipe)",
     "profiles": "Introduction (quick and full profiles)",
     "exercises": "Introduction and For instructors (exercises and self-checks)",
     "grading": "For instructors (the grader)",

@@ -48,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default=None,
                    help="Keras backend, tensorflow or jax (default: "
                         "$KERAS_BACKEND, else Keras's default)")
+    p.add_argument("--recipe", choices=("seed", "fast"), default="seed",
+                   help="seed: DavidNet as in 2019 (chapter 9, default); fast: "
+                        "fw.fast.FAST, airbench's recipe (chapter 10, JAX only)")
     p.add_argument("--seeds", type=int, default=1, help="how many seeds (default 1)")
     p.add_argument("--seed", type=int, default=0, help="the first seed (default 0)")
     p.add_argument("--out", type=Path, default=Path("results"),
@@ -115,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = writable_dir(out_root, "--out")
     except (ValueError, PermissionError) as e:
         raise SystemExit(f"error: {e}") from None
+    if args.recipe == "fast":
+        return _main_fast(args, out, ckpt_root, overrides)
     results = []
     for seed in range(args.seed, args.seed + args.seeds):
         stem = f"{base.profile.name}-seed{seed}"
@@ -139,4 +144,46 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{s['reach_94']} reach 94%; train {s['train_s_mean']:.1f} s per seed, "
           f"compile {s['compile_s_sum']:.1f} s in all ({s['compiles']} compile(s)); "
           f"wrote {spath}", flush=True)
+    return 0
+
+
+def _main_fast(args: argparse.Namespace, out: Path, ckpt_root: Path,
+               overrides: dict) -> int:
+    """``--recipe fast``: `fw.fast.fit_fast` per seed (one compile for all of them),
+    the same Result JSON, summary and per-epoch checkpoints (``fast-seedN/``)."""
+    import keras
+
+    from fenwicks_lite import fast
+    from fenwicks_lite.profiles import get_profile
+
+    if any(v is not None for v in overrides.values()):
+        raise SystemExit("error: --recipe fast takes no recipe overrides: its numbers "
+                         "live in fw.fast.FAST (chapter 10).")
+    if keras.backend.backend() != "jax":
+        raise SystemExit("error: --recipe fast runs on JAX only: set KERAS_BACKEND=jax "
+                         "(or --backend jax).")
+    profile = get_profile(args.profile).name
+    results = []
+    for seed in range(args.seed, args.seed + args.seeds):
+        stem = f"{profile}-fast-seed{seed}"
+        done = out / f"{stem}.json"
+        if args.resume and done.is_file():
+            print(f"seed {seed}: already finished ({out.name}/{stem}.json), skipped")
+            results.append(Result.from_json(done.read_text()))
+            continue
+        try:
+            result = fast.fit_fast(profile, seed,
+                                   work_dir=ckpt_root / f"fast-seed{seed}",
+                                   resume=args.resume, verbose=not args.quiet)
+        except (ValueError, FileExistsError, PermissionError) as e:
+            raise SystemExit(f"error: {e}") from None
+        path = write_result(result, out, stem)
+        print(f"{result.summary()} | wrote {path}", flush=True)
+        results.append(result)
+    s = summarize(results)
+    spath = write_summary(s, out, f"{profile}-fast-summary")
+    print(f"{s['n']} seeds (fast recipe): test accuracy {s['test_acc_mean']:.2%} ± "
+          f"{s['test_acc_std']:.2%} (TTA {s['test_acc_tta_mean']:.2%}), "
+          f"{s['reach_94']} reach 94%; train {s['train_s_mean']:.1f} s per seed, "
+          f"compile {s['compile_s_sum']:.1f} s in all; wrote {spath}", flush=True)
     return 0

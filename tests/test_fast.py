@@ -1,0 +1,467 @@
+"""Chapter 10's tricks (fenwicks_lite.fast): each against its formula or a NumPy
+reference.
+
+The small functions are backend-agnostic (marked `backend`: `make test-jax` runs them
+again under JAX with TensorFlow blocked). The training loop is JAX-only: its tests start
+a subprocess with ``KERAS_BACKEND=jax`` and TensorFlow blocked, as on the GPU machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import no_tensorflow
+import numpy as np
+import pytest
+
+from fenwicks_lite import fast
+from fenwicks_lite import train as fw_train
+
+ROOT = Path(__file__).resolve().parent.parent
+backend = pytest.mark.backend
+
+
+# --------------------------------------------------------------------- validation split
+
+
+def test_validation_split_is_deterministic_disjoint_and_complete() -> None:
+    tr, va = fast.validation_split(50_000, 5_000, seed=0)
+    tr2, va2 = fast.validation_split(50_000, 5_000, seed=0)
+    assert np.array_equal(tr, tr2) and np.array_equal(va, va2)
+    assert len(tr) == 45_000 and len(va) == 5_000
+    assert np.array_equal(np.sort(np.concatenate([tr, va])), np.arange(50_000))
+    assert not np.array_equal(va, fast.validation_split(50_000, 5_000, seed=1)[1])
+    # a random subset, not the first or last 5,000
+    assert 0.3 < np.mean(va < 25_000) < 0.7
+
+
+@pytest.mark.parametrize("n, n_val", [(2_500, 2_500), (2_500, 0), (1, 1), (100, 1.5)])
+def test_validation_split_rejects_bad_sizes(n: int, n_val: int) -> None:
+    with pytest.raises(ValueError, match="n_val|n must"):
+        fast.validation_split(n, n_val)
+
+
+# ---------------------------------------------------------------------------- whitening
+
+
+def _images(n: int = 64, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 8, 8, 3))
+    x[..., 1] += 0.7 * x[..., 0]  # correlated channels, as in real images
+    x[:, 1:] += 0.5 * x[:, :-1]  # and correlated neighbours
+    return x
+
+
+def test_image_patches_layout_matches_a_keras_kernel() -> None:
+    x = _images(2)
+    p = fast.image_patches(x, 2)
+    assert p.shape == (2 * 7 * 7, 12)
+    # patch (image 0, row 3, col 5), flattened as kernel[i, j, c]
+    assert np.array_equal(p[3 * 7 + 5], x[0, 3:5, 5:7, :].reshape(-1))
+
+
+def test_whitened_patches_have_identity_covariance_when_eps_is_zero() -> None:
+    x = _images()
+    kernel = fast.patch_whitening_kernel(x, k=2, eps=0.0).astype(np.float64)
+    assert kernel.shape == (2, 2, 3, 24)
+    p = fast.image_patches(x, 2)
+    w = kernel.reshape(12, 24)
+    out = p @ w[:, :12]
+    # float32 kernel: identity to float32 precision
+    np.testing.assert_allclose(out.T @ out / len(out), np.eye(12), atol=2e-5)
+    np.testing.assert_array_equal(w[:, 12:], -w[:, :12])  # the negated half
+
+
+def test_whitening_eps_gives_lam_over_lam_plus_eps() -> None:
+    x = _images()
+    eps = 0.1
+    p = fast.image_patches(x, 2)
+    lam = np.linalg.eigvalsh(p.T @ p / len(p))[::-1]
+    w = (
+        fast.patch_whitening_kernel(x, 2, eps)
+        .astype(np.float64)
+        .reshape(12, 24)[:, :12]
+    )
+    out = p @ w
+    np.testing.assert_allclose(
+        out.T @ out / len(out), np.diag(lam / (lam + eps)), atol=2e-5
+    )
+
+
+@backend
+def test_whitening_kernel_in_a_keras_conv_whitens() -> None:
+    x = _images().astype(np.float32)
+    kernel = fast.patch_whitening_kernel(x, 2, 0.0)
+    y = keras.ops.convert_to_numpy(keras.ops.conv(x, kernel, padding="valid"))
+    y = y.reshape(-1, 24)[:, :12].astype(np.float64)
+    np.testing.assert_allclose(y.T @ y / len(y), np.eye(12), atol=1e-3)
+
+
+def test_whitening_rejects_negative_eps_and_tiny_images() -> None:
+    with pytest.raises(ValueError, match="eps"):
+        fast.patch_whitening_kernel(_images(), 2, -1.0)
+    with pytest.raises(ValueError, match="k=2"):
+        fast.patch_whitening_kernel(np.zeros((3, 1, 1, 3)), 2)
+
+
+# ---------------------------------------------------------------------- label smoothing
+
+
+@backend
+@pytest.mark.parametrize("s", [0.0, 0.2, 1.0])
+def test_label_smoothing_loss_matches_its_formula(s: float) -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(6, 10)) * 3
+    y = rng.integers(0, 10, 6)
+    logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    q = (1 - s) * np.eye(10)[y] + s / 10
+    want = -(q * logp).sum(1).mean()
+    got = float(keras.ops.convert_to_numpy(fast.label_smoothing_loss(logits, y, s)))
+    assert got == pytest.approx(want, rel=1e-5)
+
+
+@backend
+def test_label_smoothing_zero_is_keras_cross_entropy() -> None:
+    rng = np.random.default_rng(1)
+    logits, y = rng.normal(size=(5, 10)).astype("float32"), rng.integers(0, 10, 5)
+    ref = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, logits)
+    got = fast.label_smoothing_loss(logits, y, 0.0)
+    assert float(got) == pytest.approx(float(ref), rel=1e-5)
+
+
+# --------------------------------------------------------------------- weight averaging
+
+
+def test_ema_update_against_numpy() -> None:
+    rng = np.random.default_rng(0)
+    avg, new = (
+        [rng.normal(size=(3, 4)), rng.normal(size=5)],
+        [rng.normal(size=(3, 4)), rng.normal(size=5)],
+    )
+    out = fast.ema_update(avg, new, 0.9)
+    for o, a, n in zip(out, avg, new, strict=True):
+        np.testing.assert_allclose(o, 0.9 * a + 0.1 * n)
+    # repeated: converges to a fixed `new`, geometrically
+    a = [np.zeros(3)]
+    for _ in range(10):
+        a = fast.ema_update(a, [np.ones(3)], 0.5)
+    np.testing.assert_allclose(a[0], 1 - 0.5**10)
+    with pytest.raises(ValueError, match="as many"):
+        fast.ema_update([np.ones(1)], [], 0.5)
+
+
+def test_lookahead_plan_follows_airbench() -> None:
+    spe, total = 10, 100
+    rho = fast.lookahead_plan(spe, total, start_epochs=3, every=5, base=0.95, power=3)
+    steps = np.flatnonzero(rho >= 0) + 1  # 1-based, as counted after the step
+    assert steps[0] == 35 and np.all(steps % 5 == 0) and steps[-1] == 100
+    assert rho[49] == pytest.approx(0.95**5 * 0.5**3)
+    assert np.all(rho[:30] == -1)
+    with pytest.raises(ValueError, match="every"):
+        fast.lookahead_plan(10, 100, 3, every=0)
+
+
+# ------------------------------------------------------------------ schedule, optimizer
+
+
+def test_triangle_schedule_exact_values() -> None:
+    lr = fast.triangle_schedule(100, 2.0, start=0.2, peak_at=0.25, end=0.1)
+    assert lr[0] == pytest.approx(0.4) and lr[25] == pytest.approx(2.0)
+    assert lr[10] == pytest.approx(2.0 * (0.2 + 0.8 * 10 / 25))
+    assert lr[99] == pytest.approx(2.0 * (1 - 0.9 * 74 / 75))
+    page = fast.triangle_schedule(24 * 97, 0.4, 0.0, 5 / 24, 0.0)
+    ref = fw_train.triangular_lr(0.4, 24 * 97, round(5 * 97))
+    for i in (0, 100, 485, 1000, 2327):
+        assert page[i] == pytest.approx(float(ref(i)), abs=1e-6)
+
+
+def test_nesterov_sgd_matches_pytorch_reference() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4, 4))
+    a = a @ a.T + np.eye(4)
+    w0 = rng.normal(size=4)
+    lrs = [0.01, 0.05, 0.03, 0.02, 0.01]
+    want = fw_train.torch_sgd_numpy(w0, lambda w: a @ w, lrs, mom=0.85, wd=0.01)
+    w, b = [w0.copy()], [np.zeros(4)]
+    for lr in lrs:
+        w, b = fast.nesterov_sgd(w, b, [a @ w[0]], [lr], [0.01], 0.85)
+    np.testing.assert_allclose(w[0], want, rtol=1e-12)
+
+
+def test_bias_scaler_keeps_the_decay_per_step() -> None:
+    # lr * scaler with l2 / scaler: the same decay lr * l2 * w when the gradient is 0
+    p, _ = fast.nesterov_sgd(
+        [np.ones(2)], [np.zeros(2)], [np.zeros(2)], [0.1 * 64], [0.01 / 64], 0.0
+    )
+    q, _ = fast.nesterov_sgd(
+        [np.ones(2)], [np.zeros(2)], [np.zeros(2)], [0.1], [0.01], 0.0
+    )
+    np.testing.assert_allclose(p[0], q[0])
+
+
+@backend
+def test_alternating_flip_complements_every_other_epoch() -> None:
+    bits = np.random.default_rng(0).random(100) < 0.5
+    e0 = keras.ops.convert_to_numpy(fast.alternating_flip(bits, 0))
+    e1 = keras.ops.convert_to_numpy(fast.alternating_flip(bits, 1))
+    e2 = keras.ops.convert_to_numpy(fast.alternating_flip(bits, 2))
+    assert (
+        np.array_equal(e0, bits)
+        and np.array_equal(e1, ~bits)
+        and np.array_equal(e2, bits)
+    )
+
+
+# ---------------------------------------------------------------------------------- TTA
+
+
+@backend
+def test_tta_levels_against_numpy() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 6, 6, 2)).astype("float32")
+    w = rng.normal(size=(6, 6, 2, 4)).astype("float32")
+
+    def fn_np(z: np.ndarray) -> np.ndarray:
+        return np.einsum("nhwc,hwck->nk", z, w)
+
+    def fn(z):  # noqa: ANN001, ANN202
+        return keras.ops.einsum("nhwc,hwck->nk", z, w)
+
+    def mirror(z: np.ndarray) -> np.ndarray:
+        return 0.5 * fn_np(z) + 0.5 * fn_np(z[:, :, ::-1])
+
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
+    level2 = 0.5 * mirror(x) + 0.25 * (
+        mirror(padded[:, :6, :6]) + mirror(padded[:, 2:, 2:])
+    )
+    for level, want in ((0, fn_np(x)), (1, mirror(x)), (2, level2)):
+        got = keras.ops.convert_to_numpy(fast.tta_logits(fn, x, level))
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="level"):
+        fast.tta_logits(fn, x, 3)
+
+
+# ----------------------------------------------------------------------------- network
+
+
+@backend
+def test_partial_identity_passes_its_first_channels_through() -> None:
+    init = fast.partial_identity()
+    k = keras.ops.convert_to_numpy(init((3, 3, 4, 6)))
+    x = np.random.default_rng(0).normal(size=(2, 5, 5, 4)).astype("float32")
+    y = keras.ops.convert_to_numpy(keras.ops.conv(x, k, padding="same"))
+    np.testing.assert_allclose(y[..., :4], x, atol=1e-6)
+    assert np.abs(k[..., 4:]).max() > 0  # the other channels keep the base init
+
+
+@backend
+def test_airbench_net_shape_and_settings() -> None:
+    net = fast.airbench_net((8, 16, 16))
+    out = net(np.zeros((2, 32, 32, 3), "float32"))
+    assert tuple(out.shape) == (2, 10)
+    paths = [v.path for v in net.trainable_variables]
+    assert paths[:2] == ["airbench/whiten/kernel", "airbench/whiten/bias"]
+    assert not any(p.endswith("gamma") for p in paths)  # BatchNorm without scale
+    assert sum(p.endswith("/beta") for p in paths) == 6
+    bn = [la for la in net.layers if isinstance(la, keras.layers.BatchNormalization)]
+    assert len(bn) == 6 and all(b.epsilon == 1e-12 and b.momentum == 0.6 for b in bn)
+    assert net.get_layer("whiten").kernel.shape == (2, 2, 3, 24)
+    with pytest.raises(ValueError, match="widths"):
+        fast.airbench_net((8, 16))
+
+
+# ----------------------------------------------------------------------------- recipes
+
+
+def test_ablation_is_cumulative_and_ends_at_fast() -> None:
+    rows = fast.ablation_recipes()
+    assert rows[0][1] == fast.SEED and rows[-1][1] == fast.FAST
+    for (_, before), (_, after), (_, change) in zip(
+        rows[:-1], rows[1:], fast.ABLATION[1:], strict=True
+    ):
+        changed = {k for k in after if after[k] != before[k]}
+        assert changed and changed <= set(change)
+
+
+def test_fast_recipe_is_airbench_in_a_mean_loss() -> None:
+    # airbench94.py: SUM loss, lr 11.5 / (1024 * (1 + 1/(1 - 0.85))) per example
+    assert fast.FAST["lr"] == pytest.approx(11.5 * 1024 / (1024 * (1 + 1 / 0.15)))
+    # decay per step: 0.0153 * 1024 / kilostep_scale = lr * l2
+    ks = 1024 * (1 + 1 / 0.15)
+    assert fast.FAST["lr"] * fast.FAST["l2"] == pytest.approx(0.0153 * 1024 / ks)
+
+
+def test_recipe_source_is_the_commented_table() -> None:
+    src = fast.recipe_source()
+    assert src.startswith("#: The fast recipe") and src.rstrip().endswith("}")
+    for key in fast.FAST:  # every number has its line, each with a comment
+        assert f'"{key}":' in src
+    assert src.count("airbench94.py") >= len(fast.FAST) - 2
+
+
+def test_scale_recipe_quick_and_full() -> None:
+    assert fast.scale_recipe(fast.FAST, "full") == fast.FAST
+    q = fast.scale_recipe(fast.FAST, "quick")
+    assert q["widths"] == (16, 64, 64) and q["batch_size"] == 256
+    assert q["epochs"] == pytest.approx(9.9 / 12)
+
+
+def test_plan_counts_steps_and_marks_epoch_ends() -> None:
+    r = {**fast.FAST, "batch_size": 100, "epochs": 2.5}
+    plan = fast._plan(r, n_train=1_000, max_steps=12)
+    per = plan["per_step"]
+    assert plan["total"] == 25 and plan["n_epochs"] == 3 and per.shape == (36, 5)
+    assert per[:, 4].sum() == 25  # active steps
+    assert list(np.flatnonzero(per[:, 2])) == [
+        9,
+        21,
+        28,
+    ]  # last active step of each epoch
+    assert per[0, 0] == pytest.approx(0.2 * fast.FAST["lr"])
+
+
+def _record(row: str, seed: int, acc: float, train_s: float, compile_s: float = 0.0,
+            split: str = "val") -> fast.RunRecord:
+    return fast.RunRecord(
+        row=row, seed=seed, split=split, acc=acc, acc_tta1=acc + 0.01,
+        acc_tta2=acc + 0.02, compile_s=compile_s, train_s=train_s, eval_s=0.1,
+        epochs=1, steps=1, n_train=1, n_eval=1, recipe={}, history=[], backend="jax",
+        precision="float32", hardware={"device": "cpu"}, versions={}, git_commit=None,
+        profile="quick", started="", finished="")
+
+
+def test_records_round_trip_and_tables(tmp_path: Path) -> None:
+    seed_row, fast_row = fast.ABLATION[0][0], fast.ABLATION[-1][0]
+    recs = [_record(seed_row, 0, 0.90, 10.0, 30.0), _record(seed_row, 1, 0.92, 12.0),
+            _record(fast_row, 0, 0.93, 2.0, 20.0), _record(fast_row, 1, 0.95, 3.0),
+            _record(fast_row, 0, 0.5, 1.0, split="test")]
+    for r in recs:
+        fast.write_record(r, tmp_path, f"fast-quick-{r.split}-{r.row[:4]}-{r.seed}")
+    (tmp_path / "other.json").write_text("[1, 2]")  # not a record: skipped
+    back = fast.load_records(tmp_path)
+    assert len(back) == 5
+    assert fast.write_record(recs[0], tmp_path, "x").name == "x.json"
+    assert fast.write_record(recs[0], tmp_path, "x").name == "x-1.json"  # no overwrite
+    table = fast.ablation_table(back, "val")
+    assert [t["row"] for t in table] == [seed_row, fast_row]
+    assert table[0]["acc"] == pytest.approx(0.91)
+    assert table[0]["acc_std"] == pytest.approx(np.std([0.90, 0.92], ddof=1))
+    assert table[1]["compile_s"] == 20.0 and table[1]["n"] == 2
+    r = fast.side_by_side(back)
+    assert r["train_ratio"] == pytest.approx(11.0 / 2.5)
+    assert r["compile_ratio"] == pytest.approx(30.0 / 20.0)
+    with pytest.raises(ValueError, match="no validation runs"):
+        fast.side_by_side(back[:2])
+
+
+# ------------------------------------------------------------------ the loop (JAX only)
+
+_RUN = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    from fenwicks_lite import fast
+    from fenwicks_lite import data as fw_data
+    (xtr, ytr), (xte, yte) = fw_data.synthetic_cifar10(192, 64, seed=1)
+    ds = fw_data.Dataset(xtr, ytr, xte, yte, "synthetic")
+    tiny = {**fast.FAST, "widths": (4, 8, 8), "batch_size": 32, "epochs": 2,
+            "lookahead_start_epochs": 0.5, "whiten_bias_epochs": 1}
+    rows = [("a", tiny, "val"), ("b", {**tiny, "label_smoothing": 0.0}, "test")]
+    recs = fast.train_runs(rows, [0, 1], ds, n_val=64, profile="quick",
+                           scan=SCAN, verbose=False)
+    rows = [[r.row, r.split, r.seed, r.acc, r.acc_tta2, r.compile_s, r.train_s,
+             r.n_train, r.n_eval, r.steps] for r in recs]
+    print(json.dumps(rows))
+""")
+
+
+@pytest.mark.parametrize("scan", [False, True])
+def test_train_runs_compiles_once_and_records(scan: bool) -> None:
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "PYTHONPATH": str(ROOT),
+        "JAX_PLATFORMS": "cpu",
+    }
+    code = no_tensorflow.SOURCE + _RUN.replace("SCAN", str(scan))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    recs = json.loads(out.stdout.strip().splitlines()[-1])
+    assert [(r[0], r[1], r[2]) for r in recs] == [
+        ("a", "val", 0),
+        ("a", "val", 1),
+        ("b", "test", 0),
+        ("b", "test", 1),
+    ]
+    compile_s = [r[5] for r in recs]
+    assert compile_s[0] > 0 and compile_s[1:] == [0, 0, 0]  # one compile, four runs
+    assert [r[7] for r in recs] == [128, 128, 192, 192]  # train images per split
+    assert [r[8] for r in recs] == [64, 64, 64, 64]
+    assert recs[0][9] == 2 * (128 // 32)
+    assert all(0 <= r[3] <= 1 and 0 <= r[4] <= 1 and r[6] > 0 for r in recs)
+
+
+_RESUME = textwrap.dedent("""
+    import sys, tempfile
+    from fenwicks_lite import fast
+    from fenwicks_lite import data as fw_data
+    (xtr, ytr), (xte, yte) = fw_data.synthetic_cifar10(128, 64, seed=1)
+    ds = fw_data.Dataset(xtr, ytr, xte, yte, "synthetic")
+    tiny = {**fast.FAST, "widths": (4, 8, 8), "batch_size": 32, "epochs": 2}
+    wd = tempfile.mkdtemp()
+    kw = dict(data=ds, work_dir=wd, verbose=False, recipe=tiny, profile="quick")
+    a = fast.fit_fast(seed=3, **kw)
+    try:
+        fast.fit_fast(seed=3, **kw)
+        sys.exit("a second run into the same work_dir must refuse")
+    except FileExistsError as e:
+        assert "resume" in str(e)
+    try:
+        fast.fit_fast(seed=4, resume=True, **kw)
+        sys.exit("resuming another seed's checkpoint must refuse")
+    except ValueError as e:
+        assert "another run" in str(e)
+    b = fast.fit_fast(seed=3, resume=True, **kw)
+    assert b.resumed_from_epoch == 2 and a.resumed_from_epoch == 0
+    # one compile in the process: later calls reuse the compiled program
+    assert a.timings["compile_s"] > 0 and b.timings["compile_s"] == 0
+    assert b.test_pred == a.test_pred and b.test_acc == a.test_acc
+    assert len(a.test_true) == 64 and a.epochs == 2 and a.history == b.history
+    print("ok", a.test_acc, a.test_acc_tta)
+""")
+
+
+def test_fit_fast_writes_a_result_checkpoints_and_resumes() -> None:
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT),
+           "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", no_tensorflow.SOURCE + _RESUME],
+                         capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:] + out.stdout
+
+
+def test_cli_recipe_fast_refuses_overrides(tmp_path: Path) -> None:
+    from fenwicks_lite import cli
+
+    with pytest.raises(SystemExit, match="no recipe overrides"):
+        cli.main(["--recipe", "fast", "--profile", "quick", "--epochs", "3",
+                  "--out", str(tmp_path)])
+    assert not list(tmp_path.glob("*.json"))
+
+
+def test_train_runs_needs_jax() -> None:
+    if keras.backend.backend() == "jax":
+        pytest.skip("the error is for other backends")
+    with pytest.raises(RuntimeError, match="KERAS_BACKEND=jax"):
+        fast.train_runs([], [0], None)
