@@ -16,7 +16,7 @@ import fenwicks_lite as fw
 pytestmark = pytest.mark.backend
 
 #: The modules that must work without TensorFlow (Colab TPU runtimes, the GPU machine).
-TF_FREE = ["tpuest", "profiles", "data", "exercises", "grading", "accel", "book", "layers", "optim",
+TF_FREE = ["tpuest", "fast", "profiles", "data", "exercises", "grading", "accel", "book", "layers", "optim",
            "train", "records", "checkpoint", "jax_runner", "keras_runner", "fit", "cli",
            "report", "plt", "transform", "pipeline", "io", "colab_tpu"]
 
