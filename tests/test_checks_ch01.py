@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hidden_cases
 import pytest
 
 from fenwicks_lite import exercises
@@ -90,19 +91,5 @@ WRONG = [
 ]
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("key, fn", REFERENCES)
-def test_references_pass_the_hidden_tests(key, fn, seed):
-    r = exercises.run_hidden(key, fn, seed)
-    assert r.passed, r.message
-
-
-@pytest.mark.parametrize("key, wrong, hint", WRONG)
-def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
-    """`hint`: the public self-check catches it too, with this hint (None: only the
-    hidden one)."""
-    public = exercises.run_check(key, wrong)
-    if hint:
-        assert not public.passed and hint in public.message, public.message
-    r = exercises.run_hidden(key, wrong, 0)
-    assert not r.passed and r.status != "checker-error", r.message
+test_references_pass_the_hidden_tests, test_wrong_answers_fail_the_hidden_tests = (
+    hidden_cases.tests(REFERENCES, WRONG))

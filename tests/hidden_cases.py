@@ -1,0 +1,33 @@
+"""The two hidden-test checks every `tests/test_checks_chNN.py` runs on its chapter's
+exercises (For instructors, "Grading"): each reference solution passes the hidden tests
+for two instructor seeds, and each wrong-but-plausible answer fails them (and the public
+self-check too, with the hint given, where it is cheap to catch)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fenwicks_lite import exercises
+
+
+def tests(references: list, wrong: list) -> tuple:
+    """The two test functions for a chapter's `references` ((key, fn)) and `wrong`
+    answers ((key, fn, hint or None)); assign them to module-level test names."""
+
+    @pytest.mark.parametrize("seed", [0, 1])
+    @pytest.mark.parametrize("key, fn", references)
+    def test_references_pass_the_hidden_tests(key, fn, seed):
+        r = exercises.run_hidden(key, fn, seed)
+        assert r.passed, r.message
+
+    @pytest.mark.parametrize("key, wrong, hint", wrong)
+    def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+        """`hint`: the public self-check catches it too, with this hint (None: only
+        the hidden one)."""
+        public = exercises.run_check(key, wrong)
+        if hint:
+            assert not public.passed and hint in public.message, public.message
+        r = exercises.run_hidden(key, wrong, 0)
+        assert not r.passed and r.status != "checker-error", r.message
+
+    return test_references_pass_the_hidden_tests, test_wrong_answers_fail_the_hidden_tests
