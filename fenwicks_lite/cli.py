@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fenwicks_lite.fit import train
@@ -120,26 +120,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"error: {e}") from None
     if args.recipe == "fast":
         return _main_fast(args, out, ckpt_root, overrides)
+
+    def run(seed: int) -> Result:
+        return train(base.replace(seed=seed, work_dir=str(ckpt_root / f"seed{seed}"),
+                                  resume=args.resume))
+
+    return _run_seeds(args, out, f"{base.profile.name}-seed", run,
+                      f"{base.profile.name}-summary", "")
+
+
+def _run_seeds(args: argparse.Namespace, out: Path, stem: str,
+               run: Callable[[int], Result], summary_stem: str, label: str) -> int:
+    """Seeds ``args.seed ..`` one after the other in this process (so one compile
+    serves them all): skips those a resumed run already finished, writes one JSON per
+    seed (`stem` + seed) and the summary, and prints one line each."""
     results = []
     for seed in range(args.seed, args.seed + args.seeds):
-        stem = f"{base.profile.name}-seed{seed}"
-        done = out / f"{stem}.json"
+        done = out / f"{stem}{seed}.json"
         if args.resume and done.is_file():
-            print(f"seed {seed}: already finished ({out.name}/{stem}.json), skipped")
+            print(f"seed {seed}: already finished ({out.name}/{done.name}), skipped")
             results.append(Result.from_json(done.read_text()))
             continue
-        cfg = base.replace(seed=seed, work_dir=str(ckpt_root / f"seed{seed}"),
-                           resume=args.resume)
         try:
-            result = train(cfg)
+            result = run(seed)
         except (ValueError, FileExistsError, PermissionError) as e:
             raise SystemExit(f"error: {e}") from None
-        path = write_result(result, out, stem)
+        path = write_result(result, out, f"{stem}{seed}")
         print(f"{result.summary()} | wrote {path}", flush=True)
         results.append(result)
     s = summarize(results)
-    spath = write_summary(s, out, f"{base.profile.name}-summary")
-    print(f"{s['n']} seeds: test accuracy {s['test_acc_mean']:.2%} ± "
+    spath = write_summary(s, out, summary_stem)
+    print(f"{s['n']} seeds{label}: test accuracy {s['test_acc_mean']:.2%} ± "
           f"{s['test_acc_std']:.2%} (TTA {s['test_acc_tta_mean']:.2%}), "
           f"{s['reach_94']} reach 94%; train {s['train_s_mean']:.1f} s per seed, "
           f"compile {s['compile_s_sum']:.1f} s in all ({s['compiles']} compile(s)); "
@@ -163,27 +174,10 @@ def _main_fast(args: argparse.Namespace, out: Path, ckpt_root: Path,
         raise SystemExit("error: --recipe fast runs on JAX only: set KERAS_BACKEND=jax "
                          "(or --backend jax).")
     profile = get_profile(args.profile).name
-    results = []
-    for seed in range(args.seed, args.seed + args.seeds):
-        stem = f"{profile}-fast-seed{seed}"
-        done = out / f"{stem}.json"
-        if args.resume and done.is_file():
-            print(f"seed {seed}: already finished ({out.name}/{stem}.json), skipped")
-            results.append(Result.from_json(done.read_text()))
-            continue
-        try:
-            result = fast.fit_fast(profile, seed,
-                                   work_dir=ckpt_root / f"fast-seed{seed}",
-                                   resume=args.resume, verbose=not args.quiet)
-        except (ValueError, FileExistsError, PermissionError) as e:
-            raise SystemExit(f"error: {e}") from None
-        path = write_result(result, out, stem)
-        print(f"{result.summary()} | wrote {path}", flush=True)
-        results.append(result)
-    s = summarize(results)
-    spath = write_summary(s, out, f"{profile}-fast-summary")
-    print(f"{s['n']} seeds (fast recipe): test accuracy {s['test_acc_mean']:.2%} ± "
-          f"{s['test_acc_std']:.2%} (TTA {s['test_acc_tta_mean']:.2%}), "
-          f"{s['reach_94']} reach 94%; train {s['train_s_mean']:.1f} s per seed, "
-          f"compile {s['compile_s_sum']:.1f} s in all; wrote {spath}", flush=True)
-    return 0
+
+    def run(seed: int) -> Result:
+        return fast.fit_fast(profile, seed, work_dir=ckpt_root / f"fast-seed{seed}",
+                             resume=args.resume, verbose=not args.quiet)
+
+    return _run_seeds(args, out, f"{profile}-fast-seed", run, f"{profile}-fast-summary",
+                      " (fast recipe)")
