@@ -280,7 +280,8 @@ def _small_book(tmp_path: Path) -> Path:
         shutil.copy2(ROOT / name, src / name)
     shutil.copy2(ROOT / "book" / "instructors.md", src / "book" / "instructors.md")
     # a stand-in intro: the book's own links pages (glossary, chapters) this small book lacks
-    (src / "book" / "intro.md").write_text("# A small book\n\nOne chapter and the instructors.\n")
+    (src / "book" / "intro.md").write_text(
+        "# A small book\n\nOne chapter and the instructors.\n\n```{bibliography}\n```\n")
     (src / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nparts:\n  - caption: Chapters\n"
                                   "    chapters:\n      - file: book/01_test\n  - caption: For instructors\n"
                                   "    chapters:\n      - file: book/instructors\n")
