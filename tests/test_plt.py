@@ -133,22 +133,18 @@ def test_architecture_text_is_legible_at_the_page_width_and_never_overlaps():
     from fenwicks_lite import layers
 
     fig = fw_plt.plot_architecture(layers.davidnet(64))
-    assert fig.get_size_inches()[0] <= fw_plt.PAGE_WIDTH
     ax = fig.axes[0]
-    texts = [t for t in [*ax.texts, *ax.get_legend().get_texts()] if t.get_text().strip()]
-    assert min(t.get_fontsize() for t in texts) >= fw_plt.TEXT_PT
-    fig.canvas.draw()
-    extents = [t.get_window_extent(fig.canvas.get_renderer()) for t in texts]
-    clashes = [(texts[i].get_text(), texts[j].get_text()) for i in range(len(texts))
-               for j in range(i + 1, len(texts)) if extents[i].overlaps(extents[j])]
-    assert not clashes, clashes
+    _texts_legible_and_apart(fig, [*ax.texts, *ax.get_legend().get_texts()])
     plt.close(fig)
 
 
-def _texts_legible_and_apart(fig):
-    """No text under TEXT_PT points, no two texts overlapping, no wider than the page."""
+def _texts_legible_and_apart(fig, texts=None):
+    """No text under TEXT_PT points, no two texts overlapping, no wider than the page;
+    `texts`: the artists to check (default: every axes' texts and titles)."""
     assert fig.get_size_inches()[0] <= fw_plt.PAGE_WIDTH
-    texts = [t for ax in fig.axes for t in [*ax.texts, ax.title] if t.get_text().strip()]
+    if texts is None:
+        texts = [t for ax in fig.axes for t in [*ax.texts, ax.title]]
+    texts = [t for t in texts if t.get_text().strip()]
     assert min(t.get_fontsize() for t in texts) >= fw_plt.TEXT_PT
     fig.canvas.draw()
     extents = [t.get_window_extent(fig.canvas.get_renderer()) for t in texts]
