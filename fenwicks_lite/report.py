@@ -374,9 +374,9 @@ def headline(results: Sequence[Result]) -> str:
         f"test accuracy {s['test_acc_mean']:.2%} ± {s['test_acc_std']:.2%} over "
         f"{s['n']} seeds (with flip TTA {s['test_acc_tta_mean']:.2%} ± "
         f"{s['test_acc_tta_std']:.2%})",
-        f"training {s['train_s_mean']:.1f} ± {s['train_s_std']:.1f} s per seed; compile "
-        f"{s['compile_s_sum']:.1f} s in all ({s['compiles']} compile(s) for {s['n']} "
-        "seeds)",
+        f"training {s['train_s_mean']:.1f} ± {s['train_s_std']:.1f} s per seed; "
+        f"compile {s['compile_s_sum']:.1f} s in all ({s['compiles']} compile(s) for "
+        f"{s['n']} seeds)",
         f"{s['reach_94']} of {s['n']} seeds reach 94% without TTA",
     ])
 

@@ -160,7 +160,8 @@ def test_recipe_text_reads_the_config_and_the_schedule():
     assert "momentum 0.9" in text and "weight decay 0.0005" in text
     assert "pad 4 px" in text and "8x8 cutout" in text
     assert "TPU mixed_bfloat16" in text and "(T4) mixed_float16; CPU float32" in text
-    other = report.recipe_text(cfg.replace(peak_lr=0.2, warmup_epochs=4, batch_size=256))
+    other = report.recipe_text(
+        cfg.replace(peak_lr=0.2, warmup_epochs=4, batch_size=256))
     assert "0 to 0.2 at step 780 (epoch 4)" in other and "195 steps per epoch" in other
     curve = report.schedule_curve(cfg)
     assert len(curve) == 2328 and curve.argmax() == 485 and curve[0] == 0
@@ -189,7 +190,8 @@ def test_live_seed_runs_only_on_an_accelerator_or_when_asked():
 
 def test_train_seed_defaults_to_the_full_recipe(monkeypatch):
     seen = {}
-    monkeypatch.setattr(fit, "train", lambda cfg, data=None: seen.setdefault("cfg", cfg))
+    monkeypatch.setattr(fit, "train",
+                        lambda cfg, data=None: seen.setdefault("cfg", cfg))
     report.train_seed(seed=3, verbose=0)
     assert seen["cfg"].profile == fit.TrainConfig.from_profile("full").profile
     assert (seen["cfg"].seed, seen["cfg"].verbose) == (3, 0)
@@ -211,7 +213,8 @@ def test_train_seed_trains_and_sits_beside_the_committed_runs(run):
     table = report.live_table(live, fake)
     mean = np.mean([r.test_acc for r in fake])
     rows = table.splitlines()
-    assert sum(r.startswith("committed ") for r in rows) == len(fake) + 1  # and the mean
+    # one row per committed seed and their mean
+    assert sum(r.startswith("committed ") for r in rows) == len(fake) + 1
     assert f"{mean:8.2%}" in next(r for r in rows if r.startswith("committed mean"))
     assert table.splitlines()[-1].startswith("here (quick)")
 
@@ -351,7 +354,8 @@ def test_chapter9_check_catches_stale_numbers(run):
             next(c for c in ready.cells if c.get("id") == cid).outputs = []
     assert chapter9_problems(ready, fake) == []
     table = report.seed_table(fake)
-    off = table.replace(f"{fake[0].test_acc:8.2%}", f"{fake[0].test_acc + 1e-4:8.2%}", 1)
+    acc = fake[0].test_acc
+    off = table.replace(f"{acc:8.2%}", f"{acc + 1e-4:8.2%}", 1)
     assert off != table
     assert chapter9_problems(_with_output(ready, "26e861aa", off), fake)
     assert chapter9_problems(_with_output(ready, "a7fc4f71", "94.1%"), fake)
