@@ -5,7 +5,10 @@ Chapter 9 shows a real full run:
 `python -m fenwicks_lite.train --profile full --seeds 5 --out results/` writes one
 `Result` per seed (`fenwicks_lite.records`), and the chapter only reads those files.
 Everything here works from the records (and the test labels), so a figure can always be
-traced to a file.
+traced to a file. Until the run is committed (fewer than `MIN_SEEDS` records) the
+chapter is *pending*: `run_status` says so, `recipe_text` and `schedule_curve` show the
+recipe as it will train, and `train_seed` / `live_table` let a reader with a GPU or TPU
+run one seed and see it beside the committed runs.
 """
 
 from __future__ import annotations
@@ -15,20 +18,28 @@ from typing import Any
 
 import numpy as np
 
-from fenwicks_lite.fit import lr_schedule
-from fenwicks_lite.records import Result, TrainConfig, summarize
+from fenwicks_lite.fit import epoch_line, lr_schedule
+from fenwicks_lite.records import Result, TrainConfig, load_results, summarize
 
-#: Reference points quoted from the sources (not measured by this book): the 2019 seed
-#: on a Colab TPU (yang2019) and Page's DAWNBench record on one V100 (page2018). Seconds
-#: and test accuracy.
+#: Reference points quoted from the sources (not measured by this book), each with the
+#: source it comes from: the 2019 seed on a Colab TPU (yang2019: about 30 s of steps,
+#: about 64 s in all, 94.2% for its best run) and Page's DAWNBench time on one V100
+#: (page2018, the fourth post). Seconds and test accuracy.
 QUOTED = (
     {"run": "Yang 2019: Colab TPU v2, TF1 + fenwicks",
      "train_s": 30.0, "total_s": 64.0, "test_acc": 0.942,
-     "note": "about 30 s of steps, about 64 s in all; best run"},
+     "note": "about 30 s of steps, about 64 s in all; best run",
+     "source": "github.com/fenwickslab/fenwicks/blob/master/tutorials/"
+               "tutorial2_cifar10.ipynb"},
     {"run": "Page 2018: one V100, PyTorch",
      "train_s": None, "total_s": 79.0, "test_acc": 0.9408,
-     "note": "DAWNBench time to 94%"},
+     "note": "DAWNBench time to 94%",
+     "source": "myrtle.ai/learn/how-to-train-your-resnet/ (post 4)"},
 )
+
+#: Chapter 9 shows its tables and figures once this many full-profile records are
+#: committed (issue 10: never fewer than 5 seeds); below it the run is *pending*.
+MIN_SEEDS = 5
 
 
 def confusion_matrix(
@@ -93,29 +104,53 @@ def seed_table(results: Sequence[Result]) -> str:
 
 def comparison_table(results: Sequence[Result]) -> str:
     """This run's mean (and best) against the quoted 2019 seed and Page's 2018 record
-    (`QUOTED`)."""
-    s = summarize(results)
-    best = max(r.test_acc for r in results)
-    w = 60
+    (`QUOTED`), each quoted row with its source underneath. Without records the book's
+    row says *pending* (chapter 9 before its GPU run)."""
+    w = 44
     rows = [f"{'run':<{w}} | {'train s':>7} | {'total s':>7} | {'test acc':>17}",
             "-" * (w + 40)]
-    ours = f"this book: {s['hardware']['device']}, {s['backend']}, {s['precision']}"[:w]
-    rows.append(f"{ours:<{w}} | {s['train_s_mean']:7.1f} | {s['total_s_mean']:7.1f} | "
-                f"{s['test_acc_mean']:6.2%} (best {best:.2%})")
+    if results:
+        s = summarize(results)
+        best = max(r.test_acc for r in results)
+        ours = f"this book: {s['hardware']['device']}, {s['precision']}"[:w]
+        rows.append(f"{ours:<{w}} | {s['train_s_mean']:7.1f} | "
+                    f"{s['total_s_mean']:7.1f} | "
+                    f"{s['test_acc_mean']:6.2%} (best {best:.2%})")
+    else:
+        rows.append(f"{'this book: pending (no full run committed)':<{w}} | "
+                    f"{'-':>7} | {'-':>7} | {'-':>17}")
     for q in QUOTED:
         train = f"{q['train_s']:7.1f}" if q["train_s"] is not None else f"{'-':>7}"
         rows.append(f"{q['run']:<{w}} | {train} | {q['total_s']:7.1f} | "
                     f"{q['test_acc']:>17.2%}")
+    rows.append("sources:")
+    for q in QUOTED:
+        rows += [f"  {q['run'].split(':')[0]}: {q['note']};", f"    {q['source']}"]
     return "\n".join(rows)
+
+
+def schedule_curve(cfg: TrainConfig, n_train: int | None = None) -> np.ndarray:
+    """The learning rate at every optimizer step of a run of `cfg` on `n_train` images
+    (default: the config's ``train_limit``, else all of CIFAR-10's training images):
+    the schedule exactly as `fit.train` builds it (chapter 9, before and after the
+    run)."""
+    from fenwicks_lite.data import FULL_SIZES
+    from fenwicks_lite.pipeline import steps_per_epoch
+
+    steps = steps_per_epoch(n_train or cfg.train_limit or FULL_SIZES[0],
+                            cfg.batch_size)
+    return _lr_steps(cfg, steps)
+
+
+def _lr_steps(cfg: TrainConfig, steps: int) -> np.ndarray:
+    f = lr_schedule(cfg, steps)  # vectorized: one call for every step
+    return np.asarray(f(np.arange(cfg.epochs * steps)), dtype=np.float64)
 
 
 def lr_curve(result: Result) -> np.ndarray:
     """The learning rate at every optimizer step of the run, recomputed from its
     recorded settings."""
-    cfg = TrainConfig.from_record(result.config)
-    f = lr_schedule(cfg, result.steps_per_epoch)
-    steps = cfg.epochs * result.steps_per_epoch
-    return np.array([float(np.asarray(f(i))) for i in range(steps)])
+    return _lr_steps(TrainConfig.from_record(result.config), result.steps_per_epoch)
 
 
 def plot_learning_curves(results: Sequence[Result], ax: Any = None) -> Any:
@@ -145,6 +180,23 @@ def plot_lr(result: Result, ax: Any = None) -> Any:
     ax = ax or plt.subplots(figsize=(6, 2.4), dpi=90)[1]
     lr = lr_curve(result)
     ax.plot(np.arange(len(lr)) / result.steps_per_epoch, lr)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    return ax
+
+
+def plot_schedule(cfg: TrainConfig, n_train: int | None = None, ax: Any = None) -> Any:
+    """The learning rate a run of `cfg` will follow, per epoch (`schedule_curve`):
+    chapter 9 draws it before the run exists."""
+    import matplotlib.pyplot as plt
+
+    from fenwicks_lite.data import FULL_SIZES
+    from fenwicks_lite.pipeline import steps_per_epoch
+
+    ax = ax or plt.subplots(figsize=(6, 2.4), dpi=90)[1]
+    n = n_train or cfg.train_limit or FULL_SIZES[0]
+    lr = schedule_curve(cfg, n)
+    ax.plot(np.arange(len(lr)) / steps_per_epoch(n, cfg.batch_size), lr)
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
     return ax
@@ -213,3 +265,202 @@ def committed_results(pattern: str = "full-seed*.json") -> list[Any]:
                                 "to a folder of run records, or reinstall "
                                 "fenwicks_lite (it ships them).")
     return sorted(root.glob(pattern))
+
+
+# ------------------------------------- chapter 9 before and after its run is committed
+
+#: ``FENWICKS_LITE_LIVE_SEED=1`` lets chapter 9's "Run one seed yourself" train on a
+#: runtime without a GPU or TPU (it never does so unasked).
+LIVE_SEED_ENV_VAR = "FENWICKS_LITE_LIVE_SEED"
+
+#: The command of the full run (chapter 9; `make train` and book/drafts/gpu_run.sh run
+#: it).
+RUN_COMMAND = ("KERAS_BACKEND=jax python -m fenwicks_lite.train --profile full \\\n"
+               "    --seeds 5 --out fenwicks_lite/results/")
+
+
+def full_run(paths: Sequence[Any] | None = None) -> list[Result]:
+    """The committed records of chapter 9's full run (`committed_results`, or `paths`):
+    only full-profile runs, in seed order."""
+    found = committed_results() if paths is None else paths
+    runs = [r for r in load_results(found) if r.profile == "full"]
+    return sorted(runs, key=lambda r: r.seed)
+
+
+def is_ready(results: Sequence[Result]) -> bool:
+    """Whether chapter 9 has its run: at least `MIN_SEEDS` full-profile records."""
+    return sum(r.profile == "full" for r in results) >= MIN_SEEDS
+
+
+def pending(what: str) -> str:
+    """The one line a chapter-9 cell prints instead of `what` while the run is
+    pending."""
+    return f"pending: {what}, from the committed full run once it exists"
+
+
+def run_status(results: Sequence[Result]) -> str:
+    """Chapter 9's first output: which committed records it reads and where they ran,
+    or, while fewer than `MIN_SEEDS` exist, that the run is pending, what it will show
+    and how to run it."""
+    if not is_ready(results):
+        return "\n".join([
+            "pending: chapter 9's GPU run is not committed yet:",
+            f"  {len(results)} full-profile records in fenwicks_lite/results/, "
+            f"{MIN_SEEDS} needed.",
+            "It will show, per seed and over the seeds, with the hardware that gave "
+            "them:",
+            "  test accuracy with and without flip TTA, its mean, spread and how many",
+            "  seeds reach 94%; compile, training and total seconds; the learning",
+            "  curves, the confusion matrix, per-class accuracy and the most",
+            "  confidently wrong test images; the 2019 sources beside it.",
+            "To make it (a GPU or TPU; chapter 8, 'Running the finale yourself'):",
+            *(f"  {line}" for line in RUN_COMMAND.splitlines()),
+            "  then commit the JSON records and re-execute this chapter.",
+        ])
+    r0 = results[0]
+    version = r0.versions.get(r0.backend, "")
+    return "\n".join([
+        f"{len(results)} full-run records committed (seeds "
+        f"{', '.join(str(r.seed) for r in results)}), read from the package's "
+        "records",
+        f"hardware: {r0.hardware['device']} | backend {r0.backend} {version} | "
+        f"precision {r0.precision}",
+        f"git commit {str(r0.git_commit)[:10]} | finished {r0.finished}",
+    ])
+
+
+def recipe_text(cfg: TrainConfig, n_train: int | None = None) -> str:
+    """The recipe of `cfg` as `fit.train` will run it on `n_train` images (default:
+    the config's limit, else all of CIFAR-10): the numbers come from the config, the
+    schedule and `fw.accel.choose_precision` (chapter 9, before and after its run)."""
+    from fenwicks_lite import accel, transform
+    from fenwicks_lite.data import FULL_SIZES
+    from fenwicks_lite.pipeline import steps_per_epoch
+
+    n = n_train or cfg.train_limit or FULL_SIZES[0]
+    steps = steps_per_epoch(n, cfg.batch_size)
+    lr = schedule_curve(cfg, n)
+    peak = int(np.argmax(lr))
+    c = cfg.width
+    tpu, new, old, cpu = (accel.choose_precision("tpu"),
+                          accel.choose_precision("gpu", (8, 0)),
+                          accel.choose_precision("gpu", (7, 5)),
+                          accel.choose_precision("cpu"))
+    return "\n".join([
+        f"profile {cfg.profile.name}: DavidNet of width {c} (channels {c}, {2 * c}, "
+        f"{4 * c}, {8 * c})",
+        f"data:          {n:,} training images",
+        f"batch:         {cfg.batch_size} images, {steps} steps per epoch (the last "
+        f"{n - steps * cfg.batch_size} images sit each epoch out)",
+        f"epochs:        {cfg.epochs}, {len(lr):,} steps in all",
+        f"learning rate: linear from 0 to {lr[peak]:g} at step {peak:,} (epoch "
+        f"{peak / steps:g}), then linear",
+        f"               to 0 at step {len(lr):,} (epoch {len(lr) / steps:g})",
+        f"optimizer:     SGD, Nesterov momentum {cfg.momentum}, coupled weight decay "
+        f"{cfg.weight_decay:g}",
+        f"augmentation:  pad {transform.PAD} px and crop back to 32x32, flip, "
+        f"{cfg.cutout}x{cfg.cutout} cutout",
+        f"precision:     by hardware (fw.accel.choose_precision): TPU {tpu};",
+        f"               GPU of compute capability >= 8.0 (A100, L4, H100) {new};",
+        f"               older GPU (T4) {old}; CPU {cpu}",
+    ])
+
+
+def headline(results: Sequence[Result]) -> str:
+    """The run in three lines: accuracy (mean ± sample std, with TTA), time per seed
+    and compile time, and how many seeds reach 94%."""
+    s = summarize(results)
+    return "\n".join([
+        f"test accuracy {s['test_acc_mean']:.2%} ± {s['test_acc_std']:.2%} over "
+        f"{s['n']} seeds (with flip TTA {s['test_acc_tta_mean']:.2%} ± "
+        f"{s['test_acc_tta_std']:.2%})",
+        f"training {s['train_s_mean']:.1f} ± {s['train_s_std']:.1f} s per seed; "
+        f"compile {s['compile_s_sum']:.1f} s in all ({s['compiles']} compile(s) for "
+        f"{s['n']} seeds)",
+        f"{s['reach_94']} of {s['n']} seeds reach 94% without TTA",
+    ])
+
+
+def epoch_log(result: Result, every: int = 4) -> str:
+    """The run's log reprinted from its record: every `every`-th epoch and the last
+    (the 2019 log printed about every two epochs)."""
+    cfg = TrainConfig.from_record(result.config)
+    n = len(result.history)
+    shown = sorted({*range(0, n, every), n - 1}) if n else []
+    return "\n".join(epoch_line(cfg, result.history[i]) for i in shown)
+
+
+def live_seed_plan(device: Any = None,
+                   env: dict[str, str] | None = None) -> tuple[bool, str]:
+    """Whether chapter 9's "Run one seed yourself" trains here, and one line why.
+
+    It trains where `fw.accel` finds a GPU or TPU (`device`, default: this runtime's),
+    or where the reader opted in with ``FENWICKS_LITE_LIVE_SEED=1`` (`env`, default:
+    the environment); otherwise it says what to do instead. The quick profile on a CPU
+    (CI) never trains here.
+    """
+    import os
+
+    from fenwicks_lite import accel
+
+    dev = device if device is not None else accel.device_info()
+    env = os.environ if env is None else env
+    opted_in = env.get(LIVE_SEED_ENV_VAR, "").strip().lower() in ("1", "true", "yes")
+    if dev.platform in ("gpu", "tpu"):
+        return True, f"training one seed on this runtime: {dev}"
+    if opted_in:
+        return True, (f"training one seed on this runtime: {dev}\n({LIVE_SEED_ENV_VAR} "
+                      "is set; the full recipe is impractical on a CPU)")
+    return False, "\n".join([
+        f"not run: no GPU or TPU on this runtime ({dev}).",
+        "A CPU run of the full recipe is impractical (chapter 8 times one step of a",
+        "quarter-width DavidNet on a CPU). In Colab: Runtime -> Change runtime type ->",
+        "a GPU or TPU, then run the chapter again. To train here anyway (say, in the",
+        f"quick profile), set {LIVE_SEED_ENV_VAR}=1.",
+    ])
+
+
+def train_seed(config: TrainConfig | None = None, *, seed: int | None = None,
+               data: Any = None, verbose: int = 1) -> Result:
+    """Chapter 9's "Run one seed yourself": one seed of the chapter's recipe (default:
+    the full profile's `TrainConfig`, seed 0) trained on this runtime by `fit.train`,
+    returned as its record; `live_table` puts it beside the committed runs.
+
+    `data` is a `fw.data.Dataset` (default: the profile's). Nothing is written to the
+    package's records: a live run is the reader's, not the book's.
+    """
+    from fenwicks_lite.fit import train
+
+    cfg = config if config is not None else TrainConfig.from_profile("full")
+    cfg = cfg.replace(verbose=verbose, **({} if seed is None else {"seed": seed}))
+    return train(cfg, data=data)
+
+
+def live_table(live: Result, committed: Sequence[Result]) -> str:
+    """A live seed (`train_seed`) beside the committed runs (or beside *pending* when
+    there are none): one row each and their mean, every row with its hardware and
+    precision."""
+    w = 22
+    head = (f"{'run':<14} | {'hardware':<{w}} | {'precision':<14} | {'test acc':>8} | "
+            f"{'with TTA':>8} | {'train s':>7}")
+    rows = [head, "-" * len(head)]
+
+    def row(name: str, r: Result) -> str:
+        return (f"{name:<14} | {str(r.hardware['device'])[:w]:<{w}} | "
+                f"{r.precision:<14} | {r.test_acc:8.2%} | {r.test_acc_tta:8.2%} | "
+                f"{r.timings['train_s']:7.1f}")
+
+    runs = [r for r in committed if r.profile == "full"]
+    for r in runs:
+        rows.append(row(f"committed {r.seed}", r))
+    if runs:
+        s = summarize(runs)
+        rows.append(f"{'committed mean':<14} | {f'{len(runs)} seeds':<{w}} | "
+                    f"{'':<14} | {s['test_acc_mean']:8.2%} | "
+                    f"{s['test_acc_tta_mean']:8.2%} | {s['train_s_mean']:7.1f}")
+    else:
+        rows.append(f"{'committed':<14} | pending: no full run committed yet")
+    rows.append("-" * len(head))
+    label = "this runtime" if live.profile == "full" else f"here ({live.profile})"
+    rows.append(row(f"{label[:14]}", live))
+    return "\n".join(rows)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import matplotlib
 
@@ -115,3 +117,247 @@ def test_figures_draw(run):
     fig = report.plot_confident_wrong(ds.x_test, ds.y_test, results[0], ds.class_names, k=4)
     assert len(fig.axes) == min(4, int((np.array(results[0].test_pred) != ds.y_test).sum())) or len(fig.axes) == 1
     plt.close("all")
+
+
+# ------------------------------------------- chapter 9 pending, and its live seed
+
+def _fake_full_run(results, n=report.MIN_SEEDS):
+    """`n` full-profile records made from the tiny run's (seeds and accuracies
+    changed), enough for chapter 9 to count as run."""
+    import dataclasses
+
+    return [dataclasses.replace(results[i % len(results)], profile="full", seed=i,
+                                test_acc=0.9 + i / 1000, test_acc_tta=0.91 + i / 1000)
+            for i in range(n)]
+
+
+def test_pending_until_min_seeds_full_records(run, tmp_path, monkeypatch):
+    results, _ = run
+    assert not report.is_ready(results)  # quick-profile records never count
+    fake = _fake_full_run(results)
+    assert report.is_ready(fake) and not report.is_ready(fake[:-1])
+    status = report.run_status(fake[:-1])
+    assert status.startswith("pending:") and f"{report.MIN_SEEDS - 1} full-profile" in status
+    assert "--profile full" in status and not re.search(r"\d+\.\d+%", status)
+    done = report.run_status(fake)
+    assert done.startswith(f"{report.MIN_SEEDS} full-run records") and "pending" not in done
+    assert report.pending("the table") == ("pending: the table, from the committed full "
+                                           "run once it exists")
+    # full_run reads the folder of records, keeps full-profile runs, in seed order
+    for r in reversed(fake[:2]):
+        fit.write_result(r, tmp_path, f"full-seed{r.seed}")
+    fit.write_result(results[0], tmp_path, "full-seed9")  # a quick run misnamed
+    monkeypatch.setenv(report.RESULTS_ENV_VAR, str(tmp_path))
+    assert [r.seed for r in report.full_run()] == [0, 1]
+
+
+def test_recipe_text_reads_the_config_and_the_schedule():
+    cfg = fit.TrainConfig.from_profile("full")
+    text = report.recipe_text(cfg)
+    assert "512 images, 97 steps per epoch (the last 336 images" in text
+    assert "24, 2,328 steps in all" in text
+    assert "0 to 0.4 at step 485 (epoch 5)" in text
+    assert "momentum 0.9" in text and "weight decay 0.0005" in text
+    assert "pad 4 px" in text and "8x8 cutout" in text
+    assert "TPU mixed_bfloat16" in text and "(T4) mixed_float16; CPU float32" in text
+    other = report.recipe_text(
+        cfg.replace(peak_lr=0.2, warmup_epochs=4, batch_size=256))
+    assert "0 to 0.2 at step 780 (epoch 4)" in other and "195 steps per epoch" in other
+    curve = report.schedule_curve(cfg)
+    assert len(curve) == 2328 and curve.argmax() == 485 and curve[0] == 0
+
+
+def test_comparison_table_without_records_quotes_only_sourced_figures():
+    comp = report.comparison_table([])
+    assert "this book: pending" in comp
+    assert sorted(re.findall(r"\d+\.\d+%", comp)) == ["94.08%", "94.20%"]
+    for q in report.QUOTED:
+        assert q["source"] in comp
+
+
+def test_live_seed_runs_only_on_an_accelerator_or_when_asked():
+    from fenwicks_lite.accel import DeviceInfo
+
+    cpu, gpu = DeviceInfo("cpu", 1, "Test CPU (2 cores)"), DeviceInfo("gpu", 1, "T4")
+    go, why = report.live_seed_plan(cpu, env={})
+    assert not go and why.startswith("not run") and "Change runtime type" in why
+    assert "impractical" in why and report.LIVE_SEED_ENV_VAR in why
+    assert report.live_seed_plan(gpu, env={})[0]
+    assert report.live_seed_plan(DeviceInfo("tpu", 1, "TPU v5 lite"), env={})[0]
+    assert report.live_seed_plan(cpu, env={report.LIVE_SEED_ENV_VAR: "1"})[0]
+    assert not report.live_seed_plan(cpu, env={report.LIVE_SEED_ENV_VAR: "0"})[0]
+
+
+def test_train_seed_defaults_to_the_full_recipe(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(fit, "train",
+                        lambda cfg, data=None: seen.setdefault("cfg", cfg))
+    report.train_seed(seed=3, verbose=0)
+    assert seen["cfg"].profile == fit.TrainConfig.from_profile("full").profile
+    assert (seen["cfg"].seed, seen["cfg"].verbose) == (3, 0)
+
+
+def test_train_seed_trains_and_sits_beside_the_committed_runs(run):
+    results, ds = run
+    cfg = fit.TrainConfig.from_profile("quick", epochs=1, width=8, batch_size=64,
+                                       warmup_epochs=0.5, train_limit=256,
+                                       test_limit=128)
+    live = report.train_seed(cfg, seed=5, data=ds, verbose=0)
+    assert (live.seed, live.epochs, live.n_train) == (5, 1, 256)
+    pending_table = report.live_table(live, [])
+    assert "pending: no full run committed" in pending_table
+    assert f"{live.test_acc:8.2%}" in pending_table.splitlines()[-1]
+    assert live.hardware["device"][:22] in pending_table
+    assert max(map(len, pending_table.splitlines())) <= 88
+    fake = _fake_full_run(results)
+    table = report.live_table(live, fake)
+    mean = np.mean([r.test_acc for r in fake])
+    rows = table.splitlines()
+    # one row per committed seed and their mean
+    assert sum(r.startswith("committed ") for r in rows) == len(fake) + 1
+    assert f"{mean:8.2%}" in next(r for r in rows if r.startswith("committed mean"))
+    assert table.splitlines()[-1].startswith("here (quick)")
+
+
+# ----------------------------- chapter 9's committed outputs against its records
+
+CHAPTER9 = Path(__file__).resolve().parent.parent / "book" / "09_full_run.ipynb"
+#: accuracy figures chapter 9 may print without a record: the quoted sources' and the
+#: 94% target
+SOURCED = {f"{q['test_acc']:.2%}" for q in report.QUOTED} | {"94%"}
+
+
+def _text(cell) -> str:
+    """What a code cell printed: streams and plain-text results (not figures, not the
+    folded library source)."""
+    out = []
+    for o in cell.get("outputs", []):
+        if o["output_type"] == "stream":
+            out.append(o["text"])
+        elif o["output_type"] in ("execute_result", "display_data"):
+            if "text/plain" in o["data"] and not set(o["data"]) - {"text/plain"}:
+                out.append(o["data"]["text/plain"])
+    return "".join(out).rstrip("\n")
+
+
+def _device(nb):
+    """The device of the committed run of the chapter, from its environment line."""
+    from fenwicks_lite.accel import DeviceInfo
+
+    env = _text([c for c in nb.cells if c.cell_type == "code"][1])
+    line = next((x for x in env.splitlines() if x.startswith("device: ")), "")
+    if not line.startswith("device: CPU, "):  # not executed, or where a seed trains
+        return None
+    return DeviceInfo("cpu", 1, line.removeprefix("device: CPU, "))
+
+
+def chapter9_expected(results, device):
+    """Cell id -> what the cell must print, recomputed from the records: the text, or
+    None (a figure, no text)."""
+    ready, p = report.is_ready(results), report.pending
+    r0 = results[0] if ready else None
+    return {
+        "75461354": report.run_status(results),
+        "c41d2e6b": report.recipe_text(fit.TrainConfig.from_profile("full")),
+        "d9e0f1a2": None,
+        "26e861aa": report.seed_table(results) if ready else p("the table of seeds"),
+        "4d6d8def": (report.headline(results) if ready
+                     else p("the mean and spread over seeds")),
+        "d4a3ef8f": report.comparison_table(results),
+        "a3cbe0f4": None if ready else p("the learning curves"),
+        "a44e1813": report.epoch_log(r0, every=4) if ready else p("the training log"),
+        "a7fc4f71": None if ready else p("the confusion matrix"),
+        "bf7583bd": None if ready else p("the accuracy per class"),
+        "7d2aa5ef": None if ready else p("the most confidently wrong images"),
+        "f4a5b6c7": (report.live_seed_plan(device, env={})[1]
+                     if device is not None else "a CPU run: no live seed"),
+    }
+
+
+def chapter9_problems(nb, results) -> list[str]:
+    """Every way chapter 9's committed outputs differ from the records: a printed text
+    that is not the recomputation, a text the test cannot recompute, and while the
+    run is pending any accuracy figure that is not a quoted source's."""
+    import nbformat
+
+    expected = chapter9_expected(results, _device(nb))
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    found, problems = set(), []
+    for i, cell in enumerate(code):
+        text = _text(cell)
+        if i < 2 or "fw.exercises.check(" in cell.source:
+            continue  # setup, environment line (test_book), the self-checks
+        if cell.id in expected:
+            found.add(cell.id)
+            want = expected[cell.id]
+            if want is None and text:
+                problems.append(f"cell {cell.id} should print no text, prints "
+                                f"{text[:80]!r}")
+            elif want is not None and text != want:
+                problems.append(f"cell {cell.id} prints {text[:200]!r}, the records "
+                                f"give {want[:200]!r}")
+        elif text:
+            problems.append(f"cell {cell.id} prints text this test cannot recompute: "
+                            f"{text[:80]!r}")
+    problems += [f"cell {k} is missing" for k in set(expected) - found]
+    if not report.is_ready(results):
+        everything = nbformat.writes(nb)
+        for figure in re.findall(r"\d+(?:\.\d+)?%", "\n".join(
+                _text(c) for c in code)):
+            if figure not in SOURCED:
+                problems.append(f"pending, yet an output shows {figure}")
+        problems += ["pending, yet a figure is drawn from records"
+                     for _ in re.findall(r"confusion matrix, \d+ seeds", everything)]
+    return problems
+
+
+def test_chapter9_prints_exactly_what_its_committed_records_give():
+    """Every number chapter 9 prints equals its recomputation from the committed JSON
+    (or, while the run is pending, says so and quotes only sourced figures)."""
+    import nbformat
+
+    nb = nbformat.read(CHAPTER9, as_version=4)
+    results = report.full_run()
+    problems = chapter9_problems(nb, results)
+    assert not problems, ("re-execute chapter 9 in the full profile (`python -m "
+                          "fwbook.notebooks execute --profile full "
+                          "book/09_full_run.ipynb`):\n" + "\n".join(problems))
+    if not report.is_ready(results):
+        status = _text(next(c for c in nb.cells if c.get("id") == "75461354"))
+        assert status.startswith("pending: chapter 9's GPU run is not committed")
+
+
+def _with_output(nb, cell_id, text):
+    import copy
+
+    from nbformat.v4 import new_output
+
+    nb = copy.deepcopy(nb)
+    cell = next(c for c in nb.cells if c.get("id") == cell_id)
+    cell.outputs = [new_output("stream", name="stdout", text=text + "\n")]
+    return nb
+
+
+def test_chapter9_check_catches_stale_numbers(run):
+    import nbformat
+
+    nb = nbformat.read(CHAPTER9, as_version=4)
+    # pending: a number left behind anywhere is caught
+    stale = _with_output(nb, "a3cbe0f4", "test accuracy 94.31% over 5 seeds")
+    assert any("94.31%" in p for p in chapter9_problems(stale, []))
+    # a run: every printed text equals the recomputation, to the last digit
+    fake = _fake_full_run(run[0])
+    ready = nb
+    for cid, text in chapter9_expected(fake, _device(nb)).items():
+        ready = _with_output(ready, cid, text) if text is not None else ready
+        if text is None:
+            next(c for c in ready.cells if c.get("id") == cid).outputs = []
+    assert chapter9_problems(ready, fake) == []
+    table = report.seed_table(fake)
+    acc = fake[0].test_acc
+    off = table.replace(f"{acc:8.2%}", f"{acc + 1e-4:8.2%}", 1)
+    assert off != table
+    assert chapter9_problems(_with_output(ready, "26e861aa", off), fake)
+    assert chapter9_problems(_with_output(ready, "a7fc4f71", "94.1%"), fake)
+    # pending outputs left in place after the records arrive are stale too
+    assert chapter9_problems(nb, fake)

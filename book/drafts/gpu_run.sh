@@ -19,6 +19,16 @@
 # OUT (where the device tool collects files; default ./_gpu_out), WORK (checkpoints and the
 # persistent compile cache, kept out of $OUT: default /tmp/fenwicks-gpu-run). Run it again on the
 # same warm machine to continue: finished seeds are skipped, an interrupted one resumes.
+#
+# After the run (CPU, any session) only the records are committed and chapter 9 re-executed;
+# the chapter is already in the book and shows its tables once 5 or more full records exist:
+#
+#   cp <files_at>/results/full-seed*.json <files_at>/results/full-summary.json \
+#      fenwicks_lite/results/
+#   CIFAR10_DIR=/srv/cifar10 PYTHONPATH=$PWD:$PWD/book/_ext \
+#      python -m fwbook.notebooks execute --profile full book/09_full_run.ipynb
+#   pytest tests/test_report.py   # every number chapter 9 prints, against the records
+#   git add fenwicks_lite/results book/09_full_run.ipynb && git commit
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 seeds="${SEEDS:-10}"
