@@ -156,15 +156,90 @@ def test_ema_update_against_numpy() -> None:
         fast.ema_update([np.ones(1)], [], 0.5)
 
 
+def test_lookahead_period_is_a_fraction_of_the_run() -> None:
+    assert fast.lookahead_period(5, 476) == 5  # airbench's run: its every_n_steps
+    assert fast.lookahead_period(5, 426) == 5  # 45,000 training images (val split)
+    assert fast.lookahead_period(5, 952) == 10  # twice as long: half as often
+    assert fast.lookahead_period(5, 6) == 1  # a quick-profile run averages every step
+    with pytest.raises(ValueError, match="every"):
+        fast.lookahead_period(0, 100)
+
+
 def test_lookahead_plan_follows_airbench() -> None:
-    spe, total = 10, 100
+    spe, total = 48, 476  # airbench94: 50,000 // 1024 batches, ceil(9.9 x 48) steps
     rho = fast.lookahead_plan(spe, total, start_epochs=3, every=5, base=0.95, power=3)
     steps = np.flatnonzero(rho >= 0) + 1  # 1-based, as counted after the step
-    assert steps[0] == 35 and np.all(steps % 5 == 0) and steps[-1] == 100
-    assert rho[49] == pytest.approx(0.95**5 * 0.5**3)
-    assert np.all(rho[:30] == -1)
-    with pytest.raises(ValueError, match="every"):
-        fast.lookahead_plan(10, 100, 3, every=0)
+    # airbench: `epoch >= 3 and current_steps % 5 == 0`, epoch 3 starting at step 145
+    want = [s for s in range(1, total + 1) if (s - 1) // spe >= 3 and s % 5 == 0]
+    assert steps.tolist() == want and steps[0] == 145 and steps[-1] == 475
+    assert rho[239] == pytest.approx(0.95**5 * (240 / 476) ** 3)
+    assert np.all(rho[:144] == -1)
+
+
+def test_lookahead_fires_in_quick_runs() -> None:
+    # the quick profile: 2,500 images, 500 held out, batch 256: 6 steps in all
+    q = fast.scale_recipe(fast.FAST, "quick")
+    for n_train in (2_000, 2_500):
+        plan = fast._plan(q, n_train, n_train // q["batch_size"])
+        la = plan["per_step"][:, 1]
+        assert plan["total"] <= 8 and np.sum(la >= 0) >= 4  # a start and 3+ moves
+        assert np.all(la[la >= 0] < 1)
+
+
+class _AirbenchLookahead:
+    """airbench94.py's LookaheadState in NumPy (KellerJordan/cifar10-airbench, commit
+    01a2367): a copy of the weights, lerp'ed towards them, copied back."""
+
+    def __init__(self, net: list[np.ndarray]) -> None:
+        self.net_ema = [v.copy() for v in net]
+
+    def update(self, net: list[np.ndarray], decay: float) -> None:
+        for ema, w in zip(self.net_ema, net, strict=True):
+            ema += (1 - decay) * (w - ema)  # torch's ema.lerp_(w, 1 - decay)
+            w[...] = ema  # net_param.copy_(ema_param)
+
+
+@backend
+def test_lookahead_step_matches_airbench_and_pulls_towards_the_average() -> None:
+    rng = np.random.default_rng(0)
+    spe, total = 4, 12
+    rho = fast.lookahead_plan(spe, total, start_epochs=0.5, every=1)
+    w = [rng.normal(size=(3, 2)), rng.normal(size=4)]
+    ours_w = [a.copy() for a in w]
+    ours_avg = [np.zeros_like(a) for a in w]
+    count, ref, pulls = np.int32(0), None, 0
+    for step in range(1, total + 1):
+        noise = [rng.normal(size=a.shape) for a in w]  # the optimizer's step
+        w = [a + d for a, d in zip(w, noise, strict=True)]
+        ours_w = [a + d for a, d in zip(ours_w, noise, strict=True)]
+        r, sync = float(rho[step - 1]), step % spe == 0
+        if r >= 0 and ref is not None:  # a later step: weights -> slow copy
+            before = [a - e for a, e in zip(ours_w, ours_avg, strict=True)]
+        # airbench94.py's main loop, in NumPy
+        if r >= 0:
+            if ref is None:
+                ref = _AirbenchLookahead(w)
+            else:
+                ref.update(w, r)
+        if sync and ref is not None:
+            ref.update(w, 1.0)
+        new_w, new_avg, count = fast.lookahead_step(
+            ours_w, ours_avg, count, np.float32(r), sync
+        )
+        new_w = [keras.ops.convert_to_numpy(a).astype(np.float64) for a in new_w]
+        new_avg = [keras.ops.convert_to_numpy(a).astype(np.float64) for a in new_avg]
+        if r >= 0 and step > 3:  # moved: the weights' distance to the old average
+            for b, nw, oa in zip(before, new_w, ours_avg, strict=True):
+                np.testing.assert_allclose(nw - oa, (1 - r) * b, rtol=1e-5, atol=1e-6)
+            pulls += 1
+        ours_w, ours_avg = new_w, new_avg
+        for a, b in zip(ours_w, w, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        if ref is not None:
+            for a, b in zip(ours_avg, ref.net_ema, strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert int(keras.ops.convert_to_numpy(count)) == np.sum(rho >= 0) == 10
+    assert pulls == 9  # every averaging step but the first moved the weights
 
 
 # ------------------------------------------------------------------ schedule, optimizer
@@ -216,6 +291,68 @@ def test_alternating_flip_complements_every_other_epoch() -> None:
         and np.array_equal(e1, ~bits)
         and np.array_equal(e2, bits)
     )
+
+
+def _numpy_augment(x: np.ndarray, u: np.ndarray, flip: np.ndarray, t: int,
+                   c: int) -> np.ndarray:
+    """Reference: reflect-pad by t, crop at (dy, dx), mirror, zero a c x c hole (its
+    centre uniform over the image, clipped at the border): chapter 4's semantics."""
+    n, h, w, _ = x.shape
+    k = 2 * t + 1
+    pad = np.pad(x, ((0, 0), (t, t), (t, t), (0, 0)), mode="reflect")
+    out = np.empty_like(x)
+    for i in range(n):
+        dy = min(int(np.floor(u[i, 0] * k)), k - 1)
+        dx = min(int(np.floor(u[i, 1] * k)), k - 1)
+        img = pad[i, dy : dy + h, dx : dx + w]
+        out[i] = img[:, ::-1] if flip[i] else img
+        if c:
+            cy, cx = int(u[i, 3] * h) - c // 2, int(u[i, 4] * w) - c // 2
+            out[i, max(cy, 0) : max(cy + c, 0), max(cx, 0) : max(cx + c, 0)] = 0
+    return out
+
+
+@backend
+@pytest.mark.parametrize("t, c", [(2, 0), (4, 8), (0, 8)])
+def test_train_augment_is_chapter_4s_transform(t: int, c: int) -> None:
+    from fenwicks_lite import transform
+
+    rng = np.random.default_rng(t + c)
+    x = rng.normal(size=(16, 32, 32, 3)).astype("float32")
+    u = rng.random((16, 5)).astype("float32")
+    # the random coin (u[:, 2] < 0.5): exactly fw.transform.augment_from_uniforms
+    got = keras.ops.convert_to_numpy(fast.train_augment(x, u, None, t, c))
+    ref = keras.ops.convert_to_numpy(
+        transform.augment_from_uniforms(x, u, t, c, flip=True)
+    )
+    np.testing.assert_array_equal(got, ref)
+    np.testing.assert_array_equal(got, _numpy_augment(x, u, u[:, 2] < 0.5, t, c))
+    # the alternating flip's coin, and the sizes as runtime tensors (one program for
+    # every row of a shape): the same images
+    flip = rng.random(16) < 0.5
+    sizes = [keras.ops.convert_to_tensor(v, "int32") for v in (t, c)]
+    got = keras.ops.convert_to_numpy(fast.train_augment(x, u, flip, *sizes))
+    np.testing.assert_array_equal(got, _numpy_augment(x, u, flip, t, c))
+    if keras.backend.backend() == "jax":  # and traced inside jit, as in the loop
+        import jax
+
+        jitted = jax.jit(fast.train_augment)
+        got = np.asarray(jitted(x, u, flip, np.int32(t), np.float32(c)))
+        np.testing.assert_array_equal(got, _numpy_augment(x, u, flip, t, c))
+
+
+def test_airbench_flip_then_crop_is_crop_then_flip_with_mirrored_offset() -> None:
+    # airbench94.py pre-flips, pads and crops; crop_flip crops, then flips. Offset dx
+    # of the one is offset 2t - dx of the other, so both draw the same distribution.
+    x = np.random.default_rng(0).normal(size=(32, 32, 3))
+    t = 2
+    for dy in range(2 * t + 1):
+        for dx in range(2 * t + 1):
+            airbench = np.pad(x[:, ::-1], ((t, t), (t, t), (0, 0)), mode="reflect")
+            airbench = airbench[dy : dy + 32, dx : dx + 32]
+            ours = np.pad(x, ((t, t), (t, t), (0, 0)), mode="reflect")
+            ours = ours[dy : dy + 32, 2 * t - dx : 2 * t - dx + 32][:, ::-1]
+            np.testing.assert_array_equal(airbench, ours)
 
 
 # ---------------------------------------------------------------------------------- TTA
@@ -326,6 +463,132 @@ def test_plan_counts_steps_and_marks_epoch_ends() -> None:
     assert per[0, 0] == pytest.approx(0.2 * fast.FAST["lr"])
 
 
+@backend
+def test_keras_batchnorm_moving_variance_is_the_biased_one() -> None:
+    # Keras 3 averages the biased batch variance (ddof 0) into moving_variance; PyTorch
+    # (airbench, Page) the unbiased one (ddof 1). With n = 8 values the two differ by
+    # 8/7, so the test can tell them apart.
+    x = np.random.default_rng(0).normal(size=(2, 2, 2, 3)).astype("float32") * 3
+    bn = keras.layers.BatchNormalization(momentum=0.6, epsilon=1e-12, scale=False)
+    bn(x, training=True)
+    got = keras.ops.convert_to_numpy(bn.moving_variance * 1.0)  # a plain tensor
+    biased = x.reshape(-1, 3).var(axis=0, ddof=0)
+    np.testing.assert_allclose(got, 0.6 * 1.0 + 0.4 * biased, rtol=1e-5)
+    assert not np.allclose(got, 0.6 + 0.4 * x.reshape(-1, 3).var(axis=0, ddof=1))
+
+
+@backend
+def test_batchnorm_bias_is_negligible_at_airbenchs_batch() -> None:
+    # the n = batch x H x W values per channel of each BatchNorm of the fast network:
+    # the unbiased / biased factor n / (n - 1) stays below 1 + 1.1e-4 at batch 1024
+    net = fast.airbench_net((8, 16, 16))
+    bns = [la for la in net.layers if isinstance(la, keras.layers.BatchNormalization)]
+    hw = [int(np.prod(la.input.shape[1:3])) for la in bns]
+    assert hw == [15 * 15, 15 * 15, 7 * 7, 7 * 7, 3 * 3, 3 * 3]
+    worst = max(1 / (fast.FAST["batch_size"] * a - 1) for a in hw)
+    assert 1.0e-4 < worst < 1.1e-4
+
+
+class _Untouchable:
+    """Stands in for the test set: any use of it fails the test."""
+
+    def __getattr__(self, name: str) -> None:
+        raise AssertionError(f"the test set was read ({name})")
+
+    def __len__(self) -> int:
+        raise AssertionError("the test set was read (len)")
+
+    def __getitem__(self, key: object) -> None:
+        raise AssertionError("the test set was read (index)")
+
+    def __array__(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("the test set was read (array)")
+
+
+def test_split_data_val_never_reads_the_test_set() -> None:
+    from fenwicks_lite import data as fw_data
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (200, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, 200)
+    ds = fw_data.Dataset(x, y, _Untouchable(), _Untouchable(), "synthetic")
+    train_idx, x_eval, y_eval, mean, std = fast.split_data(ds, "val", 40)
+    _, val_idx = fast.validation_split(200, 40)
+    np.testing.assert_array_equal(x_eval, x[val_idx])
+    np.testing.assert_array_equal(y_eval, y[val_idx])
+    assert len(np.intersect1d(train_idx, val_idx)) == 0 and len(train_idx) == 160
+    # the channel statistics of the images trained on, not of the held-out ones
+    np.testing.assert_allclose(mean, x[train_idx].reshape(-1, 3).mean(0), rtol=1e-6)
+    # "test" hands the test set itself to the evaluation (the final table)
+    _, x_eval, y_eval, _, _ = fast.split_data(ds, "test", 40)
+    assert x_eval is ds.x_test and y_eval is ds.y_test
+    with pytest.raises(ValueError, match="split"):
+        fast.split_data(ds, "train", 40)
+
+
+@pytest.mark.parametrize("profile, n_val", [("full", 5_000), ("quick", 500)])
+def test_sweep_makes_every_choice_on_the_validation_split(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: str, n_val: int
+) -> None:
+    from fenwicks_lite import data as fw_data
+
+    n = 50_000 if profile == "full" else 2_500
+    x = np.broadcast_to(np.zeros((1, 32, 32, 3), np.uint8), (n, 32, 32, 3))
+    ds = fw_data.Dataset(x, np.zeros(n, int), x[:10], np.zeros(10, int), "synthetic")
+    monkeypatch.setattr(fast, "_load", lambda profile: ds)
+    calls = []
+
+    def fake_train_runs(rows, seeds, data, n_val, **kw):  # noqa: ANN001, ANN202
+        calls.append((list(rows), n_val))
+        return []
+
+    monkeypatch.setattr(fast, "train_runs", fake_train_runs)
+    fast.sweep(profile, 2, tmp_path)
+    ((rows, got_n_val),) = calls
+    assert got_n_val == n_val
+    want = fast.scale_recipe(fast.FAST, profile)
+    tests = [(name, r) for name, r, split in rows if split == "test"]
+    vals = [name for name, r, split in rows if split == "val"]
+    # the test set: the fast recipe alone, for the final table; every ablation row,
+    # the fast recipe's included, is measured on the held-out images
+    assert tests == [(fast.ABLATION[-1][0], want)]
+    assert sorted(vals) == sorted(name for name, _ in fast.ABLATION)
+    assert all(split in ("val", "test") for _, _, split in rows)
+
+
+def test_published_rows_quote_their_figures() -> None:
+    fast.check_published()
+    assert len(fast.PUBLISHED) >= 5
+    assert all("http" in r["source"] for r in fast.PUBLISHED)
+    page8 = [r for r in fast.PUBLISHED if "part 8" in r["who"]][0]
+    assert (page8["acc"], page8["time"]) == ("94.1%", "26s")
+    assert page8["hardware"] == "1 V100"
+    drifted = [
+        {**fast.PUBLISHED[2], "acc": "94%"},
+        {**fast.PUBLISHED[3], "time": "3 s"},  # inside "3.83 seconds": not a match
+        {**fast.PUBLISHED[3], "time": "3.29 seconds"},  # the other script's
+    ]
+    for row in drifted:
+        with pytest.raises(ValueError, match="not in its quote"):
+            fast.check_published([row])
+    with pytest.raises(ValueError, match="lacks"):
+        fast.check_published([{**fast.PUBLISHED[0], "source": ""}])
+
+
+def test_tta_wording_follows_the_level_used() -> None:
+    assert fast.tta_label(fast.FAST["tta_level"]) == "flip + translate TTA"
+    assert fast.tta_label(fast.SEED["tta_level"]) == "flip TTA"
+    with pytest.raises(ValueError, match="level"):
+        fast.tta_label(3)
+    r = _record(fast.ABLATION[-1][0], 0, 0.9, 1.0)
+    r.recipe = {"tta_level": 2}
+    assert r.acc_at(2) == r.acc_tta2 and r.acc_at(0) == r.acc
+    line = r.summary()
+    assert "with flip + translate TTA" in line and f"{r.acc_tta2:.2%}" in line
+    r.recipe = {"tta_level": 1}
+    assert "with flip TTA" in r.summary() and f"{r.acc_tta1:.2%}" in r.summary()
+
+
 def _record(row: str, seed: int, acc: float, train_s: float, compile_s: float = 0.0,
             split: str = "val") -> fast.RunRecord:
     return fast.RunRecord(
@@ -371,11 +634,12 @@ _RUN = textwrap.dedent("""
     ds = fw_data.Dataset(xtr, ytr, xte, yte, "synthetic")
     tiny = {**fast.FAST, "widths": (4, 8, 8), "batch_size": 32, "epochs": 2,
             "lookahead_start_epochs": 0.5, "whiten_bias_epochs": 1}
-    rows = [("a", tiny, "val"), ("b", {**tiny, "label_smoothing": 0.0}, "test")]
+    no_la = {**tiny, "label_smoothing": 0.0, "lookahead": False}
+    rows = [("a", tiny, "val"), ("b", no_la, "test")]
     recs = fast.train_runs(rows, [0, 1], ds, n_val=64, profile="quick",
                            scan=SCAN, verbose=False)
     rows = [[r.row, r.split, r.seed, r.acc, r.acc_tta2, r.compile_s, r.train_s,
-             r.n_train, r.n_eval, r.steps] for r in recs]
+             r.n_train, r.n_eval, r.steps, r.lookahead_steps] for r in recs]
     print(json.dumps(rows))
 """)
 
@@ -410,6 +674,9 @@ def test_train_runs_compiles_once_and_records(scan: bool) -> None:
     assert [r[7] for r in recs] == [128, 128, 192, 192]  # train images per split
     assert [r[8] for r in recs] == [64, 64, 64, 64]
     assert recs[0][9] == 2 * (128 // 32)
+    # lookahead ran in the loop: from step 3 (epoch 0.5 of 4 steps) to step 8, every
+    # step (a run of 8 steps); never in the row without it
+    assert [r[10] for r in recs] == [6, 6, 0, 0]
     assert all(0 <= r[3] <= 1 and 0 <= r[4] <= 1 and r[6] > 0 for r in recs)
 
 

@@ -41,4 +41,14 @@ rc = fast.main(sys.argv[1:])
 assert "tensorflow" not in sys.modules
 sys.exit(rc)
 PY
+# did the weight averaging run? (a run too short for it: the rehearsal's limits)
+"${PYTHON:-python3}" - "$out/results" <<'PY'
+import json, pathlib, sys
+
+recs = [json.loads(p.read_text()) for p in pathlib.Path(sys.argv[1]).glob("*.json")]
+asks = [r for r in recs if r.get("recipe", {}).get("lookahead")]
+ran = [r["lookahead_steps"] for r in asks if r.get("lookahead_steps", 0) > 1]
+print(f"lookahead: {len(ran)} of {len(asks)} runs that use it averaged "
+      f"({min(ran, default=0)}..{max(ran, default=0)} averaging steps)")
+PY
 echo "wall time: $(( $(date +%s) - t0 )) s, profile ${PROFILE:-full}"
