@@ -47,6 +47,8 @@ from typing import Any
 
 import numpy as np
 
+from fenwicks_lite.records import TTA_LABELS
+
 # -------------------------------------------------------------------------- the recipes
 
 #: The fast recipe, airbench94's settings (KellerJordan/cifar10-airbench, airbench94.py,
@@ -485,8 +487,8 @@ def _reflect_pad1(x: Any) -> Any:
     return ops.concatenate([x[:, :, 1:2], x, x[:, :, -2:-1]], axis=2)
 
 
-#: what each level of `tta_logits` averages, for tables and summaries
-TTA_LABELS = {0: "no TTA", 1: "flip TTA", 2: "flip + translate TTA"}
+# `TTA_LABELS` (from records, imported above) says what each level of `tta_logits`
+# averages, for tables and summaries; `fw.fit.Result.summary` names the level too.
 
 
 def tta_label(level: int) -> str:

@@ -147,13 +147,19 @@ class TrainConfig:
 
 # --------------------------------------------------------------------------- the record
 
+#: what each test-time augmentation level averages (chapter 9: level 1; chapter 10's
+#: fast recipe: level 2), for tables and summaries
+TTA_LABELS = {0: "no TTA", 1: "flip TTA", 2: "flip + translate TTA"}
+
+
 @dataclasses.dataclass
 class Result:
     """What a run produced and where: chapter 9's tables and plots (written as JSON)."""
 
     profile: str
     seed: int
-    #: final test accuracy, plain and with flip test-time augmentation (the mean of the
+    #: final test accuracy, plain and with the recipe's test-time augmentation
+    #: (``config["tta_level"]``, `TTA_LABELS`; the seed's recipe: flip, the mean of the
     #: predictions on an image and its mirror image)
     test_acc: float
     test_acc_tta: float
@@ -189,8 +195,9 @@ class Result:
         """One line: accuracy, timings, where it ran (what the CLI prints per seed)."""
         t = self.timings
         compiled = "" if t.get("compiled", True) else " (reused)"
+        tta = TTA_LABELS[int(self.config.get("tta_level", 1))]
         return (f"seed {self.seed}: test accuracy {self.test_acc:.2%} "
-                f"({self.test_acc_tta:.2%} with flip TTA) after {self.epochs} epochs | "
+                f"({self.test_acc_tta:.2%} with {tta}) after {self.epochs} epochs | "
                 f"train {t['train_s']:.1f} s + compile {t['compile_s']:.1f} s"
                 f"{compiled}, "
                 f"total {t['total_s']:.1f} s | {self.hardware['device']}, "

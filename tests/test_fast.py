@@ -706,6 +706,7 @@ _RESUME = textwrap.dedent("""
     assert a.timings["compile_s"] > 0 and b.timings["compile_s"] == 0
     assert b.test_pred == a.test_pred and b.test_acc == a.test_acc
     assert len(a.test_true) == 64 and a.epochs == 2 and a.history == b.history
+    assert "with flip + translate TTA)" in a.summary(), a.summary()  # tta_level 2
     print("ok", a.test_acc, a.test_acc_tta)
 """)
 

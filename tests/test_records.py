@@ -134,3 +134,10 @@ def test_writable_dir_says_what_to_do(tmp_path):
 def test_profile_fields_are_the_recipe():
     names = {f.name for f in dataclasses.fields(Profile)} - {"name"}
     assert set(records.PROFILE_FIELDS) == names
+
+
+def test_summary_line_names_the_recipes_tta_level():
+    assert "with flip TTA)" in _result().summary()  # the seed's recipe: no level recorded
+    for level, words in records.TTA_LABELS.items():
+        line = _result(config={"tta_level": level}).summary()
+        assert f"with {words})" in line, line
