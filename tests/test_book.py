@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -125,3 +126,53 @@ def test_committed_outputs_come_from_the_full_profile_on_full_cifar10(nb_path):
     assert "profile: full" in line and "data: CIFAR-10 (full), 50,000 train / 10,000 test" in line, (
         f"{nb_path.name}: re-execute it with `CIFAR10_DIR=<full CIFAR-10> make outputs` "
         f"(its environment line reads: {line.strip() or 'nothing'})")
+
+
+def _listings(nb_path: Path) -> list[tuple[list[str], list[str]]]:
+    """Each committed `fw.book.show_source` output: (the names in its summary, its code
+    blocks)."""
+    found = []
+    for cell in json.loads(nb_path.read_text())["cells"]:
+        for out in cell.get("outputs", []):
+            md = out.get("data", {}).get("text/markdown")
+            md = "".join(md) if isinstance(md, list) else md
+            if not md or '<details class="fw-source">' not in md:
+                continue
+            summary = re.search(r"<summary>(.*?)</summary>", md).group(1)
+            names = [html.unescape(n) for n in re.findall(r"<code>(.*?)</code>", summary)]
+            blocks = re.findall(r"```python\n(.*?)\n```", md, re.S)
+            found.append((names, blocks))
+    return found
+
+
+def _resolve(name: str):
+    """``fw.io.numpy_tfrecord`` or ``fw.layers.ConvBN.call`` -> the object."""
+    import importlib
+
+    parts = name.split(".")
+    for i in range(len(parts), 1, -1):
+        try:
+            obj = importlib.import_module(".".join(["fenwicks_lite", *parts[1:i]]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise AssertionError(f"{name}: no such module in fenwicks_lite")
+
+
+@pytest.mark.parametrize("nb_path", book.chapters(), ids=lambda p: p.name)
+def test_listings_the_chapters_show_are_the_librarys_current_source(nb_path):
+    """The library is the single source: a committed listing that no longer matches the
+    code it names means the chapter must be re-executed (`make outputs`)."""
+    import inspect
+
+    if nb_path.name == "03_tfrecords.ipynb" or book.needs_tensorflow(nb_path):
+        pytest.importorskip("tensorflow")
+    for names, blocks in _listings(nb_path):
+        assert len(names) == len(blocks), (nb_path.name, names)
+        for name, block in zip(names, blocks, strict=True):
+            now = inspect.getsource(_resolve(name)).rstrip()
+            assert block == now, (
+                f"{nb_path.name} shows an old {name}: re-execute the chapter "
+                f"(make outputs) so that its listing is the library's current code")
