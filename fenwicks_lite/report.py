@@ -232,8 +232,8 @@ READER_PASSES = {
 }
 
 _REDO = ("re-create it with FENWICKS_LITE_READER_TIMES=<path> python -m pytest -m "
-         "notebooks tests/test_reader_runtime.py (a checkout of the book), or reinstall "
-         "fenwicks_lite (it ships the record)")
+         "notebooks tests/test_reader_runtime.py (a checkout of the book), or "
+         "reinstall fenwicks_lite (it ships the record)")
 
 
 def reader_times(path: Any = None) -> dict[str, Any]:
@@ -345,7 +345,8 @@ def chapter_minutes(record: dict[str, Any] | None = None) -> str:
     for p in READER_PASSES:
         measured = [row[p] for row in rows.values() if row[p] is not None]
         totals.append(format_minutes(sum(measured)) if measured else "not measured")
-    lines.append(f"{'all measured':<{width}} | " + " | ".join(f"{t:>14}" for t in totals))
+    total = " | ".join(f"{t:>14}" for t in totals)
+    lines.append(f"{'all measured':<{width}} | {total}")
     lines.append("")
     lines.append(f"minutes per chapter, {record.get('profile', 'quick')} profile, each "
                  "chapter in its own kernel" + (f" (from {source})" if source else ""))
@@ -355,9 +356,10 @@ def chapter_minutes(record: dict[str, Any] | None = None) -> str:
             continue
         run = record["passes"][p]
         m = run["machine"]
-        lines.append(f"{label}: measured {str(run['date'])[:10]} on {m.get('cpu', '?')}, "
-                     f"{m.get('cores', '?')} cores, Keras on {run.get('backend', '?')}, "
-                     f"commit {str(run.get('git_commit', '?'))[:7]}")
+        date, commit = str(run["date"])[:10], str(run.get("git_commit", "?"))[:7]
+        lines.append(f"{label}: measured {date} on {m.get('cpu', '?')}, "
+                     f"{m.get('cores', '?')} cores, Keras on "
+                     f"{run.get('backend', '?')}, commit {commit}")
     if "tpu" in record["passes"]:
         lines.append("TPU-like: measured on a CPU with JAX, NOT on a TPU")
     if record.get("note"):

@@ -208,12 +208,37 @@ def test_reader_times_errors_say_what_to_do(tmp_path):
         ({"toc": "01", "passes": {}}, "'toc' must list"),
         ({"toc": [], "passes": {}}, "no 'passes'"),
         ({"toc": [], "passes": {"gpu": {}}}, "unknown pass 'gpu'"),
-        ({"toc": [], "passes": {"cpu": {"chapters": {}, "date": "x"}}}, "has no 'machine'"),
+        ({"toc": [], "passes": {"cpu": {"chapters": {}, "date": "x"}}}, "pass 'cpu' has no 'machine'"),
         ({"toc": [], "passes": {"cpu": {"chapters": {"01": {"cells_s": -1}}, "date": "x",
-                                        "machine": {}}}}, r"01: no seconds"),
+                                        "machine": {}}}}, r"pass 'cpu', 01: no seconds"),
     ]:
         bad.write_text(json.dumps(broken))
         with pytest.raises(ValueError, match=f"not a reader-times record \\({why}"):
             report.reader_times(bad)
         with pytest.raises(ValueError, match="re-create it with"):
             report.chapter_minutes(broken)
+
+
+def test_readme_quotes_the_committed_reader_times():
+    """README's "Run it in Colab" table of minutes is the committed record's, row for row, and names
+    the machine and the date of each pass."""
+    from pathlib import Path
+
+    readme = (Path(report.__file__).resolve().parent.parent / "README.md").read_text()
+    record = report.reader_times()
+    expected = {}  # the rows chapter_minutes prints: every chapter and "all measured"
+    for line in report.chapter_minutes(record).splitlines()[2:]:
+        if not line:
+            break
+        stem, *cells = (c.strip() for c in line.split("|"))
+        expected[stem] = cells
+    assert set(record["toc"]) | {"all measured"} == set(expected)
+    quoted = {}
+    for line in readme.splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in expected:
+            quoted[cells[0]] = cells[1:]
+    assert quoted == expected, "README.md's minutes differ from fenwicks_lite/results/reader_times.json"
+    assert report.READER_TIMES in readme
+    for run in record["passes"].values():
+        assert run["machine"]["cpu"] in readme and run["date"][:10] in readme
