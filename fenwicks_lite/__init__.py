@@ -42,7 +42,7 @@ SUBMODULES: dict[str, str] = {
     "fit": "Chapters 8 and 9 (the training loop)",
     "cli": "Chapter 9 (python -m fenwicks_lite.train)",
     "tpuest": "Appendix, The 2019 notebook, run today (the seed's TPUEstimator calls)",
-    "report": "Chapter 9, The full run (tables and figures from result JSON)",
+    "report": "Chapters 9 and 1 (run tables from result JSON; minutes per chapter)",
     "fast": "Chapter 10, Beyond the seed (the speed-run tricks, the fast recipe)",
     "profiles": "Introduction (quick and full profiles)",
     "exercises": "Introduction and For instructors (exercises and self-checks)",

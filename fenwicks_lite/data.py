@@ -341,11 +341,19 @@ class Dataset:
     source: str = ""
 
     def describe(self) -> str:
+        """What the data is, for the environment line and a run's record: "CIFAR-10
+        (full)" only when it holds all 50,000 + 10,000 images; fewer images of a "full"
+        copy (a slice taken in a chapter) are a "CIFAR-10 subset"."""
         synthetic = f"synthetic stand-in, NOT CIFAR-10 ({DATA_ENV_VAR}=synthetic)"
         name = {"full": "CIFAR-10 (full)", "mini": "CIFAR-10 sample",
                 "synthetic": synthetic}
-        return (f"{name[self.kind]}, {len(self.x_train):,} train / "
-                f"{len(self.x_test):,} test images")
+        if self.kind not in name:
+            raise ValueError(f"Dataset.kind={self.kind!r}: use one of {sorted(name)}.")
+        label = name[self.kind]
+        sizes = (len(self.x_train), len(self.x_test))
+        if self.kind == "full" and sizes != FULL_SIZES:
+            label = "CIFAR-10 subset"
+        return f"{label}, {sizes[0]:,} train / {sizes[1]:,} test images"
 
 
 def mini_sample_dir() -> Path | None:

@@ -9,6 +9,9 @@ traced to a file. Until the run is committed (fewer than `MIN_SEEDS` records) th
 chapter is *pending*: `run_status` says so, `recipe_text` and `schedule_curve` show the
 recipe as it will train, and `train_seed` / `live_table` let a reader with a GPU or TPU
 run one seed and see it beside the committed runs.
+
+Chapter 1's "Run it in Colab" reads the other record kept here: minutes per chapter as a
+reader runs them (`chapter_minutes`, from ``reader_times.json``).
 """
 
 from __future__ import annotations
@@ -464,3 +467,156 @@ def live_table(live: Result, committed: Sequence[Result]) -> str:
     label = "this runtime" if live.profile == "full" else f"here ({live.profile})"
     rows.append(row(f"{label[:14]}", live))
     return "\n".join(rows)
+
+
+# ======================================================================================
+# Minutes per chapter as a reader runs it (Chapter 1, "Run it in Colab")
+# --------------------------------------------------------------------------------------
+# Read from the committed record fenwicks_lite/results/reader_times.json, written by the
+# reader test (tests/test_reader_runtime.py with FENWICKS_LITE_READER_TIMES=<path>).
+# ======================================================================================
+
+#: The record `chapter_minutes` reads: package data beside chapter 9's records.
+READER_TIMES = "reader_times.json"
+
+#: The reader test's two passes, in the columns of `chapter_minutes`.
+READER_PASSES = {
+    "cpu": "Colab CPU",
+    "tpu": "TPU-like (JAX)",
+}
+
+_REDO = ("re-create it with FENWICKS_LITE_READER_TIMES=<path> python -m pytest -m "
+         "notebooks tests/test_reader_runtime.py (a checkout of the book), or "
+         "reinstall fenwicks_lite (it ships the record)")
+
+
+def reader_times(path: Any = None) -> dict[str, Any]:
+    """The reader test's record of seconds per chapter (Chapter 1), checked.
+
+    `path` defaults to the package's own ``fenwicks_lite/results/reader_times.json``.
+    A missing or malformed record is an error that says how to make a new one.
+    """
+    import json
+    from importlib import resources
+    from pathlib import Path
+
+    if path is None:
+        path = Path(str(resources.files("fenwicks_lite") / "results" / READER_TIMES))
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no reader-times record at {path}: {_REDO}.")
+    try:
+        record = json.loads(path.read_text())
+    except ValueError as e:
+        raise ValueError(f"{path} is not JSON ({e}): {_REDO}.") from None
+    problem = _reader_times_problem(record)
+    if problem:
+        raise ValueError(f"{path} is not a reader-times record ({problem}): {_REDO}.")
+    return record
+
+
+def _reader_times_problem(record: Any) -> str:
+    """What is wrong with a reader-times record, or "" when nothing is."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    toc = record.get("toc")
+    if not isinstance(toc, list) or not all(isinstance(s, str) for s in toc):
+        return "'toc' must list the chapters' file stems"
+    passes = record.get("passes")
+    if not isinstance(passes, dict) or not passes:
+        return "no 'passes'"
+    for name, p in passes.items():
+        if name not in READER_PASSES:
+            return f"unknown pass {name!r} (known: {', '.join(READER_PASSES)})"
+        if not isinstance(p, dict):
+            return f"pass {name!r} is not an object"
+        for key in ("chapters", "machine", "date"):
+            if key not in p:
+                return f"pass {name!r} has no {key!r}"
+        if not isinstance(p["chapters"], dict):
+            return f"pass {name!r}: 'chapters' is not an object"
+        for stem, t in p["chapters"].items():
+            s = t.get("wall_s", t.get("cells_s")) if isinstance(t, dict) else None
+            if not isinstance(s, (int, float)) or s < 0:
+                return f"pass {name!r}, {stem}: no seconds (wall_s or cells_s >= 0)"
+    return ""
+
+
+def reader_minutes(record: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """``{chapter: {"cpu": minutes, "tpu": minutes}}`` for every chapter of the record's
+    table of contents, in its order; None where a pass did not measure the chapter.
+
+    Minutes are a chapter's wall time in its own kernel (``wall_s``), or the sum of its
+    cells' times where the record has only that (``cells_s``).
+    """
+    record = reader_times() if record is None else record
+    problem = _reader_times_problem(record)
+    if problem:
+        raise ValueError(f"not a reader-times record ({problem}): {_REDO}.")
+    passes = record["passes"]
+    out: dict[str, dict[str, Any]] = {}
+    for stem in record["toc"]:
+        row = {}
+        for name in READER_PASSES:
+            t = passes.get(name, {}).get("chapters", {}).get(stem)
+            row[name] = None if t is None else t.get("wall_s", t.get("cells_s")) / 60
+        out[stem] = row
+    return out
+
+
+def format_minutes(minutes: float | None) -> str:
+    """One cell of `chapter_minutes`: minutes to one decimal, "< 0.1", or "not
+    measured"."""
+    if minutes is None:
+        return "not measured"
+    return "< 0.1" if minutes < 0.05 else f"{minutes:.1f}"
+
+
+def chapter_minutes(record: dict[str, Any] | None = None) -> str:
+    """Chapter 1's table: minutes per chapter in the quick profile, as the reader test
+    measured them, with the machine and the date of each pass.
+
+    ``Colab CPU`` is the pass as a Colab CPU runtime (Keras on TensorFlow) on a 2-core
+    CPU, the cores Colab's free CPU runtime has. ``TPU-like (JAX)`` is the pass as a
+    Colab TPU runtime (Keras on JAX, TensorFlow only where a chapter installs it), run
+    on the same kind of CPU: measured on a CPU with JAX, NOT on a TPU. A chapter of the
+    book's contents that a pass did not run shows "not measured". `record` defaults to
+    the package's `reader_times`.
+    """
+    import textwrap
+
+    source = f"fenwicks_lite/results/{READER_TIMES}" if record is None else None
+    record = reader_times() if record is None else record
+    rows = reader_minutes(record)
+    width = max([len("chapter"), *map(len, rows)])
+    cols = list(READER_PASSES.values())
+    head = f"{'chapter':<{width}} | " + " | ".join(f"{c:>14}" for c in cols)
+    lines = [head, "-" * len(head)]
+    for stem, row in rows.items():
+        cells = " | ".join(f"{format_minutes(row[p]):>14}" for p in READER_PASSES)
+        lines.append(f"{stem:<{width}} | {cells}")
+    totals = []
+    for p in READER_PASSES:
+        measured = [row[p] for row in rows.values() if row[p] is not None]
+        totals.append(format_minutes(sum(measured)) if measured else "not measured")
+    total = " | ".join(f"{t:>14}" for t in totals)
+    lines.append(f"{'all measured':<{width}} | {total}")
+    lines.append("")
+    lines.append(f"minutes per chapter, {record.get('profile', 'quick')} profile, each "
+                 "chapter in its own kernel" + (f" (from {source})" if source else ""))
+    for p, label in READER_PASSES.items():
+        if p not in record["passes"]:
+            lines.append(f"{label}: not measured")
+            continue
+        run = record["passes"][p]
+        m = run["machine"]
+        date, commit = str(run["date"])[:10], str(run.get("git_commit", "?"))[:7]
+        lines.append(f"{label}: measured {date} on {m.get('cpu', '?')}, "
+                     f"{m.get('cores', '?')} cores, Keras on "
+                     f"{run.get('backend', '?')}, commit {commit}")
+    if "tpu" in record["passes"]:
+        lines.append("TPU-like: measured on a CPU with JAX, NOT on a TPU")
+    if record.get("note"):
+        lines.append(f"note: {record['note']}")
+    return "\n".join(textwrap.fill(line, 88, subsequent_indent="    ")
+                     if len(line) > 88 else line for line in lines)

@@ -418,3 +418,15 @@ def test_balanced_subset_meets_any_total_exactly():
     assert len(keep) == 256
     assert np.bincount(y[keep]).tolist() == [26] * 6 + [25] * 4
     assert np.all(np.diff(keep) > 0)  # stored order, no repeats
+
+
+def test_a_slice_of_the_full_set_says_it_is_a_subset():
+    """Chapter 8's miniature run slices the full data: its record must not say "(full)"."""
+    x, y = np.zeros((12, 32, 32, 3), np.uint8), np.arange(12, dtype=np.int32) % 10
+    part = data.Dataset(x[:10], y[:10], x[:4], y[:4], "full")
+    assert part.describe() == "CIFAR-10 subset, 10 train / 4 test images"
+    sizes = [np.zeros((n, 1, 1, 3), np.uint8) for n in data.FULL_SIZES]
+    whole = data.Dataset(sizes[0], y, sizes[1], y, "full")
+    assert whole.describe() == "CIFAR-10 (full), 50,000 train / 10,000 test images"
+    with pytest.raises(ValueError, match=r"Dataset.kind='cifar': use one of"):
+        data.Dataset(x, y, x, y, "cifar").describe()

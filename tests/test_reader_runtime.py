@@ -123,10 +123,28 @@ RECORDER = '''
 import json
 import os
 import sys
+import time
+
+
+
+def _process_start():
+    """When this kernel's process started (Linux: /proc), else when this file ran."""
+    try:
+        with open("/proc/self/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        with open("/proc/stat") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime"))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return time.time()
+
+
+_STARTED = _process_start()
 
 
 def _record(result=None):
     state = {"cwd": os.getcwd(), "executable": sys.executable,
+             "started": _STARTED, "last_cell_end": time.time(),
              "fenwicks_lite": getattr(sys.modules.get("fenwicks_lite"), "__file__", None),
              "tensorflow": "tensorflow" in sys.modules, "colab": "google.colab" in sys.modules}
     keras = sys.modules.get("keras")
@@ -261,6 +279,7 @@ def _run(tmp: Path, wheel: Path, runtime: str) -> dict:
                            text=True, timeout=120)
     assert not check.stderr and "blocked: " in check.stdout, check.stdout + check.stderr
     assert f"True {tmp / 'venv'}" in check.stdout, check.stdout
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
     out = subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
@@ -275,6 +294,10 @@ def _run(tmp: Path, wheel: Path, runtime: str) -> dict:
     assert out.returncode == 0, f"{runtime} pass failed:\n{out.stdout[:8000]}\n{out.stderr[-3000:]}"
     asked = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     states = [json.loads(p.read_text()) for p in state.glob("*.json")]
+    if os.environ.get(TIMES_ENV_VAR):  # only when asked: CI writes nothing
+        record = times_record(runtime, tmp / "cells.xml", states, seconds,
+                              load=(load_before, os.getloadavg()))
+        print(f"  times written to {write_times(Path(os.environ[TIMES_ENV_VAR]), runtime, record)}")
     return {"asked": asked, "states": states, "notebooks": notebooks, "seconds": seconds,
             "venv": python.parent.parent}
 
@@ -290,6 +313,118 @@ def _per_chapter(junit: Path) -> dict[str, float]:
         stem = case.get("classname", "").split(".")[0]
         times[stem] = times.get(stem, 0.0) + float(case.get("time", 0))
     return times
+
+
+#: ``FENWICKS_LITE_READER_TIMES=<path>`` makes each pass write its seconds per chapter into
+#: that JSON file (merged by pass: the CPU and TPU passes share it), the record that
+#: `fw.report.chapter_minutes` reads (committed as fenwicks_lite/results/reader_times.json).
+#: ``FENWICKS_LITE_READER_NOTE`` sets its note (e.g. that the machine was busy).
+TIMES_ENV_VAR = "FENWICKS_LITE_READER_TIMES"
+NOTE_ENV_VAR = "FENWICKS_LITE_READER_NOTE"
+
+#: What each pass stands for, in the record.
+SIMULATES = {
+    "cpu": "Colab CPU runtime: Keras on TensorFlow, quick profile",
+    "tpu": ("Colab TPU runtime (TPU-like pass): Keras on JAX, TensorFlow only where a "
+            "chapter's setup cell installs tensorflow-cpu; run on this CPU, not on a TPU"),
+}
+
+
+def toc_stems() -> list[str]:
+    """The pages of `_toc.yml`'s "Chapters" and "Appendix" parts: every page a reader runs
+    (a chapter still written as Markdown included, so the record can say it is missing)."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [Path(c["file"]).name for part in toc["parts"]
+            if part.get("caption") in ("Chapters", "Appendix") for c in part["chapters"]]
+
+
+def machine() -> dict:
+    """This machine as the record names it: CPU model and the cores this process may use."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu, "cores": cores, "cpu_count": os.cpu_count(),
+            "python": sys.version.split()[0]}
+
+
+def _git_commit() -> dict:
+    def git(*args):
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+                              timeout=60).stdout.strip()
+
+    return {"git_commit": git("rev-parse", "HEAD") or None,
+            "tracked_changes": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def times_record(runtime: str, junit: Path, states: list[dict], seconds: float,
+                 load: tuple = ()) -> dict:
+    """One pass's entry of the record: seconds per chapter (``cells_s``: nbval's times of its
+    cells summed, from the JUnit XML, the first including the kernel's start; ``wall_s``: its
+    kernel's process from its start to its last cell's end), the machine, the date, the commit
+    and the library's version."""
+    import datetime
+    from importlib import metadata
+
+    cells = _per_chapter(junit)
+    wall = {Path(s["cwd"]).name: s["last_cell_end"] - s["started"] for s in states
+            if "started" in s}
+    backends = sorted({s["backend"] for s in states if s.get("backend")})
+    chapters = {stem: {"cells_s": round(t, 1),
+                       **({"wall_s": round(wall[stem], 1)} if stem in wall else {})}
+                for stem, t in cells.items()}
+    return {
+        "simulates": SIMULATES[runtime],
+        "backend": ", ".join(backends) or None,
+        "profile": "quick",
+        "chapters": chapters,
+        "pass_wall_s": round(seconds, 1),
+        "machine": {**machine(), **({"load_avg_1_5_15_before": [round(x, 2) for x in load[0]],
+                                     "load_avg_1_5_15_after": [round(x, 2) for x in load[1]]}
+                                    if load else {})},
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **_git_commit(),
+        "fenwicks_lite": metadata.version("fenwicks_lite"),
+    }
+
+
+def write_times(path: Path, runtime: str, entry: dict) -> Path:
+    """Merges one pass's `entry` into the record at `path` (a new record if there is none,
+    or it is not one), keyed by its pass ("cpu" or "tpu")."""
+    from fenwicks_lite import report
+
+    record = {}
+    if path.is_file():
+        try:
+            record = json.loads(path.read_text())
+        except ValueError:
+            record = {}
+        if report._reader_times_problem(record):
+            record = {}
+    record.update(
+        what=("Seconds per chapter of the book run as a reader runs it "
+              "(tests/test_reader_runtime.py): the quick profile, from the installed wheel, "
+              "network blocked, each chapter in its own kernel; cells_s sums nbval's times "
+              "of its cells (the first includes starting the kernel), wall_s runs from the "
+              "kernel process's start to its last cell's end (whole seconds at the start: "
+              "Linux's boot time); minutes shown are wall_s"),
+        profile="quick",
+        note=os.environ.get(NOTE_ENV_VAR, record.get("note", "")),
+        toc=toc_stems(),
+    )
+    record.setdefault("passes", {})[runtime] = entry
+    record["chapters_measured"] = sorted({c for p in record["passes"].values()
+                                          for c in p["chapters"]})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return path
 
 
 @pytest.mark.notebooks
@@ -349,3 +484,44 @@ def test_start_keeps_keras_on_jax_where_tensorflow_is_missing(tf_missing):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=120)
     assert out.stdout.split() == (["jax"] if tf_missing else ["None"]), out.stderr[-2000:]
+
+
+def test_times_record_from_the_junit_xml_and_the_kernels(tmp_path, monkeypatch):
+    """What a pass writes under FENWICKS_LITE_READER_TIMES, from a small JUnit XML as nbval
+    writes it and the kernels' start-up records; the two passes merge into one record that
+    `fw.report.reader_times` accepts."""
+    from fenwicks_lite import report
+
+    xml = tmp_path / "cells.xml"
+    xml.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="01_data_location.01_data_location.ipynb" name="Cell 0" time="1.25"/>'
+        '<testcase classname="01_data_location.01_data_location.ipynb" name="Cell 1" time="2.5"/>'
+        '<testcase classname="02_cifar10.02_cifar10.ipynb" name="Cell 0" time="2.0"/>'
+        "</testsuite></testsuites>")
+    states = [{"cwd": str(tmp_path / "01_data_location"), "started": 100.0,
+               "last_cell_end": 130.0, "backend": "jax"},
+              {"cwd": str(tmp_path / "02_cifar10"), "backend": "jax"}]  # no times: cells only
+    entry = times_record("tpu", xml, states, 42.04, load=((1, 2, 3), (2, 3, 4)))
+    assert entry["chapters"] == {"01_data_location": {"cells_s": 3.8, "wall_s": 30.0},
+                                 "02_cifar10": {"cells_s": 2.0}}
+    assert (entry["backend"], entry["profile"], entry["pass_wall_s"]) == ("jax", "quick", 42.0)
+    assert entry["machine"]["cores"] >= 1 and entry["machine"]["cpu"]
+    assert entry["machine"]["load_avg_1_5_15_after"] == [2, 3, 4]
+    assert entry["fenwicks_lite"] and "git_commit" in entry and entry["date"].endswith("+00:00")
+    monkeypatch.setenv(NOTE_ENV_VAR, "busy machine")
+    path = write_times(tmp_path / "out" / "times.json", "tpu", entry)
+    cpu = {**entry, "simulates": SIMULATES["cpu"], "backend": "tensorflow",
+           "chapters": {"02_cifar10": {"cells_s": 90.0, "wall_s": 96.0}}}
+    write_times(path, "cpu", cpu)
+    record = report.reader_times(path)
+    assert set(record["passes"]) == {"cpu", "tpu"} and record["note"] == "busy machine"
+    assert record["toc"] == toc_stems() and "01_data_location" in record["toc"]
+    assert record["chapters_measured"] == ["01_data_location", "02_cifar10"]
+    minutes = report.reader_minutes(record)
+    assert minutes["02_cifar10"] == {"cpu": 1.6, "tpu": 2.0 / 60}
+    assert minutes["01_data_location"] == {"cpu": None, "tpu": 0.5}
+    path.write_text("[]")  # not a record: the next pass starts a new one
+    write_times(path, "cpu", cpu)
+    assert set(report.reader_times(path)["passes"]) == {"cpu"}
+

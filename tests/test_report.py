@@ -361,3 +361,130 @@ def test_chapter9_check_catches_stale_numbers(run):
     assert chapter9_problems(_with_output(ready, "a7fc4f71", "94.1%"), fake)
     # pending outputs left in place after the records arrive are stale too
     assert chapter9_problems(nb, fake)
+
+
+# ---------------------------------------------- minutes per chapter (chapter 1's table)
+
+def _times_record():
+    """A small reader-times record: two chapters measured, one (09) in the contents only."""
+    machine = {"cpu": "Test CPU 9000", "cores": 2}
+    return {
+        "profile": "quick",
+        "toc": ["01_data_location", "02_cifar10", "09_full_run"],
+        "note": "a fixture",
+        "passes": {
+            "cpu": {"backend": "tensorflow", "machine": machine,
+                    "date": "2026-11-28T00:10:00+00:00", "git_commit": "abcdef0123456789",
+                    "chapters": {"01_data_location": {"cells_s": 20.0, "wall_s": 24.0},
+                                 "02_cifar10": {"cells_s": 90.0, "wall_s": 96.0}}},
+            "tpu": {"backend": "jax", "machine": machine,
+                    "date": "2026-11-28T00:20:00+00:00", "git_commit": "abcdef0123456789",
+                    "chapters": {"01_data_location": {"cells_s": 1.0},
+                                 "02_cifar10": {"cells_s": 150.0, "wall_s": 162.0}}},
+        },
+    }
+
+
+def test_chapter_minutes_from_a_record(tmp_path):
+    import json
+
+    record = _times_record()
+    assert report.reader_minutes(record) == {
+        "01_data_location": {"cpu": 0.4, "tpu": 1 / 60},
+        "02_cifar10": {"cpu": 1.6, "tpu": 2.7},
+        "09_full_run": {"cpu": None, "tpu": None},
+    }
+    path = tmp_path / "reader_times.json"
+    path.write_text(json.dumps(record))
+    table = report.chapter_minutes(report.reader_times(path))
+    assert table.splitlines()[:6] == [
+        "chapter          |      Colab CPU | TPU-like (JAX)",
+        "-" * 50,
+        "01_data_location |            0.4 |          < 0.1",
+        "02_cifar10       |            1.6 |            2.7",
+        "09_full_run      |   not measured |   not measured",
+        "all measured     |            2.0 |            2.7",
+    ]
+    words = " ".join(table.split())  # long lines are wrapped at 88 columns
+    assert ("Colab CPU: measured 2026-11-28 on Test CPU 9000, 2 cores, Keras on tensorflow, "
+            "commit abcdef0") in words
+    assert "TPU-like: measured on a CPU with JAX, NOT on a TPU" in words
+    assert "note: a fixture" in words
+    assert max(map(len, table.splitlines())) <= 88
+
+
+def test_chapter_minutes_with_one_pass_only():
+    record = _times_record()
+    del record["passes"]["tpu"]
+    table = report.chapter_minutes(record)
+    assert "02_cifar10       |            1.6 |   not measured" in table
+    assert "TPU-like (JAX): not measured" in table and "NOT on a TPU" not in table
+
+
+def test_the_committed_reader_times_cover_the_contents():
+    """The record the wheel ships: every chapter of _toc.yml has a row, measured or not."""
+    from pathlib import Path
+
+    import yaml
+
+    record = report.reader_times()
+    root = Path(report.__file__).resolve().parent.parent
+    if (root / "_toc.yml").is_file():  # a checkout: the contents the record was made for
+        toc = yaml.safe_load((root / "_toc.yml").read_text())
+        chapters = [Path(c["file"]).name for part in toc["parts"]
+                    if part["caption"] in ("Chapters", "Appendix") for c in part["chapters"]]
+        assert set(chapters) <= set(record["toc"]), (chapters, record["toc"])
+    assert set(record["passes"]) == {"cpu", "tpu"}
+    rows = report.chapter_minutes(record).splitlines()
+    assert all(any(line.startswith(f"{stem} ") for line in rows) for stem in record["toc"])
+
+
+def test_reader_times_errors_say_what_to_do(tmp_path):
+    import json
+
+    with pytest.raises(FileNotFoundError, match=r"no reader-times record at .*nope.json: "
+                       r"re-create it with FENWICKS_LITE_READER_TIMES=<path>"):
+        report.reader_times(tmp_path / "nope.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match=r"is not JSON .*reinstall fenwicks_lite"):
+        report.reader_times(bad)
+    for broken, why in [
+        ([], "not a JSON object"),
+        ({"toc": "01", "passes": {}}, "'toc' must list"),
+        ({"toc": [], "passes": {}}, "no 'passes'"),
+        ({"toc": [], "passes": {"gpu": {}}}, "unknown pass 'gpu'"),
+        ({"toc": [], "passes": {"cpu": {"chapters": {}, "date": "x"}}}, "pass 'cpu' has no 'machine'"),
+        ({"toc": [], "passes": {"cpu": {"chapters": {"01": {"cells_s": -1}}, "date": "x",
+                                        "machine": {}}}}, r"pass 'cpu', 01: no seconds"),
+    ]:
+        bad.write_text(json.dumps(broken))
+        with pytest.raises(ValueError, match=f"not a reader-times record \\({why}"):
+            report.reader_times(bad)
+        with pytest.raises(ValueError, match="re-create it with"):
+            report.chapter_minutes(broken)
+
+
+def test_readme_quotes_the_committed_reader_times():
+    """README's "Run it in Colab" table of minutes is the committed record's, row for row, and names
+    the machine and the date of each pass."""
+    from pathlib import Path
+
+    readme = (Path(report.__file__).resolve().parent.parent / "README.md").read_text()
+    record = report.reader_times()
+    expected = {}  # the rows chapter_minutes prints: every chapter and "all measured"
+    for line in report.chapter_minutes(record).splitlines()[2:]:
+        if not line:
+            break
+        stem, *cells = (c.strip() for c in line.split("|"))
+        expected[stem] = cells
+    assert set(record["toc"]) | {"all measured"} == set(expected)
+    quoted = {}
+    for line in readme.splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in expected:
+            quoted[cells[0]] = cells[1:]
+    assert quoted == expected, "README.md's minutes differ from fenwicks_lite/results/reader_times.json"
+    assert report.READER_TIMES in readme
+    for run in record["passes"].values():
+        assert run["machine"]["cpu"] in readme and run["date"][:10] in readme

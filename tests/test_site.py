@@ -225,6 +225,43 @@ def test_chapter_page_on_a_phone(site, tmp_path):
                           tmp_path, "400,900")
 
 
+#: The logo's box, the header's, the left sidebar's and the current chapter's link in the sidebar, as
+#: the page opens (after the theme has scrolled the sidebar to the current link).
+LOGO = r"""function (win, doc) {
+  function box(el) {
+    if (!el) return null;
+    var r = el.getBoundingClientRect();
+    return r.height > 0 ? [r.top, r.bottom] : null;
+  }
+  var side = doc.querySelector(".bd-sidebar-primary");
+  return {logo: box(side && side.querySelector("img.logo__image.only-light")),
+          header: box(doc.querySelector("header.bd-header")), sidebar: box(side),
+          current: box(side && side.querySelector("a.current")), height: win.innerHeight,
+          scrolled: side ? side.scrollTop : 0};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+def test_logo_is_fully_visible(site, tmp_path, width):
+    """On every page, as it opens, the sidebar's logo is whole: below the header, inside the sidebar and
+    the window, though the theme scrolls the sidebar to the current chapter's link (which shows below
+    the logo). At 400 px the sidebar is the menu the top-left button slides in: its heights are those."""
+    found = site_tools.measure(site, [f"{stem}.html" for stem in PAGES], LOGO, tmp_path, width=width)
+    hidden, scrolled = [], 0
+    for page, m in found.items():
+        assert "error" not in m and m["logo"], f"{page}: no logo in the sidebar at {width} px: {m}"
+        (top, bottom), header = m["logo"], m["header"] or [0, 0]
+        low = min(m["sidebar"][1], m["height"]) if m["sidebar"] else m["height"]
+        if top < max(header[1], m["sidebar"][0] if m["sidebar"] else 0, 0) or bottom > low:
+            hidden.append(f"{page}: logo {top:.0f}-{bottom:.0f} px, header ends at {header[1]:.0f}, "
+                          f"sidebar {m['sidebar']} (scrolled {m['scrolled']} px)")
+        if m["current"] and m["current"][0] < bottom:
+            hidden.append(f"{page}: the current chapter's link ({m['current'][0]:.0f} px) is under the logo")
+        scrolled += m["scrolled"] > 0
+    assert not hidden, f"at {width} px:\n" + "\n".join(hidden)
+    assert scrolled, "no page scrolled its sidebar: the check did not meet the case it guards"
+
+
 # ------------------------------------------------------------------ what the pages are made of (fw.book)
 
 def test_show_source_folds_the_listing_under_a_one_line_summary():
