@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from fenwicks_lite.records import TTA_LABELS
+from fenwicks_lite.records import tta_label
 
 # -------------------------------------------------------------------------- the recipes
 
@@ -487,15 +487,8 @@ def _reflect_pad1(x: Any) -> Any:
     return ops.concatenate([x[:, :, 1:2], x, x[:, :, -2:-1]], axis=2)
 
 
-# `TTA_LABELS` (from records, imported above) says what each level of `tta_logits`
-# averages, for tables and summaries; `fw.fit.Result.summary` names the level too.
-
-
-def tta_label(level: int) -> str:
-    """The words for TTA `level` ("flip + translate TTA" for airbench's level 2)."""
-    if level not in TTA_LABELS:
-        raise ValueError(f"level must be 0, 1 or 2 (see tta_logits), got {level!r}.")
-    return TTA_LABELS[level]
+# `tta_label` (from records, with its table `TTA_LABELS`) says what each level of
+# `tta_logits` averages; `fw.fit.Result.summary` uses it too.
 
 
 def tta_logits(fn: Callable[[Any], Any], x: Any, level: int = 2) -> Any:

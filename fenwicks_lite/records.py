@@ -152,6 +152,13 @@ class TrainConfig:
 TTA_LABELS = {0: "no TTA", 1: "flip TTA", 2: "flip + translate TTA"}
 
 
+def tta_label(level: int) -> str:
+    """The words for TTA `level` ("flip + translate TTA" for airbench's level 2)."""
+    if level not in TTA_LABELS:
+        raise ValueError(f"level must be 0, 1 or 2 (see tta_logits), got {level!r}.")
+    return TTA_LABELS[level]
+
+
 @dataclasses.dataclass
 class Result:
     """What a run produced and where: chapter 9's tables and plots (written as JSON)."""
@@ -195,7 +202,7 @@ class Result:
         """One line: accuracy, timings, where it ran (what the CLI prints per seed)."""
         t = self.timings
         compiled = "" if t.get("compiled", True) else " (reused)"
-        tta = TTA_LABELS[int(self.config.get("tta_level", 1))]
+        tta = tta_label(int(self.config.get("tta_level", 1)))
         return (f"seed {self.seed}: test accuracy {self.test_acc:.2%} "
                 f"({self.test_acc_tta:.2%} with {tta}) after {self.epochs} epochs | "
                 f"train {t['train_s']:.1f} s + compile {t['compile_s']:.1f} s"
