@@ -137,12 +137,17 @@ def schedule_curve(cfg: TrainConfig, n_train: int | None = None) -> np.ndarray:
     (default: the config's ``train_limit``, else all of CIFAR-10's training images):
     the schedule exactly as `fit.train` builds it (chapter 9, before and after the
     run)."""
+    return _lr_steps(cfg, _images_and_steps(cfg, n_train)[1])
+
+
+def _images_and_steps(cfg: TrainConfig, n_train: int | None) -> tuple[int, int]:
+    """`n_train` (default: the config's ``train_limit``, else all of CIFAR-10's training
+    images) and the steps per epoch a run of `cfg` takes on them."""
     from fenwicks_lite.data import FULL_SIZES
     from fenwicks_lite.pipeline import steps_per_epoch
 
-    steps = steps_per_epoch(n_train or cfg.train_limit or FULL_SIZES[0],
-                            cfg.batch_size)
-    return _lr_steps(cfg, steps)
+    n = n_train or cfg.train_limit or FULL_SIZES[0]
+    return n, steps_per_epoch(n, cfg.batch_size)
 
 
 def _lr_steps(cfg: TrainConfig, steps: int) -> np.ndarray:
@@ -193,13 +198,10 @@ def plot_schedule(cfg: TrainConfig, n_train: int | None = None, ax: Any = None) 
     chapter 9 draws it before the run exists."""
     import matplotlib.pyplot as plt
 
-    from fenwicks_lite.data import FULL_SIZES
-    from fenwicks_lite.pipeline import steps_per_epoch
-
     ax = ax or plt.subplots(figsize=(6, 2.4), dpi=90)[1]
-    n = n_train or cfg.train_limit or FULL_SIZES[0]
+    n, steps = _images_and_steps(cfg, n_train)
     lr = schedule_curve(cfg, n)
-    ax.plot(np.arange(len(lr)) / steps_per_epoch(n, cfg.batch_size), lr)
+    ax.plot(np.arange(len(lr)) / steps, lr)
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
     return ax
@@ -257,17 +259,23 @@ def committed_results(pattern: str = "full-seed*.json") -> list[Any]:
     `fenwicks_lite.fit.load_results`.
     """
     import os
-    from importlib import resources
     from pathlib import Path
 
     folder = os.environ.get(RESULTS_ENV_VAR)
-    packaged = resources.files("fenwicks_lite") / "results"
-    root = Path(folder) if folder else Path(str(packaged))
+    root = Path(folder) if folder else _packaged_results()
     if not root.is_dir():
         raise FileNotFoundError(f"no results folder at {root}: set {RESULTS_ENV_VAR} "
                                 "to a folder of run records, or reinstall "
                                 "fenwicks_lite (it ships them).")
     return sorted(root.glob(pattern))
+
+
+def _packaged_results() -> Any:
+    """The package's own ``fenwicks_lite/results/`` folder (package data)."""
+    from importlib import resources
+    from pathlib import Path
+
+    return Path(str(resources.files("fenwicks_lite") / "results"))
 
 
 # ------------------------------------- chapter 9 before and after its run is committed
@@ -337,11 +345,8 @@ def recipe_text(cfg: TrainConfig, n_train: int | None = None) -> str:
     the config's limit, else all of CIFAR-10): the numbers come from the config, the
     schedule and `fw.accel.choose_precision` (chapter 9, before and after its run)."""
     from fenwicks_lite import accel, transform
-    from fenwicks_lite.data import FULL_SIZES
-    from fenwicks_lite.pipeline import steps_per_epoch
 
-    n = n_train or cfg.train_limit or FULL_SIZES[0]
-    steps = steps_per_epoch(n, cfg.batch_size)
+    n, steps = _images_and_steps(cfg, n_train)
     lr = schedule_curve(cfg, n)
     peak = int(np.argmax(lr))
     c = cfg.width
@@ -497,12 +502,9 @@ def reader_times(path: Any = None) -> dict[str, Any]:
     A missing or malformed record is an error that says how to make a new one.
     """
     import json
-    from importlib import resources
     from pathlib import Path
 
-    if path is None:
-        path = Path(str(resources.files("fenwicks_lite") / "results" / READER_TIMES))
-    path = Path(path)
+    path = _packaged_results() / READER_TIMES if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no reader-times record at {path}: {_REDO}.")
     try:
@@ -536,10 +538,16 @@ def _reader_times_problem(record: Any) -> str:
         if not isinstance(p["chapters"], dict):
             return f"pass {name!r}: 'chapters' is not an object"
         for stem, t in p["chapters"].items():
-            s = t.get("wall_s", t.get("cells_s")) if isinstance(t, dict) else None
+            s = _seconds(t) if isinstance(t, dict) else None
             if not isinstance(s, (int, float)) or s < 0:
                 return f"pass {name!r}, {stem}: no seconds (wall_s or cells_s >= 0)"
     return ""
+
+
+def _seconds(times: dict[str, Any]) -> Any:
+    """A chapter's seconds in a pass: its kernel's wall time (``wall_s``), or the sum of
+    its cells' times where the record has only that (``cells_s``)."""
+    return times.get("wall_s", times.get("cells_s"))
 
 
 def reader_minutes(record: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
@@ -549,17 +557,24 @@ def reader_minutes(record: dict[str, Any] | None = None) -> dict[str, dict[str, 
     Minutes are a chapter's wall time in its own kernel (``wall_s``), or the sum of its
     cells' times where the record has only that (``cells_s``).
     """
-    record = reader_times() if record is None else record
-    problem = _reader_times_problem(record)
-    if problem:
+    return _minutes_of(reader_times() if record is None else _checked(record))
+
+
+def _checked(record: Any) -> dict[str, Any]:
+    """`record` if it is a reader-times record, else the error that says what to do."""
+    if problem := _reader_times_problem(record):
         raise ValueError(f"not a reader-times record ({problem}): {_REDO}.")
+    return record
+
+
+def _minutes_of(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
     passes = record["passes"]
     out: dict[str, dict[str, Any]] = {}
     for stem in record["toc"]:
         row = {}
         for name in READER_PASSES:
             t = passes.get(name, {}).get("chapters", {}).get(stem)
-            row[name] = None if t is None else t.get("wall_s", t.get("cells_s")) / 60
+            row[name] = None if t is None else _seconds(t) / 60
         out[stem] = row
     return out
 
@@ -586,8 +601,8 @@ def chapter_minutes(record: dict[str, Any] | None = None) -> str:
     import textwrap
 
     source = f"fenwicks_lite/results/{READER_TIMES}" if record is None else None
-    record = reader_times() if record is None else record
-    rows = reader_minutes(record)
+    record = reader_times() if record is None else _checked(record)
+    rows = _minutes_of(record)
     width = max([len("chapter"), *map(len, rows)])
     cols = list(READER_PASSES.values())
     head = f"{'chapter':<{width}} | " + " | ".join(f"{c:>14}" for c in cols)
