@@ -31,21 +31,27 @@ class DeviceInfo:
 def cpu_name() -> str:
     """The processor's model name and core count, so a timing can say which machine
     produced it."""
+    return f"{cpu_model()} ({cpu_cores()} cores)"
+
+
+def cpu_model() -> str:
+    """The processor's model name (Linux: /proc/cpuinfo), e.g. "AMD EPYC"."""
     model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
                 if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    n = (
-        len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count()
-    )
-    return f"{model} ({n} cores)"
+    return model
+
+
+def cpu_cores() -> int | None:
+    """The cores this process may use (None where the system cannot tell)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
 
 
 @functools.cache

@@ -342,26 +342,19 @@ def toc_stems() -> list[str]:
 
 def machine() -> dict:
     """This machine as the record names it: CPU model and the cores this process may use."""
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": cpu, "cores": cores, "cpu_count": os.cpu_count(),
+    from fenwicks_lite import accel
+
+    return {"cpu": accel.cpu_model(), "cores": accel.cpu_cores(), "cpu_count": os.cpu_count(),
             "python": sys.version.split()[0]}
 
 
 def _git_commit() -> dict:
-    def git(*args):
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
-                              timeout=60).stdout.strip()
+    from fenwicks_lite import records
 
-    return {"git_commit": git("rev-parse", "HEAD") or None,
-            "tracked_changes": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    changed = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain",
+                              "--untracked-files=no"], capture_output=True, text=True,
+                             timeout=60).stdout.strip()
+    return {"git_commit": records.git_commit(), "tracked_changes": bool(changed)}
 
 
 def times_record(runtime: str, junit: Path, states: list[dict], seconds: float,
