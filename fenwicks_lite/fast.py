@@ -19,7 +19,8 @@ for Keras 3:
   keys;
 * `validation_split` / `split_data`: 5,000 training images held out for every choice
   (the test set is touched only for the final table);
-* `PUBLISHED`: the final table's published figures, each with its source and quote;
+* `run_status` and `final_table`: what the chapter shows from the committed records
+  (pending until the GPU sweep), beside the published figures of `fw.report.PUBLISHED`;
 * `train_runs`: a JAX training loop (Keras's stateless APIs, `lax.scan` over an epoch on
   a GPU, the data resident on the device) that compiles once per network shape and runs
   every seed of a row, or every row of the same shape, through the same executable;
@@ -38,7 +39,6 @@ import datetime
 import json
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -1413,89 +1413,124 @@ def ablation_table(
     return out
 
 
-#: The published figures of chapter 10's final table. Each row names its source (URL,
-#: file and commit where there is one) and quotes the sentence or table line its
-#: figures come from; `check_published` makes sure each figure appears in its quote.
-PUBLISHED: tuple[dict[str, str], ...] = (
-    {
-        "who": "Yang 2019, fenwicks tutorial 2 (the seed)",
-        "hardware": "Colab TPU v2",
-        "acc": "94.2%",
-        "time": "30 s",
-        "note": "best test accuracy; about 30 s of training steps, 64 s in all",
-        "source": "yang2019, https://github.com/fenwickslab/fenwicks/blob/master/"
-        "tutorials/tutorial2_cifar10.ipynb, as chapter 8 reads its log",
-        "quote": "about 64 s for the whole run, of which about 30 s were training "
-        "steps, for a best test accuracy of 94.2%",
-    },
-    {
-        "who": "Page 2018, DavidNet, 24 epochs (part 4)",
-        "hardware": "1 V100",
-        "acc": "94.08%",
-        "time": "79s",
-        "note": "median of 50 runs, 35 of which reached 94%",
-        "source": "https://github.com/davidcpage/cifar10-fast, README.md (commit "
-        "97c62fc); https://myrtle.ai/learn/how-to-train-your-resnet/",
-        "quote": "In my test, 35 out of 50 runs reached 94% test set accuracy with a "
-        "median of 94.08%. Runtime for 24 epochs is roughly 79s.",
-    },
-    {
-        "who": "Page 2019, bag of tricks, 10 epochs (part 8)",
-        "hardware": "1 V100",
-        "acc": "94.1%",
-        "time": "26s",
-        "note": "with flip TTA (mirror only); 34 s for 94.1% without TTA, 13 epochs",
-        "source": "https://myrtle.ai/how-to-train-your-resnet-8-bag-of-tricks/ "
-        "(19 August 2019; also davidcpage/cifar10-fast bag_of_tricks.ipynb)",
-        "quote": "we can reduce training to 10 epochs (!) and achieve a TTA test "
-        "accuracy of 94.1% in 26s!",
-    },
-    {
-        "who": "airbench94.py (PyTorch, paper)",
-        "hardware": "1 A100",
-        "acc": "94.01%",
-        "time": "3.83 seconds",
-        "note": "mean of n=1000 runs (airbench94.py's header), flip + translate "
-        "TTA (tta_level 2)",
-        "source": "Jordan 2024, https://arxiv.org/abs/2404.00498, section 1; "
-        "KellerJordan/cifar10-airbench airbench94.py (commit 01a2367)",
-        "quote": "airbench94.py: 94.01% accuracy in 3.83 seconds",
-    },
-    {
-        "who": "airbench94_compiled.py (torch.compile, paper)",
-        "hardware": "1 A100",
-        "acc": "94.01%",
-        "time": "3.29 seconds",
-        "note": "the paper's headline; its README later timed 3.09 s (torch 2.4.1)",
-        "source": "Jordan 2024, https://arxiv.org/abs/2404.00498, section 1",
-        "quote": "airbench94_compiled.py: 94.01% accuracy in 3.29 seconds",
-    },
-    {
-        "who": "airbench94_muon.py (Muon optimizer)",
-        "hardware": "1 A100 (400 W)",
-        "acc": "94.01%",
-        "time": "2.59s",
-        "note": "the record after the paper; torch 2.4.1",
-        "source": "https://github.com/KellerJordan/cifar10-airbench, README.md",
-        "quote": "airbench94_muon.py | 94.01% | 2.59s | 0.29",
-    },
+def ablation_text(records: Sequence[RunRecord], split: str = "val") -> str:
+    """Chapter 10's ablation as text: per row (`ablation_table`) its name and seeds,
+    then mean ± std (ddof=1) of the accuracy without TTA, with mirror TTA and with
+    mirror + translate TTA, the mean training seconds and its shape's compile seconds
+    (0: compiled for an earlier row); a `pending` line while there are no records."""
+    table = ablation_table(records, split)
+    if not table:
+        return ("pending: the ablation table, from the committed GPU sweep once it "
+                "exists")
+
+    def pct(t: dict[str, Any], k: str) -> str:
+        return f"{t[k]:.2%} ± {t[k + '_std']:.2%}"
+
+    lines = [f"{split} accuracy, mean ± std over seeds:",
+             f"{'no TTA':>20} {'mirror TTA':>16} {'+ translate':>16} "
+             f"{'train s':>9} {'compile s':>9}"]
+    for t in table:
+        lines.append(f"{t['row']} ({t['n']} seed{'s' * (t['n'] != 1)})")
+        lines.append(f"{pct(t, 'acc'):>20} {pct(t, 'acc_tta1'):>16} "
+                     f"{pct(t, 'acc_tta2'):>16} {t['train_s']:>9.2f} "
+                     f"{t['compile_s']:>9.1f}")
+    return "\n".join(lines)
+
+
+#: The whole GPU part of the chapter as one command (`sweep`; `book/drafts/gpu_fast.sh`
+#: wraps it for the GPU machine).
+SWEEP_COMMAND = (
+    "KERAS_BACKEND=jax python -m fenwicks_lite.fast sweep --profile full \\\n"
+    "    --seeds 5 --budget-s 220 --compile-cache /tmp/fw-jax-cache \\\n"
+    "    --out fenwicks_lite/results/"
 )
 
 
-def check_published(rows: Sequence[dict[str, str]] = PUBLISHED) -> None:
-    """Raises ValueError unless every row has a source and a quote that contains its
-    accuracy and time verbatim: a figure cannot drift from the sentence it cites."""
-    for r in rows:
-        missing = [k for k in ("who", "hardware", "acc", "time", "source", "quote")
-                   if not r.get(k)]
-        if missing:
-            raise ValueError(f"{r.get('who')!r} lacks {missing}: name the source.")
-        for k in ("acc", "time"):  # as a whole figure: "3 s" is not in "3.83 s"
-            if not re.search(rf"(?<![\d.]){re.escape(r[k])}(?!\d)", r["quote"]):
-                raise ValueError(
-                    f"{r['who']!r}: its {k} {r[k]!r} is not in its quote; quote the "
-                    "sentence the figure comes from."
-                )
+def sweep_records(paths: Sequence[Any] | None = None) -> list[RunRecord]:
+    """The committed full-profile records of chapter 10's sweep: the package's
+    ``fenwicks_lite/results/fast-full-*.json`` (`fw.report.committed_results`, so
+    ``$FENWICKS_LITE_RESULTS`` points elsewhere), or `paths`; sorted by split, row and
+    seed."""
+    from fenwicks_lite import report
+
+    found = report.committed_results("fast-full-*.json") if paths is None else paths
+    out = [r for p in found for r in load_records(Path(p).parent, Path(p).name)
+           if r.profile == "full"]
+    rank = {name: i for i, (name, _) in enumerate(ABLATION)}
+    return sorted(out, key=lambda r: (r.split != "test", rank.get(r.row, -1), r.seed))
+
+
+def final_runs(records: Sequence[RunRecord]) -> list[RunRecord]:
+    """The fast recipe's runs on the test set (the final table's; nothing else is
+    evaluated on it)."""
+    return [r for r in records if r.split == "test" and r.row == ABLATION[-1][0]]
+
+
+def is_ready(records: Sequence[RunRecord]) -> bool:
+    """Whether chapter 10 has its final row: at least `fw.report.MIN_SEEDS` test runs
+    of the fast recipe."""
+    from fenwicks_lite.report import MIN_SEEDS
+
+    return len(final_runs(records)) >= MIN_SEEDS
+
+
+def run_status(records: Sequence[RunRecord]) -> str:
+    """Chapter 10's first output from the records: what was read and where it ran, or,
+    while the sweep is pending, what the chapter will show and how to run it."""
+    from fenwicks_lite.report import MIN_SEEDS
+
+    val = [r for r in records if r.split == "val"]
+    if not is_ready(records):
+        return "\n".join([
+            "pending: chapter 10's GPU sweep is not committed yet:",
+            f"  {len(final_runs(records))} test runs of the fast recipe and {len(val)} "
+            "validation runs",
+            f"  in fenwicks_lite/results/, {MIN_SEEDS} test runs needed.",
+            "It will show, with the hardware that gave them: the ablation on the",
+            "  validation split, one row per idea (accuracy without TTA and with each",
+            "  TTA level, training and compile seconds), then the fast recipe on the",
+            "  test set beside the published figures.",
+            "To make it (one GPU, about 5 minutes):",
+            *(f"  {line}" for line in SWEEP_COMMAND.splitlines()),
+            "  then commit the JSON records and re-execute this chapter.",
+        ])
+    r0 = final_runs(records)[0]
+    return (f"{len(final_runs(records))} test runs of the fast recipe and {len(val)} "
+            f"validation runs committed | {r0.hardware['device']} | {r0.precision} | "
+            f"{r0.backend} | commit {r0.git_commit or 'unknown'}")
+
+
+def final_table(records: Sequence[RunRecord], finale: Sequence[Any] = ()) -> str:
+    """Chapter 10's last table: the published figures of the seed's recipe, chapter 9's
+    run (`finale`: its `Result` records), the later published speed runs and this
+    chapter's fast recipe on the test set (mean over seeds with its recipe's TTA level,
+    and without), each with hardware and source (`fw.report.published_table`)."""
+    from fenwicks_lite import report
+
+    level = FAST["tta_level"]
+    rows = [p for p in report.PUBLISHED if p["recipe"] == "seed"]
+    rows.append(report.finale_row(finale))
+    rows += [p for p in report.PUBLISHED if p["recipe"] == "fast"]
+    test = final_runs(records)
+    where = "fenwicks_lite/results/fast-full-test-*.json"
+    if is_ready(records):
+        acc = np.array([r.acc for r in test])
+        tta = np.array([r.acc_at(level) for r in test])
+        rows.append({
+            "who": "this book, chapter 10 (the fast recipe)",
+            "hardware": test[0].hardware["device"], "acc": f"{tta.mean():.2%}",
+            "time": f"{np.median([r.train_s for r in test]):.2f} s",
+            "note": (f"mean of {len(test)} seeds with {tta_label(level)} "
+                     f"(std {tta.std(ddof=1):.2%}), {acc.mean():.2%} without TTA; "
+                     "median seconds of training steps, compile apart "
+                     f"({max(r.compile_s for r in test):.0f} s); {test[0].precision}"),
+            "source": where})
+    else:
+        rows.append({"who": "this book, chapter 10 (the fast recipe)",
+                     "hardware": "pending", "acc": "pending", "time": "pending",
+                     "note": "the GPU sweep is not committed yet",
+                     "source": f"{where} (not yet run)"})
+    return report.published_table(rows)
 
 
 # ---------------------------------------------------------------------------------- CLI

@@ -64,9 +64,10 @@ def test_tables_from_the_json(run):
     assert len(lines) == 2 + 2 + 3  # header, rule, 2 seeds, rule, mean, std
     mean = np.mean([r.test_acc for r in results])
     assert f"{mean:8.2%}" in lines[-2] and lines[2].strip().startswith("0 |")
-    comp = report.comparison_table(results)
-    assert "Yang 2019" in comp and "Page 2018" in comp and f"{mean:6.2%}" in comp
-    assert "94.20%" in comp and "94.08%" in comp
+    comp = report.comparison_table(results)  # quick-profile runs: not the full run
+    assert "Yang 2019" in comp and "Page 2018" in comp and f"{mean:.2%}" not in comp
+    assert "pending | pending | pending" in comp
+    assert "94.2%" in comp and "94.08%" in comp
 
 
 def test_confident_wrong_are_wrong_and_sorted(run):
@@ -169,10 +170,48 @@ def test_recipe_text_reads_the_config_and_the_schedule():
 
 def test_comparison_table_without_records_quotes_only_sourced_figures():
     comp = report.comparison_table([])
-    assert "this book: pending" in comp
-    assert sorted(re.findall(r"\d+\.\d+%", comp)) == ["94.08%", "94.20%"]
-    for q in report.QUOTED:
-        assert q["source"] in comp
+    assert comp.startswith("this book, chapter 9 (the seed's recipe)\n"
+                           "    pending | pending | pending")
+    assert sorted(re.findall(r"\d+\.\d+%", comp)) == ["94.08%", "94.08%", "94.2%",
+                                                      "94.2%"]
+    seed_rows = [p for p in report.PUBLISHED if p["recipe"] == "seed"]
+    assert len(seed_rows) == 2
+    flat = " ".join(comp.split())
+    for p in seed_rows:
+        assert f"{p['hardware']} | {p['acc']} | {p['time']}" in comp
+        assert " ".join(p["quote"].split()) in flat
+
+
+def test_comparison_table_with_records_names_the_run(run):
+    results, _ = run
+    fake = _fake_full_run(results)
+    comp = report.comparison_table(fake)
+    s = records.summarize(fake)
+    assert comp.startswith("this book, chapter 9 (the seed's recipe)\n    "
+                           f"{s['hardware']['device']} | {s['test_acc_mean']:.2%} | "
+                           f"{s['train_s_mean']:.1f} s\n")
+    assert f"mean of {len(fake)} seeds" in comp
+
+
+def test_published_rows_quote_their_figures() -> None:
+    report.check_published()
+    assert len(report.PUBLISHED) >= 5
+    assert {p["recipe"] for p in report.PUBLISHED} == {"seed", "fast"}
+    assert all("http" in r["source"] for r in report.PUBLISHED)
+    page8 = [r for r in report.PUBLISHED if "part 8" in r["who"]][0]
+    assert (page8["acc"], page8["time"]) == ("94.1%", "26s")
+    assert page8["hardware"] == "1 V100"
+    drifted = [
+        {**report.PUBLISHED[2], "acc": "94%"},
+        {**report.PUBLISHED[3], "time": "3 s"},  # inside "3.83 seconds": not a match
+        {**report.PUBLISHED[3], "time": "3.29 seconds"},  # the other script's
+    ]
+    for row in drifted:
+        with pytest.raises(ValueError, match="not in its quote"):
+            report.check_published([row])
+    for key in ("source", "recipe"):
+        with pytest.raises(ValueError, match="lacks"):
+            report.check_published([{**report.PUBLISHED[0], key: ""}])
 
 
 def test_live_seed_runs_only_on_an_accelerator_or_when_asked():
@@ -224,7 +263,7 @@ def test_train_seed_trains_and_sits_beside_the_committed_runs(run):
 CHAPTER9 = Path(__file__).resolve().parent.parent / "book" / "09_full_run.ipynb"
 #: accuracy figures chapter 9 may print without a record: the quoted sources' and the
 #: 94% target
-SOURCED = {f"{q['test_acc']:.2%}" for q in report.QUOTED} | {"94%"}
+SOURCED = {p["acc"] for p in report.PUBLISHED if p["recipe"] == "seed"} | {"94%"}
 
 
 def _text(cell) -> str:
