@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
 import math
 import os
@@ -1127,7 +1126,7 @@ def train_runs(
     from fenwicks_lite import accel
     from fenwicks_lite import data as fw_data
     from fenwicks_lite.checkpoint import save_checkpoint
-    from fenwicks_lite.records import git_commit, versions
+    from fenwicks_lite.records import now, provenance
 
     if keras.backend.backend() != "jax":
         raise RuntimeError(
@@ -1148,13 +1147,7 @@ def train_runs(
         y_all = jax.device_put(data.y_train.astype(np.int32))
         b = min([EVAL_BATCH] + [len(v[1]) for v in splits.values()])
         shapes = _SHAPES  # compiled programs live as long as the process
-        hw = {
-            "device": str(acc.device),
-            "platform": acc.device.platform,
-            "count": acc.device.count,
-            "name": acc.device.name,
-            "cpu": accel.cpu_name(),
-        }
+        where = provenance(acc.device, acc.precision, "jax")  # every record's
         for row, recipe, split in rows:
             if deadline is not None and time.perf_counter() > deadline:
                 print(f"deadline reached: row {row!r} ({split}) not run", flush=True)
@@ -1170,9 +1163,7 @@ def train_runs(
             hyper = _hyper(recipe, mean, std)
             plan = _plan(recipe, len(train_idx), max_steps)
             for seed in seeds:
-                started = datetime.datetime.now(datetime.timezone.utc).isoformat(
-                    timespec="seconds"
-                )
+                started = now()
                 compile_s = 0.0
                 if key not in shapes:
                     with acc.scope():
@@ -1246,16 +1237,10 @@ def train_runs(
                     n_eval=len(x_eval),
                     recipe=_jsonable(recipe),
                     history=history,
-                    backend="jax",
-                    precision=acc.precision,
-                    hardware=hw,
-                    versions=versions(),
-                    git_commit=git_commit(),
+                    **where,
                     profile=profile,
                     started=started,
-                    finished=datetime.datetime.now(datetime.timezone.utc).isoformat(
-                        timespec="seconds"
-                    ),
+                    finished=now(),
                     lookahead_steps=int(np.asarray(state[5])),
                 )
                 rec.logits = (

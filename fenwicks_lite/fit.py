@@ -22,7 +22,6 @@ module imports neither TensorFlow nor JAX.
 
 from __future__ import annotations
 
-import datetime
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,10 +42,10 @@ from fenwicks_lite.records import (
     N_CLASSES,
     Result,
     TrainConfig,
-    git_commit,
     load_results,
+    now,
+    provenance,
     summarize,
-    versions,
     writable_dir,
     write_result,
 )
@@ -107,10 +106,6 @@ def _work_dir(cfg: TrainConfig) -> Path:
     return Path(tempfile.mkdtemp(prefix="fenwicks-run-"))
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
 # -------------------------------------------------------------------------------- train
 
 def train(config: TrainConfig | None = None, *, data: Any = None,
@@ -129,7 +124,7 @@ def train(config: TrainConfig | None = None, *, data: Any = None,
     from fenwicks_lite import accel
     from fenwicks_lite import data as fw_data
 
-    t_start, started = time.perf_counter(), _now()
+    t_start, started = time.perf_counter(), now()
     cfg = (config or TrainConfig.from_profile()).replace(**overrides)
     backend = accel.check_backend(keras.backend.backend())
     work_dir = _work_dir(cfg)
@@ -219,14 +214,12 @@ def train(config: TrainConfig | None = None, *, data: Any = None,
         timings={"compile_s": compile_s, "compiled": compiled, "compile_method": method,
                  "train_s": sum(h["train_s"] for h in history), "eval_s": eval_s,
                  "total_s": time.perf_counter() - t_start},
-        history=history, backend=backend, precision=precision,
-        hardware={"device": str(device), "platform": device.platform,
-                  "count": device.count, "name": device.name, "cpu": accel.cpu_name()},
-        versions=versions(), git_commit=git_commit(), config=cfg.to_record(),
+        history=history, **provenance(device, precision, backend),
+        config=cfg.to_record(),
         resumed_from_epoch=start_epoch,
         test_true=[int(i) for i in ds.y_test], test_pred=[int(i) for i in p.argmax(1)],
         test_conf=[round(float(c), 5) for c in p.max(1)],
-        started=started, finished=_now(),
+        started=started, finished=now(),
     )
     result.model = model  # not a dataclass field, not in the JSON: for notebooks
     _log(cfg, result.summary())

@@ -10,6 +10,7 @@ TensorFlow: the records can be read anywhere.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import os
 import platform
@@ -306,6 +307,26 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def now() -> str:
+    """The current UTC time to the second, as every record writes its ``started`` and
+    ``finished``."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def provenance(device: Any, precision: str, backend: str) -> dict[str, Any]:
+    """The fields every run record carries about where it ran (a `Result` of chapter 9
+    and a `fenwicks_lite.fast.RunRecord` of chapter 10 alike): the backend, the
+    precision, the hardware (`device`, an `fw.accel.DeviceInfo`, and the host CPU), the
+    library versions and the commit."""
+    from fenwicks_lite import accel
+
+    return {"backend": backend, "precision": precision,
+            "hardware": {"device": str(device), "platform": device.platform,
+                         "count": device.count, "name": device.name,
+                         "cpu": accel.cpu_name()},
+            "versions": versions(), "git_commit": git_commit()}
 
 
 def versions() -> dict[str, str]:

@@ -141,3 +141,26 @@ def test_summary_line_names_the_recipes_tta_level():
     for level, words in records.TTA_LABELS.items():
         line = _result(config={"tta_level": level}).summary()
         assert f"with {words})" in line, line
+
+
+def test_provenance_fills_the_same_fields_of_both_record_kinds():
+    """Chapter 9's `Result` and chapter 10's `RunRecord` say where they ran in the same
+    fields, filled by one function."""
+    import datetime
+
+    from fenwicks_lite import fast
+    from fenwicks_lite.accel import DeviceInfo
+
+    where = records.provenance(DeviceInfo("gpu", 1, "T4"), "mixed_float16", "jax")
+
+    def names(cls):
+        return {f.name for f in dataclasses.fields(cls)}
+
+    assert set(where) == {"backend", "precision", "hardware", "versions", "git_commit"}
+    assert set(where) <= names(records.Result) & names(fast.RunRecord)
+    assert where["hardware"]["device"] == "1 x GPU T4"
+    assert set(where["hardware"]) == {"device", "platform", "count", "name", "cpu"}
+    assert where["precision"] == "mixed_float16" and where["backend"] == "jax"
+    assert {"fenwicks_lite", "keras", "numpy", "python"} <= set(where["versions"])
+    stamp = datetime.datetime.fromisoformat(records.now())
+    assert stamp.utcoffset() == datetime.timedelta(0) and stamp.microsecond == 0
