@@ -1685,7 +1685,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in ("seed", "fast"):
             v = r[name]
             print(
-                f"{name:>4} ({v['n']} seeds): train {v['train_s']:.2f} s, compile "
+                f"{name:>4} ({v['n']} seed{'s' * (v['n'] != 1)}): train "
+                f"{v['train_s']:.2f} s, compile "
                 f"{v['compile_s']:.1f} s, val acc {v['acc']:.2%} "
                 f"(TTA {v['acc_tta2']:.2%})"
             )
