@@ -495,7 +495,14 @@ def sandbox_command(
 
 def _hideable(hide: list[Path], keep: list[Path], depth: int = 3) -> list[Path]:
     """What to cover: each path of `hide`, or where it holds something of `keep` (Python
-    in the home folder, say), its entries that hold none, `depth` levels down."""
+    in the home folder, say), its entries that hold none, `depth` levels down. A path
+    inside another that is covered is left out: once its parent is covered it no longer
+    exists to mount over (submissions in a folder inside the reference's, say)."""
+    found = _hideable_all(hide, keep, depth)
+    return [p for p in found if not any(q != p and _inside(p, q) for q in found)]
+
+
+def _hideable_all(hide: list[Path], keep: list[Path], depth: int) -> list[Path]:
     out: list[Path] = []
     for h in sorted({p.resolve() for p in hide if p.exists() or p.is_symlink()}):
         if h == Path("/") or h.is_symlink() or not (h.is_dir() or h.is_file()):
@@ -507,7 +514,7 @@ def _hideable(hide: list[Path], keep: list[Path], depth: int = 3) -> list[Path]:
                 entries = list(h.iterdir())
             except OSError:
                 continue
-            out += _hideable(entries, keep, depth - 1)
+            out += _hideable_all(entries, keep, depth - 1)
     return sorted(set(out))
 
 

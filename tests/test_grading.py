@@ -593,3 +593,21 @@ def test_a_real_chapter_graded_once(tmp_path):
     assert (g.student, g.total) == ("7", 3), g.table()
     assert _points(g) == {"ch01.project_paths": 1, "ch01.safe_to_clean": 0}, g.table()
     assert "must be refused" in g.exercises[1].message
+
+
+def test_nested_folders_are_covered_once(tmp_path):
+    """Submissions in a folder inside the reference's: covering the outer folder hides
+    the inner one, and a second mount over it would fail (it killed every grading
+    process, exit status 32)."""
+    ref, subs, home = tmp_path / "ref", tmp_path / "ref" / "subs", tmp_path / "home"
+    (home / "python").mkdir(parents=True)
+    (home / "notes").mkdir()
+    subs.mkdir(parents=True)
+    (subs / "a.ipynb").write_text("{}")
+    assert grading._hideable([ref, subs, subs / "a.ipynb"], []) == [ref.resolve()]
+    # a folder holding something kept is opened up: its other entries are covered
+    got = grading._hideable([home, home / "notes", ref], [home / "python"])
+    assert got == sorted([(home / "notes").resolve(), ref.resolve()])
+    cmd = grading.sandbox_command(tmp_path / "w", [subs, ref], [], "unshare")
+    mounts = [ln for ln in cmd[-1].splitlines() if "fwhide" in ln]
+    assert len(mounts) == 1 and str(ref.resolve()) in mounts[0]
