@@ -150,7 +150,8 @@ def _run_seeds(args: argparse.Namespace, out: Path, stem: str,
         results.append(result)
     s = summarize(results)
     spath = write_summary(s, out, summary_stem)
-    print(f"{s['n']} seeds{label}: test accuracy {s['test_acc_mean']:.2%} ± "
+    seeds = f"{s['n']} seed{'s' * (s['n'] != 1)}"
+    print(f"{seeds}{label}: test accuracy {s['test_acc_mean']:.2%} ± "
           f"{s['test_acc_std']:.2%} (TTA {s['test_acc_tta_mean']:.2%}), "
           f"{s['reach_94']} reach 94%; train {s['train_s_mean']:.1f} s per seed, "
           f"compile {s['compile_s_sum']:.1f} s in all ({s['compiles']} compile(s)); "

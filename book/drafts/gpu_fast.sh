@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Chapter 10's GPU sweep as ONE command: the fast recipe on the test set (5 seeds), then the
 # ablation on the 5,000-image validation split (seed recipe -> each idea added -> fast
-# recipe, 5 seeds a row), one XLA compile per network shape, one JSON record per run in
-# $OUT/results. About 5 minutes on one H100 by estimate; --budget-s 220 starts no new row
+# recipe, 5 seeds a row), one XLA compile per network shape, one JSON record per run, all
+# packed into $OUT/fast-records.tar.gz (the device tool returns at most 8 files; the sweep
+# writes 40). About 5 minutes on one H100 by estimate; --budget-s 220 starts no new row
 # after 220 s (the slow seed-recipe rows run last).
 #
 # On the GPU machine, the device call that carries the last staged part runs, from the
@@ -20,18 +21,33 @@
 #     bash book/drafts/gpu_fast.sh
 #
 # Settings (environment): SEEDS (5), PROFILE (full), BUDGET_S (220), OUT (./_gpu_out),
-# EXTRA (more sweep arguments), PYTHON (python3; here: the venv's python).
+# WORK (the records before packing: /tmp/fenwicks-fast-run), EXTRA (more sweep arguments),
+# PYTHON (python3; here: the venv's python).
+#
+# After the run (CPU, any session): only the full-profile records are committed and chapter
+# 10 re-executed; it shows its tables once 5 test runs of the fast recipe exist:
+#
+#   mkdir -p /tmp/gpu && tar -xzf <files_at>/fast-records.tar.gz -C /tmp/gpu
+#   cp /tmp/gpu/results/fast-full-*.json fenwicks_lite/results/
+#   CIFAR10_DIR=/srv/cifar10 PYTHONPATH=$PWD:$PWD/book/_ext \
+#      python -m fwbook.notebooks execute --profile full book/10_beyond_the_seed.ipynb
+#   pytest tests/test_fast.py -k chapter10   # every record-driven output, recomputed
+#   git add fenwicks_lite/results book/10_beyond_the_seed.ipynb && git commit
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${OUT:-$root/_gpu_out}"
+work="${WORK:-/tmp/fenwicks-fast-run}"
 : "${CIFAR10_DIR:?set CIFAR10_DIR to the folder holding cifar-10-batches-py/ (assemble.sh does)}"
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" KERAS_BACKEND=jax PYTHONUNBUFFERED=1
-mkdir -p "$out/results"
+rm -rf "$work/results"  # the sweep does not resume: a rerun starts afresh
+mkdir -p "$out" "$work/results"
+# Whatever happens, the records written so far go back with $OUT, as one file.
+trap 'tar -czf "$out/fast-records.tar.gz" -C "$work" results 2>/dev/null || true' EXIT
 t0=$(date +%s)
 # shellcheck disable=SC2086
 "${PYTHON:-python3}" - sweep --profile "${PROFILE:-full}" --seeds "${SEEDS:-5}" \
   --budget-s "${BUDGET_S:-220}" --compile-cache /tmp/fenwicks-fast-cache \
-  --out "$out/results" ${EXTRA:-} <<PY
+  --out "$work/results" ${EXTRA:-} <<PY
 import sys
 sys.path.insert(0, "$root/tests")
 import no_tensorflow  # noqa: E402
@@ -44,7 +60,7 @@ assert "tensorflow" not in sys.modules
 sys.exit(rc)
 PY
 # did the weight averaging run? (a run too short for it: the rehearsal's limits)
-"${PYTHON:-python3}" - "$out/results" <<'PY'
+"${PYTHON:-python3}" - "$work/results" <<'PY'
 import json, pathlib, sys
 
 recs = [json.loads(p.read_text()) for p in pathlib.Path(sys.argv[1]).glob("*.json")]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Chapter 9's GPU run as ONE command: train the seeds in one process (one XLA compile for all),
-# write one JSON record per seed and the summary to $OUT/results, print one line per seed.
+# write one JSON record per seed and the summary, print one line per seed, and pack the records
+# into $OUT/records.tar.gz (the device tool returns at most 8 files; 10 seeds write 11).
 #
 # On the GPU machine (see ../shared/gpu/README.md), the device call that carries the last staged
 # part runs, from the repository root:
@@ -23,8 +24,8 @@
 # After the run (CPU, any session) only the records are committed and chapter 9 re-executed;
 # the chapter is already in the book and shows its tables once 5 or more full records exist:
 #
-#   cp <files_at>/results/full-seed*.json <files_at>/results/full-summary.json \
-#      fenwicks_lite/results/
+#   mkdir -p /tmp/gpu && tar -xzf <files_at>/records.tar.gz -C /tmp/gpu
+#   cp /tmp/gpu/results/full-seed*.json /tmp/gpu/results/full-summary.json fenwicks_lite/results/
 #   CIFAR10_DIR=/srv/cifar10 PYTHONPATH=$PWD:$PWD/book/_ext \
 #      python -m fwbook.notebooks execute --profile full book/09_full_run.ipynb
 #   pytest tests/test_report.py   # every number chapter 9 prints, against the records
@@ -37,14 +38,14 @@ out="${OUT:-$root/_gpu_out}"
 work="${WORK:-/tmp/fenwicks-gpu-run}"
 : "${CIFAR10_DIR:?set CIFAR10_DIR to the folder holding cifar-10-batches-py/ (assemble.sh does)}"
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" KERAS_BACKEND=jax PYTHONUNBUFFERED=1
-mkdir -p "$out/results" "$work/results"
+mkdir -p "$out" "$work/results"
 resume=()
 if compgen -G "$work/results/$profile-seed*.json" >/dev/null || [ -d "$work/checkpoints" ]; then
   resume=(--resume)
   echo "continuing the run in $work"
 fi
-# Whatever happens, the records written so far go back with $OUT.
-trap 'cp "$work"/results/*.json "$out/results/" 2>/dev/null || true' EXIT
+# Whatever happens, the records written so far go back with $OUT, as one file.
+trap 'tar -czf "$out/records.tar.gz" -C "$work" results 2>/dev/null || true' EXIT
 t0=$(date +%s)
 python3 - --profile "$profile" --seeds "$seeds" --out "$work/results" \
   --work-dir "$work/checkpoints" --quiet "${resume[@]}" <<PY
