@@ -11,6 +11,13 @@
 #
 #   source .gpu/pN/assemble.sh || exit 1; bash book/drafts/gpu_fast.sh
 #
+# In the call right after chapter 9's (gpu_run.sh, which ran assemble.sh on the same warm
+# machine: the data in /root/d and the wheels in /tmp/site are still there, the variables
+# are not), nothing needs carrying:
+#
+#   export PYTHONPATH=/tmp/site KERAS_BACKEND=jax PYTHONUNBUFFERED=1 CIFAR10_DIR=/root/d
+#   test -d /tmp/site/keras || exit 3; bash book/drafts/gpu_fast.sh
+#
 # CPU rehearsal (TensorFlow unimportable, KERAS_BACKEND=jax, the mini sample). With 1,200
 # training images the validation runs have enough steps for the weight averaging to fire;
 # measured on a busy 2-core AMD EPYC: 251 s wall for 5 seeds (the 220 s budget cut the last
