@@ -1518,6 +1518,58 @@ def final_table(records: Sequence[RunRecord], finale: Sequence[Any] = ()) -> str
     return report.published_table(rows)
 
 
+def live_plan(
+    device: Any = None, env: dict[str, str] | None = None, backend: str | None = None
+) -> tuple[bool, str]:
+    """Whether chapter 10's "Run it yourself" trains here, and why: where chapter 9's
+    live seed would (`fw.report.live_seed_plan`: a GPU or TPU, or
+    ``FENWICKS_LITE_LIVE_SEED=1``), and only with Keras on JAX (`backend`, default
+    Keras's), since `train_runs` is a JAX loop; otherwise what to do instead."""
+    from fenwicks_lite import report
+
+    if backend is None:
+        import keras
+
+        backend = keras.backend.backend()
+    go, why = report.live_seed_plan(device, env)
+    if go and backend != "jax":
+        return False, "\n".join([
+            f"not run: Keras runs on {backend} here; the fast recipe's loop is JAX's.",
+            "In Colab: Runtime -> Restart session, run a first cell holding",
+            "  %env KERAS_BACKEND=jax",
+            "then Run all (Colab's runtimes come with JAX).",
+        ])
+    return go, why.replace("A CPU run of the full recipe is impractical",
+                           "The fast recipe's full run is impractical on a CPU")
+
+
+def live_table(live: Any, records: Sequence[RunRecord]) -> str:
+    """A live run of the fast recipe (`fit_fast`'s `Result`) beside the committed test
+    runs (or beside *pending*): one row each and their mean, with TTA at the recipe's
+    level (flip + translate), every row with its hardware."""
+    w = 22
+    head = (f"{'run':<14} | {'hardware':<{w}} | {'test acc':>8} | {'with TTA':>8} | "
+            f"{'train s':>7}")
+    rows = [head, "-" * len(head)]
+    runs = final_runs(records)
+    for r in runs:
+        rows.append(f"{f'committed {r.seed}':<14} | {r.hardware['device'][:w]:<{w}} | "
+                    f"{r.acc:8.2%} | {r.acc_tta2:8.2%} | {r.train_s:7.2f}")
+    if runs:
+        mean = [float(np.mean([getattr(r, k) for r in runs]))
+                for k in ("acc", "acc_tta2", "train_s")]
+        rows.append(f"{'committed mean':<14} | {f'{len(runs)} seeds':<{w}} | "
+                    f"{mean[0]:8.2%} | {mean[1]:8.2%} | {mean[2]:7.2f}")
+    else:
+        rows.append(f"{'committed':<14} | pending: the GPU sweep is not committed yet")
+    rows.append("-" * len(head))
+    label = "this runtime" if live.profile == "full" else f"here ({live.profile})"
+    rows.append(f"{label[:14]:<14} | {str(live.hardware['device'])[:w]:<{w}} | "
+                f"{live.test_acc:8.2%} | {live.test_acc_tta:8.2%} | "
+                f"{live.timings['train_s']:7.2f}")
+    return "\n".join(rows)
+
+
 # ---------------------------------------------------------------------------------- CLI
 
 

@@ -752,6 +752,9 @@ _RESUME = textwrap.dedent("""
     assert b.test_pred == a.test_pred and b.test_acc == a.test_acc
     assert len(a.test_true) == 64 and a.epochs == 2 and a.history == b.history
     assert "with flip + translate TTA)" in a.summary(), a.summary()  # tta_level 2
+    table = fast.live_table(a, []).splitlines()  # chapter 10's "Run it yourself"
+    assert table[-1].startswith("here (quick)") and f"{a.test_acc:8.2%}" in table[-1]
+    assert "pending: the GPU sweep" in table[2]
     print("ok", a.test_acc, a.test_acc_tta)
 """)
 
@@ -780,6 +783,40 @@ def test_train_runs_needs_jax() -> None:
         fast.train_runs([], [0], None)
 
 
+def test_live_run_needs_an_accelerator_or_the_opt_in_and_jax() -> None:
+    from fenwicks_lite import report
+    from fenwicks_lite.accel import DeviceInfo
+
+    cpu, gpu = DeviceInfo("cpu", 1, "Test CPU (2 cores)"), DeviceInfo("gpu", 1, "T4")
+    assert fast.live_plan(gpu, env={}, backend="jax")[0]
+    go, why = fast.live_plan(gpu, env={}, backend="tensorflow")
+    assert not go and "%env KERAS_BACKEND=jax" in why and "Restart session" in why
+    go, why = fast.live_plan(cpu, env={}, backend="jax")
+    assert not go and "full run is impractical on a CPU" in why
+    assert fast.live_plan(cpu, env={report.LIVE_SEED_ENV_VAR: "1"}, backend="jax")[0]
+
+
+def test_live_table_sets_a_live_run_beside_the_committed_ones() -> None:
+    import types
+
+    fast_row = fast.ABLATION[-1][0]
+    recs = [_full(_record(fast_row, s, 0.94 + 0.002 * s, 2.5 + s, split="test"))
+            for s in range(3)] + [_full(_record(fast_row, 0, 0.5, 1.0))]  # val: no
+    live = types.SimpleNamespace(profile="full", hardware={"device": "1 x TPU v5 lite"},
+                                 test_acc=0.9412, test_acc_tta=0.9455,
+                                 timings={"train_s": 4.25})
+    rows = fast.live_table(live, recs).splitlines()
+    assert [r.split("|")[0].strip() for r in rows[2:6]] == [
+        "committed 0", "committed 1", "committed 2", "committed mean"]
+    mean = rows[5].split("|")
+    assert mean[1].strip() == "3 seeds" and mean[2].strip() == "94.20%"
+    assert mean[3].strip() == "96.20%" and mean[4].strip() == "3.50"  # acc_tta2: +0.02
+    assert rows[-1].split("|")[0].strip() == "this runtime"
+    assert [c.strip() for c in rows[-1].split("|")[1:]] == [
+        "1 x TPU v5 lite", "94.12%", "94.55%", "4.25"]
+    assert max(map(len, rows)) <= 88
+
+
 # ---------------------------- chapter 10's committed outputs against its records
 
 CHAPTER10 = ROOT / "book" / "10_beyond_the_seed.ipynb"
@@ -797,6 +834,18 @@ def _chapter10() -> dict:
     return nbformat.read(CHAPTER10, as_version=4)
 
 
+def _runtime(nb) -> tuple:
+    """The device (a CPU's, else None) and the Keras backend of the chapter's committed
+    run, from its environment line."""
+    from fenwicks_lite.accel import DeviceInfo
+
+    env = _printed([c for c in nb["cells"] if c["cell_type"] == "code"][1])
+    backend = re.search(r"backend (\w+)", env)
+    cpu = re.search(r"^device: CPU, (.+)$", env, re.M)
+    return (DeviceInfo("cpu", 1, cpu.group(1)) if cpu else None,
+            backend.group(1) if backend else None)
+
+
 def chapter10_problems(nb, records, finale) -> list[str]:
     """Every way chapter 10's record-driven outputs differ from their recomputation
     from the committed JSON; while the sweep is pending, any accuracy figure that is not
@@ -809,6 +858,9 @@ def chapter10_problems(nb, records, finale) -> list[str]:
         "c10a000c": fast.final_table(records, finale),
     }
     cells = {c.get("id"): c for c in nb["cells"] if c["cell_type"] == "code"}
+    device, backend = _runtime(nb)
+    if device is not None:  # executed on a CPU: the live run says why it did not train
+        expected["c10a000e"] = fast.live_plan(device, env={}, backend=backend)[1]
     problems = [f"cell {k} is missing" for k in expected if k not in cells]
     for k, want in expected.items():
         if k in cells and _printed(cells[k]) != want:
