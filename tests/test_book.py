@@ -176,3 +176,21 @@ def test_listings_the_chapters_show_are_the_librarys_current_source(nb_path):
             assert block == now, (
                 f"{nb_path.name} shows an old {name}: re-execute the chapter "
                 f"(make outputs) so that its listing is the library's current code")
+
+
+def test_shell_lines_in_prose_continue_with_one_backslash():
+    """A command shown in a chapter's prose continues its lines with `\\`; a doubled one
+    (an escape written twice into the notebook's JSON) would be shown, and copied, as
+    two."""
+    pages = [*book.chapters(), *sorted((ROOT / "book").glob("*.md")), ROOT / "README.md"]
+    bad = []
+    for path in pages:
+        if path.suffix == ".ipynb":
+            cells = json.loads(path.read_text())["cells"]
+            texts = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                     for c in cells if c["cell_type"] == "markdown"]
+        else:
+            texts = [path.read_text()]
+        bad += [f"{path.name}: {line.strip()[:70]}" for t in texts
+                for line in t.splitlines() if line.rstrip().endswith("\\\\")]
+    assert not bad, "lines ending in two backslashes:\n" + "\n".join(bad)
