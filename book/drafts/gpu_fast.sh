@@ -29,7 +29,9 @@
 #
 # Settings (environment): SEEDS (5), PROFILE (full), BUDGET_S (220), OUT (./_gpu_out),
 # WORK (the records before packing: /tmp/fenwicks-fast-run), EXTRA (more sweep arguments),
-# PYTHON (python3; here: the venv's python).
+# PYTHON (python3; here: the venv's python), LIMIT_S (none: a hard stop after this many
+# seconds, so that what was written is packed before the device call's limit; about 40 s
+# under its timeout_s).
 #
 # After the run (CPU, any session): only the full-profile records are committed and chapter
 # 10 re-executed; it shows its tables once 5 test runs of the fast recipe exist:
@@ -51,8 +53,10 @@ mkdir -p "$out" "$work/results"
 # Whatever happens, the records written so far go back with $OUT, as one file.
 trap 'tar -czf "$out/fast-records.tar.gz" -C "$work" results 2>/dev/null || true' EXIT
 t0=$(date +%s)
+lim=()
+[ -n "${LIMIT_S:-}" ] && lim=(timeout "$LIMIT_S")
 # shellcheck disable=SC2086
-"${PYTHON:-python3}" - sweep --profile "${PROFILE:-full}" --seeds "${SEEDS:-5}" \
+"${lim[@]}" "${PYTHON:-python3}" - sweep --profile "${PROFILE:-full}" --seeds "${SEEDS:-5}" \
   --budget-s "${BUDGET_S:-220}" --compile-cache /tmp/fenwicks-fast-cache \
   --out "$work/results" ${EXTRA:-} <<PY
 import sys

@@ -20,6 +20,9 @@
 # OUT (where the device tool collects files; default ./_gpu_out), WORK (checkpoints and the
 # persistent compile cache, kept out of $OUT: default /tmp/fenwicks-gpu-run). Run it again on the
 # same warm machine to continue: finished seeds are skipped, an interrupted one resumes.
+# LIMIT_S (none): stop training after this many seconds, so that the records written so far
+# are packed before the device call's own limit kills the whole command (set it about 40 s
+# under the call's timeout_s).
 #
 # After the run (CPU, any session) only the records are committed and chapter 9 re-executed;
 # the chapter is already in the book and shows its tables once 5 or more full records exist:
@@ -47,7 +50,9 @@ fi
 # Whatever happens, the records written so far go back with $OUT, as one file.
 trap 'tar -czf "$out/records.tar.gz" -C "$work" results 2>/dev/null || true' EXIT
 t0=$(date +%s)
-python3 - --profile "$profile" --seeds "$seeds" --out "$work/results" \
+lim=()
+[ -n "${LIMIT_S:-}" ] && lim=(timeout "$LIMIT_S")
+"${lim[@]}" python3 - --profile "$profile" --seeds "$seeds" --out "$work/results" \
   --work-dir "$work/checkpoints" --quiet "${resume[@]}" <<PY
 import sys
 sys.path.insert(0, "$root/tests")
