@@ -1546,28 +1546,13 @@ def live_plan(
 def live_table(live: Any, records: Sequence[RunRecord]) -> str:
     """A live run of the fast recipe (`fit_fast`'s `Result`) beside the committed test
     runs (or beside *pending*): one row each and their mean, with TTA at the recipe's
-    level (flip + translate), every row with its hardware."""
-    w = 22
-    head = (f"{'run':<14} | {'hardware':<{w}} | {'test acc':>8} | {'with TTA':>8} | "
-            f"{'train s':>7}")
-    rows = [head, "-" * len(head)]
-    runs = final_runs(records)
-    for r in runs:
-        rows.append(f"{f'committed {r.seed}':<14} | {r.hardware['device'][:w]:<{w}} | "
-                    f"{r.acc:8.2%} | {r.acc_tta2:8.2%} | {r.train_s:7.2f}")
-    if runs:
-        mean = [float(np.mean([getattr(r, k) for r in runs]))
-                for k in ("acc", "acc_tta2", "train_s")]
-        rows.append(f"{'committed mean':<14} | {f'{len(runs)} seeds':<{w}} | "
-                    f"{mean[0]:8.2%} | {mean[1]:8.2%} | {mean[2]:7.2f}")
-    else:
-        rows.append(f"{'committed':<14} | pending: the GPU sweep is not committed yet")
-    rows.append("-" * len(head))
-    label = "this runtime" if live.profile == "full" else f"here ({live.profile})"
-    rows.append(f"{label[:14]:<14} | {str(live.hardware['device'])[:w]:<{w}} | "
-                f"{live.test_acc:8.2%} | {live.test_acc_tta:8.2%} | "
-                f"{live.timings['train_s']:7.2f}")
-    return "\n".join(rows)
+    level (flip + translate), every row with its hardware (`fw.report.beside_table`)."""
+    from fenwicks_lite import report
+
+    runs = [(r.seed, r.hardware["device"], r.precision, r.acc, r.acc_tta2, r.train_s)
+            for r in final_runs(records)]
+    return report.beside_table(live, runs, "pending: the GPU sweep is not committed yet",
+                               digits=2)
 
 
 # ---------------------------------------------------------------------------------- CLI

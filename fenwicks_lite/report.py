@@ -548,30 +548,39 @@ def train_seed(config: TrainConfig | None = None, *, seed: int | None = None,
 def live_table(live: Result, committed: Sequence[Result]) -> str:
     """A live seed (`train_seed`) beside the committed runs (or beside *pending* when
     there are none): one row each and their mean, every row with its hardware and
-    precision."""
+    precision (`beside_table`)."""
+    runs = [(r.seed, r.hardware["device"], r.precision, r.test_acc, r.test_acc_tta,
+             r.timings["train_s"]) for r in committed if r.profile == "full"]
+    return beside_table(live, runs, "pending: no full run committed yet", digits=1)
+
+
+def beside_table(live: Result, runs: Sequence[tuple], pending_text: str,
+                 digits: int = 1) -> str:
+    """The table of a live run beside committed ones (chapter 9's seed, chapter 10's
+    fast recipe): `runs` are (seed, device, precision, accuracy, accuracy with the
+    recipe's TTA, training seconds), then their mean, or `pending_text` without them;
+    `live` (a `Result`) last; seconds to `digits` decimals."""
     w = 22
     head = (f"{'run':<14} | {'hardware':<{w}} | {'precision':<14} | {'test acc':>8} | "
             f"{'with TTA':>8} | {'train s':>7}")
     rows = [head, "-" * len(head)]
 
-    def row(name: str, r: Result) -> str:
-        return (f"{name:<14} | {str(r.hardware['device'])[:w]:<{w}} | "
-                f"{r.precision:<14} | {r.test_acc:8.2%} | {r.test_acc_tta:8.2%} | "
-                f"{r.timings['train_s']:7.1f}")
+    def row(name: str, device: str, precision: str, acc: float, tta: float,
+            train_s: float) -> str:
+        return (f"{name:<14} | {str(device)[:w]:<{w}} | {precision:<14} | {acc:8.2%} | "
+                f"{tta:8.2%} | {train_s:7.{digits}f}")
 
-    runs = [r for r in committed if r.profile == "full"]
-    for r in runs:
-        rows.append(row(f"committed {r.seed}", r))
+    for seed, *rest in runs:
+        rows.append(row(f"committed {seed}", *rest))
     if runs:
-        s = summarize(runs)
-        rows.append(f"{'committed mean':<14} | {f'{len(runs)} seeds':<{w}} | "
-                    f"{'':<14} | {s['test_acc_mean']:8.2%} | "
-                    f"{s['test_acc_tta_mean']:8.2%} | {s['train_s_mean']:7.1f}")
+        mean = [float(np.mean([r[k] for r in runs])) for k in (3, 4, 5)]
+        rows.append(row("committed mean", f"{len(runs)} seeds", "", *mean))
     else:
-        rows.append(f"{'committed':<14} | pending: no full run committed yet")
+        rows.append(f"{'committed':<14} | {pending_text}")
     rows.append("-" * len(head))
     label = "this runtime" if live.profile == "full" else f"here ({live.profile})"
-    rows.append(row(f"{label[:14]}", live))
+    rows.append(row(label[:14], live.hardware["device"], live.precision, live.test_acc,
+                    live.test_acc_tta, live.timings["train_s"]))
     return "\n".join(rows)
 
 

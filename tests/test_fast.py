@@ -803,17 +803,19 @@ def test_live_table_sets_a_live_run_beside_the_committed_ones() -> None:
     recs = [_full(_record(fast_row, s, 0.94 + 0.002 * s, 2.5 + s, split="test"))
             for s in range(3)] + [_full(_record(fast_row, 0, 0.5, 1.0))]  # val: no
     live = types.SimpleNamespace(profile="full", hardware={"device": "1 x TPU v5 lite"},
-                                 test_acc=0.9412, test_acc_tta=0.9455,
-                                 timings={"train_s": 4.25})
+                                 precision="mixed_bfloat16", test_acc=0.9412,
+                                 test_acc_tta=0.9455, timings={"train_s": 4.25})
     rows = fast.live_table(live, recs).splitlines()
     assert [r.split("|")[0].strip() for r in rows[2:6]] == [
         "committed 0", "committed 1", "committed 2", "committed mean"]
-    mean = rows[5].split("|")
-    assert mean[1].strip() == "3 seeds" and mean[2].strip() == "94.20%"
-    assert mean[3].strip() == "96.20%" and mean[4].strip() == "3.50"  # acc_tta2: +0.02
+    assert [c.strip() for c in rows[2].split("|")[1:3]] == [
+        "1 x GPU NVIDIA H100", "mixed_bfloat16"]
+    mean = [c.strip() for c in rows[5].split("|")]
+    assert mean[1] == "3 seeds" and mean[3] == "94.20%"
+    assert mean[4] == "96.20%" and mean[5] == "3.50"  # acc_tta2: +0.02 in `_record`
     assert rows[-1].split("|")[0].strip() == "this runtime"
     assert [c.strip() for c in rows[-1].split("|")[1:]] == [
-        "1 x TPU v5 lite", "94.12%", "94.55%", "4.25"]
+        "1 x TPU v5 lite", "mixed_bfloat16", "94.12%", "94.55%", "4.25"]
     assert max(map(len, rows)) <= 88
 
 
