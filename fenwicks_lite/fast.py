@@ -1551,8 +1551,8 @@ def live_table(live: Any, records: Sequence[RunRecord]) -> str:
 
     runs = [(r.seed, r.hardware["device"], r.precision, r.acc, r.acc_tta2, r.train_s)
             for r in final_runs(records)]
-    return report.beside_table(live, runs, "pending: the GPU sweep is not committed yet",
-                               digits=2)
+    pending = "pending: the GPU sweep is not committed yet"
+    return report.beside_table(live, runs, pending, digits=2)
 
 
 # ---------------------------------------------------------------------------------- CLI
