@@ -67,7 +67,7 @@ def test_tables_from_the_json(run):
     comp = report.comparison_table(results)  # quick-profile runs: not the full run
     assert "Yang 2019" in comp and "Page 2018" in comp and f"{mean:.2%}" not in comp
     assert "pending | pending | pending" in comp
-    assert "94.2%" in comp and "94.08%" in comp
+    assert "94.24%" in comp and "94.08%" in comp
 
 
 def test_confident_wrong_are_wrong_and_sorted(run):
@@ -172,8 +172,8 @@ def test_comparison_table_without_records_quotes_only_sourced_figures():
     comp = report.comparison_table([])
     assert comp.startswith("this book, chapter 9 (the seed's recipe)\n"
                            "    pending | pending | pending")
-    assert sorted(re.findall(r"\d+\.\d+%", comp)) == ["94.08%", "94.08%", "94.2%",
-                                                      "94.2%"]
+    assert sorted(re.findall(r"\d+\.\d+%", comp)) == ["94.08%", "94.08%", "94.24%",
+                                                      "94.24%"]
     seed_rows = [p for p in report.PUBLISHED if p["recipe"] == "seed"]
     assert len(seed_rows) == 2
     flat = " ".join(comp.split())
@@ -212,6 +212,17 @@ def test_published_rows_quote_their_figures() -> None:
     for key in ("source", "recipe"):
         with pytest.raises(ValueError, match="lacks"):
             report.check_published([{**report.PUBLISHED[0], key: ""}])
+    # the seed's time is derived from two clock readings of its log: it must be in
+    # the derivation, which must rest on the quote's readings
+    seed = report.PUBLISHED[0]
+    assert seed["time"] == "64 s" and "17:51:35" in seed["quote"]
+    assert "17:52:39" in seed["quote"] and "17:51:35" in seed["derived"]
+    with pytest.raises(ValueError, match="not in its derivation"):
+        report.check_published([{**seed, "time": "65 s"}])
+    with pytest.raises(ValueError, match="not in its quote"):
+        report.check_published([{**seed, "derived": ""}])  # 64 s is not printed
+    with pytest.raises(ValueError, match="not in its quote"):
+        report.check_published([{**seed, "acc": "94.2%"}])  # a rounded figure
 
 
 def test_live_seed_runs_only_on_an_accelerator_or_when_asked():
