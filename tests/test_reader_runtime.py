@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from fenwicks_lite import data
+from fenwicks_lite import data, records
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
@@ -349,8 +349,6 @@ def machine() -> dict:
 
 
 def _git_commit() -> dict:
-    from fenwicks_lite import records
-
     changed = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain",
                               "--untracked-files=no"], capture_output=True, text=True,
                              timeout=60).stdout.strip()
@@ -363,7 +361,6 @@ def times_record(runtime: str, junit: Path, states: list[dict], seconds: float,
     cells summed, from the JUnit XML, the first including the kernel's start; ``wall_s``: its
     kernel's process from its start to its last cell's end), the machine, the date, the commit
     and the library's version."""
-    import datetime
     from importlib import metadata
 
     cells = _per_chapter(junit)
@@ -382,7 +379,7 @@ def times_record(runtime: str, junit: Path, states: list[dict], seconds: float,
         "machine": {**machine(), **({"load_avg_1_5_15_before": [round(x, 2) for x in load[0]],
                                      "load_avg_1_5_15_after": [round(x, 2) for x in load[1]]}
                                     if load else {})},
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "date": records.now(),
         **_git_commit(),
         "fenwicks_lite": metadata.version("fenwicks_lite"),
     }
