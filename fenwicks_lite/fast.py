@@ -1465,10 +1465,11 @@ def run_status(records: Sequence[RunRecord]) -> str:
     from fenwicks_lite.report import MIN_SEEDS
 
     val = [r for r in records if r.split == "val"]
+    final = final_runs(records)
     if not is_ready(records):
         return "\n".join([
             "pending: chapter 10's GPU sweep is not committed yet:",
-            f"  {len(final_runs(records))} test runs of the fast recipe and {len(val)} "
+            f"  {len(final)} test runs of the fast recipe and {len(val)} "
             "validation runs",
             f"  in fenwicks_lite/results/, {MIN_SEEDS} test runs needed.",
             "It will show, with the hardware that gave them: the ablation on the",
@@ -1479,8 +1480,8 @@ def run_status(records: Sequence[RunRecord]) -> str:
             *(f"  {line}" for line in SWEEP_COMMAND.splitlines()),
             "  then commit the JSON records and re-execute this chapter.",
         ])
-    r0 = final_runs(records)[0]
-    return (f"{len(final_runs(records))} test runs of the fast recipe and {len(val)} "
+    r0 = final[0]
+    return (f"{len(final)} test runs of the fast recipe and {len(val)} "
             f"validation runs committed | {r0.hardware['device']} | {r0.precision} | "
             f"{r0.backend} | commit {r0.git_commit or 'unknown'}")
 
@@ -1531,7 +1532,8 @@ def live_plan(
         import keras
 
         backend = keras.backend.backend()
-    go, why = report.live_seed_plan(device, env)
+    go, why = report.live_seed_plan(
+        device, env, on_cpu="The fast recipe's full run is impractical on a CPU")
     if go and backend != "jax":
         return False, "\n".join([
             f"not run: Keras runs on {backend} here; the fast recipe's loop is JAX's.",
@@ -1539,8 +1541,7 @@ def live_plan(
             "  %env KERAS_BACKEND=jax",
             "then Run all (Colab's runtimes come with JAX).",
         ])
-    return go, why.replace("A CPU run of the full recipe is impractical",
-                           "The fast recipe's full run is impractical on a CPU")
+    return go, why
 
 
 def live_table(live: Any, records: Sequence[RunRecord]) -> str:

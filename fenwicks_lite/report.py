@@ -513,14 +513,16 @@ def epoch_log(result: Result, every: int = 4) -> str:
     return "\n".join(epoch_line(cfg, result.history[i]) for i in shown)
 
 
-def live_seed_plan(device: Any = None,
-                   env: dict[str, str] | None = None) -> tuple[bool, str]:
+def live_seed_plan(device: Any = None, env: dict[str, str] | None = None,
+                   on_cpu: str = "A CPU run of the full recipe is impractical"
+                   ) -> tuple[bool, str]:
     """Whether chapter 9's "Run one seed yourself" trains here, and one line why.
 
     It trains where `fw.accel` finds a GPU or TPU (`device`, default: this runtime's),
     or where the reader opted in with ``FENWICKS_LITE_LIVE_SEED=1`` (`env`, default:
-    the environment); otherwise it says what to do instead. The quick profile on a CPU
-    (CI) never trains here.
+    the environment); otherwise it says what to do instead, starting with `on_cpu`
+    (chapter 10 names its own recipe there). The quick profile on a CPU (CI) never
+    trains here.
     """
     import os
 
@@ -536,7 +538,7 @@ def live_seed_plan(device: Any = None,
                       "is set; the full recipe is impractical on a CPU)")
     return False, "\n".join([
         f"not run: no GPU or TPU on this runtime ({dev}).",
-        "A CPU run of the full recipe is impractical (chapter 8 times one step of a",
+        f"{on_cpu} (chapter 8 times one step of a",
         "quarter-width DavidNet on a CPU). In Colab: Runtime -> Change runtime type ->",
         "a GPU or TPU, then run the chapter again. To train here anyway (say, in the",
         f"quick profile), set {LIVE_SEED_ENV_VAR}=1.",
