@@ -20,6 +20,7 @@ import keras
 import no_tensorflow
 import numpy as np
 import pytest
+from notebook_outputs import committed_runtime, printed
 
 from fenwicks_lite import fast
 from fenwicks_lite import train as fw_train
@@ -824,28 +825,10 @@ def test_live_table_sets_a_live_run_beside_the_committed_ones() -> None:
 CHAPTER10 = ROOT / "book" / "10_beyond_the_seed.ipynb"
 
 
-def _printed(cell) -> str:
-    """What a code cell printed (streams only)."""
-    return "".join(o["text"] for o in cell.get("outputs", [])
-                   if o["output_type"] == "stream").rstrip("\n")
-
-
 def _chapter10() -> dict:
     import nbformat
 
     return nbformat.read(CHAPTER10, as_version=4)
-
-
-def _runtime(nb) -> tuple:
-    """The device (a CPU's, else None) and the Keras backend of the chapter's committed
-    run, from its environment line."""
-    from fenwicks_lite.accel import DeviceInfo
-
-    env = _printed([c for c in nb["cells"] if c["cell_type"] == "code"][1])
-    backend = re.search(r"backend (\w+)", env)
-    cpu = re.search(r"^device: CPU, (.+)$", env, re.M)
-    return (DeviceInfo("cpu", 1, cpu.group(1)) if cpu else None,
-            backend.group(1) if backend else None)
 
 
 def chapter10_problems(nb, records, finale) -> list[str]:
@@ -860,20 +843,20 @@ def chapter10_problems(nb, records, finale) -> list[str]:
         "c10a000c": fast.final_table(records, finale),
     }
     cells = {c.get("id"): c for c in nb["cells"] if c["cell_type"] == "code"}
-    device, backend = _runtime(nb)
+    device, backend = committed_runtime(nb)
     if device is not None:  # executed on a CPU: the live run says why it did not train
         expected["c10a000e"] = fast.live_plan(device, env={}, backend=backend)[1]
     problems = [f"cell {k} is missing" for k in expected if k not in cells]
     for k, want in expected.items():
-        if k in cells and _printed(cells[k]) != want:
-            problems.append(f"cell {k} prints {_printed(cells[k])[:200]!r}, the "
+        if k in cells and printed(cells[k]) != want:
+            problems.append(f"cell {k} prints {printed(cells[k])[:200]!r}, the "
                             f"records give {want[:200]!r}")
     if not fast.is_ready(records):
         sourced = {p["acc"] for p in report.PUBLISHED} | {"94%"}
         if report.is_ready(finale):  # chapter 9's mean, in the final table
             sourced.add(report.finale_row(finale)["acc"])
         for cell in cells.values():
-            for figure in re.findall(r"\d+(?:\.\d+)?%", _printed(cell)):
+            for figure in re.findall(r"\d+(?:\.\d+)?%", printed(cell)):
                 if figure not in sourced:
                     problems.append(f"pending, yet cell {cell.get('id')} shows {figure}")
     return problems
@@ -887,7 +870,7 @@ def test_chapter10_prints_exactly_what_its_committed_records_give() -> None:
     assert not problems, ("re-execute chapter 10 in the full profile (`python -m "
                           "fwbook.notebooks execute --profile full "
                           "book/10_beyond_the_seed.ipynb`):\n" + "\n".join(problems))
-    env = _printed([c for c in nb["cells"] if c["cell_type"] == "code"][1])
+    env = printed([c for c in nb["cells"] if c["cell_type"] == "code"][1])
     assert "profile: full | data: CIFAR-10 (full)" in env
 
 

@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from notebook_outputs import committed_runtime, printed  # noqa: E402
 
 from fenwicks_lite import data as fw_data  # noqa: E402
 from fenwicks_lite import fit, records, report  # noqa: E402
@@ -277,30 +278,6 @@ CHAPTER9 = Path(__file__).resolve().parent.parent / "book" / "09_full_run.ipynb"
 SOURCED = {p["acc"] for p in report.PUBLISHED if p["recipe"] == "seed"} | {"94%"}
 
 
-def _text(cell) -> str:
-    """What a code cell printed: streams and plain-text results (not figures, not the
-    folded library source)."""
-    out = []
-    for o in cell.get("outputs", []):
-        if o["output_type"] == "stream":
-            out.append(o["text"])
-        elif o["output_type"] in ("execute_result", "display_data"):
-            if "text/plain" in o["data"] and not set(o["data"]) - {"text/plain"}:
-                out.append(o["data"]["text/plain"])
-    return "".join(out).rstrip("\n")
-
-
-def _device(nb):
-    """The device of the committed run of the chapter, from its environment line."""
-    from fenwicks_lite.accel import DeviceInfo
-
-    env = _text([c for c in nb.cells if c.cell_type == "code"][1])
-    line = next((x for x in env.splitlines() if x.startswith("device: ")), "")
-    if not line.startswith("device: CPU, "):  # not executed, or where a seed trains
-        return None
-    return DeviceInfo("cpu", 1, line.removeprefix("device: CPU, "))
-
-
 def chapter9_expected(results, device):
     """Cell id -> what the cell must print, recomputed from the records: the text, or
     None (a figure, no text)."""
@@ -330,11 +307,11 @@ def chapter9_problems(nb, results) -> list[str]:
     run is pending any accuracy figure that is not a quoted source's."""
     import nbformat
 
-    expected = chapter9_expected(results, _device(nb))
+    expected = chapter9_expected(results, committed_runtime(nb)[0])
     code = [c for c in nb.cells if c.cell_type == "code"]
     found, problems = set(), []
     for i, cell in enumerate(code):
-        text = _text(cell)
+        text = printed(cell)
         if i < 2 or "fw.exercises.check(" in cell.source:
             continue  # setup, environment line (test_book), the self-checks
         if cell.id in expected:
@@ -353,7 +330,7 @@ def chapter9_problems(nb, results) -> list[str]:
     if not report.is_ready(results):
         everything = nbformat.writes(nb)
         for figure in re.findall(r"\d+(?:\.\d+)?%", "\n".join(
-                _text(c) for c in code)):
+                printed(c) for c in code)):
             if figure not in SOURCED:
                 problems.append(f"pending, yet an output shows {figure}")
         problems += ["pending, yet a figure is drawn from records"
@@ -373,7 +350,7 @@ def test_chapter9_prints_exactly_what_its_committed_records_give():
                           "fwbook.notebooks execute --profile full "
                           "book/09_full_run.ipynb`):\n" + "\n".join(problems))
     if not report.is_ready(results):
-        status = _text(next(c for c in nb.cells if c.get("id") == "75461354"))
+        status = printed(next(c for c in nb.cells if c.get("id") == "75461354"))
         assert status.startswith("pending: chapter 9's GPU run is not committed")
 
 
@@ -398,7 +375,7 @@ def test_chapter9_check_catches_stale_numbers(run):
     # a run: every printed text equals the recomputation, to the last digit
     fake = _fake_full_run(run[0])
     ready = nb
-    for cid, text in chapter9_expected(fake, _device(nb)).items():
+    for cid, text in chapter9_expected(fake, committed_runtime(nb)[0]).items():
         ready = _with_output(ready, cid, text) if text is not None else ready
         if text is None:
             next(c for c in ready.cells if c.get("id") == cid).outputs = []
