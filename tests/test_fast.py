@@ -683,22 +683,27 @@ _RUN = textwrap.dedent("""
     no_la = {**tiny, "label_smoothing": 0.0, "lookahead": False}
     rows = [("a", tiny, "val"), ("b", no_la, "test")]
     recs = fast.train_runs(rows, [0, 1], ds, n_val=64, profile="quick",
-                           scan=SCAN, verbose=False)
+                           scan=SCAN, precision=PRECISION, verbose=False)
     rows = [[r.row, r.split, r.seed, r.acc, r.acc_tta2, r.compile_s, r.train_s,
-             r.n_train, r.n_eval, r.steps, r.lookahead_steps] for r in recs]
+             r.n_train, r.n_eval, r.steps, r.lookahead_steps, r.precision]
+            for r in recs]
     print(json.dumps(rows))
 """)
 
 
-@pytest.mark.parametrize("scan", [False, True])
-def test_train_runs_compiles_once_and_records(scan: bool) -> None:
+# scan=True in bfloat16 is the path an H100/H200 takes (one compiled call per epoch,
+# `accel.choose_precision`'s mixed_bfloat16), rehearsed here on the CPU
+@pytest.mark.parametrize(("scan", "precision"),
+                         [(False, "float32"), (True, "mixed_bfloat16")])
+def test_train_runs_compiles_once_and_records(scan: bool, precision: str) -> None:
     env = {
         **os.environ,
         "KERAS_BACKEND": "jax",
         "PYTHONPATH": str(ROOT),
         "JAX_PLATFORMS": "cpu",
     }
-    code = no_tensorflow.SOURCE + _RUN.replace("SCAN", str(scan))
+    code = no_tensorflow.SOURCE + _RUN.replace("SCAN", str(scan)).replace(
+        "PRECISION", repr(precision))
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -724,6 +729,7 @@ def test_train_runs_compiles_once_and_records(scan: bool) -> None:
     # step (a run of 8 steps); never in the row without it
     assert [r[10] for r in recs] == [6, 6, 0, 0]
     assert all(0 <= r[3] <= 1 and 0 <= r[4] <= 1 and r[6] > 0 for r in recs)
+    assert {r[11] for r in recs} == {precision}
 
 
 _RESUME = textwrap.dedent("""
