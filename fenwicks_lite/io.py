@@ -438,7 +438,15 @@ def _tf_message(e: Any) -> str:
     text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", e.message.splitlines()[0])
     text = re.sub(r"\s*\[Op:\w+\].*$", "", text)
     m = re.search(r"assertion failed: \[([^\]]*)\]", text)
-    return m.group(1) if m else text
+    if m:
+        return m.group(1)
+    # TensorFlow's record reader: "truncated record at 123' failed with Read less bytes
+    # than requested" (its stray quote included) - the file ends inside that record.
+    return re.sub(
+        r"truncated record at (\d+)' failed with Read less bytes than requested",
+        r"the file ends inside the record that starts at byte \1",
+        text,
+    )
 
 
 def tfrecord_numpy(paths: str | Sequence[str], h: int, w: int, c: int = 3,

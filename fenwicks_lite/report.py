@@ -27,11 +27,11 @@ from fenwicks_lite.fit import epoch_line, lr_schedule
 from fenwicks_lite.records import Result, TrainConfig, load_results, summarize
 
 #: The published figures the book sets its runs beside, quoted, not measured here:
-#: chapter 9's "Then and now" (the rows whose ``recipe`` is "seed": the seed's DavidNet
-#: recipe, 24 epochs) and chapter 10's final table (all rows; "fast": the later speed
-#: runs). Each row names its source (URL, file and commit where there is one) and quotes
-#: the sentence or table line its figures come from; `check_published` makes sure each
-#: figure appears in its quote.
+#: chapter 9's comparison table (the rows whose ``recipe`` is "seed": the seed's
+#: DavidNet recipe, 24 epochs) and chapter 10's final table (all rows; "fast": the later
+#: speed runs). Each row names its source (URL, file and commit where there is one)
+#: and quotes the sentence or table line its figures come from; `check_published` makes
+#: sure each figure appears in its quote.
 PUBLISHED: tuple[dict[str, str], ...] = (
     {
         "who": "Yang 2019, fenwicks tutorial 2 (the seed)",
@@ -232,7 +232,7 @@ def published_table(rows: Sequence[dict[str, str]], width: int = 88) -> str:
     """`rows` (dicts like `PUBLISHED`'s) as text: per row its name, then hardware |
     accuracy | time, what the figures are, the source with its quote and, where a
     figure is derived from the quote, how; wrapped to `width` columns (chapter 9's
-    "Then and now", chapter 10's final table)."""
+    comparison table, chapter 10's final table)."""
     out = []
     for r in rows:
         out.append(r["who"])

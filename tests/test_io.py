@@ -266,6 +266,12 @@ def test_truncated_file_names_the_file(record_file):
     with pytest.raises(fio.TFRecordCorruptError, match=r"truncated: record 4 is truncated or corrupt"):
         fio.tfrecord_numpy(str(bad), 4, 4)
     assert bad.read_bytes() == data[:-20]
+    # TensorFlow's own words ("truncated record at N' failed with ...") become a sentence that
+    # says where the last record starts: 4 records of equal size before it.
+    with pytest.raises(fio.TFRecordCorruptError) as caught:
+        fio.tfrecord_numpy(str(bad), 4, 4)
+    assert f"the file ends inside the record that starts at byte {4 * len(data) // 5})" in str(caught.value)
+    assert "'" not in str(caught.value).split("(", 1)[1]
 
 
 def test_corrupt_byte_is_caught_by_the_crc(record_file):
