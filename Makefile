@@ -79,7 +79,7 @@ student: install
 
 # The full 94% run (needs a GPU or TPU; see chapter 9): SEEDS seeds (default 5) in one process,
 # one XLA compile for all. On the lent GPU machine (no make, no venv) the same run is ONE prepared
-# command, book/drafts/gpu_run.sh (its header says how it is staged and rehearsed on a CPU).
+# command, book/scripts/gpu_run.sh (its header says how it is staged and rehearsed on a CPU).
 train: install
 	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(BIN)/python -m fenwicks_lite.train --profile full \
 	  --seeds $${SEEDS:-5} --out fenwicks_lite/results/ --work-dir _build/train

@@ -1422,7 +1422,7 @@ def ablation_text(records: Sequence[RunRecord], split: str = "val") -> str:
     return "\n".join(lines)
 
 
-#: The whole GPU part of the chapter as one command (`sweep`; `book/drafts/gpu_fast.sh`
+#: The whole GPU part of the chapter as one command (`sweep`; `book/scripts/gpu_fast.sh`
 #: wraps it for the GPU machine).
 SWEEP_COMMAND = (
     "KERAS_BACKEND=jax python -m fenwicks_lite.fast sweep --profile full \\\n"

@@ -399,7 +399,7 @@ def _packaged_results() -> Any:
 #: runtime without a GPU or TPU (it never does so unasked).
 LIVE_SEED_ENV_VAR = "FENWICKS_LITE_LIVE_SEED"
 
-#: The command of the full run (chapter 9; `make train` and book/drafts/gpu_run.sh run
+#: The command of the full run (chapter 9; `make train` and book/scripts/gpu_run.sh run
 #: it).
 RUN_COMMAND = ("KERAS_BACKEND=jax python -m fenwicks_lite.train --profile full \\\n"
                "    --seeds 5 --out fenwicks_lite/results/")

@@ -47,16 +47,13 @@ def test_one_repository_url():
     assert book.install_url() == f"fenwicks_lite @ git+{url}@{book.config()['repository']['branch']}"
 
 
-DRAFTS = sorted((ROOT / "book" / "drafts").glob("*.ipynb"))
-
-
 def _code(nb_path: Path) -> list[str]:
     nb = json.loads(nb_path.read_text())
     return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
             for c in nb["cells"] if c["cell_type"] == "code"]
 
 
-@pytest.mark.parametrize("nb_path", [*book.chapters(), *DRAFTS], ids=lambda p: p.name)
+@pytest.mark.parametrize("nb_path", book.chapters(), ids=lambda p: p.name)
 def test_notebook_starts_with_setup_and_environment_cells(nb_path):
     nb = json.loads(nb_path.read_text())
     code = _code(nb_path)
@@ -82,7 +79,7 @@ def test_setup_cells_fit_88_columns_and_install_in_colab_only():
     assert 'os.environ.setdefault("KERAS_BACKEND", "jax")' in tf_cell
 
 
-@pytest.mark.parametrize("nb_path", [*book.chapters(), *DRAFTS], ids=lambda p: p.name)
+@pytest.mark.parametrize("nb_path", book.chapters(), ids=lambda p: p.name)
 def test_tf_chapters_are_exactly_those_that_import_tensorflow(nb_path):
     """The setup cell installs tensorflow-cpu on a TPU runtime exactly where the chapter needs it
     (tests/test_reader_runtime.py then runs each chapter with TensorFlow missing)."""

@@ -9,14 +9,14 @@
 # On the GPU machine, the device call that carries the last staged part runs, from the
 # repository root (timeout_s 360):
 #
-#   source .gpu/pN/assemble.sh || exit 1; bash book/drafts/gpu_fast.sh
+#   source .gpu/pN/assemble.sh || exit 1; bash book/scripts/gpu_fast.sh
 #
 # In the call right after chapter 9's (gpu_run.sh, which ran assemble.sh on the same warm
 # machine: the data in /root/d and the wheels in /tmp/site are still there, the variables
 # are not), nothing needs carrying:
 #
 #   export PYTHONPATH=/tmp/site KERAS_BACKEND=jax PYTHONUNBUFFERED=1 CIFAR10_DIR=/root/d
-#   test -d /tmp/site/keras || exit 3; bash book/drafts/gpu_fast.sh
+#   test -d /tmp/site/keras || exit 3; bash book/scripts/gpu_fast.sh
 #
 # CPU rehearsal (TensorFlow unimportable, KERAS_BACKEND=jax, the mini sample). With 1,200
 # training images the validation runs have enough steps for the weight averaging to fire;
@@ -25,7 +25,7 @@
 #
 #   PYTHON=.venv/bin/python CIFAR10_DIR=/work/shared/data/cifar10-mini PROFILE=quick \
 #     OUT=/tmp/rehearsal EXTRA="--train-limit 1200 --test-limit 200" \
-#     bash book/drafts/gpu_fast.sh
+#     bash book/scripts/gpu_fast.sh
 #
 # Settings (environment): SEEDS (5), PROFILE (full), BUDGET_S (220), OUT (./_gpu_out),
 # WORK (the records before packing: /tmp/fenwicks-fast-run), EXTRA (more sweep arguments),
@@ -43,18 +43,11 @@
 #   pytest tests/test_fast.py -k chapter10   # every record-driven output, recomputed
 #   git add fenwicks_lite/results book/10_beyond_the_seed.ipynb && git commit
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-out="${OUT:-$root/_gpu_out}"
+source "$(dirname "${BASH_SOURCE[0]}")/gpu_common.sh"
 work="${WORK:-/tmp/fenwicks-fast-run}"
-: "${CIFAR10_DIR:?set CIFAR10_DIR to the folder holding cifar-10-batches-py/ (assemble.sh does)}"
-export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 rm -rf "$work/results"  # the sweep does not resume: a rerun starts afresh
-mkdir -p "$out" "$work/results"
-# Whatever happens, the records written so far go back with $OUT, as one file.
-trap 'tar -czf "$out/fast-records.tar.gz" -C "$work" results 2>/dev/null || true' EXIT
-t0=$(date +%s)
-lim=()
-[ -n "${LIMIT_S:-}" ] && lim=(timeout "$LIMIT_S")
+mkdir -p "$work/results"
+pack_on_exit fast-records.tar.gz "$work"  # whatever happens, the records go back
 # shellcheck disable=SC2086
 "${lim[@]}" "${PYTHON:-python3}" - sweep --profile "${PROFILE:-full}" --seeds "${SEEDS:-5}" \
   --budget-s "${BUDGET_S:-220}" --compile-cache /tmp/fenwicks-fast-cache \

@@ -6,7 +6,7 @@
 # On the GPU machine (see ../shared/gpu/README.md), the device call that carries the last staged
 # part runs, from the repository root:
 #
-#   source .gpu/pN/assemble.sh || exit 1; bash book/drafts/gpu_run.sh
+#   source .gpu/pN/assemble.sh || exit 1; bash book/scripts/gpu_run.sh
 #
 # assemble.sh unpacks CIFAR-10 to /root/d and exports CIFAR10_DIR, KERAS_BACKEND=jax and the
 # PYTHONPATH of the wheels it installed. The run itself is `python -m fenwicks_lite.train` with
@@ -14,7 +14,7 @@
 # rehearsal below runs exactly what the GPU runs:
 #
 #   PART_MB=50 bash ../shared/gpu/prepare.sh /work/shared/data/cifar10-mini
-#   (source .gpu/p1/assemble.sh && PROFILE=quick OUT=/tmp/rehearsal bash book/drafts/gpu_run.sh)
+#   (source .gpu/p1/assemble.sh && PROFILE=quick OUT=/tmp/rehearsal bash book/scripts/gpu_run.sh)
 #
 # Settings (environment): SEEDS (default 10; issue 10: never fewer than 5), PROFILE (full),
 # OUT (where the device tool collects files; default ./_gpu_out), WORK (checkpoints and the
@@ -34,24 +34,17 @@
 #   pytest tests/test_report.py   # every number chapter 9 prints, against the records
 #   git add fenwicks_lite/results book/09_full_run.ipynb && git commit
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/gpu_common.sh"
 seeds="${SEEDS:-10}"
 profile="${PROFILE:-full}"
-out="${OUT:-$root/_gpu_out}"
 work="${WORK:-/tmp/fenwicks-gpu-run}"
-: "${CIFAR10_DIR:?set CIFAR10_DIR to the folder holding cifar-10-batches-py/ (assemble.sh does)}"
-export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" KERAS_BACKEND=jax PYTHONUNBUFFERED=1
-mkdir -p "$out" "$work/results"
+mkdir -p "$work/results"
 resume=()
 if compgen -G "$work/results/$profile-seed*.json" >/dev/null || [ -d "$work/checkpoints" ]; then
   resume=(--resume)
   echo "continuing the run in $work"
 fi
-# Whatever happens, the records written so far go back with $OUT, as one file.
-trap 'tar -czf "$out/records.tar.gz" -C "$work" results 2>/dev/null || true' EXIT
-t0=$(date +%s)
-lim=()
-[ -n "${LIMIT_S:-}" ] && lim=(timeout "$LIMIT_S")
+pack_on_exit records.tar.gz "$work"  # whatever happens, the records go back
 "${lim[@]}" python3 - --profile "$profile" --seeds "$seeds" --out "$work/results" \
   --work-dir "$work/checkpoints" --quiet "${resume[@]}" <<PY
 import sys
