@@ -1,3 +1,17 @@
+# The GPU session (issues 10 and 14), 15 minutes of device time in all, start included.
+# Here: `PART_MB=50 bash ../shared/gpu/prepare.sh /srv/cifar10` stages .gpu/p1..p3 (remove
+# an old .gpu first). Then device calls back to back (the machine goes back when idle):
+#   1. carry .gpu/p1: mkdir -p /root/d && cp .gpu/p1/part* /root/d/ && nvidia-smi -L
+#   2. carry .gpu/p2: mkdir -p /root/d && cp .gpu/p2/part* /root/d/
+#   3. carry .gpu/p3, timeout_s 420: source .gpu/p3/assemble.sh || exit 1;
+#      SEEDS=10 LIMIT_S=380 bash book/scripts/gpu_run.sh      (SEEDS=5 if time is short)
+#   4. no carry, timeout_s 360: export PYTHONPATH=/tmp/site KERAS_BACKEND=jax
+#      PYTHONUNBUFFERED=1 CIFAR10_DIR=/root/d; test -d /tmp/site/keras || exit 3;
+#      LIMIT_S=320 bash book/scripts/gpu_fast.sh
+# then give the machine back; each script's header says how its records are committed.
+# Rehearsed on the CPU with the GPU machine's versions (Python 3.12, jax 0.11.2, numpy
+# 2.5.2, keras 3.15.1) and with mixed_bfloat16, the precision an H100/H200 gets.
+#
 # Sourced by gpu_run.sh (chapter 9) and gpu_fast.sh (chapter 10): the lines both GPU
 # commands share. It sets root (the repository), out ($OUT, default ./_gpu_out), t0 (the
 # start), lim (a `timeout $LIMIT_S` prefix, or nothing without LIMIT_S), exports what a run
