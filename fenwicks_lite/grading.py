@@ -13,7 +13,8 @@ The assignment is defined by the book, not by the submission (nbgrader's approac
    or added check calls and other chapters' exercises therefore change nothing.
 3. After each answer cell a hidden cell runs the public checker and the hidden test
    (`exercises.run_hidden`, cases from the instructor's `--seed`) and reports with a
-   per-run nonce. Points come from the exercise's difficulty (`exercises.POINTS`,
+   per-run nonce; a verdict counts only if it is the only one the hidden cell printed
+   and the cell ran to its end (no SystemExit, no dead kernel). Points come from the exercise's difficulty (`exercises.POINTS`,
    `--points` overrides).
 4. Each submission runs in its own process (`_worker`), with a scrubbed environment, a
    private copy of the library, the kernel on a Unix socket and, where ``unshare``
@@ -371,6 +372,7 @@ def _worker() -> int:
     (work / "fresh.ipynb").unlink()
     roles = job["roles"]
     timed_out: list[str] = []
+    finished: list[str] = []  # cells whose execute_reply came: the kernel lived on
 
     class Client(NotebookClient):
         async def _async_handle_timeout(self, timeout, cell=None):  # noqa: ANN001
@@ -388,6 +390,7 @@ def _worker() -> int:
         nb,
         km=km,
         timeout_func=timeout_of,
+        on_cell_executed=lambda cell, **_: finished.append(cell.get("id", "")),
         allow_errors=True,
         interrupt_on_timeout=True,
         resources={"metadata": {"path": job["cwd"]}},
@@ -418,7 +421,14 @@ def _worker() -> int:
     print(
         "\n"
         + job["nonce"]
-        + json.dumps({"outputs": outputs, "timed_out": timed_out, "failure": failure}),
+        + json.dumps(
+            {
+                "outputs": outputs,
+                "timed_out": timed_out,
+                "finished": finished,
+                "failure": failure,
+            }
+        ),
         flush=True,
     )
     return 0
@@ -889,15 +899,37 @@ def grade_notebook(
         g.how = answers[spec.key][1]
         ans, probe = ids["answer:" + spec.key], ids["hidden:" + spec.key]
         text = report["outputs"].get(probe, {}).get("text", "")
-        verdict = next(
-            (ln for ln in reversed(text.splitlines()) if ln.startswith(MARK + nonce)),
-            None,
-        )
+        verdicts = [ln for ln in text.splitlines() if ln.startswith(MARK + nonce)]
+        verdict = verdicts[-1] if verdicts else None
         if ans in timed or probe in timed:
             g.status = "timed-out"
             g.message = (
                 f"timed out: {'defining the answer' if ans in timed else 'the checks'} "
                 f"took more than {a.timeout} s (--timeout)"
+            )
+        elif verdict is not None and probe not in report.get("finished", [probe]):
+            # printed, then the kernel ended before the check could finish: the line
+            # may be the learner's own (the nonce is in the running cell's source)
+            g.status = "error"
+            g.message = "its check did not finish: " + (
+                report["failure"] or "the kernel stopped"
+            )
+        elif len(verdicts) > 1:
+            # the hidden cell prints one; the others came from the learner's code
+            g.status = "error"
+            g.message = (
+                "its check printed more than one verdict: your code printed "
+                "something that imitates the grader's output"
+            )
+        elif report["outputs"].get(probe, {}).get("error"):
+            # `_probe` catches every Exception: what ended the hidden cell was raised
+            # past it (SystemExit, KeyboardInterrupt) by the learner's code, maybe after
+            # printing a verdict of its own
+            g.status = "error"
+            g.message = (
+                "its check was stopped by "
+                + report["outputs"][probe]["error"]
+                + " from your code"
             )
         elif verdict is None:
             g.status = "error"

@@ -276,7 +276,58 @@ ATTACKS = {
     ),
     # loops forever: that exercise times out, the rest is graded
     "looper": ({**SOLUTIONS, "first": "while True: pass"}, None),
+    # called by the hidden test, prints a passing verdict with the nonce it reads in
+    # the running cell's source (IPython's `In`), then ends the kernel before the real
+    # verdict comes
+    "exiter": (
+        {
+            **SOLUTIONS,
+            "first": "import os, time; n = In[-1].rsplit(\"'\", 2)[-2]; "
+            f"print({grading.MARK!r} + n + "
+            + repr(
+                json.dumps(
+                    {
+                        "key": "chgrade.first",
+                        "passed": True,
+                        "status": "passed",
+                        "message": "",
+                    }
+                )
+            )
+            + ", flush=True); time.sleep(1); os._exit(0)",
+        },
+        None,
+    ),
 }
+# the same verdict, printed by a thread until after the real one
+ATTACKS["spammer"] = (
+    {
+        **SOLUTIONS,
+        "first": "import threading, time\n    n = In[-1].rsplit(\"'\", 2)[-2]\n"
+        "    def spam():\n        t = time.time()\n"
+        "        while time.time() - t < 2:\n"
+        f"            print({grading.MARK!r} + n + "
+        + repr(
+            json.dumps(
+                {"key": "chgrade.first", "passed": True, "status": "passed"}
+                | {"message": ""}
+            )
+        )
+        + ", flush=True)\n            time.sleep(0.001)\n"
+        "    threading.Thread(target=spam, daemon=True).start()\n    return None",
+    },
+    None,
+)
+# the same verdict, then a BaseException that the hidden cell does not catch
+ATTACKS["escaper"] = (
+    {
+        **SOLUTIONS,
+        "first": ATTACKS["exiter"][0]["first"].replace(
+            "time.sleep(1); os._exit(0)", "raise SystemExit(0)"
+        ),
+    },
+    None,
+)
 LEAKS = """
 import os, glob, pathlib
 leak = dict(env=sorted(k for k in os.environ if "SECRET" in k),
@@ -408,7 +459,16 @@ def test_honest_submissions_score_what_they_answer(batch):
 
 
 @pytest.mark.parametrize(
-    "name, score", [("patcher", 4), ("deleter", 1), ("forger", 4), ("table", 5)]
+    "name, score",
+    [
+        ("patcher", 4),
+        ("deleter", 1),
+        ("forger", 4),
+        ("table", 5),
+        ("exiter", 3),
+        ("escaper", 3),
+        ("spammer", 3),
+    ],
 )
 def test_attacks_do_not_raise_the_score(batch, name, score):
     g = _by_name(batch[0], name)
@@ -438,7 +498,7 @@ def test_a_killer_loses_its_own_points_not_the_batch(batch):
     else:  # the worker died: this submission is reported as such, the others are graded
         assert "grading process died" in g.error
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
-    assert len(rows) == 13  # every submission has its row (two are one student's)
+    assert len(rows) == 16  # every submission has its row (two are one student's)
 
 
 def test_a_looping_answer_times_out_alone(batch):
@@ -544,7 +604,7 @@ def test_gradebook_feedback_and_ids(batch):
     assert rows["101"]["chgrade.square"] == "2" and rows["101"]["total"] == "6"
     assert rows["101"]["max"] == "6"
     assert (out / "feedback" / "101.md").read_text().startswith("# Feedback")
-    assert len((out / "results.jsonl").read_text().splitlines()) == 13
+    assert len((out / "results.jsonl").read_text().splitlines()) == 16
     assert json.loads((out / "assignment.json").read_text())["seed"] == SEED
 
 
