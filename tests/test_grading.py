@@ -202,6 +202,15 @@ ROUNDABOUT = [
 ]
 
 
+def test_the_worker_hands_on_the_end_of_a_flood_and_every_verdict_line():
+    fake = grading.MARK + "n" * 32 + "{}"
+    flood = "x" * 10 + "\n" + fake + "\n" + "y" * (3 * grading.KEPT_CHARS) + "\nend\n"
+    kept = grading._kept(flood)
+    assert len(kept) < 2 * grading.KEPT_CHARS and kept.endswith("y\nend\n")
+    assert kept.splitlines()[0] == fake  # an extra verdict is still counted
+    assert grading._kept("short\n") == "short\n"
+
+
 @pytest.mark.parametrize("code", ROUNDABOUT)
 def test_roundabout_reaches_for_the_grader_are_flagged(code):
     assert grading.SUSPICIOUS.search(code), code
