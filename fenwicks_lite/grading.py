@@ -14,8 +14,8 @@ The assignment is defined by the book, not by the submission (nbgrader's approac
 3. After each answer cell a hidden cell runs the public checker and the hidden test
    (`exercises.run_hidden`, cases from the instructor's `--seed`) and reports with a
    per-run nonce; a verdict counts only if it is the only one the hidden cell printed
-   and the cell ran to its end (no SystemExit, no dead kernel). Points come from the exercise's difficulty (`exercises.POINTS`,
-   `--points` overrides).
+   and the cell ran to its end (no SystemExit, no dead kernel). Points come from the
+   exercise's difficulty (`exercises.POINTS`, `--points` overrides).
 4. Each submission runs in its own process (`_worker`), with a scrubbed environment, a
    private copy of the library, the kernel on a Unix socket and, where ``unshare``
    works, in new user, mount, PID and network namespaces: no network, the book's
@@ -822,9 +822,10 @@ def grade_notebook(
 
     try:
         nb = nbformat.read(path, as_version=4)
-    except Exception as e:
+        chapter = chapter_of(nb)
+        answers = answer_cells(nb, a.specs)
+    except Exception as e:  # not JSON, not a notebook, cells or metadata of odd types
         return result(f"cannot read it as a notebook ({type(e).__name__}: {e})")
-    chapter = chapter_of(nb)
     if chapter and chapter != a.chapter:
         return result(
             f"this is the notebook of {chapter}, not of {a.chapter}: not graded"
@@ -837,7 +838,6 @@ def grade_notebook(
             "were matched by function name"
         )
     )
-    answers = answer_cells(nb, a.specs)
     flags = [
         f"{k}: the answer mentions {m.group(0)!r}; read it"
         for k, (src, _) in answers.items()

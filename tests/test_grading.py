@@ -597,6 +597,16 @@ def test_overwrite_leaves_no_stale_feedback(tmp_path, reference):
     assert len((tmp_path / "gradebook.csv").read_text().splitlines()) == 1
 
 
+def test_a_notebook_with_odd_cells_is_the_notebooks_fault_not_the_graders(
+    reference, tmp_path
+):
+    nb = grading.strip_solutions(chapter(SOLUTIONS))
+    nb.cells[1].metadata["fenwicks_lite"] = "answer"  # a string, not a mapping
+    path = _write(nb, tmp_path / "odd_1_1_chgrade.ipynb")
+    g = grading.grade_notebook(path, _assignment(reference))
+    assert g.score == 0 and g.error.startswith("cannot read it as a notebook"), g.error
+
+
 def test_students_in_folders_are_named_by_their_folder():
     paths = [
         Path("subs/carol/05_input_pipeline.ipynb"),
