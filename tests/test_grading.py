@@ -370,7 +370,7 @@ for name, target in [("gradebook", OUT + "/gradebook.csv"), ("files", MINE + "/x
         leak[name] = "refused"
 work = os.path.dirname(os.getcwd())
 beside = set(os.listdir(os.path.dirname(work))) - {os.path.basename(work)}
-leak["beside"] = sorted(beside)
+leak["beside"] = len(beside)  # other folders beside its own
 leak["fresh"] = os.path.exists(work + "/fresh.ipynb")
 try:
     big = numpy.empty(3 * 2**30, numpy.uint8)  # address space only, no memory touched
@@ -549,7 +549,7 @@ def test_sandbox_hides_environment_solutions_network_and_protects_files(batch):
         # nothing outside its own folder can be changed: not the gradebook (nor seen),
         # not the instructor's other files; the other submissions' folders are not there
         assert leak["gradebook"] == "refused" and leak["files"] == "refused"
-        assert leak["beside"] == []
+        assert leak["beside"] == 0
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
     assert "999" not in {r["student"] for r in rows}
 
@@ -746,6 +746,8 @@ def test_docker_command_has_no_network_and_a_read_only_root(tmp_path):
     cmd = grading.sandbox_command(tmp_path, [], [tmp_path], "docker", "fw-grader:1")
     assert cmd[:2] == ["docker", "run"] and "--network" in cmd and "none" in cmd
     assert "--read-only" in cmd and "fw-grader:1" in cmd
+    cmd = grading.sandbox_command(tmp_path, [], [], "docker", "fw-grader:1", 2)
+    assert cmd[cmd.index("--memory") + 1] == "2048m"  # --memory, the container's cap
 
 
 # ------------------------------------------------------------------ the real chapters
