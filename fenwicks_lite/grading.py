@@ -544,14 +544,29 @@ def sandbox_command(
         else:
             lines.append(f"mount --bind /dev/null {_sh(h)}")
     w = work.resolve()
+    # the work folder and what else is kept there (Python or the data in /tmp, say)
+    # stay reachable through open fds under the tmpfs that covers the work folder's
+    # parent, and are bound back; --no-canonicalize: else mount resolves the fd to the
+    # covered path
+    back = [w] + sorted(
+        {
+            k.resolve()
+            for k in keep
+            if k.exists() and _inside(k, w.parent) and not _inside(k, w)
+        }
+    )
+    back = [b for b in back if not any(o != b and _inside(b, o) for o in back)][:7]
+    lines += [f"exec {3 + i}<{_sh(b)}" for i, b in enumerate(back)]
+    lines.append(f"mount -t tmpfs -o size=1m fwtmp {_sh(w.parent)}")
+    for i, b in enumerate(back):
+        lines += [
+            f"mkdir -p {_sh(b)}"
+            if b.is_dir()
+            else f"mkdir -p {_sh(b.parent)} && : > {_sh(b)}",
+            f"mount --no-canonicalize --bind /proc/self/fd/{3 + i} {_sh(b)}",
+            f"exec {3 + i}<&-",
+        ]
     lines += [
-        # the fd keeps the work folder reachable under the tmpfs that covers its parent;
-        # --no-canonicalize: else mount resolves the fd to the covered path
-        f"exec 3<{_sh(w)}",
-        f"mount -t tmpfs -o size=1m fwtmp {_sh(w.parent)}",
-        f"mkdir -p {_sh(w)}",
-        f"mount --no-canonicalize --bind /proc/self/fd/3 {_sh(w)}",
-        "exec 3<&-",
         "mount -t tmpfs -o size=64m fwshm /dev/shm || true",
         "awk '{print $5}' /proc/self/mountinfo | while read -r m; do",
         f'  case "$m" in {_sh(w)}|/dev/shm) ;; '

@@ -742,6 +742,23 @@ def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
     assert "not ch05" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(not grading.unshare_works(), reason="needs unshare")
+def test_what_is_kept_beside_the_work_folder_stays_readable(tmp_path):
+    """The tmpfs over the work folder's parent must not hide what the kernel needs
+    there (the data or Python in /tmp, say): it is bound back, read-only."""
+    work, data = tmp_path / "fw_grade_x", tmp_path / "cifar"
+    (work / "run").mkdir(parents=True)
+    data.mkdir()
+    (data / "batch").write_text("images\n")
+    (tmp_path / "other").mkdir()
+    cmd = grading.sandbox_command(work, [], [work, data], "unshare")
+    script = cmd[-1].rsplit("\nexec ", 1)[0] + (
+        f"\ncat {data}/batch; ls {tmp_path}; touch {data}/x || echo read-only"
+    )
+    out = subprocess.run([*cmd[:-1], script], capture_output=True, text=True)
+    assert out.stdout.split() == ["images", "cifar", "fw_grade_x", "read-only"], out
+
+
 def test_docker_command_has_no_network_and_a_read_only_root(tmp_path):
     cmd = grading.sandbox_command(tmp_path, [], [tmp_path], "docker", "fw-grader:1")
     assert cmd[:2] == ["docker", "run"] and "--network" in cmd and "none" in cmd
