@@ -73,6 +73,9 @@ SUSPICIOUS = re.compile(
     r"importlib|setattr|delattr|_getframe|inspect|get_ipython|fresh\.ipynb)"
     r"|\b(eval|exec|compile|globals|vars|getattr)\s*\("
     r"|builtins|__import__|__(subclasses|globals|code|closure|dict|class|mro|bases?)__"
+    # IPython's history holds the running hidden cell (its nonce); os._exit ends the
+    # kernel mid-check; the verdict's mark itself
+    r"|\b(In|Out)\[|\b_i[hi\d]|\bos\._exit|fenwicks_lite-grade"
 )
 
 # --------------------------------------------------------------------------- reading no

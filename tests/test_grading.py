@@ -199,6 +199,10 @@ ROUNDABOUT = [
     "f = sys._getframe(1)",
     "exec(base64.b64decode(s))",
     "().__class__.__base__.__subclasses__()",
+    "n = In[-1].rsplit(\"'\", 2)[-2]",
+    "n = _ih[-1]",
+    "os._exit(0)",
+    "print('@@fenwicks_lite-grade@@' + n)",
 ]
 
 
