@@ -174,9 +174,12 @@ def _raised_by_learner(exc: BaseException) -> int | None:
     return None
 
 
-def _judge(key: str, title: str, test: Callable[[], None]) -> Result:
+def _judge(
+    key: str, title: str, test: Callable[[], None], reveal: bool = True
+) -> Result:
     """Runs `test()`; sorts what goes wrong into the learner's and the checker's
-    failures."""
+    failures. `reveal=False` (hidden cases) leaves out what an exception said: the
+    learner's code could put the case into it, and the feedback would hand it on."""
     try:
         test()
     except CheckFailed as e:
@@ -190,11 +193,12 @@ def _judge(key: str, title: str, test: Callable[[], None]) -> Result:
         )
     except Exception as e:  # the learner's code may raise anything; say whose it was
         line = _raised_by_learner(e)
+        said = f": {e}" if reveal else ""
         if line is not None:
             return Result(
                 key,
                 False,
-                f"your function raised {type(e).__name__}: {e} (line {line}).",
+                f"your function raised {type(e).__name__}{said} (line {line}).",
                 "error",
             )
         where = traceback.extract_tb(e.__traceback__)[-1]
@@ -210,7 +214,7 @@ def _judge(key: str, title: str, test: Callable[[], None]) -> Result:
         return Result(
             key,
             False,
-            f"checking your result raised {type(e).__name__}: {e} ({place}): "
+            f"checking your result raised {type(e).__name__}{said} ({place}): "
             "does your function return what the exercise asks for?",
         )
     return Result(key, True, f"all cases of '{title}' pass.")
@@ -240,7 +244,7 @@ def run_hidden(key: str, fn: Callable[..., Any] | None, seed: int) -> Result:
     if not public.passed or key not in _HIDDEN:
         return public
     rng = np.random.default_rng([int(seed) % 2**63, zlib.crc32(key.encode())])
-    r = _judge(key, get(key).title, lambda: _HIDDEN[key](fn, rng))
+    r = _judge(key, get(key).title, lambda: _HIDDEN[key](fn, rng), reveal=False)
     if r.passed:
         return Result(
             key, True, f"the public and the hidden cases of '{get(key).title}' pass."

@@ -13,16 +13,21 @@ The assignment is defined by the book, not by the submission (nbgrader's approac
    or added check calls and other chapters' exercises therefore change nothing.
 3. After each answer cell a hidden cell runs the public checker and the hidden test
    (`exercises.run_hidden`, cases from the instructor's `--seed`) and reports with a
-   per-run nonce. Points come from the exercise's difficulty (`exercises.POINTS`,
-   `--points` overrides).
+   per-run nonce; a verdict counts only if it is the only one the hidden cell printed
+   and the cell ran to its end (no SystemExit, no dead kernel). Points come from the
+   exercise's difficulty (`exercises.POINTS`, `--points` overrides).
 4. Each submission runs in its own process (`_worker`), with a scrubbed environment, a
    private copy of the library, the kernel on a Unix socket and, where ``unshare``
    works, in new user, mount, PID and network namespaces: no network, the book's
-   solutions, the instructor's home and the submission folders hidden, the Python
-   installation read-only (`--docker IMAGE`: a container instead). An answer or hidden
-   cell gets `--timeout` seconds and is then "timed out".
+   solutions, the instructor's home, the submission folders and ``OUT`` hidden, the
+   other submissions' work folders out of sight, every file system read-only but its
+   own work folder (`--docker IMAGE`: a container instead). An answer or hidden cell
+   gets `--timeout` seconds and is then "timed out"; each process gets `--memory` GB
+   of data.
 5. Results go to ``OUT/gradebook.csv``, ``OUT/feedback/<student>.md`` and
-   ``OUT/results.jsonl`` as each submission finishes (`--jobs N` at once).
+   ``OUT/results.jsonl`` as each submission finishes (`--jobs N` at once); an ``OUT``
+   with grades in it is refused unless ``--overwrite``; several submissions of one
+   student are each graded and noted.
    ``autograder`` packs the same grading as a Gradescope autograder whose
    ``run_autograder`` writes Gradescope's ``results.json``.
 
@@ -59,11 +64,18 @@ META = "fenwicks_lite"
 #: hidden cells print this, a nonce and a JSON verdict.
 MARK = "@@fenwicks_lite-grade@@"
 #: answers that reach into the grader or the process get flagged for the instructor to
-#: read.
+#: read; also the roundabout ways to them (a module by a computed name, an attribute
+#: set by name, a frame, the IPython shell, code built from strings). No answer of the
+#: book's solutions needs any of them (tests/test_grading.py).
 SUSPICIOUS = re.compile(
-    r"\b(exercises|checks|grading|run_check|run_hidden|sys\.modules|builtins|"
-    r"sys\.stdout|__import__|settrace|setprofile|getppid|os\.kill|"
-    r"os\.environ|subprocess|socket|ctypes|gc\.)"
+    r"\b(exercises|checks|grading|run_check|run_hidden|sys\.modules|sys\.stdout|"
+    r"settrace|setprofile|getppid|os\.kill|os\.environ|subprocess|socket|ctypes|gc\.|"
+    r"importlib|setattr|delattr|_getframe|inspect|get_ipython|fresh\.ipynb)"
+    r"|\b(eval|exec|compile|globals|vars|getattr)\s*\("
+    r"|builtins|__import__|__(subclasses|globals|code|closure|dict|class|mro|bases?)__"
+    # IPython's history holds the running hidden cell (its nonce); os._exit ends the
+    # kernel mid-check; the verdict's mark itself
+    r"|\b(In|Out)\[|\b_i[hi\d]|\bos\._exit|fenwicks_lite-grade"
 )
 
 # --------------------------------------------------------------------------- reading no
@@ -223,7 +235,10 @@ def answer_cells(nb: Any, specs: list[Spec]) -> dict[str, tuple[str, str]]:
     answers.
 
     Matched like nbgrader: by the cell's metadata, else by its cell id, else by the last
-    cell that defines the exercise's function. Solution-gated cells are never taken."""
+    cell that defines the exercise's function. Solution-gated cells are never taken.
+    A cell that still holds the student edition's ``raise NotImplementedError`` gives
+    way to one that answers: a duplicate of the answer cell, or a cell of the learner's
+    own that defines the function (how: "... (not the unanswered cell)")."""
     cells = without_solutions(nb.cells)
     found: dict[str, tuple[str, str]] = {}
     for spec in specs:
@@ -237,15 +252,32 @@ def answer_cells(nb: Any, specs: list[Spec]) -> dict[str, tuple[str, str]]:
             for c in code
             if spec.function and spec.function in defined_functions(source(c))
         ]
-        for how, matches in (
-            ("metadata", by_meta),
-            ("cell id", by_id),
-            ("function name", by_def),
-        ):
-            if matches:
-                found[spec.key] = (source(matches[-1]), how)
-                break
+        levels = [
+            (how, [source(c) for c in matches])
+            for how, matches in (
+                ("metadata", by_meta),
+                ("cell id", by_id),
+                ("function name", by_def),
+            )
+            if matches
+        ]
+        answered = [
+            (how, src)
+            for how, srcs in levels
+            for src in reversed(srcs)
+            if not _unanswered(src)
+        ]
+        if answered and levels and _unanswered(levels[0][1][-1]):
+            how, src = answered[0]
+            found[spec.key] = (src, how + " (not the unanswered cell)")
+        elif levels:
+            found[spec.key] = (levels[0][1][-1], levels[0][0])
     return found
+
+
+def _unanswered(src: str) -> bool:
+    """Whether a cell still has the student edition's stub."""
+    return "raise NotImplementedError" in src
 
 
 # --------------------------------------------------------------------------- the fresh
@@ -330,10 +362,20 @@ def _worker() -> int:
     from nbclient.exceptions import DeadKernelError
 
     job = json.loads(sys.stdin.readline())
+    if job.get("memory_gb"):
+        import resource
+
+        # the data segment (heap and private mappings, what an array or a list takes),
+        # not the address space, which TensorFlow's and XLA's reservations would fill
+        cap = int(job["memory_gb"] * 2**30)
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
     work = Path(job["work"])
     nb = nbformat.read(work / "fresh.ipynb", as_version=4)
+    # the seed and the verdicts' nonce are in it: out of the kernel's reach
+    (work / "fresh.ipynb").unlink()
     roles = job["roles"]
     timed_out: list[str] = []
+    finished: list[str] = []  # cells whose execute_reply came: the kernel lived on
 
     class Client(NotebookClient):
         async def _async_handle_timeout(self, timeout, cell=None):  # noqa: ANN001
@@ -351,6 +393,7 @@ def _worker() -> int:
         nb,
         km=km,
         timeout_func=timeout_of,
+        on_cell_executed=lambda cell, **_: finished.append(cell.get("id", "")),
         allow_errors=True,
         interrupt_on_timeout=True,
         resources={"metadata": {"path": job["cwd"]}},
@@ -368,7 +411,7 @@ def _worker() -> int:
     for cell in nb.cells:
         if cell.get("id") in roles:
             outputs[cell.id] = {
-                "text": "".join(_stdout(o) for o in cell.get("outputs", [])),
+                "text": _kept("".join(_stdout(o) for o in cell.get("outputs", []))),
                 "error": next(
                     (
                         f"{o.get('ename')}: {o.get('evalue')}"
@@ -381,10 +424,32 @@ def _worker() -> int:
     print(
         "\n"
         + job["nonce"]
-        + json.dumps({"outputs": outputs, "timed_out": timed_out, "failure": failure}),
+        + json.dumps(
+            {
+                "outputs": outputs,
+                "timed_out": timed_out,
+                "finished": finished,
+                "failure": failure,
+            }
+        ),
         flush=True,
     )
     return 0
+
+
+#: how much of a cell's printed text the worker hands to the grader (its end)
+KEPT_CHARS = 100_000
+
+
+def _kept(text: str) -> str:
+    """The end of `text` and, from the part left out, every line that looks like a
+    verdict: an answer that prints gigabytes does not reach the grader's memory, and
+    an extra verdict line is still seen."""
+    if len(text) <= KEPT_CHARS:
+        return text
+    cut = text[:-KEPT_CHARS]
+    marks = [ln for ln in cut.splitlines() if ln.startswith(MARK)][-100:]
+    return "\n".join([*marks, "[...]", text[-KEPT_CHARS:]])
 
 
 def _stdout(output: Any) -> str:
@@ -424,14 +489,22 @@ def _inside(path: Path, parent: Path) -> bool:
 
 
 def sandbox_command(
-    work: Path, hide: list[Path], keep: list[Path], mode: str, image: str = ""
+    work: Path,
+    hide: list[Path],
+    keep: list[Path],
+    mode: str,
+    image: str = "",
+    memory_gb: float = 0,
 ) -> list[str]:
     """The command that runs `_worker` for the job in `work` (mode: unshare, docker or
     process).
 
     unshare: new user, mount, PID and network namespaces; a tmpfs over each folder of
-    `hide` that holds none of `keep` (the work folder, Python, the data); Python
-    read-only."""
+    `hide` that holds none of `keep` (the work folder, Python, the data); a tmpfs over
+    the work folder's parent with only the work folder bound back into it (the other
+    submissions' work folders out of sight), a private ``/dev/shm``; then every mount
+    read-only but the work folder (the gradebook, the library's sources, the data, the
+    instructor's files: nothing outside the work folder can be changed)."""
     py = [sys.executable, "-m", "fenwicks_lite.grading", "_worker"]
     if mode == "docker":
         return [
@@ -446,6 +519,7 @@ def sandbox_command(
             "/tmp",
             "--pids-limit",
             "512",
+            *(["--memory", f"{int(memory_gb * 1024)}m"] if memory_gb else []),
             "-v",
             f"{work}:{work}",
             "-w",
@@ -472,15 +546,39 @@ def sandbox_command(
             lines.append(f"mount -t tmpfs -o size=1m,ro fwhide {_sh(h)}")
         else:
             lines.append(f"mount --bind /dev/null {_sh(h)}")
-    for ro in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}):
-        if ro != Path("/") and not _inside(work, ro):
-            lines.append(
-                f"mount --bind {_sh(ro)} {_sh(ro)} && "
-                f"mount -o remount,bind,ro {_sh(ro)} {_sh(ro)} || true"
-            )
-    lines.append(
-        "exec " + " ".join(_sh(Path(a)) if i == 0 else a for i, a in enumerate(py))
+    w = work.resolve()
+    # the work folder and what else is kept there (Python or the data in /tmp, say)
+    # stay reachable through open fds under the tmpfs that covers the work folder's
+    # parent, and are bound back; --no-canonicalize: else mount resolves the fd to the
+    # covered path
+    back = [w] + sorted(
+        {
+            k.resolve()
+            for k in keep
+            if k.exists() and _inside(k, w.parent) and not _inside(k, w)
+        }
     )
+    back = [b for b in back if not any(o != b and _inside(b, o) for o in back)][:7]
+    lines += [f"exec {3 + i}<{_sh(b)}" for i, b in enumerate(back)]
+    lines.append(f"mount -t tmpfs -o size=1m fwtmp {_sh(w.parent)}")
+    for i, b in enumerate(back):
+        lines += [
+            f"mkdir -p {_sh(b)}"
+            if b.is_dir()
+            else f"mkdir -p {_sh(b.parent)} && : > {_sh(b)}",
+            f"mount --no-canonicalize --bind /proc/self/fd/{3 + i} {_sh(b)}",
+            f"exec {3 + i}<&-",
+        ]
+    lines += [
+        "mount -t tmpfs -o size=64m fwshm /dev/shm || true",
+        "awk '{print $5}' /proc/self/mountinfo | while read -r m; do",
+        f'  case "$m" in {_sh(w)}|/dev/shm) ;; '
+        '*) mount -o remount,bind,ro "$m" 2>/dev/null || true ;; esac',
+        "done",
+        # the old cwd is the covered folder: `..` from it would lead out
+        f"cd {_sh(w / 'run')}",
+        "exec " + " ".join(_sh(Path(a)) if i == 0 else a for i, a in enumerate(py)),
+    ]
     return [
         "unshare",
         "-rmnp",
@@ -642,6 +740,7 @@ class Assignment:
     cell_timeout: int = 600
     isolation: str = "auto"  # auto, unshare, docker, process
     image: str = ""
+    memory_gb: float = 8.0  # each process of a submission: its data segment
     source: str = ""  # the reference's path: its folder is hidden from the submissions
 
     @classmethod
@@ -741,9 +840,10 @@ def grade_notebook(
 
     try:
         nb = nbformat.read(path, as_version=4)
-    except Exception as e:
+        chapter = chapter_of(nb)
+        answers = answer_cells(nb, a.specs)
+    except Exception as e:  # not JSON, not a notebook, cells or metadata of odd types
         return result(f"cannot read it as a notebook ({type(e).__name__}: {e})")
-    chapter = chapter_of(nb)
     if chapter and chapter != a.chapter:
         return result(
             f"this is the notebook of {chapter}, not of {a.chapter}: not graded"
@@ -756,7 +856,6 @@ def grade_notebook(
             "were matched by function name"
         )
     )
-    answers = answer_cells(nb, a.specs)
     flags = [
         f"{k}: the answer mentions {m.group(0)!r}; read it"
         for k, (src, _) in answers.items()
@@ -783,7 +882,7 @@ def grade_notebook(
         hidden = [*(hide or []), *_book_dirs(), Path.home(), path.parent.resolve()]
         if a.source:
             hidden.append(Path(a.source).parent)
-        cmd = sandbox_command(work, hidden, keep, mode, a.image)
+        cmd = sandbox_command(work, hidden, keep, mode, a.image, a.memory_gb)
         job_nonce = secrets.token_hex(16)
         job = {
             "work": str(work),
@@ -791,6 +890,7 @@ def grade_notebook(
             "roles": roles,
             "timeout": a.timeout,
             "cell_timeout": a.cell_timeout,
+            "memory_gb": a.memory_gb,
             "nonce": job_nonce,
         }
         limit = total_timeout or (
@@ -832,15 +932,37 @@ def grade_notebook(
         g.how = answers[spec.key][1]
         ans, probe = ids["answer:" + spec.key], ids["hidden:" + spec.key]
         text = report["outputs"].get(probe, {}).get("text", "")
-        verdict = next(
-            (ln for ln in reversed(text.splitlines()) if ln.startswith(MARK + nonce)),
-            None,
-        )
+        verdicts = [ln for ln in text.splitlines() if ln.startswith(MARK + nonce)]
+        verdict = verdicts[-1] if verdicts else None
         if ans in timed or probe in timed:
             g.status = "timed-out"
             g.message = (
                 f"timed out: {'defining the answer' if ans in timed else 'the checks'} "
                 f"took more than {a.timeout} s (--timeout)"
+            )
+        elif verdict is not None and probe not in report.get("finished", [probe]):
+            # printed, then the kernel ended before the check could finish: the line
+            # may be the learner's own (the nonce is in the running cell's source)
+            g.status = "error"
+            g.message = "its check did not finish: " + (
+                report["failure"] or "the kernel stopped"
+            )
+        elif len(verdicts) > 1:
+            # the hidden cell prints one; the others came from the learner's code
+            g.status = "error"
+            g.message = (
+                "its check printed more than one verdict: your code printed "
+                "something that imitates the grader's output"
+            )
+        elif report["outputs"].get(probe, {}).get("error"):
+            # `_probe` catches every Exception: what ended the hidden cell was raised
+            # past it (SystemExit, KeyboardInterrupt) by the learner's code, maybe after
+            # printing a verdict of its own
+            g.status = "error"
+            g.message = (
+                "its check was stopped by "
+                + report["outputs"][probe]["error"]
+                + " from your code"
             )
         elif verdict is None:
             g.status = "error"
@@ -881,8 +1003,8 @@ ID_PATTERNS = [
 
 def student_id(path: Path, pattern: str | None = None) -> str:
     """The student's id from an LMS download's file name (`ID_PATTERNS`, or `pattern`
-    with a group ``id``); else the folder for ``alice/05_x.ipynb`` style folders; else
-    the file name."""
+    with a group ``id``); else the file name (`batch_ids` takes the folder's name for
+    ``alice/05_x.ipynb`` style folders)."""
     for pat in [pattern] if pattern else ID_PATTERNS:
         m = re.search(pat, path.name)
         if m and m.groupdict().get("id"):
@@ -890,6 +1012,20 @@ def student_id(path: Path, pattern: str | None = None) -> str:
     if pattern:
         raise ValueError(f"{path.name} does not match --id-pattern {pattern!r}")
     return path.stem
+
+
+def batch_ids(paths: list[Path], pattern: str | None = None) -> list[str]:
+    """`student_id` of each submission; where no LMS pattern names the student and
+    several submissions share a file name in different folders (``alice/05_x.ipynb``,
+    ``bob/05_x.ipynb``), the folder's name."""
+    ids = [student_id(p, pattern) for p in paths]
+    stems = [p.stem for p in paths]
+    return [
+        p.parent.name
+        if i == p.stem and stems.count(p.stem) > 1 and p.parent.name
+        else i
+        for p, i in zip(paths, ids, strict=True)
+    ]
 
 
 def collect(paths: list[Path]) -> list[Path]:
@@ -911,9 +1047,25 @@ class Gradebook:
     """Writes each grade the moment it is known: a CSV row, a feedback file, a JSON
     line."""
 
-    def __init__(self, out: Path, a: Assignment) -> None:
+    def __init__(self, out: Path, a: Assignment, overwrite: bool = False) -> None:
         self.out, self.a, self.lock = out, a, threading.Lock()
+        old = out / "assignment.json"
+        if (out / "gradebook.csv").exists() or old.exists():
+            if not overwrite:
+                what = "an earlier run"
+                try:
+                    cfg = json.loads(old.read_text())
+                    what = f"{cfg['chapter']} with seed {cfg['seed']}"
+                except (OSError, ValueError, KeyError, TypeError):
+                    pass
+                raise FileExistsError(
+                    f"{out} holds the grades of {what}: pass another --out, or "
+                    "--overwrite to replace them"
+                )
+            for f in (out / "feedback").glob("*.md"):  # none left from the last run
+                f.unlink()
         (out / "feedback").mkdir(parents=True, exist_ok=True)
+        self.names: dict[str, str] = {}  # notebook -> its feedback file's name
         self.csv = out / "gradebook.csv"
         self.keys = [s.key for s in a.specs]
         with self.csv.open("w", newline="") as f:
@@ -928,13 +1080,15 @@ class Gradebook:
                     "seed": a.seed,
                     "points": a.points,
                     "timeout": a.timeout,
+                    "memory_gb": a.memory_gb,
                     "isolation": a.mode(),
                 },
                 indent=1,
             )
         )
 
-    def add(self, g: Grade) -> None:
+    def add(self, g: Grade, name: str = "") -> None:
+        """Writes `g`; `name`: its feedback file's stem (default: the student id)."""
         with self.lock:
             pts = {e.key: e.points for e in g.exercises}
             with self.csv.open("a", newline="") as f:
@@ -951,7 +1105,7 @@ class Gradebook:
                 )
                 f.flush()
                 os.fsync(f.fileno())
-            name = re.sub(r"[^\w.-]", "_", g.student) or "student"
+            name = re.sub(r"[^\w.-]", "_", name or g.student) or "student"
             (self.out / "feedback" / f"{name}.md").write_text(g.feedback())
             with (self.out / "results.jsonl").open("a") as f:
                 f.write(json.dumps(g.as_dict()) + "\n")
@@ -964,12 +1118,17 @@ def grade_batch(
     jobs: int = 1,
     id_pattern: str | None = None,
     echo: Any = None,
+    overwrite: bool = False,
 ) -> list[Grade]:
     """Grades every submission, `jobs` at a time, each in its own process; writes as
-    they come."""
-    book = Gradebook(out, a)
-    hide = sorted({p.parent.resolve() for p in paths})
-    ids = [student_id(p, id_pattern) for p in paths]
+    they come. Several submissions of one student are each graded, with a note on
+    each row and a feedback file each."""
+    book = Gradebook(out, a, overwrite)
+    # the submissions and the gradebook are out of the submissions' sight
+    hide = sorted({p.parent.resolve() for p in paths} | {out.resolve()})
+    ids = batch_ids(paths, id_pattern)
+    same = {s: [p for p, t in zip(paths, ids, strict=True) if t == s] for s in set(ids)}
+    same = {s: ps for s, ps in same.items() if len(ps) > 1}
 
     def one(i: int) -> Grade:
         try:
@@ -984,7 +1143,14 @@ def grade_batch(
                 ],
                 f"the grader failed: {type(e).__name__}: {e}",
             )
-        book.add(g)
+        twins = same.get(ids[i], [])
+        if twins:
+            note = (
+                f"student {ids[i]} has {len(twins)} submissions in this batch "
+                f"({', '.join(p.name for p in twins)}): each is graded here; keep one"
+            )
+            g.error = "; ".join(x for x in (g.error, note) if x)
+        book.add(g, f"{ids[i]}__{paths[i].stem}" if twins else ids[i])
         if echo:
             echo(g)
         return g
@@ -1067,6 +1233,7 @@ def build_autograder(a: Assignment, dest: Path) -> Path:
                     "points": a.points,
                     "timeout": a.timeout,
                     "cell_timeout": a.cell_timeout,
+                    "memory_gb": a.memory_gb,
                 },
                 indent=1,
             )
@@ -1095,6 +1262,7 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
         cfg["points"],
         timeout=cfg["timeout"],
         cell_timeout=cfg["cell_timeout"],
+        memory_gb=cfg.get("memory_gb", 8.0),
     )
     t0 = time.perf_counter()
     notebooks = collect([submission])
@@ -1190,6 +1358,14 @@ def main(argv: list[str] | None = None) -> int:
             default=600,
             help="seconds for each other cell of the chapter (default 600)",
         )
+        sp.add_argument(
+            "--memory",
+            type=float,
+            default=8.0,
+            metavar="GB",
+            help="memory each process of a submission may take (default 8): an "
+            "answer that wants more gets a MemoryError",
+        )
 
     g = sub.add_parser("grade", help="grade notebooks or folders of them")
     g.add_argument("submissions", nargs="+", type=Path)
@@ -1213,6 +1389,11 @@ def main(argv: list[str] | None = None) -> int:
         "--docker-image", default="", help="with --isolation docker: the image"
     )
     g.add_argument("--json", action="store_true", help="print the grades as JSON")
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the grades already in --out (default: refuse)",
+    )
     ag = sub.add_parser("autograder", help="build a Gradescope autograder zip")
     common(ag)
     ag.add_argument("--out", type=Path, default=Path("autograder.zip"))
@@ -1248,6 +1429,7 @@ def main(argv: list[str] | None = None) -> int:
         kw: dict[str, Any] = {
             "timeout": args.timeout,
             "cell_timeout": args.cell_timeout,
+            "memory_gb": args.memory,
         }
         if args.cmd == "grade":
             kw.update(isolation=args.isolation, image=args.docker_image)
@@ -1265,7 +1447,12 @@ def main(argv: list[str] | None = None) -> int:
         f"(isolation: {a.mode()}); writing {args.out}/",
         file=sys.stderr,
     )
-    grades = grade_batch(paths, a, args.out, args.jobs, args.id_pattern, echo)
+    try:
+        grades = grade_batch(
+            paths, a, args.out, args.jobs, args.id_pattern, echo, args.overwrite
+        )
+    except FileExistsError as e:
+        p.error(str(e))
     if args.json:
         print(json.dumps([g.as_dict() for g in grades], indent=1))
     return (

@@ -108,6 +108,35 @@ def test_hidden_tests_decide_and_do_not_give_the_case_away():
     assert exercises.get("chtest.twice").points == exercises.POINTS["medium"] == 2
 
 
+def test_a_hidden_case_never_reaches_the_feedback_through_an_exception():
+    """A learner's function that passes the public cases and raises with its
+    arguments elsewhere: the message (the feedback) names the exception, not what it
+    said, so the hidden case stays hidden; the public checker still says all."""
+
+    @exercise("chtest.leak", title="Leak", difficulty="easy")
+    def _public(fn):
+        expect(fn(1) == 2, "leak(x) is 2 * x")
+
+    @exercises.hidden("chtest.leak")
+    def _hidden(fn, rng):
+        x = int(rng.integers(10**6, 10**7))
+        expect(fn(x) == 2 * x, "leak(x) for every x")
+
+    def leak(x):
+        if x != 1:
+            raise ValueError(f"the hidden case is {x}")
+        return 2
+
+    r = exercises.run_hidden("chtest.leak", leak, seed=5)
+    assert r.status == "error" and "ValueError" in r.message, r.message
+    assert "hidden case is" not in r.message, r.message
+    table = {1: 2}.__getitem__  # a KeyError carries the key
+    r = exercises.run_hidden("chtest.leak", table, seed=5)
+    assert "KeyError" in r.message and "KeyError:" not in r.message, r.message
+    public = exercises.run_check("chtest.leak", lambda x: 1 / 0)
+    assert "ZeroDivisionError: division by zero" in public.message
+
+
 def test_table_command_run_as_a_module_knows_every_difficulty():
     """`python -m fenwicks_lite.exercises table` once showed "?" (the registry of
     `__main__`)."""

@@ -169,10 +169,65 @@ def test_answer_cells_are_matched_by_metadata_then_id_then_function(reference):
         k: "function name" for k in KEYS
     }
     assert "x ** 2" in found["chgrade.square"][0]
+    # an answer next to the stub, or in a copy of the answer cell, is the answer
+    nb = grading.strip_solutions(chapter())
+    i = next(i for i, c in enumerate(nb.cells) if "def double" in c.source)
+    nb.cells.insert(i + 1, new_code_cell("def double(x):\n    return x + x"))
+    copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[i])))
+    copy.source = "def square(x):\n    return x * x"
+    copy.metadata["fenwicks_lite"]["answer"] = "chgrade.square"
+    nb.cells.insert(0, copy)
+    found = grading.answer_cells(nb, a.specs)
+    assert found["chgrade.double"] == (
+        "def double(x):\n    return x + x",
+        "function name (not the unanswered cell)",
+    )
+    assert found["chgrade.square"][0] == "def square(x):\n    return x * x"
+    assert "NotImplementedError" in found["chgrade.first"][0]
     ref = nbformat.read(reference, as_version=4)
     by_id = grading.answer_cells(ref, a.specs)
     assert {how for _, how in by_id.values()} == {"metadata"}
     assert grading.answer_cells(new_notebook(), a.specs) == {}
+
+
+ROUNDABOUT = [
+    'm = importlib.import_module("fenwicks_lite." + "exer" + "cises")',
+    'setattr(m, "run_" + "hidden", lambda *a: 1)',
+    'b = __builtins__; b["print"] = len',
+    "get_ipython().events.register('post_run_cell', print)",
+    "open('../fresh.ipynb').read()",
+    "f = sys._getframe(1)",
+    "exec(base64.b64decode(s))",
+    "().__class__.__base__.__subclasses__()",
+    "n = In[-1].rsplit(\"'\", 2)[-2]",
+    "n = _ih[-1]",
+    "os._exit(0)",
+    "print('@@fenwicks_lite-grade@@' + n)",
+]
+
+
+def test_the_worker_hands_on_the_end_of_a_flood_and_every_verdict_line():
+    fake = grading.MARK + "n" * 32 + "{}"
+    flood = "x" * 10 + "\n" + fake + "\n" + "y" * (3 * grading.KEPT_CHARS) + "\nend\n"
+    kept = grading._kept(flood)
+    assert len(kept) < 2 * grading.KEPT_CHARS and kept.endswith("y\nend\n")
+    assert kept.splitlines()[0] == fake  # an extra verdict is still counted
+    assert grading._kept("short\n") == "short\n"
+
+
+@pytest.mark.parametrize("code", ROUNDABOUT)
+def test_roundabout_reaches_for_the_grader_are_flagged(code):
+    assert grading.SUSPICIOUS.search(code), code
+
+
+def test_no_solution_of_the_book_is_flagged():
+    root = Path(grading.__file__).resolve().parents[1]
+    for path in sorted((root / "book").glob("*.ipynb")):
+        for c in nbformat.read(path, as_version=4).cells:
+            if c.cell_type == "code" and grading.is_solution(c):
+                answer = c.source.split("fw.exercises.check")[0]
+                m = grading.SUSPICIOUS.search(answer)
+                assert m is None, (path.name, m and m.group(0))
 
 
 # ------------------------------------------------------------------ a batch: right, wro
@@ -234,7 +289,58 @@ ATTACKS = {
     ),
     # loops forever: that exercise times out, the rest is graded
     "looper": ({**SOLUTIONS, "first": "while True: pass"}, None),
+    # called by the hidden test, prints a passing verdict with the nonce it reads in
+    # the running cell's source (IPython's `In`), then ends the kernel before the real
+    # verdict comes
+    "exiter": (
+        {
+            **SOLUTIONS,
+            "first": "import os, time; n = In[-1].rsplit(\"'\", 2)[-2]; "
+            f"print({grading.MARK!r} + n + "
+            + repr(
+                json.dumps(
+                    {
+                        "key": "chgrade.first",
+                        "passed": True,
+                        "status": "passed",
+                        "message": "",
+                    }
+                )
+            )
+            + ", flush=True); time.sleep(1); os._exit(0)",
+        },
+        None,
+    ),
 }
+# the same verdict, printed by a thread until after the real one
+ATTACKS["spammer"] = (
+    {
+        **SOLUTIONS,
+        "first": "import threading, time\n    n = In[-1].rsplit(\"'\", 2)[-2]\n"
+        "    def spam():\n        t = time.time()\n"
+        "        while time.time() - t < 2:\n"
+        f"            print({grading.MARK!r} + n + "
+        + repr(
+            json.dumps(
+                {"key": "chgrade.first", "passed": True, "status": "passed"}
+                | {"message": ""}
+            )
+        )
+        + ", flush=True)\n            time.sleep(0.001)\n"
+        "    threading.Thread(target=spam, daemon=True).start()\n    return None",
+    },
+    None,
+)
+# the same verdict, then a BaseException that the hidden cell does not catch
+ATTACKS["escaper"] = (
+    {
+        **SOLUTIONS,
+        "first": ATTACKS["exiter"][0]["first"].replace(
+            "time.sleep(1); os._exit(0)", "raise SystemExit(0)"
+        ),
+    },
+    None,
+)
 LEAKS = """
 import os, glob, pathlib
 leak = dict(env=sorted(k for k in os.environ if "SECRET" in k),
@@ -259,6 +365,23 @@ try:
     leak["site"] = "written"
 except OSError:
     leak["site"] = "read-only"
+for name, target in [("gradebook", OUT + "/gradebook.csv"), ("files", MINE + "/x")]:
+    try:
+        with open(target, "a") as f:
+            f.write("999,forged\\n")
+        leak[name] = "written"
+    except OSError:
+        leak[name] = "refused"
+work = os.path.dirname(os.getcwd())
+beside = set(os.listdir(os.path.dirname(work))) - {os.path.basename(work)}
+leak["beside"] = len(beside)  # other folders beside its own
+leak["fresh"] = os.path.exists(work + "/fresh.ipynb")
+try:
+    big = numpy.empty(3 * 2**30, numpy.uint8)  # address space only, no memory touched
+    leak["mem"] = "allocated"
+    del big
+except MemoryError:
+    leak["mem"] = "MemoryError"
 print(leak)
 """
 
@@ -286,11 +409,22 @@ def batch(reference, tmp_path_factory):
     other = chapter(SOLUTIONS, solutions=False)
     other.metadata["fenwicks_lite"]["chapter"] = "ch05"
     _write(other, subs / "other_300_1_05_input_pipeline.ipynb")
+    # one student, two submissions (Canvas: on time and late)
+    _write(
+        grading.strip_solutions(chapter({"double": SOLUTIONS["double"]})),
+        subs / "twin_500_1_chgrade.ipynb",
+    )
+    _write(
+        grading.strip_solutions(chapter(SOLUTIONS)),
+        subs / "twin_LATE_500_2_chgrade.ipynb",
+    )
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
     home_probe = Path.home() / ".fw_grade_probe"
     home_probe.write_text("the instructor's file")
+    out = tmp_path_factory.mktemp("grades")
+    mine = tmp_path_factory.mktemp("instructor")
     leaks = LEAKS.replace(
         "BOOK",
         repr(str(grading._book_dirs()[0]) if grading._book_dirs() else "/nonexistent"),
@@ -298,14 +432,14 @@ def batch(reference, tmp_path_factory):
     leaks = leaks.replace("HOME", repr(str(Path.home()))).replace(
         "PORT", str(server.getsockname()[1])
     )
+    leaks = leaks.replace("OUT", repr(str(out))).replace("MINE", repr(str(mine)))
     _write(
         grading.strip_solutions(chapter(SOLUTIONS, extra={"double": leaks})),
         subs / "leaker_400_1_chgrade.ipynb",
     )
     os.environ["FW_TEST_SECRET_TOKEN"] = "s3cret"
-    out = tmp_path_factory.mktemp("grades")
     try:
-        a = _assignment(reference, timeout=8)
+        a = _assignment(reference, timeout=8, memory_gb=2)
         grades = grading.grade_batch(grading.collect([subs]), a, out, jobs=3)
     finally:
         os.environ.pop("FW_TEST_SECRET_TOKEN")
@@ -338,7 +472,16 @@ def test_honest_submissions_score_what_they_answer(batch):
 
 
 @pytest.mark.parametrize(
-    "name, score", [("patcher", 4), ("deleter", 1), ("forger", 4), ("table", 5)]
+    "name, score",
+    [
+        ("patcher", 4),
+        ("deleter", 1),
+        ("forger", 4),
+        ("table", 5),
+        ("exiter", 3),
+        ("escaper", 3),
+        ("spammer", 3),
+    ],
 )
 def test_attacks_do_not_raise_the_score(batch, name, score):
     g = _by_name(batch[0], name)
@@ -368,7 +511,7 @@ def test_a_killer_loses_its_own_points_not_the_batch(batch):
     else:  # the worker died: this submission is reported as such, the others are graded
         assert "grading process died" in g.error
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
-    assert len(rows) == len(grades) == 11  # every submission has its row
+    assert len(rows) == 16  # every submission has its row (two are one student's)
 
 
 def test_a_looping_answer_times_out_alone(batch):
@@ -387,7 +530,7 @@ def test_sandbox_hides_environment_solutions_network_and_protects_files(batch):
 
     import fenwicks_lite
 
-    grades, _, a = batch
+    grades, out, a = batch
     g = _by_name(grades, "leaker")
     assert g.score == 6, g.table()  # the probing code ran inside an answer cell
     assert any(
@@ -400,9 +543,82 @@ def test_sandbox_hides_environment_solutions_network_and_protects_files(batch):
         "fw_grade_" in leak["lib"]
     )  # the kernel imported (and patched) its private copy
     assert "patched" not in Path(fenwicks_lite.__file__).read_text()
+    # each process of a submission gets --memory (here 2 GB) of data, in every mode
+    assert leak["mem"] == "MemoryError"
+    # the seed and the verdicts' nonce are not on the kernel's disk
+    assert leak["fresh"] is False
     if a.mode() == "unshare":
         assert leak["solutions"] == [] and "instructor" not in leak["home"]
         assert leak["net"] is False and leak["site"] == "read-only"
+        # nothing outside its own folder can be changed: not the gradebook (nor seen),
+        # not the instructor's other files; the other submissions' folders are not there
+        assert leak["gradebook"] == "refused" and leak["files"] == "refused"
+        assert leak["beside"] == 0
+    rows = list(csv.DictReader((out / "gradebook.csv").open()))
+    assert "999" not in {r["student"] for r in rows}
+
+
+def test_two_submissions_of_one_student_keep_both_feedbacks(batch):
+    grades, out, _ = batch
+    rows = [r for r in csv.DictReader((out / "gradebook.csv").open())]
+    twins = [r for r in rows if r["student"] == "500"]
+    assert sorted(r["total"] for r in twins) == ["1", "6"]
+    assert all("has 2 submissions in this batch" in r["note"] for r in twins)
+    files = sorted(f.name for f in (out / "feedback").glob("500*.md"))
+    assert files == ["500__twin_500_1_chgrade.md", "500__twin_LATE_500_2_chgrade.md"]
+
+
+def test_a_second_run_into_the_same_folder_is_refused_unless_asked(batch, reference):
+    grades, out, a = batch
+    before = (out / "gradebook.csv").read_text()
+    with pytest.raises(FileExistsError, match="grades of chgrade with seed 20261127"):
+        grading.Gradebook(out, a)
+    assert (out / "gradebook.csv").read_text() == before
+    with pytest.raises(SystemExit):
+        grading.main(
+            [
+                "grade",
+                str(reference),
+                "--reference",
+                str(reference),
+                "--seed",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+    assert (out / "gradebook.csv").read_text() == before
+
+
+def test_overwrite_leaves_no_stale_feedback(tmp_path, reference):
+    a = _assignment(reference)
+    book = grading.Gradebook(tmp_path, a)
+    blank = [grading.Graded(k, "not-attempted", "", 0.0, 1.0) for k in KEYS]
+    book.add(grading.Grade("s1", "s1.ipynb", blank))
+    assert (tmp_path / "feedback" / "s1.md").exists()
+    grading.Gradebook(tmp_path, a, overwrite=True)
+    assert list((tmp_path / "feedback").iterdir()) == []
+    assert len((tmp_path / "gradebook.csv").read_text().splitlines()) == 1
+
+
+def test_a_notebook_with_odd_cells_is_the_notebooks_fault_not_the_graders(
+    reference, tmp_path
+):
+    nb = grading.strip_solutions(chapter(SOLUTIONS))
+    nb.cells[1].metadata["fenwicks_lite"] = "answer"  # a string, not a mapping
+    path = _write(nb, tmp_path / "odd_1_1_chgrade.ipynb")
+    g = grading.grade_notebook(path, _assignment(reference))
+    assert g.score == 0 and g.error.startswith("cannot read it as a notebook"), g.error
+
+
+def test_students_in_folders_are_named_by_their_folder():
+    paths = [
+        Path("subs/carol/05_input_pipeline.ipynb"),
+        Path("subs/dave/05_input_pipeline.ipynb"),
+        Path("subs/smithjohn_12345_67890_05_input_pipeline.ipynb"),
+        Path("subs/erin.ipynb"),
+    ]
+    assert grading.batch_ids(paths) == ["carol", "dave", "12345", "erin"]
 
 
 def test_gradebook_feedback_and_ids(batch):
@@ -411,7 +627,7 @@ def test_gradebook_feedback_and_ids(batch):
     assert rows["101"]["chgrade.square"] == "2" and rows["101"]["total"] == "6"
     assert rows["101"]["max"] == "6"
     assert (out / "feedback" / "101.md").read_text().startswith("# Feedback")
-    assert len((out / "results.jsonl").read_text().splitlines()) == 11
+    assert len((out / "results.jsonl").read_text().splitlines()) == 16
     assert json.loads((out / "assignment.json").read_text())["seed"] == SEED
 
 
@@ -530,10 +746,29 @@ def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
     assert "not ch05" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(not grading.unshare_works(), reason="needs unshare")
+def test_what_is_kept_beside_the_work_folder_stays_readable(tmp_path):
+    """The tmpfs over the work folder's parent must not hide what the kernel needs
+    there (the data or Python in /tmp, say): it is bound back, read-only."""
+    work, data = tmp_path / "fw_grade_x", tmp_path / "cifar"
+    (work / "run").mkdir(parents=True)
+    data.mkdir()
+    (data / "batch").write_text("images\n")
+    (tmp_path / "other").mkdir()
+    cmd = grading.sandbox_command(work, [], [work, data], "unshare")
+    script = cmd[-1].rsplit("\nexec ", 1)[0] + (
+        f"\ncat {data}/batch; ls {tmp_path}; touch {data}/x || echo read-only"
+    )
+    out = subprocess.run([*cmd[:-1], script], capture_output=True, text=True)
+    assert out.stdout.split() == ["images", "cifar", "fw_grade_x", "read-only"], out
+
+
 def test_docker_command_has_no_network_and_a_read_only_root(tmp_path):
     cmd = grading.sandbox_command(tmp_path, [], [tmp_path], "docker", "fw-grader:1")
     assert cmd[:2] == ["docker", "run"] and "--network" in cmd and "none" in cmd
     assert "--read-only" in cmd and "fw-grader:1" in cmd
+    cmd = grading.sandbox_command(tmp_path, [], [], "docker", "fw-grader:1", 2)
+    assert cmd[cmd.index("--memory") + 1] == "2048m"  # --memory, the container's cap
 
 
 # ------------------------------------------------------------------ the real chapters
