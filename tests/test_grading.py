@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import secrets
 import subprocess
 import sys
 import zipfile
@@ -345,8 +346,7 @@ LEAKS = """
 import os, glob, pathlib
 leak = dict(env=sorted(k for k in os.environ if "SECRET" in k),
             solutions=glob.glob(BOOK + "/*.ipynb") + glob.glob(SUBS + "/*.ipynb"),
-            home=open(HOME + "/.fw_grade_probe").read() if os.path.exists(HOME + "/.fw_grade_probe")
-            else "")
+            home=open(PROBE).read() if os.path.exists(PROBE) else "")
 try:
     import socket
     socket.create_connection(("127.0.0.1", PORT), timeout=2)
@@ -421,7 +421,9 @@ def batch(reference, tmp_path_factory):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
-    home_probe = Path.home() / ".fw_grade_probe"
+    # a file of the instructor's home, its name this run's own (two test runs at once on
+    # one machine must not remove each other's)
+    home_probe = Path.home() / f".fw_grade_probe-{os.getpid()}-{secrets.token_hex(4)}"
     home_probe.write_text("the instructor's file")
     out = tmp_path_factory.mktemp("grades")
     mine = tmp_path_factory.mktemp("instructor")
@@ -429,7 +431,7 @@ def batch(reference, tmp_path_factory):
         "BOOK",
         repr(str(grading._book_dirs()[0]) if grading._book_dirs() else "/nonexistent"),
     ).replace("SUBS", repr(str(subs)))
-    leaks = leaks.replace("HOME", repr(str(Path.home()))).replace(
+    leaks = leaks.replace("PROBE", repr(str(home_probe))).replace(
         "PORT", str(server.getsockname()[1])
     )
     leaks = leaks.replace("OUT", repr(str(out))).replace("MINE", repr(str(mine)))
@@ -444,7 +446,7 @@ def batch(reference, tmp_path_factory):
     finally:
         os.environ.pop("FW_TEST_SECRET_TOKEN")
         server.close()
-        home_probe.unlink()
+        home_probe.unlink(missing_ok=True)
     return {g.student: g for g in grades}, out, a
 
 
