@@ -152,6 +152,24 @@ def test_tiny_run_returns_a_complete_record(tmp_path, tiny_data, variant):
     assert again.test_pred == r.test_pred
 
 
+
+@backend
+def test_float16_run_scales_its_loss(tiny_data):
+    """What a Colab T4 gets (`accel.choose_precision`: mixed_float16, chapter 8): the
+    optimizer is wrapped in Keras's LossScaleOptimizer, the run trains, its loss is
+    finite and its record says so (on TensorFlow through model.fit, on JAX compiled)."""
+    cfg = fit.TrainConfig.from_profile("quick", **{**TINY, "epochs": 1})
+    r = fit.train(cfg.replace(precision="mixed_float16"), data=tiny_data)
+    assert r.precision == "mixed_float16" and len(r.test_pred) == 128
+    assert all(np.isfinite(h["train_loss"]) for h in r.history)
+    policy = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        _, opt = fit.build(cfg, steps=4)
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    assert isinstance(opt, keras.optimizers.LossScaleOptimizer)
+
 @backend
 def test_train_takes_overrides(tiny_data):
     r = fit.train(fit.TrainConfig.from_profile("quick", **TINY), data=tiny_data, epochs=1,
