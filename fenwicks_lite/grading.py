@@ -71,7 +71,8 @@ SUSPICIOUS = re.compile(
     r"\b(exercises|checks|grading|run_check|run_hidden|sys\.modules|sys\.stdout|"
     r"settrace|setprofile|getppid|os\.kill|os\.environ|subprocess|socket|ctypes|gc\.|"
     r"importlib|setattr|delattr|_getframe|inspect|get_ipython|fresh\.ipynb)"
-    r"|\b(eval|exec|compile|globals|vars|getattr)\s*\("
+    # the built-ins, not a method of the same name (model.compile, re.compile)
+    r"|(?<![\w.])(eval|exec|compile|globals|vars|getattr)\s*\("
     r"|builtins|__import__|__(subclasses|globals|code|closure|dict|class|mro|bases?)__"
     # IPython's history holds the running hidden cell (its nonce); os._exit ends the
     # kernel mid-check; the verdict's mark itself

@@ -221,6 +221,15 @@ def test_roundabout_reaches_for_the_grader_are_flagged(code):
     assert grading.SUSPICIOUS.search(code), code
 
 
+@pytest.mark.parametrize("code", [
+    'model.compile(optimizer="sgd", loss="mse")',
+    'pat = re.compile(r"seed(\\d+)")',
+    "loss, acc = model.evaluate(x, y, verbose=0)",
+])
+def test_ordinary_methods_of_the_same_name_are_not_flagged(code):
+    assert grading.SUSPICIOUS.search(code) is None, code
+
+
 def test_no_solution_of_the_book_is_flagged():
     root = Path(grading.__file__).resolve().parents[1]
     for path in sorted((root / "book").glob("*.ipynb")):
