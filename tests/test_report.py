@@ -515,3 +515,15 @@ def test_readme_quotes_the_committed_reader_times():
     assert report.READER_TIMES in readme
     for run in record["passes"].values():
         assert run["machine"]["cpu"] in readme and run["date"][:10] in readme
+
+
+def test_the_book_names_the_command_its_gpu_run_runs():
+    """Chapter 9 says its numbers come from `RUN_COMMAND`; book/scripts/gpu_run.sh runs
+    it: the two agree on the number of seeds, and the chapter shows that command."""
+    root = Path(__file__).resolve().parents[1]
+    script = (root / "book" / "scripts" / "gpu_run.sh").read_text()
+    (default,) = re.findall(r'seeds="\$\{SEEDS:-(\d+)\}"', script)
+    assert f"--seeds {default} " in report.RUN_COMMAND
+    assert int(default) >= report.MIN_SEEDS
+    chapter = (root / "book" / "09_full_run.ipynb").read_text()
+    assert f"--profile full --seeds {default} " in chapter
