@@ -895,3 +895,12 @@ def test_chapter10_output_check_catches_a_changed_number() -> None:
                          "text": "accuracy 93.7%\n"}]
     if not fast.is_ready(recs):
         assert any("93.7%" in p for p in chapter10_problems(nb, recs, finale))
+
+
+def test_the_chapter_names_the_sweep_its_gpu_command_runs():
+    """Chapter 10 shows `SWEEP_COMMAND`; book/scripts/gpu_fast.sh runs the sweep: the
+    same seeds and time budget."""
+    script = (ROOT / "book" / "scripts" / "gpu_fast.sh").read_text()
+    (seeds,) = re.findall(r'--seeds "\$\{SEEDS:-(\d+)\}"', script)
+    (budget,) = re.findall(r'--budget-s "\$\{BUDGET_S:-(\d+)\}"', script)
+    assert f"--seeds {seeds} --budget-s {budget} " in fast.SWEEP_COMMAND
