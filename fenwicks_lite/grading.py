@@ -268,7 +268,7 @@ def answer_cells(nb: Any, specs: list[Spec]) -> dict[str, tuple[str, str]]:
             for src in reversed(srcs)
             if not _unanswered(src)
         ]
-        if answered and levels and _unanswered(levels[0][1][-1]):
+        if answered and _unanswered(levels[0][1][-1]):
             how, src = answered[0]
             found[spec.key] = (src, how + " (not the unanswered cell)")
         elif levels:

@@ -585,19 +585,8 @@ def test_a_second_run_into_the_same_folder_is_refused_unless_asked(batch, refere
     with pytest.raises(FileExistsError, match="grades of chgrade with seed 20261127"):
         grading.Gradebook(out, a)
     assert (out / "gradebook.csv").read_text() == before
-    with pytest.raises(SystemExit):
-        grading.main(
-            [
-                "grade",
-                str(reference),
-                "--reference",
-                str(reference),
-                "--seed",
-                "1",
-                "--out",
-                str(out),
-            ]
-        )
+    _refused(str(reference), "--reference", str(reference), "--seed", "1",
+             "--out", str(out))
     assert (out / "gradebook.csv").read_text() == before
 
 
@@ -724,36 +713,20 @@ def test_gradescope_autograder_zip_runs_and_writes_results_json(reference, tmp_p
     ]
 
 
-def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
+def _refused(*args: str) -> None:
+    """``grade ARGS`` on the command line stops with a usage error (SystemExit)."""
     with pytest.raises(SystemExit):
-        grading.main(
-            [
-                "grade",
-                str(tmp_path / "nope"),
-                "--seed",
-                "1",
-                "--reference",
-                str(reference),
-            ]
-        )
+        grading.main(["grade", *args])
+
+
+def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
+    _refused(str(tmp_path / "nope"), "--seed", "1", "--reference", str(reference))
     assert "no such notebook or folder" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SystemExit):
-        grading.main(["grade", str(tmp_path / "empty"), "--seed", "1"])
+    _refused(str(tmp_path / "empty"), "--seed", "1")
     assert "no .ipynb notebook" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        grading.main(
-            [
-                "grade",
-                str(reference),
-                "--reference",
-                str(reference),
-                "--seed",
-                "1",
-                "--chapter",
-                "ch05",
-            ]
-        )
+    _refused(str(reference), "--reference", str(reference), "--seed", "1",
+             "--chapter", "ch05")
     assert "not ch05" in capsys.readouterr().err
 
 
