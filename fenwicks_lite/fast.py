@@ -13,8 +13,9 @@ for Keras 3:
 * `PartialIdentity`: convolutions that start as identity on their first channels;
 * `airbench_net`: the leaner network (widths 64/256/256, GELU, BatchNorm without scale);
 * `label_smoothing_loss`, `ema_update` / `lookahead_plan` / `lookahead_step`,
-  `tta_logits`, `nesterov_sgd`, `triangle_schedule`, `alternating_flip`,
-  `train_augment` (chapter 4's `fw.transform` functions with runtime sizes);
+  `tta_logits`, `nesterov_sgd`, `triangle_schedule`, `run_length` (steps per epoch and
+  in all), `alternating_flip`, `train_augment` (chapter 4's `fw.transform` functions
+  with runtime sizes);
 * `FAST`, the recipe as one commented table, and `SEED`, the seed's recipe in the same
   keys;
 * `validation_split` / `split_data`: 5,000 training images held out for every choice
@@ -761,17 +762,30 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch) % (2**31 - 1)
 
 
+def run_length(recipe: dict[str, Any], n_train: int) -> tuple[int, int]:
+    """``(steps per epoch, total steps)`` of a run of `recipe` on `n_train` images.
+
+    Full batches only, and ``ceil(steps per epoch x epochs)`` steps in all, as
+    airbench94.py counts them (``ceil(len(train_loader) * epochs)``): 48 and 476 for
+    the fast recipe on 50,000 images, 97 and 2,328 for the seed's.
+    """
+    bs = recipe["batch_size"]
+    if n_train < bs:
+        raise ValueError(
+            f"batch size {bs} exceeds the {n_train} training images: use fewer "
+            "images per batch or more images."
+        )
+    spe = n_train // bs
+    return spe, math.ceil(spe * recipe["epochs"])
+
+
 def _plan(
     recipe: dict[str, Any], n_train: int, max_steps: int
 ) -> dict[str, np.ndarray]:
     """Per-step schedules (host side): lr, lookahead decay, epoch-end sync,
     whitening-bias
     training, active (steps past the recipe's total, e.g. of epoch 9.9, are skipped)."""
-    bs = recipe["batch_size"]
-    spe = n_train // bs
-    if spe < 1:
-        raise ValueError(f"batch size {bs} exceeds the {n_train} training images.")
-    total = math.ceil(spe * recipe["epochs"])
+    spe, total = run_length(recipe, n_train)
     n_epochs = math.ceil(total / spe)
     start, peak_at, end = recipe["schedule"]
     lr = triangle_schedule(total, recipe["lr"], start, peak_at, end)

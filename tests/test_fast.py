@@ -451,6 +451,19 @@ def test_scale_recipe_quick_and_full() -> None:
     assert q["epochs"] == pytest.approx(9.9 / 12)
 
 
+def test_run_length_counts_full_batches_as_airbench_does() -> None:
+    # airbench94.py: len(train_loader) = 50,000 // 1024 = 48 (drop_last), then
+    # ceil(48 x 9.9) = ceil(475.2) = 476 steps; the seed: 50,000 // 512 = 97, x 24
+    assert fast.run_length(fast.FAST, 50_000) == (48, 476)
+    assert fast.run_length(fast.SEED, 50_000) == (97, 2_328)
+    assert fast.run_length(fast.FAST, 45_000) == (43, 426)  # ceil(425.7)
+    q = fast.scale_recipe(fast.FAST, "quick")  # batch 256, 9.9 / 12 epochs
+    assert fast.run_length(q, 2_000) == (7, 6)  # ceil(7 x 0.825) = ceil(5.775)
+    assert fast.run_length({**fast.FAST, "epochs": 2}, 1_024) == (1, 2)
+    with pytest.raises(ValueError, match="batch size 1024 exceeds the 1000 training"):
+        fast.run_length(fast.FAST, 1_000)
+
+
 def test_plan_counts_steps_and_marks_epoch_ends() -> None:
     r = {**fast.FAST, "batch_size": 100, "epochs": 2.5}
     plan = fast._plan(r, n_train=1_000, max_steps=12)
