@@ -75,3 +75,29 @@ def test_wheel_holds_the_library_and_not_the_books_machinery(wheel):
     assert not leaked, f"the book's machinery or tests are in the wheel: {leaked}"
     # the library's code is all there is: no notebooks, no build outputs
     assert all(n.endswith((".py", ".json")) or ".dist-info/" in n or n in records for n in names), names
+
+
+def test_the_gpu_commands_runner_blocks_tensorflow_and_keeps_the_exit_status(tmp_path):
+    """`python tests/no_tensorflow.py MODULE ARGS` (how book/scripts/gpu_*.sh run the
+    training): `python -m MODULE` with TensorFlow blocked, the module's exit status, and
+    a line naming the third-party modules it imported."""
+    runner = Path(__file__).with_name("no_tensorflow.py")
+    (tmp_path / "wants_tf.py").write_text("import tensorflow\n")
+    (tmp_path / "fine.py").write_text(
+        "import sys\nimport numpy\nprint('args', sys.argv[1:])\nsys.exit(int(sys.argv[1]))\n")
+
+    def run(*args):
+        env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+        return subprocess.run([sys.executable, str(runner), *args], capture_output=True,
+                              text=True, env=env, timeout=120)
+
+    ok = run("fine", "0", "--flag")
+    assert ok.returncode == 0, ok.stderr
+    assert "args ['0', '--flag']" in ok.stdout
+    assert "third-party modules imported: numpy" in ok.stdout
+    assert run("fine", "3").returncode == 3
+    blocked = run("wants_tf")
+    assert blocked.returncode != 0
+    assert "TensorFlow is blocked here (tensorflow)" in blocked.stderr
+    usage = run()
+    assert usage.returncode == 2 and "usage: python tests/no_tensorflow.py MODULE" in usage.stderr

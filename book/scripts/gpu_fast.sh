@@ -49,20 +49,9 @@ rm -rf "$work/results"  # the sweep does not resume: a rerun starts afresh
 mkdir -p "$work/results"
 pack_on_exit fast-records.tar.gz "$work"  # whatever happens, the records go back
 # shellcheck disable=SC2086
-"${lim[@]}" "${PYTHON:-python3}" - sweep --profile "${PROFILE:-full}" --seeds "${SEEDS:-5}" \
-  --budget-s "${BUDGET_S:-220}" --compile-cache /tmp/fenwicks-fast-cache \
-  --out "$work/results" ${EXTRA:-} <<PY
-import sys
-sys.path.insert(0, "$root/tests")
-import no_tensorflow  # noqa: E402
-
-no_tensorflow.install()  # import tensorflow fails, as on the GPU machine
-from fenwicks_lite import fast  # noqa: E402
-
-rc = fast.main(sys.argv[1:])
-assert "tensorflow" not in sys.modules
-sys.exit(rc)
-PY
+"${lim[@]}" "${PYTHON:-python3}" "$root/tests/no_tensorflow.py" fenwicks_lite.fast sweep \
+  --profile "${PROFILE:-full}" --seeds "${SEEDS:-5}" --budget-s "${BUDGET_S:-220}" \
+  --compile-cache /tmp/fenwicks-fast-cache --out "$work/results" ${EXTRA:-}
 # did the weight averaging run? (a run too short for it: the rehearsal's limits)
 "${PYTHON:-python3}" - "$work/results" <<'PY'
 import json, pathlib, sys

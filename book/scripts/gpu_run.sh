@@ -45,21 +45,6 @@ if compgen -G "$work/results/$profile-seed*.json" >/dev/null || [ -d "$work/chec
   echo "continuing the run in $work"
 fi
 pack_on_exit records.tar.gz "$work"  # whatever happens, the records go back
-"${lim[@]}" python3 - --profile "$profile" --seeds "$seeds" --out "$work/results" \
-  --work-dir "$work/checkpoints" --quiet "${resume[@]}" <<PY
-import sys
-sys.path.insert(0, "$root/tests")
-import no_tensorflow  # noqa: E402
-
-no_tensorflow.install()  # import tensorflow fails, as on the GPU machine
-import runpy  # noqa: E402
-
-sys.argv = ["fenwicks_lite.train", *sys.argv[1:]]
-try:
-    runpy.run_module("fenwicks_lite.train", run_name="__main__", alter_sys=True)
-finally:
-    std = set(sys.stdlib_module_names)
-    third = sorted({m.split(".")[0] for m in sys.modules} - std - {"fenwicks_lite"})
-    print("third-party modules imported:", " ".join(m for m in third if not m.startswith("_")))
-PY
+"${lim[@]}" python3 "$root/tests/no_tensorflow.py" fenwicks_lite.train --profile "$profile" \
+  --seeds "$seeds" --out "$work/results" --work-dir "$work/checkpoints" --quiet "${resume[@]}"
 echo "wall time: $(( $(date +%s) - t0 )) s for $seeds seed(s), profile $profile"
