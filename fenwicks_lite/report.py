@@ -623,8 +623,9 @@ READER_RUNTIMES = {
     "tpu": "as a Colab TPU runtime",
 }
 
-#: `chapter_minutes` fits its lines in this many columns (wider only where a "not measured"
-#: cell needs it): on a 400 px phone the book's code font shows about 42 (Chapter 1).
+#: `chapter_minutes` fits its lines in this many columns (wider only where a "not
+#: measured" cell needs it): a 400 px phone shows about 42 of the book's code font
+#: (Chapter 1).
 PHONE_COLUMNS = 40
 
 _REDO = ("re-create it with FENWICKS_LITE_READER_TIMES=<path> python -m pytest -m "
@@ -754,7 +755,7 @@ def chapter_minutes(record: dict[str, Any] | None = None) -> str:
 
     def line(first: str, rest: list[str]) -> str:
         return " | ".join([f"{first:<{width}}",
-                           *(f"{c:>{w}}" for c, w in zip(rest, cols))])
+                           *(f"{c:>{w}}" for c, w in zip(rest, cols, strict=True))])
 
     head = line("chapter", list(READER_PASSES.values()))
     lines = [head, "-" * len(head)]
@@ -768,9 +769,10 @@ def chapter_minutes(record: dict[str, Any] | None = None) -> str:
         run = record["passes"][p]
         m = run["machine"]
         date, commit = str(run["date"])[:10], str(run.get("git_commit", "?"))[:7]
+        where = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"
         notes.append(f"{label}: {READER_RUNTIMES[p]}, Keras on "
-                     f"{run.get('backend', '?')}; measured {date} on "
-                     f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, commit {commit}"
+                     f"{run.get('backend', '?')}; measured {date} on {where}, "
+                     f"commit {commit}"
                      + (" - on a CPU, NOT on a TPU" if p == "tpu" else ""))
     if record.get("note"):
         notes.append(f"note: {record['note']}")
