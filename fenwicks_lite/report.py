@@ -611,11 +611,22 @@ def beside_table(live: Result, runs: Sequence[tuple], pending_text: str,
 #: The record `chapter_minutes` reads: package data beside chapter 9's records.
 READER_TIMES = "reader_times.json"
 
-#: The reader test's two passes, in the columns of `chapter_minutes`.
+#: The reader test's two passes: the column headings of `chapter_minutes`.
 READER_PASSES = {
-    "cpu": "Colab CPU",
-    "tpu": "TPU-like (JAX)",
+    "cpu": "CPU",
+    "tpu": "TPU-like",
 }
+
+#: What each pass stands for, in the notes under `chapter_minutes`' table.
+READER_RUNTIMES = {
+    "cpu": "as a Colab CPU runtime",
+    "tpu": "as a Colab TPU runtime",
+}
+
+#: `chapter_minutes` fits its lines in this many columns (wider only where a "not
+#: measured" cell needs it): a 400 px phone shows about 42 of the book's code font
+#: (Chapter 1).
+PHONE_COLUMNS = 40
 
 _REDO = ("re-create it with FENWICKS_LITE_READER_TIMES=<path> python -m pytest -m "
          "notebooks tests/test_reader_runtime.py (a checkout of the book), or "
@@ -718,47 +729,53 @@ def chapter_minutes(record: dict[str, Any] | None = None) -> str:
     """Chapter 1's table: minutes per chapter in the quick profile, as the reader test
     measured them, with the machine and the date of each pass.
 
-    ``Colab CPU`` is the pass as a Colab CPU runtime (Keras on TensorFlow) on a 2-core
-    CPU, the cores Colab's free CPU runtime has. ``TPU-like (JAX)`` is the pass as a
-    Colab TPU runtime (Keras on JAX, TensorFlow only where a chapter installs it), run
-    on the same kind of CPU: measured on a CPU with JAX, NOT on a TPU. A chapter of the
-    book's contents that a pass did not run shows "not measured". `record` defaults to
-    the package's `reader_times`.
+    ``CPU`` is the pass as a Colab CPU runtime (Keras on TensorFlow) on a 2-core CPU,
+    the cores Colab's free CPU runtime has. ``TPU-like`` is the pass as a Colab TPU
+    runtime (Keras on JAX, TensorFlow only where a chapter installs it), run on the
+    same kind of CPU: measured on a CPU with JAX, NOT on a TPU. A chapter of the book's
+    contents that a pass did not run shows "not measured". Every line fits
+    `PHONE_COLUMNS` (the notes are wrapped), so the table reads on a phone without
+    wrapping. `record` defaults to the package's `reader_times`.
     """
     import textwrap
 
     source = f"fenwicks_lite/results/{READER_TIMES}" if record is None else None
     record = reader_times() if record is None else _checked(record)
     rows = _minutes_of(record)
-    width = max([len("chapter"), *map(len, rows)])
-    cols = list(READER_PASSES.values())
-    head = f"{'chapter':<{width}} | " + " | ".join(f"{c:>14}" for c in cols)
-    lines = [head, "-" * len(head)]
-    for stem, row in rows.items():
-        cells = " | ".join(f"{format_minutes(row[p]):>14}" for p in READER_PASSES)
-        lines.append(f"{stem:<{width}} | {cells}")
+    cells = {stem: [format_minutes(row[p]) for p in READER_PASSES]
+             for stem, row in rows.items()}
     totals = []
     for p in READER_PASSES:
         measured = [row[p] for row in rows.values() if row[p] is not None]
         totals.append(format_minutes(sum(measured)) if measured else "not measured")
-    total = " | ".join(f"{t:>14}" for t in totals)
-    lines.append(f"{'all measured':<{width}} | {total}")
-    lines.append("")
-    lines.append(f"minutes per chapter, {record.get('profile', 'quick')} profile, each "
-                 "chapter in its own kernel" + (f" (from {source})" if source else ""))
+    cells["all measured"] = totals
+    width = max([len("chapter"), *map(len, cells)])
+    cols = [max(len(label), *(len(c[i]) for c in cells.values()))
+            for i, label in enumerate(READER_PASSES.values())]
+
+    def line(first: str, rest: list[str]) -> str:
+        return " | ".join([f"{first:<{width}}",
+                           *(f"{c:>{w}}" for c, w in zip(rest, cols, strict=True))])
+
+    head = line("chapter", list(READER_PASSES.values()))
+    lines = [head, "-" * len(head)]
+    lines += [line(stem, row) for stem, row in cells.items()]
+    notes = [f"minutes per chapter, {record.get('profile', 'quick')} profile, each "
+             "chapter in its own kernel" + (f", from {source}" if source else "")]
     for p, label in READER_PASSES.items():
         if p not in record["passes"]:
-            lines.append(f"{label}: not measured")
+            notes.append(f"{label}: not measured")
             continue
         run = record["passes"][p]
         m = run["machine"]
         date, commit = str(run["date"])[:10], str(run.get("git_commit", "?"))[:7]
-        lines.append(f"{label}: measured {date} on {m.get('cpu', '?')}, "
-                     f"{m.get('cores', '?')} cores, Keras on "
-                     f"{run.get('backend', '?')}, commit {commit}")
-    if "tpu" in record["passes"]:
-        lines.append("TPU-like: measured on a CPU with JAX, NOT on a TPU")
+        where = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"
+        notes.append(f"{label}: {READER_RUNTIMES[p]}, Keras on "
+                     f"{run.get('backend', '?')}; measured {date} on {where}, "
+                     f"commit {commit}"
+                     + (" - on a CPU, NOT on a TPU" if p == "tpu" else ""))
     if record.get("note"):
-        lines.append(f"note: {record['note']}")
-    return "\n".join(textwrap.fill(line, 88, subsequent_indent="    ")
-                     if len(line) > 88 else line for line in lines)
+        notes.append(f"note: {record['note']}")
+    fit = max(PHONE_COLUMNS, len(head))
+    return "\n".join([*lines, ""] + [textwrap.fill(n, fit, break_on_hyphens=False)
+                                      for n in notes])

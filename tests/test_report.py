@@ -424,28 +424,49 @@ def test_chapter_minutes_from_a_record(tmp_path):
     path = tmp_path / "reader_times.json"
     path.write_text(json.dumps(record))
     table = report.chapter_minutes(report.reader_times(path))
-    assert table.splitlines()[:6] == [
-        "chapter          |      Colab CPU | TPU-like (JAX)",
-        "-" * 50,
-        "01_data_location |            0.4 |          < 0.1",
-        "02_cifar10       |            1.6 |            2.7",
-        "09_full_run      |   not measured |   not measured",
-        "all measured     |            2.0 |            2.7",
+    # a "not measured" cell widens its column; the notes are wrapped to the table's width
+    assert table.splitlines()[:7] == [
+        "chapter          |          CPU |     TPU-like",
+        "-" * 46,
+        "01_data_location |          0.4 |        < 0.1",
+        "02_cifar10       |          1.6 |          2.7",
+        "09_full_run      | not measured | not measured",
+        "all measured     |          2.0 |          2.7",
+        "",
     ]
-    words = " ".join(table.split())  # long lines are wrapped at 88 columns
-    assert ("Colab CPU: measured 2026-11-28 on Test CPU 9000, 2 cores, Keras on tensorflow, "
-            "commit abcdef0") in words
-    assert "TPU-like: measured on a CPU with JAX, NOT on a TPU" in words
+    assert max(map(len, table.splitlines())) == 46
+    words = " ".join(table.split())
+    assert ("CPU: as a Colab CPU runtime, Keras on tensorflow; measured 2026-11-28 on Test "
+            "CPU 9000, 2 cores, commit abcdef0") in words
+    assert ("TPU-like: as a Colab TPU runtime, Keras on jax; measured 2026-11-28 on Test "
+            "CPU 9000, 2 cores, commit abcdef0 - on a CPU, NOT on a TPU") in words
     assert "note: a fixture" in words
-    assert max(map(len, table.splitlines())) <= 88
+
+
+def test_chapter_minutes_fit_a_phone():
+    """With every chapter measured (the committed record), each line of chapter 1's
+    table and notes fits PHONE_COLUMNS, the columns a 400 px page shows without
+    wrapping; the columns shrink to their widest cell."""
+    record = _times_record()
+    record["toc"].remove("09_full_run")
+    table = report.chapter_minutes(record)
+    assert table.splitlines()[:3] == [
+        "chapter          | CPU | TPU-like",
+        "-" * 33,
+        "01_data_location | 0.4 |    < 0.1",
+    ]
+    for committed in (None, report.reader_times()):
+        lines = report.chapter_minutes(committed).splitlines()
+        assert max(map(len, lines)) <= report.PHONE_COLUMNS, lines
+    assert "fenwicks_lite/results/reader_times.json" in report.chapter_minutes()
 
 
 def test_chapter_minutes_with_one_pass_only():
     record = _times_record()
     del record["passes"]["tpu"]
     table = report.chapter_minutes(record)
-    assert "02_cifar10       |            1.6 |   not measured" in table
-    assert "TPU-like (JAX): not measured" in table and "NOT on a TPU" not in table
+    assert "02_cifar10       |          1.6 | not measured" in table
+    assert "TPU-like: not measured" in table and "NOT on a TPU" not in table
 
 
 def test_the_committed_reader_times_cover_the_contents():
