@@ -1490,7 +1490,7 @@ def run_status(records: Sequence[RunRecord]) -> str:
             "  validation split, one row per idea (accuracy without TTA and with each",
             "  TTA level, training and compile seconds), then the fast recipe on the",
             "  test set beside the published figures.",
-            "To make it (one GPU, about 5 minutes):",
+            "To make it (one GPU; no new row starts after --budget-s seconds):",
             *(f"  {line}" for line in SWEEP_COMMAND.splitlines()),
             "  then commit the JSON records and re-execute this chapter.",
         ])
