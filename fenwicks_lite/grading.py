@@ -23,7 +23,11 @@ The assignment is defined by the book, not by the submission (nbgrader's approac
    other submissions' work folders out of sight, every file system read-only but its
    own work folder (`--docker IMAGE`: a container instead). An answer or hidden cell
    gets `--timeout` seconds and is then "timed out"; each process gets `--memory` GB
-   of data.
+   of data; a submission runs at most `--max-procs` processes and threads at once (a
+   pids cgroup where the grader can make one, else RLIMIT_NPROC in its user namespace)
+   and writes at most `--disk` GB (each file; under unshare and docker all of it, in a
+   tmpfs): a cell over either is reported "over-limit", its processes stopped or its
+   files removed, and the rest is graded.
 5. Results go to ``OUT/gradebook.csv``, ``OUT/feedback/<student>.md`` and
    ``OUT/results.jsonl`` as each submission finishes (`--jobs N` at once); an ``OUT``
    with grades in it is refused unless ``--overwrite``; several submissions of one
@@ -1772,11 +1776,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     echo = None if args.json else (lambda g: print(g.table() + "\n", flush=True))
     cap = process_cap(a.mode())
+    procs = (
+        f"at most {a.max_procs} processes by {cap}"
+        if cap
+        else "processes NOT capped here (no cgroup, no namespace)"
+    )
     print(
         f"grading {len(paths)} notebook(s) of {a.chapter} against {ref} "
-        f"(isolation: {a.mode()}; at most {a.max_procs} processes "
-        f"{'by ' + cap if cap else 'NOT capped here (no cgroup, no namespace)'}, "
-        f"{_size(a.disk_gb)} written); writing {args.out}/",
+        f"(isolation: {a.mode()}; {procs}; {_size(a.disk_gb)} written at most); "
+        f"writing {args.out}/",
         file=sys.stderr,
     )
     try:
