@@ -514,28 +514,42 @@ class _Limits:
             pass
         return 0
 
-    def _files(self) -> set[Path]:
-        found = set()
+    def _files(self) -> dict[Path, int]:
+        """Every file and folder under the kernel's folder, with its size."""
+        found = {}
         for root, dirs, files in os.walk(self.run):
-            found.update(Path(root) / f for f in [*dirs, *files])
+            for f in [*dirs, *files]:
+                try:
+                    found[Path(root) / f] = (Path(root) / f).lstat().st_size
+                except OSError:
+                    pass
         return found
 
     def _used(self) -> int:
         if os.path.ismount(self.run):  # a tmpfs of its own: all of it is the kernel's
             st = os.statvfs(self.run)
             return (st.f_blocks - st.f_bfree) * st.f_frsize
-        total = 0
-        for f in self._files():
+        return sum(self._files().values())
+
+    def before(self) -> tuple[int, dict[Path, int]]:
+        return self._refused(), self._files() if self.disk else {}
+
+    def _undo_writes(self, before: dict[Path, int]) -> None:
+        """Removes the files a cell made and cuts those it grew back to their size:
+        truncated first, so that a file the kernel still holds open frees its space."""
+        for f, size in sorted(self._files().items(), reverse=True):  # files first
+            old = before.get(f)
             try:
-                total += f.lstat().st_size
+                if f.is_file() and not f.is_symlink() and (old is None or size > old):
+                    os.truncate(f, old or 0)
+                if old is None and f.is_dir() and not f.is_symlink():
+                    f.rmdir()
+                elif old is None:
+                    f.unlink()
             except OSError:
                 pass
-        return total
 
-    def before(self) -> tuple[int, set[Path]]:
-        return self._refused(), self._files() if self.disk else set()
-
-    def after(self, cell: Any, before: tuple[int, set[Path]], km: Any) -> bool:
+    def after(self, cell: Any, before: tuple[int, dict[Path, int]], km: Any) -> bool:
         """Notes whether `cell` went over a cap and clears up after it; True if it
         started too many processes."""
         error = _error(cell)
@@ -549,11 +563,7 @@ class _Limits:
             self._used() >= self.disk - 2**20 or any(s in error for s in _NO_SPACE)
         ):
             self.over_disk.append(cell.get("id", ""))
-            for f in sorted(self._files() - before[1], reverse=True):
-                try:
-                    f.rmdir() if f.is_dir() and not f.is_symlink() else f.unlink()
-                except OSError:
-                    pass
+            self._undo_writes(before[1])
         return bool(procs)
 
     def _stop_strays(self, km: Any) -> None:
@@ -1753,6 +1763,12 @@ def main(argv: list[str] | None = None) -> int:
         paths = collect(args.submissions) if args.cmd == "grade" else []
     except FileNotFoundError as e:
         p.error(str(e))
+    if args.max_procs < 1 or args.disk <= 0:
+        p.error(
+            "--max-procs takes a number of processes, 1 or more (default "
+            f"{MAX_PROCS}), and --disk a size in GB above 0 (default {DISK_GB:g}); "
+            f"got {args.max_procs} and {args.disk:g}"
+        )
     if args.cmd == "grade" and not paths:
         p.error("no .ipynb notebook in " + ", ".join(map(str, args.submissions)))
     try:

@@ -733,6 +733,11 @@ def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
     _refused(str(reference), "--reference", str(reference), "--seed", "1",
              "--chapter", "ch05")
     assert "not ch05" in capsys.readouterr().err
+    _refused(str(reference), "--reference", str(reference), "--seed", "1",
+             "--max-procs", "0")
+    assert "--max-procs takes a number of processes, 1 or more" in (
+        capsys.readouterr().err
+    )
 
 
 @pytest.mark.skipif(not grading.unshare_works(), reason="needs unshare")
@@ -857,11 +862,12 @@ finally:
         p.kill()
         p.wait()
 """
-# writes a 200 MB file when the answer cell runs: --disk 0.05 (51.2 MB) stops it
+# writes a 200 MB file when the answer cell runs: --disk 0.05 (51.2 MB) stops it; the
+# file stays open in the kernel (so removing it alone would free nothing on a tmpfs)
 WRITES = """
-with open("big.bin", "wb") as f:
-    for _ in range(200):
-        f.write(bytes(2**20))
+big = open("big.bin", "wb")
+for _ in range(200):
+    big.write(bytes(2**20))
 """
 # the next answer writes 40 MB: it fits only if the 51 MB of the last one were removed
 AFTER = """
