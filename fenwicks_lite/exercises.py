@@ -56,7 +56,15 @@ class Exercise:
 
 
 #: what a result can be; only "passed" scores.
-STATUSES = ("passed", "failed", "not-attempted", "error", "checker-error", "timed-out")
+STATUSES = (
+    "passed",
+    "failed",
+    "not-attempted",
+    "error",
+    "checker-error",
+    "timed-out",
+    "over-limit",  # the grader's --max-procs or --disk
+)
 
 
 @dataclasses.dataclass(frozen=True)

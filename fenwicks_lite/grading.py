@@ -23,7 +23,11 @@ The assignment is defined by the book, not by the submission (nbgrader's approac
    other submissions' work folders out of sight, every file system read-only but its
    own work folder (`--docker IMAGE`: a container instead). An answer or hidden cell
    gets `--timeout` seconds and is then "timed out"; each process gets `--memory` GB
-   of data.
+   of data; a submission runs at most `--max-procs` processes and threads at once (a
+   pids cgroup where the grader can make one, else RLIMIT_NPROC in its user namespace)
+   and writes at most `--disk` GB (each file; under unshare and docker all of it, in a
+   tmpfs): a cell over either is reported "over-limit", its processes stopped or its
+   files removed, and the rest is graded.
 5. Results go to ``OUT/gradebook.csv``, ``OUT/feedback/<student>.md`` and
    ``OUT/results.jsonl`` as each submission finishes (`--jobs N` at once); an ``OUT``
    with grades in it is refused unless ``--overwrite``; several submissions of one
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import copy
 import csv
 import dataclasses
@@ -352,28 +357,19 @@ def fresh_notebook(
 
 
 def _worker() -> int:
-    """Executes ``job.json``'s notebook in a fresh kernel; prints the nonce and the
-    outputs.
+    """Executes the job's notebook in a fresh kernel; prints the nonce and the outputs.
 
     Runs inside the sandbox, as the parent of the kernel: the grader reads only its last
-    line."""
+    line. The job (notebook, seed and nonce included) comes on stdin: nothing of it is
+    on a disk the kernel can read."""
     import nbformat
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
     job = json.loads(sys.stdin.readline())
-    if job.get("memory_gb"):
-        import resource
-
-        # the data segment (heap and private mappings, what an array or a list takes),
-        # not the address space, which TensorFlow's and XLA's reservations would fill
-        cap = int(job["memory_gb"] * 2**30)
-        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
-    work = Path(job["work"])
-    nb = nbformat.read(work / "fresh.ipynb", as_version=4)
-    # the seed and the verdicts' nonce are in it: out of the kernel's reach
-    (work / "fresh.ipynb").unlink()
+    nb = nbformat.from_dict(job["notebook"])
+    limits = _Limits(job)
     roles = job["roles"]
     timed_out: list[str] = []
     finished: list[str] = []  # cells whose execute_reply came: the kernel lived on
@@ -384,11 +380,23 @@ def _worker() -> int:
                 timed_out.append(cell.get("id", ""))
             return await super()._async_handle_timeout(timeout, cell)
 
+        async def async_execute_cell(self, cell, *args, **kw):  # noqa: ANN001
+            before = limits.before()
+            try:
+                return await super().async_execute_cell(cell, *args, **kw)
+            finally:
+                if limits.after(cell, before, km) and self.kc is not None:
+                    # the processes it stopped are the kernel's children, and count
+                    # until the kernel reaps them
+                    reap = self.kc.execute(_REAP, silent=True, store_history=False)
+                    with contextlib.suppress(Exception):  # a dead kernel
+                        await self.async_wait_for_reply(reap, cell)
+
     def timeout_of(cell: Any) -> int:
         return job["timeout"] if cell.get("id") in roles else job["cell_timeout"]
 
     km = AsyncKernelManager(
-        kernel_name="python3", transport="ipc", ip=str(work / "kernel")
+        kernel_name="python3", transport="ipc", ip=str(Path(job["cwd"]) / ".kernel")
     )
     client = Client(
         nb,
@@ -413,14 +421,7 @@ def _worker() -> int:
         if cell.get("id") in roles:
             outputs[cell.id] = {
                 "text": _kept("".join(_stdout(o) for o in cell.get("outputs", []))),
-                "error": next(
-                    (
-                        f"{o.get('ename')}: {o.get('evalue')}"
-                        for o in cell.get("outputs", [])
-                        if o.get("output_type") == "error"
-                    ),
-                    "",
-                ),
+                "error": _error(cell),
             }
     print(
         "\n"
@@ -431,11 +432,184 @@ def _worker() -> int:
                 "timed_out": timed_out,
                 "finished": finished,
                 "failure": failure,
+                "over_procs": limits.over_procs,
+                "over_disk": limits.over_disk,
             }
         ),
         flush=True,
     )
     return 0
+
+
+def _error(cell: Any) -> str:
+    return next(
+        (
+            f"{o.get('ename')}: {o.get('evalue')}"
+            for o in cell.get("outputs", [])
+            if o.get("output_type") == "error"
+        ),
+        "",
+    )
+
+
+#: run silently in the kernel after a cell went over --max-procs: reaps its children
+#: that the worker killed
+_REAP = """import os as _fw_os
+while True:
+    try:
+        if not _fw_os.waitpid(-1, _fw_os.WNOHANG)[0]:
+            break
+    except ChildProcessError:
+        break
+del _fw_os"""
+#: what a refused fork or thread looks like in a cell (RLIMIT_NPROC has no counter)
+_NO_PROCESS = ("[Errno 11] Resource temporarily unavailable", "can't start new thread")
+#: what a refused write looks like: a file over RLIMIT_FSIZE, a full tmpfs
+_NO_SPACE = ("[Errno 27] File too large", "[Errno 28] No space left on device")
+
+
+class _Limits:
+    """The worker's caps on the data segment (``memory_gb``), the processes and threads
+    (``max_procs``) and the bytes written (``disk_bytes``), set before the kernel
+    starts, and which cells went over the last two.
+
+    Processes: a pids cgroup where the grader could make one (``cgroup``; its ``max``
+    event counts every refused fork), else RLIMIT_NPROC where it counts only the
+    sandbox's tasks: in a user namespace whose root is not the host's root (the kernel
+    counts RLIMIT_NPROC per user namespace and uid, and never refuses the host's root).
+    A cell that went over gets its leftover processes killed, so that the next cells
+    can start theirs. Disk: RLIMIT_FSIZE caps each file; under unshare and docker the
+    kernel's folder is a tmpfs of that size, which caps the total. A cell that went
+    over gets the files it created removed."""
+
+    def __init__(self, job: dict[str, Any]) -> None:
+        import resource
+
+        self.over_procs: list[str] = []
+        self.over_disk: list[str] = []
+        self.run = Path(job["cwd"])
+        self.disk = int(job.get("disk_bytes") or 0)
+        self.events = Path(job["cgroup"]) / "pids.events" if job.get("cgroup") else None
+        self.procs = Path(job["cgroup"]) / "cgroup.procs" if job.get("cgroup") else None
+        if job.get("memory_gb"):
+            # the data segment (heap and private mappings, what an array or a list
+            # takes), not the address space, which TensorFlow's and XLA's reservations
+            # would fill
+            cap = int(job["memory_gb"] * 2**30)
+            resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+        if self.disk:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (self.disk, self.disk))
+        self.nproc = bool(job.get("max_procs")) and _userns_not_root()
+        if self.nproc:
+            n = int(job["max_procs"])
+            resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
+
+    def _refused(self) -> int:
+        try:
+            for ln in self.events.read_text().splitlines():  # type: ignore[union-attr]
+                name, _, n = ln.partition(" ")
+                if name == "max":
+                    return int(n)
+        except (AttributeError, OSError, ValueError):
+            pass
+        return 0
+
+    def _files(self) -> dict[Path, int]:
+        """Every file and folder under the kernel's folder, with its size."""
+        found = {}
+        for root, dirs, files in os.walk(self.run):
+            for f in [*dirs, *files]:
+                try:
+                    found[Path(root) / f] = (Path(root) / f).lstat().st_size
+                except OSError:
+                    pass
+        return found
+
+    def _used(self) -> int:
+        if os.path.ismount(self.run):  # a tmpfs of its own: all of it is the kernel's
+            st = os.statvfs(self.run)
+            return (st.f_blocks - st.f_bfree) * st.f_frsize
+        return sum(self._files().values())
+
+    def before(self) -> tuple[int, dict[Path, int]]:
+        return self._refused(), self._files() if self.disk else {}
+
+    def _undo_writes(self, before: dict[Path, int]) -> None:
+        """Removes the files a cell made and cuts those it grew back to their size:
+        truncated first, so that a file the kernel still holds open frees its space."""
+        for f, size in sorted(self._files().items(), reverse=True):  # files first
+            old = before.get(f)
+            try:
+                if f.is_file() and not f.is_symlink() and (old is None or size > old):
+                    os.truncate(f, old or 0)
+                if old is None and f.is_dir() and not f.is_symlink():
+                    f.rmdir()
+                elif old is None:
+                    f.unlink()
+            except OSError:
+                pass
+
+    def after(self, cell: Any, before: tuple[int, dict[Path, int]], km: Any) -> bool:
+        """Notes whether `cell` went over a cap and clears up after it; True if it
+        started too many processes."""
+        error = _error(cell)
+        procs = self._refused() > before[0] or (
+            self.nproc and any(s in error for s in _NO_PROCESS)
+        )
+        if procs:
+            self.over_procs.append(cell.get("id", ""))
+            self._stop_strays(km)
+        if self.disk and (
+            self._used() >= self.disk - 2**20 or any(s in error for s in _NO_SPACE)
+        ):
+            self.over_disk.append(cell.get("id", ""))
+            self._undo_writes(before[1])
+        return bool(procs)
+
+    def _stop_strays(self, km: Any) -> None:
+        """Kills every process of the sandbox but this one and the kernel: what the
+        cell left running (a fork bomb keeps forking into each freed slot, so again
+        until none is left)."""
+        import signal
+
+        keep = {os.getpid()}
+        kernel = getattr(getattr(km, "provisioner", None), "process", None)
+        if kernel is not None:
+            keep.add(kernel.pid)
+        for _ in range(200):
+            if self.procs is not None:
+                try:
+                    pids = {int(p) for p in self.procs.read_text().split()}
+                except (OSError, ValueError):
+                    pids = set()
+            elif os.getpid() == 1:  # the PID namespace's init: all of it is ours
+                pids = {int(p) for p in os.listdir("/proc") if p.isdigit()}
+            else:
+                return
+            pids -= keep
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            for pid in pids:  # reap the ones that are ours (orphans come to init)
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except OSError:
+                    pass
+            time.sleep(0.01)
+
+
+def _userns_not_root() -> bool:
+    """Whether this process is in a user namespace whose uid 0 is not the host's root:
+    only there does RLIMIT_NPROC count the sandbox's tasks alone."""
+    try:
+        first = Path("/proc/self/uid_map").read_text().split()
+        return first[2] != "4294967295" and first[1] != "0"
+    except (OSError, IndexError):
+        return False
 
 
 #: how much of a cell's printed text the worker hands to the grader (its end)
@@ -496,6 +670,8 @@ def sandbox_command(
     mode: str,
     image: str = "",
     memory_gb: float = 0,
+    max_procs: int = 0,
+    disk_gb: float = 0,
 ) -> list[str]:
     """The command that runs `_worker` for the job in `work` (mode: unshare, docker or
     process).
@@ -503,10 +679,15 @@ def sandbox_command(
     unshare: new user, mount, PID and network namespaces; a tmpfs over each folder of
     `hide` that holds none of `keep` (the work folder, Python, the data); a tmpfs over
     the work folder's parent with only the work folder bound back into it (the other
-    submissions' work folders out of sight), a private ``/dev/shm``; then every mount
-    read-only but the work folder (the gradebook, the library's sources, the data, the
-    instructor's files: nothing outside the work folder can be changed)."""
+    submissions' work folders out of sight), a tmpfs of `disk_gb` over its ``run``
+    folder (the kernel's folder, home and TMPDIR: what the kernel writes, all of it
+    capped) and a private ``/dev/shm``; then every mount read-only but those two (the
+    gradebook, the library's sources, the data, the instructor's files: nothing
+    outside them can be changed, and nothing lands on a real disk). docker: the same
+    with ``--pids-limit`` `max_procs`, the work folder read-only and tmpfs mounts of
+    `disk_gb` over its ``run`` folder and ``/tmp``."""
     py = [sys.executable, "-m", "fenwicks_lite.grading", "_worker"]
+    size = f"size={max(1, int(disk_gb * 2**20))}k" if disk_gb else ""
     if mode == "docker":
         return [
             "docker",
@@ -517,12 +698,14 @@ def sandbox_command(
             "none",
             "--read-only",
             "--tmpfs",
-            "/tmp",
+            "/tmp" + (":" + size if size else ""),
             "--pids-limit",
-            "512",
+            str(max_procs or MAX_PROCS),
             *(["--memory", f"{int(memory_gb * 1024)}m"] if memory_gb else []),
             "-v",
-            f"{work}:{work}",
+            f"{work}:{work}:ro",
+            "--tmpfs",
+            f"{work / 'run'}:" + ",".join(x for x in ("rw", "exec", size) if x),
             "-w",
             str(work / "run"),
             "-e",
@@ -570,14 +753,17 @@ def sandbox_command(
             f"mount --no-canonicalize --bind /proc/self/fd/{3 + i} {_sh(b)}",
             f"exec {3 + i}<&-",
         ]
+    run = w / "run"
     lines += [
+        f"mount -t tmpfs -o {size or 'size=50%'},mode=700 fwrun {_sh(run)}",
+        f"mkdir {_sh(run / 'tmp')}",
         "mount -t tmpfs -o size=64m fwshm /dev/shm || true",
         "awk '{print $5}' /proc/self/mountinfo | while read -r m; do",
-        f'  case "$m" in {_sh(w)}|/dev/shm) ;; '
+        f'  case "$m" in {_sh(run)}|/dev/shm) ;; '
         '*) mount -o remount,bind,ro "$m" 2>/dev/null || true ;; esac',
         "done",
         # the old cwd is the covered folder: `..` from it would lead out
-        f"cd {_sh(w / 'run')}",
+        f"cd {_sh(run)}",
         "exec " + " ".join(_sh(Path(a)) if i == 0 else a for i, a in enumerate(py)),
     ]
     return [
@@ -590,6 +776,105 @@ def sandbox_command(
         "-c",
         "\n".join(lines),
     ]
+
+
+#: the defaults of --max-procs (processes and threads of one submission, the worker's
+#: and the kernel's included: TensorFlow and XLA start some per core) and --disk (GB)
+MAX_PROCS = 1024
+DISK_GB = 1.0
+
+
+def _cgroup_parent() -> Path | None:
+    """Where the grader can make a pids cgroup for each submission: the cgroup v1
+    ``pids`` hierarchy, or the v2 root with the pids controller, if writable (root,
+    or a container that lets it); else None (the worker falls back on
+    RLIMIT_NPROC)."""
+    if not hasattr(_cgroup_parent, "_dir"):
+        found = None
+        base = Path("/sys/fs/cgroup")
+        v2 = base / "cgroup.subtree_control"
+        for d in (base / "pids", base if v2.exists() else None):
+            if d is None or not (d / "cgroup.procs").exists():
+                continue
+            if d == base and "pids" not in v2.read_text().split():
+                continue
+            probe = d / f"fw_grade_probe_{os.getpid()}_{secrets.token_hex(4)}"
+            try:
+                probe.mkdir()
+            except OSError:
+                continue
+            ok = (probe / "pids.max").exists()
+            probe.rmdir()
+            if ok:
+                found = d
+                break
+        _cgroup_parent._dir = found  # type: ignore[attr-defined]
+    return _cgroup_parent._dir  # type: ignore[attr-defined]
+
+
+def process_cap(mode: str) -> str:
+    """How the submissions' processes are capped in `mode`: ``cgroup``, ``rlimit``
+    (in a user namespace, for an instructor who is not root), ``docker``, or ``""``
+    (not at all: process mode without a writable cgroup)."""
+    if mode == "docker":
+        return "docker"
+    if _cgroup_parent() is not None:
+        return "cgroup"
+    return "rlimit" if mode == "unshare" and os.geteuid() != 0 else ""
+
+
+class _PidsCgroup:
+    """A pids cgroup of `max_procs` tasks for one submission (`_cgroup_parent`), its
+    leftover processes killed and the group removed at the end; ``path`` is None where
+    none can be made."""
+
+    def __init__(self, max_procs: int) -> None:
+        parent = _cgroup_parent() if max_procs else None
+        self.path: Path | None = None
+        if parent is not None:
+            path = parent / f"fw_grade_{secrets.token_hex(8)}"
+            try:
+                path.mkdir()
+                (path / "pids.max").write_text(str(int(max_procs)))
+                self.path = path
+            except OSError:
+                self._remove(path)
+
+    def wrap(self, cmd: list[str]) -> list[str]:
+        """`cmd`, entering the group first (so every process it starts is in it)."""
+        if self.path is None:
+            return cmd
+        enter = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
+        return ["sh", "-c", enter, str(self.path), *cmd]
+
+    def __enter__(self) -> _PidsCgroup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.path is not None:
+            self._remove(self.path)
+
+    @staticmethod
+    def _remove(path: Path) -> None:
+        import signal
+
+        for _ in range(100):
+            try:
+                pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+            except (OSError, ValueError):
+                pids = []
+            if not pids:
+                break
+            for pid in pids:  # what the submission left running (process mode)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        try:
+            path.rmdir()
+        except OSError:
+            pass
 
 
 def _hideable(hide: list[Path], keep: list[Path], depth: int = 3) -> list[Path]:
@@ -742,6 +1027,9 @@ class Assignment:
     isolation: str = "auto"  # auto, unshare, docker, process
     image: str = ""
     memory_gb: float = 8.0  # each process of a submission: its data segment
+    max_procs: int = MAX_PROCS  # processes and threads of a submission at once
+    disk_gb: float = DISK_GB  # what a submission may write (each file; under unshare
+    # and docker, all of it)
     source: str = ""  # the reference's path: its folder is hidden from the submissions
 
     @classmethod
@@ -869,7 +1157,6 @@ def grade_notebook(
         work = Path(tmp)
         (work / "run" / "tmp").mkdir(parents=True)
         _lib_copy(work / "lib")
-        nbformat.write(fresh, work / "fresh.ipynb")
         mode = a.mode()
         keep = [
             work,
@@ -883,33 +1170,40 @@ def grade_notebook(
         hidden = [*(hide or []), *_book_dirs(), Path.home(), path.parent.resolve()]
         if a.source:
             hidden.append(Path(a.source).parent)
-        cmd = sandbox_command(work, hidden, keep, mode, a.image, a.memory_gb)
+        cmd = sandbox_command(
+            work, hidden, keep, mode, a.image, a.memory_gb, a.max_procs, a.disk_gb
+        )
         job_nonce = secrets.token_hex(16)
         job = {
-            "work": str(work),
+            # the seed and the verdicts' nonce are in it: on stdin, not on a disk
+            "notebook": fresh,
             "cwd": str(work / "run"),
             "roles": roles,
             "timeout": a.timeout,
             "cell_timeout": a.cell_timeout,
             "memory_gb": a.memory_gb,
+            "max_procs": a.max_procs,
+            "disk_bytes": int(a.disk_gb * 2**30),
             "nonce": job_nonce,
         }
         limit = total_timeout or (
             a.cell_timeout * 4 + a.timeout * 2 * len(a.specs) + 120
         )
-        try:
-            proc = subprocess.run(
-                cmd,
-                input=json.dumps(job) + "\n",
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=work / "run",
-                timeout=limit,
-            )
-            out, rc = proc.stdout, proc.returncode
-        except subprocess.TimeoutExpired:
-            out, rc = "", None
+        with _PidsCgroup(a.max_procs if mode != "docker" else 0) as group:
+            job["cgroup"] = str(group.path or "")
+            try:
+                proc = subprocess.run(
+                    group.wrap(cmd),
+                    input=json.dumps(job) + "\n",
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    cwd=work / "run",
+                    timeout=limit,
+                )
+                out, rc = proc.stdout, proc.returncode
+            except subprocess.TimeoutExpired:
+                out, rc = "", None
     line = next(
         (ln for ln in reversed(out.splitlines()) if ln.startswith(job_nonce)), None
     )
@@ -925,6 +1219,7 @@ def grade_notebook(
         return result(why, flags)
     report = json.loads(line[len(job_nonce) :])
     timed = set(report["timed_out"])
+    over_procs, over_disk = set(report["over_procs"]), set(report["over_disk"])
     ids = {v: k for k, v in roles.items()}
     for spec in a.specs:
         g = graded[spec.key]
@@ -940,6 +1235,22 @@ def grade_notebook(
             g.message = (
                 f"timed out: {'defining the answer' if ans in timed else 'the checks'} "
                 f"took more than {a.timeout} s (--timeout)"
+            )
+        elif ans in over_procs or probe in over_procs:
+            g.status = "over-limit"
+            g.message = (
+                f"over the process limit: "
+                f"{'defining the answer' if ans in over_procs else 'the checks'} "
+                f"started more than {a.max_procs} processes and threads at once "
+                "(--max-procs); they were stopped"
+            )
+        elif ans in over_disk or probe in over_disk:
+            g.status = "over-limit"
+            g.message = (
+                f"over the disk limit: "
+                f"{'defining the answer' if ans in over_disk else 'the checks'} "
+                f"wrote more than {_size(a.disk_gb)} (--disk); what it wrote was "
+                "removed"
             )
         elif verdict is not None and probe not in report.get("finished", [probe]):
             # printed, then the kernel ended before the check could finish: the line
@@ -983,7 +1294,7 @@ def grade_notebook(
                 )
         g.printed = report["outputs"].get(ans, {}).get("text", "")[-2000:]
         err = report["outputs"].get(ans, {}).get("error")
-        if err and g.status != "passed" and ans not in timed:
+        if err and g.status not in ("passed", "over-limit") and ans not in timed:
             g.message += f" (the answer cell raised {err})"
     return result("; ".join(x for x in (note, report["failure"]) if x), flags)
 
@@ -1082,7 +1393,10 @@ class Gradebook:
                     "points": a.points,
                     "timeout": a.timeout,
                     "memory_gb": a.memory_gb,
+                    "max_procs": a.max_procs,
+                    "disk_gb": a.disk_gb,
                     "isolation": a.mode(),
+                    "process_cap": process_cap(a.mode()),
                 },
                 indent=1,
             )
@@ -1235,6 +1549,8 @@ def build_autograder(a: Assignment, dest: Path) -> Path:
                     "timeout": a.timeout,
                     "cell_timeout": a.cell_timeout,
                     "memory_gb": a.memory_gb,
+                    "max_procs": a.max_procs,
+                    "disk_gb": a.disk_gb,
                 },
                 indent=1,
             )
@@ -1264,6 +1580,8 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
         timeout=cfg["timeout"],
         cell_timeout=cfg["cell_timeout"],
         memory_gb=cfg.get("memory_gb", 8.0),
+        max_procs=cfg.get("max_procs", MAX_PROCS),
+        disk_gb=cfg.get("disk_gb", DISK_GB),
     )
     t0 = time.perf_counter()
     notebooks = collect([submission])
@@ -1299,6 +1617,10 @@ def find_reference(chapter: str, root: Path | None = None) -> Path:
         f"no notebook of {chapter} in {', '.join(map(str, folders)) or 'a book'}"
         ": pass the chapter notebook with --reference"
     )
+
+
+def _size(gb: float) -> str:
+    return f"{gb:g} GB" if gb >= 1 else f"{gb * 1024:g} MB"
 
 
 def _points(items: list[str]) -> dict[str, float]:
@@ -1367,6 +1689,24 @@ def main(argv: list[str] | None = None) -> int:
             help="memory each process of a submission may take (default 8): an "
             "answer that wants more gets a MemoryError",
         )
+        sp.add_argument(
+            "--max-procs",
+            type=int,
+            default=MAX_PROCS,
+            metavar="N",
+            help=f"processes and threads a submission may run at once (default "
+            f"{MAX_PROCS}, its kernel's included): an answer that starts more (a fork "
+            "bomb) is reported over the limit and its processes are stopped",
+        )
+        sp.add_argument(
+            "--disk",
+            type=float,
+            default=DISK_GB,
+            metavar="GB",
+            help=f"what a submission may write (default {DISK_GB:g}; each file, and "
+            "under unshare or docker all of it, in memory): an answer that writes "
+            "more is reported over the limit and its files are removed",
+        )
 
     g = sub.add_parser("grade", help="grade notebooks or folders of them")
     g.add_argument("submissions", nargs="+", type=Path)
@@ -1423,6 +1763,12 @@ def main(argv: list[str] | None = None) -> int:
         paths = collect(args.submissions) if args.cmd == "grade" else []
     except FileNotFoundError as e:
         p.error(str(e))
+    if args.max_procs < 1 or args.disk <= 0:
+        p.error(
+            "--max-procs takes a number of processes, 1 or more (default "
+            f"{MAX_PROCS}), and --disk a size in GB above 0 (default {DISK_GB:g}); "
+            f"got {args.max_procs} and {args.disk:g}"
+        )
     if args.cmd == "grade" and not paths:
         p.error("no .ipynb notebook in " + ", ".join(map(str, args.submissions)))
     try:
@@ -1431,6 +1777,8 @@ def main(argv: list[str] | None = None) -> int:
             "timeout": args.timeout,
             "cell_timeout": args.cell_timeout,
             "memory_gb": args.memory,
+            "max_procs": args.max_procs,
+            "disk_gb": args.disk,
         }
         if args.cmd == "grade":
             kw.update(isolation=args.isolation, image=args.docker_image)
@@ -1443,9 +1791,16 @@ def main(argv: list[str] | None = None) -> int:
         print(build_autograder(a, args.out))
         return 0
     echo = None if args.json else (lambda g: print(g.table() + "\n", flush=True))
+    cap = process_cap(a.mode())
+    procs = (
+        f"at most {a.max_procs} processes by {cap}"
+        if cap
+        else "processes NOT capped here (no cgroup, no namespace)"
+    )
     print(
         f"grading {len(paths)} notebook(s) of {a.chapter} against {ref} "
-        f"(isolation: {a.mode()}); writing {args.out}/",
+        f"(isolation: {a.mode()}; {procs}; {_size(a.disk_gb)} written at most); "
+        f"writing {args.out}/",
         file=sys.stderr,
     )
     try:

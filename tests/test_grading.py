@@ -374,14 +374,15 @@ try:
     leak["site"] = "written"
 except OSError:
     leak["site"] = "read-only"
-for name, target in [("gradebook", OUT + "/gradebook.csv"), ("files", MINE + "/x")]:
+work = os.path.dirname(os.getcwd())
+for name, target in [("gradebook", OUT + "/gradebook.csv"), ("files", MINE + "/x"),
+                     ("work", work + "/x")]:
     try:
         with open(target, "a") as f:
             f.write("999,forged\\n")
         leak[name] = "written"
     except OSError:
         leak[name] = "refused"
-work = os.path.dirname(os.getcwd())
 beside = set(os.listdir(os.path.dirname(work))) - {os.path.basename(work)}
 leak["beside"] = len(beside)  # other folders beside its own
 leak["fresh"] = os.path.exists(work + "/fresh.ipynb")
@@ -465,7 +466,9 @@ def _by_name(grades, name: str) -> grading.Grade:
 
 
 def test_honest_submissions_score_what_they_answer(batch):
-    grades, _, _ = batch
+    grades, _, a = batch
+    # the default caps on processes and disk let a whole submission run
+    assert (a.max_procs, a.disk_gb) == (grading.MAX_PROCS, grading.DISK_GB)
     full = _by_name(grades, "alice")
     assert (full.score, full.total, full.student) == (6, 6, "101")
     assert all(e.status == "passed" for e in full.exercises)
@@ -564,6 +567,8 @@ def test_sandbox_hides_environment_solutions_network_and_protects_files(batch):
         # nothing outside its own folder can be changed: not the gradebook (nor seen),
         # not the instructor's other files; the other submissions' folders are not there
         assert leak["gradebook"] == "refused" and leak["files"] == "refused"
+        # nor its work folder outside its run/ tmpfs: nothing it writes reaches a disk
+        assert leak["work"] == "refused"
         assert leak["beside"] == 0
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
     assert "999" not in {r["student"] for r in rows}
@@ -728,6 +733,11 @@ def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
     _refused(str(reference), "--reference", str(reference), "--seed", "1",
              "--chapter", "ch05")
     assert "not ch05" in capsys.readouterr().err
+    _refused(str(reference), "--reference", str(reference), "--seed", "1",
+             "--max-procs", "0")
+    assert "--max-procs takes a number of processes, 1 or more" in (
+        capsys.readouterr().err
+    )
 
 
 @pytest.mark.skipif(not grading.unshare_works(), reason="needs unshare")
@@ -751,8 +761,13 @@ def test_docker_command_has_no_network_and_a_read_only_root(tmp_path):
     cmd = grading.sandbox_command(tmp_path, [], [tmp_path], "docker", "fw-grader:1")
     assert cmd[:2] == ["docker", "run"] and "--network" in cmd and "none" in cmd
     assert "--read-only" in cmd and "fw-grader:1" in cmd
-    cmd = grading.sandbox_command(tmp_path, [], [], "docker", "fw-grader:1", 2)
+    cmd = grading.sandbox_command(tmp_path, [], [], "docker", "fw-grader:1", 2, 64, 0.5)
     assert cmd[cmd.index("--memory") + 1] == "2048m"  # --memory, the container's cap
+    assert cmd[cmd.index("--pids-limit") + 1] == "64"  # --max-procs
+    # --disk: the work folder read-only, the kernel's folder and /tmp tmpfs of 512 MB
+    assert f"{tmp_path}:{tmp_path}:ro" in cmd
+    assert f"{tmp_path / 'run'}:rw,exec,size=524288k" in cmd
+    assert "/tmp:size=524288k" in cmd
 
 
 # ------------------------------------------------------------------ the real chapters
@@ -830,3 +845,136 @@ def test_nested_folders_are_covered_once(tmp_path):
     cmd = grading.sandbox_command(tmp_path / "w", [subs, ref], [], "unshare")
     mounts = [ln for ln in cmd[-1].splitlines() if "fwhide" in ln]
     assert len(mounts) == 1 and str(ref.resolve()) in mounts[0]
+
+
+# ------------------------------------------------------------------ processes and disk
+
+# starts 200 processes when the answer cell runs (killed again in its `finally`): with
+# --max-procs 64 (the worker's and the kernel's threads count too) the 200 never run
+FORKS = """
+import subprocess
+procs = []
+try:
+    for _ in range(200):
+        procs.append(subprocess.Popen(["sleep", "30"]))
+finally:
+    for p in procs:
+        p.kill()
+        p.wait()
+"""
+# writes a 200 MB file when the answer cell runs: --disk 0.05 (51.2 MB) stops it; the
+# file stays open in the kernel (so removing it alone would free nothing on a tmpfs)
+WRITES = """
+big = open("big.bin", "wb")
+for _ in range(200):
+    big.write(bytes(2**20))
+"""
+# the next answer writes 40 MB: it fits only if the 51 MB of the last one were removed
+AFTER = """
+with open("after.bin", "wb") as f:
+    f.write(bytes(40 * 2**20))
+"""
+
+
+@pytest.fixture(scope="module", params=["unshare", "process"])
+def limited(request, reference, tmp_path_factory):
+    """A fork bomb (bounded), a disk filler and an honest submission, graded with
+    --max-procs 64 and --disk 0.05 in each isolation mode that caps them here."""
+    mode = request.param
+    if mode == "unshare" and not grading.unshare_works():
+        pytest.skip("unshare does not work here (no unprivileged user namespaces)")
+    subs = tmp_path_factory.mktemp(f"limited-{mode}")
+    answers = {**SOLUTIONS}
+    for i, (name, extra) in enumerate([
+        ("forks", {"double": FORKS}),
+        ("writes", {"double": WRITES, "square": AFTER}),
+        ("honest", {"square": AFTER}),
+    ]):
+        nb = grading.strip_solutions(chapter(answers, extra=extra))
+        _write(nb, subs / f"{name}_{600 + i}_1_chgrade.ipynb")
+    a = _assignment(
+        reference, timeout=20, isolation=mode, max_procs=64, disk_gb=0.05
+    )
+    out = tmp_path_factory.mktemp(f"limited-grades-{mode}")
+    grades = grading.grade_batch(grading.collect([subs]), a, out, jobs=2)
+    return {Path(g.notebook).name.split("_")[0]: g for g in grades}, a
+
+
+def test_too_many_processes_fail_that_answer_alone(limited):
+    grades, a = limited
+    if not grading.process_cap(a.mode()):
+        pytest.skip("processes are not capped in process mode here (no cgroup)")
+    g = grades["forks"]
+    double = next(e for e in g.exercises if e.key == "chgrade.double")
+    assert double.status == "over-limit", g.table()
+    assert (
+        "defining the answer started more than 64 processes and threads at once "
+        "(--max-procs)" in double.message
+    )
+    # the neighbouring exercises still score: the kernel lived, the sleeps are gone
+    assert _points(g) == {"chgrade.double": 0, "chgrade.square": 2, "chgrade.first": 3}
+    assert not g.error, g.table()
+
+
+def test_a_disk_filler_fails_that_answer_alone(limited):
+    grades, a = limited
+    g = grades["writes"]
+    double = next(e for e in g.exercises if e.key == "chgrade.double")
+    assert double.status == "over-limit", g.table()
+    assert "defining the answer wrote more than 51.2 MB (--disk)" in double.message
+    # its 51 MB were removed: the next answer's 40 MB fit under the same cap
+    assert _points(g) == {"chgrade.double": 0, "chgrade.square": 2, "chgrade.first": 3}
+    assert _points(grades["honest"]) == {
+        "chgrade.double": 1,
+        "chgrade.square": 2,
+        "chgrade.first": 3,
+    }, grades["honest"].table()
+
+
+NPROC = """
+import subprocess
+from fenwicks_lite.grading import _Limits, _userns_not_root
+assert _userns_not_root()
+limits = _Limits({"cwd": "/", "max_procs": 16})
+procs, before = [], limits.before()
+try:
+    for _ in range(40):
+        procs.append(subprocess.Popen(["sleep", "30"]))
+except BlockingIOError as e:
+    cell = {"id": "c", "outputs": [{"output_type": "error", "ename": "BlockingIOError",
+                                    "evalue": str(e)}]}
+    print("refused", len(procs), limits.after(cell, before, None), limits.over_procs)
+finally:
+    for p in procs:
+        p.kill()
+        p.wait()
+"""
+
+
+def test_without_a_cgroup_rlimit_nproc_caps_the_namespace_alone(tmp_path):
+    """Where no pids cgroup can be made (an instructor who is not root), the worker
+    caps its namespace with RLIMIT_NPROC, which the kernel counts per user namespace
+    (30 processes of the same user outside do not count) and never enforces for the
+    host's root: so this runs as `nobody` when the tests run as root."""
+    if not grading.unshare_works():
+        pytest.skip("unshare does not work here")
+    root = str(Path(grading.__file__).resolve().parents[1])
+    user = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+    user = user if os.geteuid() == 0 else []
+    outside = 'p=""; for i in $(seq 30); do sleep 20 >/dev/null & p="$p $!"; done; '
+    for py in [sys.executable, "/usr/bin/python3"]:
+        script = outside + f"unshare -rmnp --fork --mount-proc {py} -c \"$0\""
+        try:
+            out = subprocess.run(
+                [*user, "sh", "-c", script + "; kill $p", NPROC],
+                capture_output=True, text=True, timeout=60,
+                env={**os.environ, "PYTHONPATH": root},
+            )
+        except FileNotFoundError:
+            pytest.skip("setpriv is missing")
+        if "refused" in out.stdout:
+            break
+    else:
+        pytest.skip(f"no Python that {'nobody' if user else 'I'} can run: {out.stderr}")
+    # 16 tasks: unshare, Python and 14 sleeps; the cell is reported over the limit
+    assert out.stdout.split() == ["refused", "14", "True", "['c']"], out
