@@ -505,6 +505,29 @@ def headline(results: Sequence[Result]) -> str:
     ])
 
 
+def what_to_expect(results: Sequence[Result]) -> str:
+    """Chapter 8's "What to expect" from chapter 9's committed run: where it ran, the
+    accuracy, the compile time and the seconds per epoch and per seed; while the run is
+    pending, one line that says so (the book states no GPU figure of its own before)."""
+    if not is_ready(results):
+        return ("pending: chapter 9's GPU run is not committed yet, so this book "
+                "states no GPU time\nor accuracy of its own.")
+    s = summarize(results)
+    r0 = results[0]
+    epoch_s = float(np.median([h["train_s"] for r in results for h in r.history]))
+    return "\n".join([
+        f"chapter 9's run: {s['n']} seeds on {r0.hardware['device']}",
+        f"  ({r0.backend}, {r0.precision}, the {r0.profile} profile, "
+        f"{r0.epochs} epochs)",
+        f"accuracy: {s['test_acc_mean']:.2%} ± {s['test_acc_std']:.2%} on the test "
+        f"set, {s['test_acc_tta_mean']:.2%} with flip TTA;",
+        f"  {s['reach_94']} of {s['n']} seeds reach 94% without TTA",
+        f"time: compile {s['compile_s_sum']:.1f} s ({s['compiles']} compile(s) in "
+        f"all), then {epoch_s:.2f} s per epoch",
+        f"  (median), {s['train_s_mean']:.1f} s of training per seed",
+    ])
+
+
 def epoch_log(result: Result, every: int = 4) -> str:
     """The run's log reprinted from its record: every `every`-th epoch and the last
     (the 2019 log printed about every two epochs)."""

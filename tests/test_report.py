@@ -153,6 +153,37 @@ def test_pending_until_min_seeds_full_records(run, tmp_path, monkeypatch):
     assert [r.seed for r in report.full_run()] == [0, 1]
 
 
+def test_what_to_expect_is_the_committed_run_or_pending(run):
+    results, _ = run
+    pending = report.what_to_expect(results[:1])
+    assert pending.startswith("pending: chapter 9's GPU run is not committed yet")
+    assert not re.search(r"\d[%s]", pending)  # no figure of its own before the run
+    fake = _fake_full_run(results)
+    for r in fake:  # epochs of 1, 2, 3 and 4 s in every seed: the median is 2.5 s
+        r.history = [{**r.history[0], "train_s": float(j)} for j in (1, 2, 3, 4)]
+    text = report.what_to_expect(fake)
+    s = records.summarize(fake)
+    assert text.splitlines()[0] == (f"chapter 9's run: {len(fake)} seeds on "
+                                    f"{fake[0].hardware['device']}")
+    assert f"accuracy: {s['test_acc_mean']:.2%} ± {s['test_acc_std']:.2%} on" in text
+    assert f"{s['test_acc_tta_mean']:.2%} with flip TTA" in text
+    assert "0 of 5 seeds reach 94% without TTA" in text  # 90.0% .. 90.4%
+    assert "then 2.50 s per epoch\n  (median)" in text
+    assert f"{s['train_s_mean']:.1f} s of training per seed" in text
+    assert max(len(line) for line in text.splitlines()) <= 88
+
+
+def test_chapter8_says_what_to_expect_from_the_committed_run():
+    """Chapter 8's "What to expect" prints `what_to_expect` of the committed records:
+    committing chapter 9's run makes this fail until chapter 8 is re-executed."""
+    import nbformat
+
+    nb = nbformat.read(CHAPTER9.with_name("08_accelerators.ipynb"), as_version=4)
+    (cell,) = [c for c in nb.cells if "report.what_to_expect(" in c.source]
+    assert printed(cell) == report.what_to_expect(report.full_run()), (
+        "re-execute chapter 8 in the full profile")
+
+
 def test_recipe_text_reads_the_config_and_the_schedule():
     cfg = fit.TrainConfig.from_profile("full")
     text = report.recipe_text(cfg)

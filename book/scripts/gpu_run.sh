@@ -24,15 +24,17 @@
 # are packed before the device call's own limit kills the whole command (set it about 40 s
 # under the call's timeout_s).
 #
-# After the run (CPU, any session) only the records are committed and chapter 9 re-executed;
-# the chapter is already in the book and shows its tables once 5 or more full records exist:
+# After the run (CPU, any session) only the records are committed and chapters 9 and 8
+# re-executed; chapter 9 shows its tables once 5 or more full records exist, chapter 8's
+# "What to expect" prints the run's figures (`fw.report.what_to_expect`):
 #
 #   mkdir -p /tmp/gpu && tar -xzf <files_at>/records.tar.gz -C /tmp/gpu
 #   cp /tmp/gpu/results/full-seed*.json /tmp/gpu/results/full-summary.json fenwicks_lite/results/
-#   CIFAR10_DIR=/srv/cifar10 PYTHONPATH=$PWD:$PWD/book/_ext \
-#      python -m fwbook.notebooks execute --profile full book/09_full_run.ipynb
-#   pytest tests/test_report.py   # every number chapter 9 prints, against the records
-#   git add fenwicks_lite/results book/09_full_run.ipynb && git commit
+#   for nb in 09_full_run 08_accelerators; do CIFAR10_DIR=/srv/cifar10 \
+#      PYTHONPATH=$PWD:$PWD/book/_ext python -m fwbook.notebooks execute --profile full \
+#      book/$nb.ipynb; done
+#   pytest tests/test_report.py   # every number chapters 9 and 8 print, against the records
+#   git add fenwicks_lite/results book/09_full_run.ipynb book/08_accelerators.ipynb && git commit
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_common.sh"
 seeds="${SEEDS:-10}"
