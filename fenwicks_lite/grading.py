@@ -725,11 +725,12 @@ def sandbox_command(
     if mode != "unshare":
         return py
     lines = ["set -e"]
+    # `|| [ ! -e ... ]`: a path gone since it was listed (a file the instructor's
+    # editor or another program removed meanwhile) has nothing left to hide; any other
+    # failed mount stops the sandbox
     for h in _hideable(hide, keep):
-        if h.is_dir():
-            lines.append(f"mount -t tmpfs -o size=1m,ro fwhide {_sh(h)}")
-        else:
-            lines.append(f"mount --bind /dev/null {_sh(h)}")
+        cover = "-t tmpfs -o size=1m,ro fwhide" if h.is_dir() else "--bind /dev/null"
+        lines.append(f"mount {cover} {_sh(h)} || [ ! -e {_sh(h)} ]")
     w = work.resolve()
     # the work folder and what else is kept there (Python or the data in /tmp, say)
     # stay reachable through open fds under the tmpfs that covers the work folder's
@@ -1230,27 +1231,27 @@ def grade_notebook(
         text = report["outputs"].get(probe, {}).get("text", "")
         verdicts = [ln for ln in text.splitlines() if ln.startswith(MARK + nonce)]
         verdict = verdicts[-1] if verdicts else None
+
+        def which(cells: Any, ans: str = ans) -> str:  # the answer's cell or its check
+            return "defining the answer" if ans in cells else "the checks"
+
         if ans in timed or probe in timed:
             g.status = "timed-out"
             g.message = (
-                f"timed out: {'defining the answer' if ans in timed else 'the checks'} "
-                f"took more than {a.timeout} s (--timeout)"
+                f"timed out: {which(timed)} took more than {a.timeout} s (--timeout)"
             )
         elif ans in over_procs or probe in over_procs:
             g.status = "over-limit"
             g.message = (
-                f"over the process limit: "
-                f"{'defining the answer' if ans in over_procs else 'the checks'} "
-                f"started more than {a.max_procs} processes and threads at once "
-                "(--max-procs); they were stopped"
+                f"over the process limit: {which(over_procs)} started more than "
+                f"{a.max_procs} processes and threads at once (--max-procs); they were "
+                "stopped"
             )
         elif ans in over_disk or probe in over_disk:
             g.status = "over-limit"
             g.message = (
-                f"over the disk limit: "
-                f"{'defining the answer' if ans in over_disk else 'the checks'} "
-                f"wrote more than {_size(a.disk_gb)} (--disk); what it wrote was "
-                "removed"
+                f"over the disk limit: {which(over_disk)} wrote more than "
+                f"{_size(a.disk_gb)} (--disk); what it wrote was removed"
             )
         elif verdict is not None and probe not in report.get("finished", [probe]):
             # printed, then the kernel ended before the check could finish: the line

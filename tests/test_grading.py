@@ -708,7 +708,7 @@ def test_gradescope_autograder_zip_runs_and_writes_results_json(reference, tmp_p
         timeout=300,
     )
     res = json.loads((root / "results" / "results.json").read_text())
-    assert res["score"] == 4
+    assert res["score"] == 4, json.dumps(res, indent=1)[:3000]
     assert [
         (t["name"], t["score"], t["max_score"], t["status"]) for t in res["tests"]
     ] == [
@@ -845,6 +845,29 @@ def test_nested_folders_are_covered_once(tmp_path):
     cmd = grading.sandbox_command(tmp_path / "w", [subs, ref], [], "unshare")
     mounts = [ln for ln in cmd[-1].splitlines() if "fwhide" in ln]
     assert len(mounts) == 1 and str(ref.resolve()) in mounts[0]
+
+
+@pytest.mark.skipif(not grading.unshare_works(), reason="needs unshare")
+def test_a_hidden_file_removed_before_the_sandbox_starts_is_no_error(tmp_path):
+    """A file listed for hiding and removed before the mounts (the instructor's editor,
+    or another grading's probe file in the home folder) has nothing left to hide: the
+    sandbox starts (its mount failed with exit status 32 and killed the grading), and
+    what is still there stays covered."""
+    home = tmp_path / "home"  # apart from the work folder's parent, which is covered
+    home.mkdir()
+    gone, there = home / "gone.txt", home / "there.txt"
+    gone.write_text("x")
+    there.write_text("the instructor's file")
+    work = tmp_path / "grading" / "w"
+    (work / "run").mkdir(parents=True)
+    cmd = grading.sandbox_command(work, [gone, there], [work], "unshare")
+    body, last = cmd[-1].rsplit("\n", 1)
+    assert last.startswith("exec ")  # the worker: replaced by a look at the file
+    gone.unlink()
+    out = subprocess.run([*cmd[:-1], body + f"\ncat {there}; echo started"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "started\n"  # there.txt reads as /dev/null inside
 
 
 # ------------------------------------------------------------------ processes and disk
