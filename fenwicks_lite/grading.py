@@ -58,6 +58,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -568,38 +569,56 @@ class _Limits:
 
     def _stop_strays(self, km: Any) -> None:
         """Kills every process of the sandbox but this one and the kernel: what the
-        cell left running (a fork bomb keeps forking into each freed slot, so again
-        until none is left)."""
-        import signal
-
+        cell left running."""
         keep = {os.getpid()}
         kernel = getattr(getattr(km, "provisioner", None), "process", None)
         if kernel is not None:
             keep.add(kernel.pid)
-        for _ in range(200):
-            if self.procs is not None:
-                try:
-                    pids = {int(p) for p in self.procs.read_text().split()}
-                except (OSError, ValueError):
-                    pids = set()
-            elif os.getpid() == 1:  # the PID namespace's init: all of it is ours
-                pids = {int(p) for p in os.listdir("/proc") if p.isdigit()}
-            else:
-                return
-            pids -= keep
-            if not pids:
-                return
+        procs = self.procs
+        if procs is not None:
+
+            def listed() -> set[int]:
+                return _cgroup_pids(procs)
+
+        elif os.getpid() == 1:  # the PID namespace's init: all of it is ours
+
+            def listed() -> set[int]:
+                return {int(p) for p in os.listdir("/proc") if p.isdigit()}
+
+        else:
+            return
+        _kill_until_none(lambda: listed() - keep, 200, 0.01, reap=True)
+
+
+def _cgroup_pids(procs: Path) -> set[int]:
+    """The processes a cgroup's ``cgroup.procs`` file lists (none if it is gone)."""
+    try:
+        return {int(p) for p in procs.read_text().split()}
+    except (OSError, ValueError):
+        return set()
+
+
+def _kill_until_none(
+    pids_now: Callable[[], set[int]], tries: int, pause: float, reap: bool = False
+) -> None:
+    """SIGKILLs what `pids_now()` lists, again until it lists nothing (a fork bomb
+    keeps forking into each freed slot), at most `tries` rounds `pause` s apart;
+    `reap`: also collect those that are this process's children (orphans come to
+    init)."""
+    import signal
+
+    for _ in range(tries):
+        pids = pids_now()
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        if reap:
             for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            for pid in pids:  # reap the ones that are ours (orphans come to init)
-                try:
+                with contextlib.suppress(OSError):
                     os.waitpid(pid, os.WNOHANG)
-                except OSError:
-                    pass
-            time.sleep(0.01)
+        time.sleep(pause)
 
 
 def _userns_not_root() -> bool:
@@ -783,6 +802,11 @@ def sandbox_command(
 #: and the kernel's included: TensorFlow and XLA start some per core) and --disk (GB)
 MAX_PROCS = 1024
 DISK_GB = 1.0
+#: the default of --memory (GB of data segment for each process of a submission)
+MEMORY_GB = 8.0
+#: the `Assignment` fields that cap a submission: written into assignment.json and the
+#: autograder's config, read back by `run_gradescope`
+LIMITS = ("memory_gb", "max_procs", "disk_gb")
 
 
 def _cgroup_parent() -> Path | None:
@@ -857,25 +881,10 @@ class _PidsCgroup:
 
     @staticmethod
     def _remove(path: Path) -> None:
-        import signal
-
-        for _ in range(100):
-            try:
-                pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
-            except (OSError, ValueError):
-                pids = []
-            if not pids:
-                break
-            for pid in pids:  # what the submission left running (process mode)
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.05)
-        try:
+        # what the submission left running (process mode), then the group
+        _kill_until_none(lambda: _cgroup_pids(path / "cgroup.procs"), 100, 0.05)
+        with contextlib.suppress(OSError):
             path.rmdir()
-        except OSError:
-            pass
 
 
 def _hideable(hide: list[Path], keep: list[Path], depth: int = 3) -> list[Path]:
@@ -1027,7 +1036,7 @@ class Assignment:
     cell_timeout: int = 600
     isolation: str = "auto"  # auto, unshare, docker, process
     image: str = ""
-    memory_gb: float = 8.0  # each process of a submission: its data segment
+    memory_gb: float = MEMORY_GB  # each process of a submission: its data segment
     max_procs: int = MAX_PROCS  # processes and threads of a submission at once
     disk_gb: float = DISK_GB  # what a submission may write (each file; under unshare
     # and docker, all of it)
@@ -1074,6 +1083,10 @@ class Assignment:
             )
         pts.update(points or {})
         return cls(chapter, nb, specs, seed, pts, **kw, source=str(reference.resolve()))
+
+    def limits(self) -> dict[str, Any]:
+        """The caps on a submission (`LIMITS`), by name."""
+        return {k: getattr(self, k) for k in LIMITS}
 
     def mode(self) -> str:
         if self.isolation != "auto":
@@ -1378,7 +1391,6 @@ class Gradebook:
             for f in (out / "feedback").glob("*.md"):  # none left from the last run
                 f.unlink()
         (out / "feedback").mkdir(parents=True, exist_ok=True)
-        self.names: dict[str, str] = {}  # notebook -> its feedback file's name
         self.csv = out / "gradebook.csv"
         self.keys = [s.key for s in a.specs]
         with self.csv.open("w", newline="") as f:
@@ -1393,9 +1405,7 @@ class Gradebook:
                     "seed": a.seed,
                     "points": a.points,
                     "timeout": a.timeout,
-                    "memory_gb": a.memory_gb,
-                    "max_procs": a.max_procs,
-                    "disk_gb": a.disk_gb,
+                    **a.limits(),
                     "isolation": a.mode(),
                     "process_cap": process_cap(a.mode()),
                 },
@@ -1549,9 +1559,7 @@ def build_autograder(a: Assignment, dest: Path) -> Path:
                     "points": a.points,
                     "timeout": a.timeout,
                     "cell_timeout": a.cell_timeout,
-                    "memory_gb": a.memory_gb,
-                    "max_procs": a.max_procs,
-                    "disk_gb": a.disk_gb,
+                    **a.limits(),
                 },
                 indent=1,
             )
@@ -1580,9 +1588,7 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
         cfg["points"],
         timeout=cfg["timeout"],
         cell_timeout=cfg["cell_timeout"],
-        memory_gb=cfg.get("memory_gb", 8.0),
-        max_procs=cfg.get("max_procs", MAX_PROCS),
-        disk_gb=cfg.get("disk_gb", DISK_GB),
+        **{k: cfg[k] for k in LIMITS if k in cfg},  # else the defaults
     )
     t0 = time.perf_counter()
     notebooks = collect([submission])
@@ -1685,10 +1691,10 @@ def main(argv: list[str] | None = None) -> int:
         sp.add_argument(
             "--memory",
             type=float,
-            default=8.0,
+            default=MEMORY_GB,
             metavar="GB",
-            help="memory each process of a submission may take (default 8): an "
-            "answer that wants more gets a MemoryError",
+            help=f"memory each process of a submission may take (default "
+            f"{MEMORY_GB:g}): an answer that wants more gets a MemoryError",
         )
         sp.add_argument(
             "--max-procs",
