@@ -82,16 +82,23 @@ def test_every_registered_exercise_has_a_title_and_difficulty():
         )
 
 
-def test_hidden_tests_decide_and_do_not_give_the_case_away():
-    @exercise("chtest.twice", title="Twice", difficulty="medium")
-    def _public(fn):
-        expect(fn(1) == 2, "twice(x) is 2 * x")
+def _doubling(key: str, title: str, difficulty: str) -> None:
+    """Registers exercise `key`: a public case (1 -> 2) and a hidden one, x -> 2 x
+    with x drawn from the instructor's seed."""
+    name = key.split(".")[1]
 
-    @exercises.hidden("chtest.twice")
+    @exercise(key, title=title, difficulty=difficulty)
+    def _public(fn):
+        expect(fn(1) == 2, f"{name}(x) is 2 * x")
+
+    @exercises.hidden(key)
     def _hidden(fn, rng):
         x = int(rng.integers(10**6, 10**7))
-        expect(fn(x) == 2 * x, "twice(x) for every x")
+        expect(fn(x) == 2 * x, f"{name}(x) for every x")
 
+
+def test_hidden_tests_decide_and_do_not_give_the_case_away():
+    _doubling("chtest.twice", "Twice", "medium")
     table = {1: 2}.__getitem__  # passes the public case only
     assert exercises.run_check("chtest.twice", table).passed
     r = exercises.run_hidden("chtest.twice", table, seed=5)
@@ -112,15 +119,7 @@ def test_a_hidden_case_never_reaches_the_feedback_through_an_exception():
     """A learner's function that passes the public cases and raises with its
     arguments elsewhere: the message (the feedback) names the exception, not what it
     said, so the hidden case stays hidden; the public checker still says all."""
-
-    @exercise("chtest.leak", title="Leak", difficulty="easy")
-    def _public(fn):
-        expect(fn(1) == 2, "leak(x) is 2 * x")
-
-    @exercises.hidden("chtest.leak")
-    def _hidden(fn, rng):
-        x = int(rng.integers(10**6, 10**7))
-        expect(fn(x) == 2 * x, "leak(x) for every x")
+    _doubling("chtest.leak", "Leak", "easy")
 
     def leak(x):
         if x != 1:
