@@ -642,8 +642,28 @@ def _kept(text: str) -> str:
     if len(text) <= KEPT_CHARS:
         return text
     cut = text[:-KEPT_CHARS]
-    marks = [ln for ln in cut.splitlines() if ln.startswith(MARK)][-100:]
+    marks = [ln[ln.index(MARK) :] for ln in cut.splitlines() if MARK in ln][-100:]
     return "\n".join([*marks, "[...]", text[-KEPT_CHARS:]])
+
+
+def _verdicts(text: str, nonce: str) -> list[str]:
+    """What follows each `MARK + nonce` in a hidden cell's printed text, up to the end
+    of its line. Counted wherever the mark stands, not only at a line's start: a
+    learner's thread printing while the check prints can join two verdicts on one
+    line (print writes the text and its newline separately)."""
+    return [part.split("\n", 1)[0] for part in text.split(MARK + nonce)[1:]]
+
+
+def _parse_verdict(payload: str) -> dict[str, Any] | None:
+    """The verdict the hidden cell printed, or None if other printed text got into its
+    line (then it is not the check's own)."""
+    try:
+        v = json.loads(payload)
+    except ValueError:
+        return None
+    shape = {"key": str, "passed": bool, "status": str, "message": str}
+    ok = isinstance(v, dict) and all(isinstance(v.get(k), t) for k, t in shape.items())
+    return v if ok else None
 
 
 def _stdout(output: Any) -> str:
@@ -1242,7 +1262,7 @@ def grade_notebook(
         g.how = answers[spec.key][1]
         ans, probe = ids["answer:" + spec.key], ids["hidden:" + spec.key]
         text = report["outputs"].get(probe, {}).get("text", "")
-        verdicts = [ln for ln in text.splitlines() if ln.startswith(MARK + nonce)]
+        verdicts = _verdicts(text, nonce)
         verdict = verdicts[-1] if verdicts else None
 
         def which(cells: Any, ans: str = ans) -> str:  # the answer's cell or its check
@@ -1297,8 +1317,13 @@ def grade_notebook(
                 or report["failure"]
                 or "no output"
             )
+        elif (v := _parse_verdict(verdict)) is None:
+            g.status = "error"
+            g.message = (
+                "its check's verdict was garbled: your code printed into the grader's "
+                "line while the check ran"
+            )
         else:
-            v = json.loads(verdict[len(MARK + nonce) :])
             if v.get("key") != spec.key:
                 g.status, g.message = "error", "its check reported for another exercise"
             else:

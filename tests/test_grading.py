@@ -216,6 +216,33 @@ def test_the_worker_hands_on_the_end_of_a_flood_and_every_verdict_line():
     assert grading._kept("short\n") == "short\n"
 
 
+def test_two_verdicts_joined_on_one_line_count_as_two():
+    # a learner's thread printing while the check prints: print() writes the text and
+    # its newline separately, so two verdicts can share a line (a flaky CI failure:
+    # JSONDecodeError "Extra data" took the whole notebook's grade)
+    n = "n" * 32
+    one = json.dumps({"key": "k", "passed": True, "status": "passed", "message": ""})
+    joined = f"x{grading.MARK}{n}{one}{grading.MARK}{n}{one}\n\n"
+    assert grading._verdicts(joined, n) == [one, one]
+    assert grading._verdicts(f"{grading.MARK}{n}{one}\nmore\n", n) == [one]
+    assert grading._verdicts(f"{grading.MARK}other{one}\n", n) == []
+    flood = "y" * (2 * grading.KEPT_CHARS)
+    kept = grading._kept(f"abc{grading.MARK}{n}{one}\n{flood}")
+    assert grading._verdicts(kept, n) == [one]  # a mid-line mark survives the cut
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ['{"key": "k", "passed": true, "status": "passed", "message": ""}}x', "[1]", "",
+     '{"key": "k", "passed": "yes", "status": "passed", "message": ""}',
+     '{"key": "k", "status": "passed"}'],
+)
+def test_a_garbled_verdict_is_not_taken(payload):
+    assert grading._parse_verdict(payload) is None
+    ok = '{"key": "k", "passed": false, "status": "failed", "message": "m"}'
+    assert grading._parse_verdict(ok) == json.loads(ok)
+
+
 @pytest.mark.parametrize("code", ROUNDABOUT)
 def test_roundabout_reaches_for_the_grader_are_flagged(code):
     assert grading.SUSPICIOUS.search(code), code
