@@ -1323,14 +1323,11 @@ def grade_notebook(
                 "its check's verdict was garbled: your code printed into the grader's "
                 "line while the check ran"
             )
+        elif v["key"] != spec.key:
+            g.status, g.message = "error", "its check reported for another exercise"
         else:
-            if v.get("key") != spec.key:
-                g.status, g.message = "error", "its check reported for another exercise"
-            else:
-                g.status, g.message = v["status"], v["message"]
-                g.points = (
-                    g.max_points if v["passed"] and v["status"] == "passed" else 0.0
-                )
+            g.status, g.message = v["status"], v["message"]
+            g.points = g.max_points if v["passed"] and v["status"] == "passed" else 0.0
         g.printed = report["outputs"].get(ans, {}).get("text", "")[-2000:]
         err = report["outputs"].get(ans, {}).get("error")
         if err and g.status not in ("passed", "over-limit") and ans not in timed:
