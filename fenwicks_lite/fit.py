@@ -22,7 +22,6 @@ module imports neither TensorFlow nor JAX.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -98,12 +97,14 @@ def _load_data(cfg: TrainConfig) -> Any:
     return fw_data.load_profile_data(cfg.profile)  # its limits, overrides included
 
 
-def _work_dir(cfg: TrainConfig) -> Path:
+def _work_dir(cfg: TrainConfig) -> Path | None:
+    """The run's checkpoint folder; None (no work_dir): no checkpoints, as nothing could
+    resume from them (`fw.fast.fit_fast` does the same)."""
     if cfg.work_dir is not None:
         return writable_dir(cfg.work_dir, "work_dir")
     if cfg.resume:
         raise ValueError("resume=True needs the work_dir of the run to continue.")
-    return Path(tempfile.mkdtemp(prefix="fenwicks-run-"))
+    return None
 
 
 # -------------------------------------------------------------------------------- train
@@ -114,8 +115,8 @@ def train(config: TrainConfig | None = None, *, data: Any = None,
     its `Result`; `overrides` change the config (``epochs=1``, ``seed=3``).
 
     `data` is a `fw.data.Dataset` (default: the profile's, cut to the config's limits).
-    Checkpoints go to `config.work_dir` after every epoch; with ``resume=True`` the run
-    continues from the last one. On JAX a second run in the same process with the same
+    Checkpoints go to `config.work_dir` after every epoch (none without one); with
+    ``resume=True`` the run continues from the last one. On JAX a second run in the same process with the same
     shapes reuses the compiled epoch. The global Keras dtype policy is restored after.
     Explained in chapters 8 and 9.
     """
@@ -128,7 +129,7 @@ def train(config: TrainConfig | None = None, *, data: Any = None,
     cfg = (config or TrainConfig.from_profile()).replace(**overrides)
     backend = accel.check_backend(keras.backend.backend())
     work_dir = _work_dir(cfg)
-    ckpt = load_checkpoint(work_dir)
+    ckpt = None if work_dir is None else load_checkpoint(work_dir)
     if ckpt is not None and not cfg.resume:
         raise FileExistsError(
             f"{work_dir / CHECKPOINT_FILE} holds a checkpoint of an earlier run (epoch "
@@ -186,8 +187,9 @@ def train(config: TrainConfig | None = None, *, data: Any = None,
                  "test_acc": float(np.mean(p.argmax(1) == ds.y_test)), "train_s": dt}
             history.append(h)
             _log(cfg, epoch_line(cfg, h))
-            meta = {"run_key": cfg.run_key(), "history": history}
-            save_checkpoint(work_dir, epoch + 1, runner.to_numpy(state), meta)
+            if work_dir is not None:
+                meta = {"run_key": cfg.run_key(), "history": history}
+                save_checkpoint(work_dir, epoch + 1, runner.to_numpy(state), meta)
         if p is None:  # a finished run resumed: nothing trained, evaluate once
             t0 = time.perf_counter()
             p, p_tta = runner.predict(state)

@@ -49,7 +49,7 @@ class TrainConfig:
     #: "auto" (by hardware, `fw.accel.choose_precision`), "float32", "mixed_bfloat16",
     #: "mixed_float16"
     precision: str = "auto"
-    #: where checkpoints go; None: a fresh temporary folder (no resume possible)
+    #: where checkpoints go; None: no checkpoints (nothing to resume from)
     work_dir: str | None = None
     #: continue from the checkpoint in `work_dir` (True) or refuse to touch one (False)
     resume: bool = False

@@ -9,6 +9,7 @@ and test_keras_runner.py.
 from __future__ import annotations
 
 import math
+import tempfile
 
 import keras
 import numpy as np
@@ -108,6 +109,18 @@ def test_unwritable_work_dir_and_resume_without_one(tmp_path, tiny_data):
         fit.train(cfg, data=tiny_data)
     with pytest.raises(ValueError, match="resume=True needs the work_dir"):
         fit.train(fit.TrainConfig.from_profile("quick", resume=True, **TINY), data=tiny_data)
+
+
+@backend
+def test_a_run_without_work_dir_writes_no_checkpoint(tmp_path, tiny_data, monkeypatch):
+    """Nothing could resume it, so nothing is left behind: no temporary folder either."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    saved = []
+    monkeypatch.setattr(fit, "save_checkpoint", lambda *a, **k: saved.append(a[0]))
+    r = fit.train(fit.TrainConfig.from_profile("quick", epochs=1, **TINY), data=tiny_data)
+    assert [h["epoch"] for h in r.history] == [1]
+    assert saved == [] and list(tmp_path.rglob("*.npz")) == []
+    assert [p for p in tmp_path.iterdir() if p.is_dir()] == []  # (TF's autograph leaves .py)
 
 
 # ------------------------------------------------------------------------------ real runs
