@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from notebook_outputs import committed_runtime, printed
 
-from fenwicks_lite import fast
+from fenwicks_lite import checkpoint, fast
 from fenwicks_lite import train as fw_train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -746,13 +746,13 @@ def test_train_runs_compiles_once_and_records(scan: bool, precision: str) -> Non
 
 
 _RESUME = textwrap.dedent("""
-    import sys, tempfile
+    import sys
     from fenwicks_lite import fast
     from fenwicks_lite import data as fw_data
     (xtr, ytr), (xte, yte) = fw_data.synthetic_cifar10(128, 64, seed=1)
     ds = fw_data.Dataset(xtr, ytr, xte, yte, "synthetic")
     tiny = {**fast.FAST, "widths": (4, 8, 8), "batch_size": 32, "epochs": 2}
-    wd = tempfile.mkdtemp()
+    wd = sys.argv[1]  # pytest's tmp_path
     kw = dict(data=ds, work_dir=wd, verbose=False, recipe=tiny, profile="quick")
     a = fast.fit_fast(seed=3, **kw)
     try:
@@ -779,12 +779,13 @@ _RESUME = textwrap.dedent("""
 """)
 
 
-def test_fit_fast_writes_a_result_checkpoints_and_resumes() -> None:
+def test_fit_fast_writes_a_result_checkpoints_and_resumes(tmp_path: Path) -> None:
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT),
            "JAX_PLATFORMS": "cpu"}
-    out = subprocess.run([sys.executable, "-c", no_tensorflow.SOURCE + _RESUME],
+    out = subprocess.run([sys.executable, "-c", no_tensorflow.SOURCE + _RESUME, str(tmp_path)],
                          capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:] + out.stdout
+    assert [p.name for p in tmp_path.iterdir()] == [checkpoint.CHECKPOINT_FILE]
 
 
 def test_cli_recipe_fast_refuses_overrides(tmp_path: Path) -> None:

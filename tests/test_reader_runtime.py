@@ -266,7 +266,9 @@ def _run(tmp: Path, wheel: Path, runtime: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("FENWICKS_LITE")}
     env.update(HOME=str(home), PATH=f"{python.parent}{os.pathsep}{env.get('PATH', '')}",
                FENWICKS_LITE_PROFILE="quick", FW_READER_COLAB="1", FW_READER_LOG=str(log),
-               FW_READER_STATE=str(state), PYTHONDONTWRITEBYTECODE="1")
+               FW_READER_STATE=str(state), PYTHONDONTWRITEBYTECODE="1",
+               TMPDIR=str(tmp / "tmpdir"))  # the chapters' temporary folders, checked after
+    (tmp / "tmpdir").mkdir()
     if tpu:
         env.update(KERAS_BACKEND="jax", FW_READER_SITE=".site",
                    FW_READER_TF=os.pathsep.join(map(str, hidden_tf)))
@@ -298,8 +300,11 @@ def _run(tmp: Path, wheel: Path, runtime: str) -> dict:
         record = times_record(runtime, tmp / "cells.xml", states, seconds,
                               load=(load_before, os.getloadavg()))
         print(f"  times written to {write_times(Path(os.environ[TIMES_ENV_VAR]), runtime, record)}")
+    # (TensorFlow's autograph leaves its generated sources there, tiny and not ours)
+    left = sorted(p.name for p in (tmp / "tmpdir").iterdir()
+                  if not p.name.startswith("__autograph_generated_file"))
     return {"asked": asked, "states": states, "notebooks": notebooks, "seconds": seconds,
-            "venv": python.parent.parent}
+            "tmp_left": left, "venv": python.parent.parent}
 
 
 def _per_chapter(junit: Path) -> dict[str, float]:
@@ -442,6 +447,8 @@ def test_every_chapter_as_a_reader(runtime, wheel, tmp_path_factory):
         if runtime == "tpu":
             assert end.get("backend", "jax") == "jax", f"{nb.stem}: Keras left JAX: {end}"
             assert end["tensorflow"] == book.needs_tensorflow(nb), (nb.stem, end)
+    # a reader's disk keeps nothing of a chapter: each removes the folders it made
+    assert r["tmp_left"] == [], f"left in the temporary folder: {r['tmp_left'][:20]}"
 
 
 def test_committed_results_are_found_in_the_package(monkeypatch, tmp_path):
