@@ -116,8 +116,9 @@ def train(config: TrainConfig | None = None, *, data: Any = None,
 
     `data` is a `fw.data.Dataset` (default: the profile's, cut to the config's limits).
     Checkpoints go to `config.work_dir` after every epoch (none without one); with
-    ``resume=True`` the run continues from the last one. On JAX a second run in the same process with the same
-    shapes reuses the compiled epoch. The global Keras dtype policy is restored after.
+    ``resume=True`` the run continues from the last one. On JAX a second run in the same
+    process with the same shapes reuses the compiled epoch. The global Keras dtype
+    policy is restored after.
     Explained in chapters 8 and 9.
     """
     import keras
