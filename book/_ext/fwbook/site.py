@@ -54,9 +54,18 @@ def _config_inited(app: Any, config: Any) -> None:
     config.mathjax_path = f"mathjax/{MATHJAX_ENTRY}"
 
 
+def copy_style(static_dir: Path) -> list[Path]:
+    """Copies the book's style sheets into `static_dir`; returns their copies. Sphinx copies
+    static files only when it writes some page, so without this a change to a style sheet
+    alone would not reach an incremental build (`make book` after editing fwbook.css)."""
+    static_dir.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copy2(css, static_dir / css.name)) for css in sorted(STATIC.glob("*.css"))]
+
+
 def _build_finished(app: Any, exception: Exception | None) -> None:
     if exception is None and app.builder.format == "html":
         copy_mathjax(Path(app.outdir) / "_static")
+        copy_style(Path(app.outdir) / "_static")
 
 
 def setup(app: Any) -> dict[str, Any]:
