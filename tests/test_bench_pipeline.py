@@ -25,8 +25,13 @@ def test_run_measures_three_pipelines_on_the_same_images(tiny):
         assert r.images == 96 and r.seconds > 0 and r.images_per_s == pytest.approx(96 / r.seconds)
         assert "CPU" in r.device or "GPU" in r.device or "TPU" in r.device
     assert "no accelerator here" in rows[2].device or "CPU" not in rows[2].device
-    table = B.format_table(rows).splitlines()
-    assert "x naive" in table[0] and "1.00" in table[1] and len(table) == 4
+    table = B.format_table(rows, width=60).splitlines()
+    assert "x naive" in table[0] and "1.00" in table[1].split() and table[4] == ""
+    assert [t.split()[0] for t in table[1:4]] == ["naive", "tuned", "on"]
+    assert max(map(len, table)) <= 61  # the table's own width; the notes wrap to 60
+    notes = " ".join(t.strip() for t in table[5:])
+    for r in rows:  # every row's device and note, wrapped but whole
+        assert f"{r.name}: {r.device}; {r.note}" in notes
 
 
 def test_fastest_epoch_counts():

@@ -29,6 +29,8 @@ pytestmark = pytest.mark.book
 
 ROOT = book.ROOT
 URL = brand.site_url(book.config()["repository"]["url"])
+#: the tag of a cell whose output is a printed table (fwbook.css keeps its lines on a phone)
+TABLE_TAG = "aligned-output"
 PAGES = ["book/intro", *[str(p.relative_to(ROOT).with_suffix("")) for p in book.chapters()], "book/instructors"]
 
 
@@ -223,6 +225,44 @@ def test_chapter_page_on_a_phone(site, tmp_path):
     stem = PAGES[1] if len(PAGES) > 2 else "book/intro"
     site_tools.screenshot((site / f"{stem}.html").as_uri(), ROOT / "_build" / "screenshots" / "chapter-400.png",
                           tmp_path, "400,900")
+
+
+#: Each printed table on the page (an output of a cell tagged `aligned-output`): its first line,
+#: its non-empty lines, the lines it takes on screen (distinct tops of its text's line boxes) and
+#: whether it scrolls sideways.
+TABLES = r"""function (win, doc) {
+  var pres = doc.querySelectorAll("div.cell.tag_aligned-output div.cell_output div.output pre");
+  return Array.from(pres).map(function (p) {
+    var range = doc.createRange();
+    range.selectNodeContents(p);
+    var tops = new Set();
+    Array.from(range.getClientRects()).forEach(function (b) {
+      if (b.width > 0) tops.add(Math.round(b.top));
+    });
+    var lines = p.textContent.split("\n").filter(function (l) { return l.trim(); });
+    return [lines[0].slice(0, 60), lines.length, tops.size, p.scrollWidth > p.clientWidth + 1];
+  });
+}"""
+
+
+def test_printed_tables_keep_their_columns_on_a_phone(site, tmp_path):
+    """At 400 px a printed table (its cell tagged `aligned-output`, fwbook.css) keeps each line
+    on one line, scrolling sideways, where other outputs wrap; at 1280 px such a table fits the
+    column (`test_no_code_or_output_line_wider_than_the_column`)."""
+    tagged = [str(p.relative_to(ROOT).with_suffix("")) for p in book.chapters()
+              if any(TABLE_TAG in c.metadata.get("tags", []) for c in nbformat.read(p, 4).cells)]
+    assert tagged, f"no cell is tagged {TABLE_TAG!r}: the check checks nothing"
+    found = site_tools.measure(site, [f"{stem}.html" for stem in tagged], TABLES, tmp_path,
+                               width=400)
+    wrapped, scrolls = [], 0
+    for page, tables in found.items():
+        assert tables, f"{page}: its tagged cells' outputs are not on the page"
+        for first, lines, shown, scrolled in tables:
+            scrolls += scrolled
+            if shown != lines:
+                wrapped.append(f"{page}: {first!r}: {lines} lines shown on {shown}")
+    assert not wrapped, "printed tables wrapped at 400 px:\n" + "\n".join(wrapped)
+    assert scrolls, "no printed table is wider than a phone: nothing showed the sideways scroll"
 
 
 #: The logo's box, the header's, the left sidebar's and the current chapter's link in the sidebar, as
