@@ -304,7 +304,8 @@ def _run(tmp: Path, wheel: Path, runtime: str) -> dict:
     left = sorted(p.name for p in (tmp / "tmpdir").iterdir()
                   if not p.name.startswith("__autograph_generated_file"))
     return {"asked": asked, "states": states, "notebooks": notebooks, "seconds": seconds,
-            "tmp_left": left, "venv": python.parent.parent}
+            "tmp_left": left, "venv": python.parent.parent,
+            "folders": {nb.stem: sorted(p.name for p in nb.parent.iterdir()) for nb in notebooks}}
 
 
 def _per_chapter(junit: Path) -> dict[str, float]:
@@ -447,8 +448,11 @@ def test_every_chapter_as_a_reader(runtime, wheel, tmp_path_factory):
         if runtime == "tpu":
             assert end.get("backend", "jax") == "jax", f"{nb.stem}: Keras left JAX: {end}"
             assert end["tensorflow"] == book.needs_tensorflow(nb), (nb.stem, end)
-    # a reader's disk keeps nothing of a chapter: each removes the folders it made
+    # a reader's disk keeps nothing of a chapter: each removes the folders it made, and
+    # writes nothing beside the notebook (.site: this test's stand-in for pip's installs)
     assert r["tmp_left"] == [], f"left in the temporary folder: {r['tmp_left'][:20]}"
+    for nb in r["notebooks"]:
+        assert r["folders"][nb.stem] == sorted([".site", nb.name]), r["folders"][nb.stem]
 
 
 def test_committed_results_are_found_in_the_package(monkeypatch, tmp_path):
