@@ -134,25 +134,19 @@ from jupyter_client.manager import KernelManager
 _DIR = os.environ["FW_READER_IPC"]
 
 
-def start_new_kernel(startup_timeout=60, kernel_name="python", **kwargs):
-    name = uuid.uuid4().hex[:12]
-    km = KernelManager(kernel_name=kernel_name, transport="ipc",
-                       ip=os.path.join(_DIR, name),
-                       kernel_spec_manager=nbval.kernel.NbvalKernelspecManager())
-    kwargs["stderr"] = open(os.path.join(_DIR, name + ".stderr"), "w")
-    km.start_kernel(**kwargs)
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=startup_timeout)
-    except RuntimeError:
-        kc.stop_channels()
-        km.shutdown_kernel()
-        raise
-    return km, kc
+class IpcKernelManager(KernelManager):
+    """nbval's own start_new_kernel builds it: the transport and the stderr change."""
+
+    def __init__(self, **kwargs):
+        super().__init__(transport="ipc", ip=os.path.join(_DIR, uuid.uuid4().hex[:12]),
+                         **kwargs)
+
+    def start_kernel(self, **kwargs):
+        kwargs["stderr"] = open(self.ip + ".stderr", "w")
+        return super().start_kernel(**kwargs)
 
 
-nbval.kernel.start_new_kernel = start_new_kernel
+nbval.kernel.KernelManager = IpcKernelManager
 '''
 
 # Runs in each kernel after every cell: what the chapter ended with.
@@ -294,6 +288,7 @@ def _run(tmp: Path, wheel: Path, runtime: str) -> dict:
     (tmp / "chapters" / "conftest.py").write_text(KERNELS)
     ipc = tmp / "ipc"  # a Unix socket's path must stay under 108 bytes
     ipc.mkdir()
+    (tmp / "tmpdir").mkdir()  # the chapters' temporary folders, checked after the run
     assert len(str(ipc)) < 70, f"{ipc}: too long a path for the kernels' sockets"
     for path in book.chapters():
         if only and path.stem not in only.split(","):
@@ -309,8 +304,7 @@ def _run(tmp: Path, wheel: Path, runtime: str) -> dict:
     env.update(HOME=str(home), PATH=f"{python.parent}{os.pathsep}{env.get('PATH', '')}",
                FENWICKS_LITE_PROFILE="quick", FW_READER_COLAB="1", FW_READER_LOG=str(log),
                FW_READER_STATE=str(state), PYTHONDONTWRITEBYTECODE="1",
-               TMPDIR=str(tmp / "tmpdir"), FW_READER_IPC=str(ipc))  # the chapters' temporary folders, checked after
-    (tmp / "tmpdir").mkdir()
+               TMPDIR=str(tmp / "tmpdir"), FW_READER_IPC=str(ipc))
     if tpu:
         env.update(KERAS_BACKEND="jax", FW_READER_SITE=".site",
                    FW_READER_TF=os.pathsep.join(map(str, hidden_tf)))
@@ -336,8 +330,9 @@ def _run(tmp: Path, wheel: Path, runtime: str) -> dict:
     for stem, t in _per_chapter(tmp / "cells.xml").items():
         print(f"  {stem:<22} {t:6.1f} s (cells only)")
     if out.returncode:
-        died = [f"--- {p.name}\n{p.read_text()[-1500:]}" for p in sorted(ipc.glob("*.stderr"))
-                if "Traceback" in p.read_text()]
+        logs = {p.name: p.read_text() for p in sorted(ipc.glob("*.stderr"))}
+        died = [f"--- {name}\n{text[-1500:]}" for name, text in logs.items()
+                if "Traceback" in text]
         pytest.fail(f"{runtime} pass failed:\n{out.stdout[:3000]}\n[...]\n{out.stdout[-5000:]}\n"
                     f"{out.stderr[-3000:]}\n"
                     f"kernels' stderr with a traceback:\n" + "\n".join(died[-3:]))
