@@ -166,9 +166,10 @@ def choose_precision(
     TPUs (every generation) and NVIDIA GPUs from Ampere on (compute capability >= 8.0:
     A100, L4, H100) compute in bfloat16 natively: same exponent range as float32, so no
     loss scaling. Older GPUs (T4, V100) have float16 tensor cores only:
-    ``mixed_float16`` (Keras then scales the loss). CPUs: float32, the safe default:
-    only recent server CPUs (Intel AMX) compute bfloat16 natively, elsewhere it is
-    emulated and slower (chapter 8 measures the CPU it runs on).
+    ``mixed_float16`` (Keras then scales the loss). CPUs: float32, the safe default: a
+    CPU runs the quick profile, where agreeing with float32 references matters more
+    than speed, and whether bfloat16 is faster there depends on the chip and the
+    backend's kernels (chapter 8 measures the CPU it runs on).
     """
     platform = platform.lower()
     if platform == "tpu":

@@ -76,9 +76,9 @@ def tf_augment(
     reproducibly.
 
     Returns ``fn(images, labels, seed) -> (images, labels)``. With `mean` and `std` (per
-    channel, in pixel units) uint8 batches are first normalized to float32, so the
-    records can stay uint8 (4x smaller, Chapter 3) and the float work happens once per
-    batch, vectorized. The augmentation is `fw.transform.augment_batch_tf`: one
+    channel, in pixel units) uint8 batches come out normalized float32, so the records
+    can stay uint8 (4x smaller, Chapter 3) and the float work happens once per batch,
+    vectorized. The augmentation is `fw.transform.augment_batch_tf`: one
     stateless draw per batch from its `seed`, one gather for crop and flip together, one
     multiply for normalization and cutout.
     """
@@ -110,9 +110,10 @@ def tfrecord_ds(
     1. list the files matching `file_pattern` (a glob, or a list of paths) and read them
        interleaved, `n_cores` at a time (default: tf.data's AUTOTUNE);
     2. ``cache="records"``: keep the serialized records in memory after the first epoch
-       (the seed's choice); ``"parsed"``: cache after `parser` instead, so decoding also
-       happens once - only valid when `parser` is deterministic (augmentation then goes
-       in `batch_transform`); None: no cache;
+       (the book's addition: the seed read its files again every epoch); ``"parsed"``:
+       cache after `parser` instead, so decoding also happens once - only valid when
+       `parser` is deterministic (augmentation then goes in `batch_transform`); None:
+       no cache;
     3. training: shuffle with a buffer of `shuffle_buf_sz` records (default: every
        record, a full-epoch shuffle, so each epoch is a fresh permutation);
     4. `parser(record) -> (image, label)` in parallel, e.g.

@@ -2,9 +2,10 @@
 Introduction).
 
 `full` is the seed's recipe on all of CIFAR-10 (what the rendered book shows); `quick`
-is a small version that CI and a laptop run in well under a minute per notebook on two
-CPU cores. Choose with the environment variable ``FENWICKS_LITE_PROFILE=quick|full``;
-unset, the profile is ``full`` when an accelerator is visible and ``quick`` otherwise.
+is a small version that CI and a laptop run in about a minute or two per notebook on
+two CPU cores (`fw.report.chapter_minutes()` prints the measured times). Choose with
+the environment variable ``FENWICKS_LITE_PROFILE=quick|full``; unset, the profile is
+``full`` when an accelerator is visible and ``quick`` otherwise.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ class Profile:
     warmup_epochs: float
     #: the peak learning rate for MEAN-reduced loss (Page: 0.4).
     peak_lr: float
-    #: coupled L2 weight decay (Page: 5e-4; the seed's 0.000125 is the same on 8 TPU
-    #: cores, chapter 7).
+    #: coupled L2 weight decay (Page: 5e-4; the seed's 0.000125 acted as 0.001 on 8 TPU
+    #: cores where fenwicks' code applied it, chapter 7).
     weight_decay: float
     #: Nesterov momentum (Page: 0.9).
     momentum: float

@@ -191,3 +191,19 @@ def test_shell_lines_in_prose_continue_with_one_backslash():
         bad += [f"{path.name}: {line.strip()[:70]}" for t in texts
                 for line in t.splitlines() if line.rstrip().endswith("\\\\")]
     assert not bad, "lines ending in two backslashes:\n" + "\n".join(bad)
+
+
+def test_colab_form_fields_are_one_line_assignments():
+    """Colab turns `NAME = value  #@param ...` into a form field only when the whole
+    assignment and its comment are one line at the cell's top level; a formatter that
+    splits the line leaves a cell that runs but shows no field."""
+    bad = []
+    for nb_path in book.chapters():
+        for cell in json.loads(nb_path.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            for line in src.splitlines():
+                if "@param" in line and not re.match(r"[A-Za-z_]\w* = \S.*  #@param ", line):
+                    bad.append(f"{nb_path.name}: {line.strip()[:80]}")
+    assert not bad, "form fields Colab would not show:\n" + "\n".join(bad)
