@@ -18,18 +18,36 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
+import hashlib
 import importlib
 import os
 import sys
+import threading
 import traceback
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 
+class _Running(threading.local):
+    """How deep the learner's function is on this thread's stack (`_guarded`)."""
+
+    depth = 0
+
+
+_LEARNER = _Running()
+
+
 class CheckFailed(AssertionError):
-    """A learner's answer is wrong; the message is the hint shown to them."""
+    """A learner's answer is wrong; the message is the hint shown to them.
+
+    One made while the learner's function runs (``by_learner``) is the learner's, not
+    the checker's: `_judge` never passes on what it says as a hint."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.by_learner = _LEARNER.depth > 0
 
 
 def expect(condition: bool, hint: str) -> None:
@@ -182,16 +200,56 @@ def _raised_by_learner(exc: BaseException) -> int | None:
     return None
 
 
+def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn`, counting while it runs (a `CheckFailed` made then is the learner's)."""
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kw: Any) -> Any:
+        _LEARNER.depth += 1
+        try:
+            return fn(*args, **kw)
+        finally:
+            _LEARNER.depth -= 1
+
+    return call
+
+
+_HERE = os.path.abspath(__file__)
+_CHECKS_DIR = os.path.join(os.path.dirname(_HERE), "checks") + os.sep
+
+
+def _by_checker(exc: CheckFailed, checker: Callable[..., Any]) -> bool:
+    """Whether `exc` is the checker's own verdict: made outside the learner's function
+    and raised through no code but the checks' (this module, ``checks/``, the file
+    that defines `checker`). An answer can raise `CheckFailed` itself, with any text
+    (the case, or whatever it finds in the process): that is not a hint to pass on."""
+    code = getattr(checker, "__code__", None)
+    own = os.path.abspath(code.co_filename) if code else _HERE
+    return not exc.by_learner and all(
+        (path := os.path.abspath(f.filename)) in (_HERE, own)
+        or path.startswith(_CHECKS_DIR)
+        for f in traceback.extract_tb(exc.__traceback__)
+    )
+
+
 def _judge(
-    key: str, title: str, test: Callable[[], None], reveal: bool = True
+    key: str,
+    title: str,
+    checker: Callable[..., Any],
+    test: Callable[[], None],
+    reveal: bool = True,
 ) -> Result:
-    """Runs `test()`; sorts what goes wrong into the learner's and the checker's
-    failures. `reveal=False` (hidden cases) leaves out what an exception said: the
-    learner's code could put the case into it, and the feedback would hand it on."""
+    """Runs `test()` (which calls `checker`); sorts what goes wrong into the learner's
+    and the checker's failures. `reveal=False` (hidden cases) leaves out what an
+    exception of the learner's code said: it could put the case into it, and the
+    feedback would hand it on. A `CheckFailed` that the answer raised itself counts
+    as the answer's exception, never as the checker's hint."""
     try:
         test()
     except CheckFailed as e:
-        return Result(key, False, f"not yet - {e}")
+        if _by_checker(e, checker):
+            return Result(key, False, f"not yet - {e}")
+        failure: Exception = e
     except NotImplementedError:
         return Result(
             key,
@@ -200,32 +258,37 @@ def _judge(
             "not-attempted",
         )
     except Exception as e:  # the learner's code may raise anything; say whose it was
-        line = _raised_by_learner(e)
-        said = f": {e}" if reveal else ""
-        if line is not None:
-            return Result(
-                key,
-                False,
-                f"your function raised {type(e).__name__}{said} (line {line}).",
-                "error",
-            )
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        place = f"{Path(where.filename).name}, line {where.lineno}"
-        if isinstance(e, AssertionError):
-            return Result(
-                key,
-                False,
-                f"the check itself failed ({type(e).__name__} in {place}): a bug "
-                "in fenwicks_lite's checker, not in your answer. Please report it.",
-                "checker-error",
-            )
+        failure = e
+    else:
+        return Result(key, True, f"all cases of '{title}' pass.")
+    return _failure(key, failure, reveal)
+
+
+def _failure(key: str, e: Exception, reveal: bool) -> Result:
+    """The Result of an exception that is not the checker's verdict."""
+    line = _raised_by_learner(e)
+    said = f": {e}" if reveal else ""
+    if line is not None or isinstance(e, CheckFailed):
+        at = f" (line {line})" if line is not None else ""
+        return Result(
+            key, False, f"your function raised {type(e).__name__}{said}{at}.", "error"
+        )
+    where = traceback.extract_tb(e.__traceback__)[-1]
+    place = f"{Path(where.filename).name}, line {where.lineno}"
+    if isinstance(e, AssertionError):
         return Result(
             key,
             False,
-            f"checking your result raised {type(e).__name__}{said} ({place}): "
-            "does your function return what the exercise asks for?",
+            f"the check itself failed ({type(e).__name__} in {place}): a bug "
+            "in fenwicks_lite's checker, not in your answer. Please report it.",
+            "checker-error",
         )
-    return Result(key, True, f"all cases of '{title}' pass.")
+    return Result(
+        key,
+        False,
+        f"checking your result raised {type(e).__name__}{said} ({place}): "
+        "does your function return what the exercise asks for?",
+    )
 
 
 def run_check(key: str, fn: Callable[..., Any] | None) -> Result:
@@ -239,24 +302,44 @@ def run_check(key: str, fn: Callable[..., Any] | None) -> Result:
             "no function given: define it in the exercise cell first.",
             "not-attempted",
         )
-    return _judge(key, ex.title, lambda: ex.checker(fn))
+    guarded = _guarded(fn)
+    return _judge(key, ex.title, ex.checker, lambda: ex.checker(guarded))
 
 
-def run_hidden(key: str, fn: Callable[..., Any] | None, seed: int) -> Result:
+def hidden_entropy(seed: int, key: str) -> int:
+    """What the hidden cases of `key` are drawn from under the instructor's `seed`: a
+    one-way function of both. The grader hands the kernel this, never the seed: an
+    answer that finds it learns this exercise's cases, not the seed."""
+    digest = hashlib.sha256(f"fenwicks_lite:{int(seed)}:{key}".encode()).digest()
+    return int.from_bytes(digest[:16], "big")
+
+
+def run_hidden(
+    key: str,
+    fn: Callable[..., Any] | None,
+    seed: int | None = None,
+    *,
+    entropy: int | None = None,
+) -> Result:
     """The grader's verdict on `fn`: the public checker, then the hidden test (if any)
-    with cases drawn from `seed`. A hidden failure says so without giving the case away.
-    """
+    with cases drawn from `seed` (or from `hidden_entropy(seed, key)`, `entropy`). A
+    hidden failure says so without giving the case away."""
     import numpy as np
 
+    if (seed is None) == (entropy is None):
+        raise TypeError("run_hidden takes the seed or the entropy, one of them")
+    # the cases' generator first: neither is left on the stack for the answer to find
+    rng = np.random.default_rng(
+        hidden_entropy(seed, key) if entropy is None else entropy
+    )
+    del seed, entropy
     public = run_check(key, fn)
-    if not public.passed or key not in _HIDDEN:
+    if not public.passed or key not in _HIDDEN or fn is None:
         return public
-    rng = np.random.default_rng([int(seed) % 2**63, zlib.crc32(key.encode())])
-    r = _judge(key, get(key).title, lambda: _HIDDEN[key](fn, rng), reveal=False)
+    test, title, guarded = _HIDDEN[key], get(key).title, _guarded(fn)
+    r = _judge(key, title, test, lambda: test(guarded, rng), reveal=False)
     if r.passed:
-        return Result(
-            key, True, f"the public and the hidden cases of '{get(key).title}' pass."
-        )
+        return Result(key, True, f"the public and the hidden cases of '{title}' pass.")
     return Result(
         key,
         False,

@@ -72,18 +72,192 @@ MARK = "@@fenwicks_lite-grade@@"
 #: answers that reach into the grader or the process get flagged for the instructor to
 #: read; also the roundabout ways to them (a module by a computed name, an attribute
 #: set by name, a frame, the IPython shell, code built from strings). No answer of the
-#: book's solutions needs any of them (tests/test_grading.py).
+#: book's solutions needs any of them (tests/test_grading.py). `suspicious` matches
+#: these on the answer's parsed code; this pattern is its fallback for a cell that
+#: does not parse.
 SUSPICIOUS = re.compile(
     r"\b(exercises|checks|grading|run_check|run_hidden|sys\.modules|sys\.stdout|"
     r"settrace|setprofile|getppid|os\.kill|os\.environ|subprocess|socket|ctypes|gc\.|"
-    r"importlib|setattr|delattr|_getframe|inspect|get_ipython|fresh\.ipynb)"
+    r"importlib|setattr|delattr|_getframe|inspect|get_ipython|fresh\.ipynb|"
+    # frames, reached through an exception or a generator
+    r"__traceback__|tb_frame|tb_next|f_back|f_globals|f_locals|f_builtins|exc_info|"
+    r"[gc]r?_frame|ag_frame|walk_stack|walk_tb|_current_frames|last_traceback)"
     # the built-ins, not a method of the same name (model.compile, re.compile)
-    r"|(?<![\w.])(eval|exec|compile|globals|vars|getattr)\s*\("
+    r"|(?<![\w.])(eval|exec|compile|globals|vars|getattr|breakpoint)\s*\("
     r"|builtins|__import__|__(subclasses|globals|code|closure|dict|class|mro|bases?)__"
     # IPython's history holds the running hidden cell (its nonce); os._exit ends the
     # kernel mid-check; the verdict's mark itself
     r"|\b(In|Out)\[|\b_i[hi\d]|\bos\._exit|fenwicks_lite-grade"
 )
+#: names and attributes that `suspicious` flags wherever the code uses them: the
+#: grader's modules and functions, the roundabout ways to any object (frames, the
+#: built-ins, the interpreter's hooks, IPython's history)
+_SUSPICIOUS_NAMES = re.compile(
+    r"exercises|checks|grading|run_check|run_hidden|settrace|setprofile|getppid|"
+    r"subprocess|socket|ctypes|importlib|setattr|delattr|_getframe|_current_frames|"
+    r"inspect|get_ipython|builtins|__builtins__|__import__|addaudithook|signal|pdb|"
+    r"__(subclasses|globals|code|closure|dict|class|mro|bases?|traceback|self|"
+    r"loader|spec)__|tb_frame|tb_next|f_back|f_globals|f_locals|f_builtins|f_code|"
+    r"exc_info|gi_frame|cr_frame|ag_frame|walk_stack|walk_tb|last_traceback|"
+    r"last_value|last_exc|_exit|co_consts|_ih|_ii|_iii|_i\d+|_oh"
+)
+#: built-ins that reach any object or run code built from strings (as names: a
+#: method of the same name, model.compile or re.compile, is another thing)
+_SUSPICIOUS_BUILTINS = {"eval", "exec", "compile", "globals", "vars", "getattr",
+                        "breakpoint"}
+#: module attributes that reach the process, the environment or the output
+_SUSPICIOUS_DOTTED = re.compile(
+    r"sys\.(modules|stdout|exception|meta_path|path_hooks|excepthook)|"
+    r"os\.(kill|killpg|environ|getenv|putenv|system|popen|fork|forkpty|exec\w*|"
+    r"spawn\w*)|gc\.\w+"
+)
+#: text in a string that names the grader's files, its verdicts or the process's
+#: memory
+_SUSPICIOUS_TEXT = re.compile(
+    r"fenwicks_lite-grade|fresh\.ipynb|assignment\.json|/autograder\b|/proc/"
+    r"|fenwicks_lite\.(exercises|checks|grading)"
+)
+#: modules whose attributes an answer may not reassign (besides those it imports)
+_LIBRARIES = {"np", "numpy", "math", "keras", "fw", "fenwicks_lite", "tf", "jax",
+              "os", "sys", "builtins"}
+#: IPython magics that only time the code they run (their code is checked as well)
+_TIMING = {"time", "timeit"}
+
+
+def _ipython_to_python(text: str) -> str:
+    """The cell as IPython runs it: magics and shell escapes become calls of
+    ``get_ipython()`` (which `suspicious` flags); without IPython, left out."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return _python_only(text)
+    return TransformerManager().transform_cell(text)
+
+
+def _dotted(node: ast.AST) -> str:
+    """``a.b.c`` for an attribute chain on a name, else ``""``."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    return ".".join([node.id, *reversed(parts)])
+
+
+def _root(node: ast.AST) -> str:
+    """The name an attribute chain starts from (``np`` of ``np.random.seed``)."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _own_check(node: ast.AST, key: str) -> bool:
+    """Whether `node` is the book's ``fw.exercises.check("<key>", fn)`` of this very
+    exercise (every solution ends with it)."""
+    return (
+        bool(key)
+        and isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and _dotted(node.value.func) == "fw.exercises.check"
+        and len(node.value.args) == 2
+        and not node.value.keywords
+        and isinstance(node.value.args[0], ast.Constant)
+        and node.value.args[0].value == key
+        and isinstance(node.value.args[1], ast.Name)
+    )
+
+
+def suspicious(text: str, key: str = "") -> list[str]:
+    """What in an answer cell reaches for the grader or the process (the flags): the
+    words of `_SUSPICIOUS_NAMES`, `_SUSPICIOUS_DOTTED`, `_SUSPICIOUS_BUILTINS`
+    and `_SUSPICIOUS_TEXT` in its code (names, attributes, imports, calls and
+    strings; not its comments), IPython's history and shell, and an assignment to an
+    attribute of a module (``np.array_equal = ...``: the checks compare with NumPy).
+    The exercise's own ``fw.exercises.check(key, fn)`` is not flagged."""
+    try:
+        tree = ast.parse(_ipython_to_python(text))
+    except SyntaxError:  # it will not run either; the words anywhere in it
+        return [f"mentions {m.group(0)!r}" for m in [SUSPICIOUS.search(text)] if m]
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(getattr(node, "body", None), list):
+            kept = []
+            for n in node.body:
+                timed = _timing_magic(n)
+                if timed is not None:  # %time, %%timeit: what they run is checked
+                    found += suspicious(timed, key)
+                elif not _own_check(n, key):
+                    kept.append(n)
+            node.body = kept
+    own: set[str] = set()  # names the answer binds itself: its variables
+    modules = set(_LIBRARIES)  # names bound to modules: imports, and aliases of them
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            own.add(node.id)
+        elif isinstance(node, ast.arg):
+            own.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            own.add(node.name)
+        elif isinstance(node, ast.alias):
+            modules.add(node.asname or node.name.split(".")[0])
+    for node in ast.walk(tree):  # `m = np` or `r = np.random`: an alias of a module
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name | ast.Attribute)
+            and _root(node.value) in modules
+        ):
+            modules |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    words: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id not in own - modules:
+            words.append(node.id)
+            if node.id in _SUSPICIOUS_BUILTINS:
+                found.append(f"mentions {node.id!r}")
+        elif isinstance(node, ast.Attribute):
+            words.append(node.attr)
+            dotted = _dotted(node) or ast.unparse(node)
+            if _SUSPICIOUS_DOTTED.fullmatch(dotted):
+                found.append(f"mentions {dotted!r}")
+            if not isinstance(node.ctx, ast.Load) and _root(node) in modules:
+                found.append(f"assigns to {dotted!r}, an attribute of a module")
+        elif isinstance(node, ast.alias):
+            words += node.name.split(".")
+        elif isinstance(node, ast.ImportFrom):
+            words += (node.module or "").split(".")
+            found += [
+                f"mentions {f'{node.module}.{a.name}'!r}"
+                for a in node.names
+                if _SUSPICIOUS_DOTTED.fullmatch(f"{node.module}.{a.name}")
+            ]
+        elif isinstance(node, ast.Subscript) and _dotted(node.value) in ("In", "Out"):
+            found.append(f"mentions {_dotted(node.value) + '['!r}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found += [
+                f"mentions {m.group(0)!r}"
+                for m in _SUSPICIOUS_TEXT.finditer(node.value)
+            ]
+    found += [f"mentions {w!r}" for w in words if _SUSPICIOUS_NAMES.fullmatch(w)]
+    return list(dict.fromkeys(found))
+
+
+def _timing_magic(node: ast.AST) -> str | None:
+    """The code that ``%time``/``%timeit`` (or their cell forms) runs, if `node` is
+    one (as IPython turns it into Python), else None."""
+    call = node.value if isinstance(node, ast.Expr) else None
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr in ("run_line_magic", "run_cell_magic")
+        and isinstance(call.func.value, ast.Call)
+        and _dotted(call.func.value.func) == "get_ipython"
+        and call.args
+        and all(isinstance(a, ast.Constant) for a in call.args)
+        and call.args[0].value in _TIMING  # type: ignore[attr-defined]
+    ):
+        return None
+    return "\n".join(str(a.value) for a in call.args[1:])  # type: ignore[attr-defined]
+
 
 # --------------------------------------------------------------------------- reading no
 
@@ -293,14 +467,30 @@ _PROBE = (
     "# hidden test (fenwicks_lite grader)\n"
     '__import__("fenwicks_lite.grading").grading._probe('
     "{key!r}, globals().get({fn!r}), "
-    "{seed}, {nonce!r})"
+    "{entropy}, {nonce!r})"
+)
+#: the fresh notebook's first cell: the grader and the chapter's checks are imported
+#: before any answer runs, so that the checks' references to NumPy's comparisons are
+#: the real ones (an answer that reassigns ``np.array_equal`` changes nothing there)
+_SETUP_CELL = (
+    "# hidden setup (fenwicks_lite grader)\n"
+    '__import__("fenwicks_lite.grading").grading._setup({keys!r})'
 )
 
 
-def _probe(key: str, fn: Any, seed: int, nonce: str) -> None:
-    """Runs in the kernel after the answer cell: prints the verdict after the nonce."""
+def _setup(keys: list[str]) -> None:
+    """Runs in the kernel before the chapter: imports the checks of `keys`."""
+    for key in keys:
+        with contextlib.suppress(KeyError):  # checks defined in the notebook itself
+            E.get(key)
+
+
+def _probe(key: str, fn: Any, entropy: int, nonce: str) -> None:
+    """Runs in the kernel after the answer cell: prints the verdict after the nonce.
+    `entropy`: `exercises.hidden_entropy` of the instructor's seed and `key` (the
+    kernel never sees the seed)."""
     try:
-        r = E.run_hidden(key, fn, seed)
+        r = E.run_hidden(key, fn, entropy=entropy)
         out = {"key": key, "passed": r.passed, "status": r.status, "message": r.message}
     except (
         Exception
@@ -327,7 +517,8 @@ def fresh_notebook(
     import nbformat
 
     by_cell = {s.cell: s for s in specs}
-    cells, roles = [], {}
+    setup = nbformat.v4.new_code_cell(_SETUP_CELL.format(keys=[s.key for s in specs]))
+    cells, roles = [setup], {setup.id: "setup"}
     for i, cell in enumerate(reference.cells):
         if i in by_cell:
             spec = by_cell[i]
@@ -335,7 +526,10 @@ def fresh_notebook(
             ans = nbformat.v4.new_code_cell(src)
             probe = nbformat.v4.new_code_cell(
                 _PROBE.format(
-                    key=spec.key, fn=spec.function, seed=int(seed), nonce=nonce
+                    key=spec.key,
+                    fn=spec.function,
+                    entropy=E.hidden_entropy(seed, spec.key),
+                    nonce=nonce,
                 )
             )
             roles[ans.id], roles[probe.id] = "answer:" + spec.key, "hidden:" + spec.key
@@ -725,7 +919,7 @@ def sandbox_command(
     outside them can be changed, and nothing lands on a real disk). docker: the same
     with ``--pids-limit`` `max_procs`, the work folder read-only and tmpfs mounts of
     `disk_gb` over its ``run`` folder and ``/tmp``."""
-    py = [sys.executable, "-m", "fenwicks_lite.grading", "_worker"]
+    py = [str(_python()), "-m", "fenwicks_lite.grading", "_worker"]
     size = f"size={max(1, int(disk_gb * 2**20))}k" if disk_gb else ""
     if mode == "docker":
         return [
@@ -938,6 +1132,15 @@ def _sh(p: Path) -> str:
     return shlex.quote(str(p))
 
 
+def _python() -> Path:
+    """This interpreter with its folder resolved, not its own link: a virtual
+    environment reached through a symlinked folder (``/tmp/x/.venv -> ...``) stays
+    one (Python finds ``pyvenv.cfg`` beside the path it was started by), and the
+    sandbox, which covers the work folder's parent (``/tmp``), does not hide it."""
+    exe = Path(sys.executable)
+    return exe.parent.resolve() / exe.name
+
+
 def _clean_env(work: Path) -> dict[str, str]:
     """Nothing of the instructor's environment but what the kernel needs: no tokens, no
     keys."""
@@ -945,7 +1148,7 @@ def _clean_env(work: Path) -> dict[str, str]:
 
     run = work / "run"
     env = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "PATH": f"{_python().parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(run),
         "TMPDIR": str(run / "tmp"),
         "LANG": "C.UTF-8",
@@ -1180,10 +1383,9 @@ def grade_notebook(
         )
     )
     flags = [
-        f"{k}: the answer mentions {m.group(0)!r}; read it"
+        f"{k}: the answer {why}; read it"
         for k, (src, _) in answers.items()
-        for m in [SUSPICIOUS.search(src)]
-        if m
+        for why in suspicious(src, k)
     ]
     nonce = secrets.token_hex(16)
     fresh, roles = fresh_notebook(a.reference, answers, a.specs, a.seed, nonce)
@@ -1197,6 +1399,7 @@ def grade_notebook(
             Path(sys.prefix),
             Path(sys.base_prefix),
             Path(sys.executable).resolve(),
+            _python(),
         ]
         env = _clean_env(work)
         if "CIFAR10_DIR" in env:
@@ -1235,9 +1438,9 @@ def grade_notebook(
                     cwd=work / "run",
                     timeout=limit,
                 )
-                out, rc = proc.stdout, proc.returncode
+                out, rc, err = proc.stdout, proc.returncode, proc.stderr
             except subprocess.TimeoutExpired:
-                out, rc = "", None
+                out, rc, err = "", None, ""
     line = next(
         (ln for ln in reversed(out.splitlines()) if ln.startswith(job_nonce)), None
     )
@@ -1246,6 +1449,7 @@ def grade_notebook(
             f"the grading process ran past {limit} s and was stopped"
             if rc is None
             else f"the grading process died (exit status {rc}) before reporting"
+            + _tail(err)
         )
         for g in graded.values():
             if g.status == "not-attempted" and g.key in answers:
@@ -1332,7 +1536,19 @@ def grade_notebook(
         err = report["outputs"].get(ans, {}).get("error")
         if err and g.status not in ("passed", "over-limit") and ans not in timed:
             g.message += f" (the answer cell raised {err})"
+            if g.status == "not-attempted" and not err.startswith(
+                "NotImplementedError"
+            ):  # attempted: the cell raised before it defined the function
+                g.status = "error"
     return result("; ".join(x for x in (note, report["failure"]) if x), flags)
+
+
+def _tail(stderr: str, lines: int = 5, chars: int = 600) -> str:
+    """The end of a grading process's stderr, for the note on a process that died: what
+    the instructor needs to see why (a missing module, a failed mount)."""
+    kept = [ln for ln in stderr.strip().splitlines() if ln.strip()][-lines:]
+    text = " | ".join(kept)[-chars:]
+    return f"; its last words: {text}" if text else ""
 
 
 # --------------------------------------------------------------------------- batches an
@@ -1510,25 +1726,45 @@ def grade_batch(
 # --------------------------------------------------------------------------- Gradescope
 
 
-def gradescope_results(g: Grade, seconds: float = 0.0) -> dict[str, Any]:
+def gradescope_results(
+    g: Grade, seconds: float = 0.0, isolation: str = ""
+) -> dict[str, Any]:
     """Gradescope's ``results.json`` (its autograder specification: score, tests with
     name, score, max_score, status, output, visibility; otter-grader writes the same
-    format)."""
+    format).
+
+    The flags and the isolation go into a test of their own with ``"visibility":
+    "hidden"``, which Gradescope never shows to students (only to the course staff);
+    the top-level ``output`` is the students' to see. The specification:
+    https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format":
+    a test's visibility is visible, hidden, after_due_date or after_published)."""
+    tests: list[dict[str, Any]] = [
+        {
+            "name": e.key,
+            "score": e.points,
+            "max_score": e.max_points,
+            "status": "passed" if e.status == "passed" else "failed",
+            "output": f"{e.status}: {e.message}",
+            "visibility": "visible",
+        }
+        for e in g.exercises
+    ]
+    staff = [f"isolation: {isolation}"] if isolation else []
+    staff += [f"flag: {f}" for f in g.flags] or ["no flags"]
+    tests.append(
+        {
+            "name": "grader's notes for the instructor (flags, isolation)",
+            "score": 0.0,
+            "max_score": 0.0,
+            "output": "\n".join(staff),
+            "visibility": "hidden",
+        }
+    )
     return {
         "score": g.score,
         "execution_time": round(seconds, 1),
         "output": g.error or f"{len(g.exercises)} exercises graded with hidden tests.",
-        "tests": [
-            {
-                "name": e.key,
-                "score": e.points,
-                "max_score": e.max_points,
-                "status": "passed" if e.status == "passed" else "failed",
-                "output": f"{e.status}: {e.message}",
-                "visibility": "visible",
-            }
-            for e in g.exercises
-        ],
+        "tests": tests,
     }
 
 
@@ -1624,9 +1860,17 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
     else:
         g = grade_notebook(notebooks[0], a, "submission")
     results.parent.mkdir(parents=True, exist_ok=True)
+    mode = a.mode()
+    cap = process_cap(mode)
+    capped = f"processes capped by {cap}" if cap else "processes NOT capped"
+    isolation = f"{mode}; {capped}"
     results.write_text(
-        json.dumps(gradescope_results(g, time.perf_counter() - t0), indent=1)
+        json.dumps(
+            gradescope_results(g, time.perf_counter() - t0, isolation), indent=1
+        )
     )
+    # run_autograder's stdout: Gradescope shows it to the instructor only
+    print(g.table(), f"isolation: {isolation}", sep="\n")
     return 0
 
 
@@ -1864,6 +2108,11 @@ def _reference(args: argparse.Namespace, paths: list[Path]) -> Path:
             except Exception:
                 continue
         seen.discard("")
+        if len(seen) != 1 and args.cmd == "autograder":
+            raise ValueError(
+                "say which chapter the autograder grades: --chapter chNN (or "
+                "--reference NOTEBOOK)"
+            )
         if len(seen) != 1:
             raise ValueError(
                 "say which chapter to grade with --chapter chNN (the submissions' "

@@ -277,3 +277,125 @@ def test_verify_student_reports_solutions_passes_and_the_instructors_page(tmp_pa
     problems = bx.verify_student(student, root)
     assert any("passing self-check" in p for p in problems)
     assert any("instructors' page" in p for p in problems)
+
+
+def test_a_checkfailed_of_the_answers_own_is_not_a_hint():
+    """An answer can raise the checker's own `CheckFailed` with any text (the hidden
+    case, or the seed it found on the stack): that text is not a hint. The feedback
+    names the exception, keeps the text out of a hidden verdict, and only the check's
+    own `expect` gives "not yet - <hint>"."""
+    import functools
+
+    from fenwicks_lite.exercises import CheckFailed
+
+    _doubling("chtest.own", "Own", "easy")
+
+    def raiser(x):
+        if x != 1:  # the public case passes, the hidden ones raise
+            raise CheckFailed(f"LEAKED {x}")
+        return 2
+
+    r = exercises.run_hidden("chtest.own", raiser, seed=5)
+    assert r.status == "error" and "your function raised CheckFailed" in r.message
+    assert "LEAKED" not in r.message and "not yet" not in r.message, r.message
+    made = CheckFailed("LEAKED, made before the check ran")
+    # (compiled as the learner's cell is: its own file, not the checker's)
+    premade = eval(
+        compile("lambda x: 2 if x == 1 else exec('raise made')", "<answer>", "eval"),
+        {"made": made},
+    )
+    r = exercises.run_hidden("chtest.own", premade, seed=5)
+    assert r.status == "error" and "LEAKED" not in r.message, r.message
+    # the check's own expect, called by the answer (no frame of its own): the hint
+    # would be the hidden case
+    exercise("chtest.one", title="One", difficulty="easy")(lambda fn: None)
+    exercises.hidden("chtest.one")(lambda fn, rng: fn(int(rng.integers(10**6, 10**7))))
+    r = exercises.run_hidden(
+        "chtest.one", functools.partial(exercises.expect, False), seed=5
+    )
+    assert r.status == "error" and "CheckFailed" in r.message, r.message
+    assert not re.search(r"\d{7}", r.message), r.message
+    # in the learner's own notebook (public cases) it is their exception, said as such
+    r = exercises.run_check("chtest.own", lambda x: raiser(5))
+    assert r.status == "error" and "CheckFailed: LEAKED 5 (line" in r.message
+    # a real failure of the check keeps its hint, public and hidden
+    r = exercises.run_check("chtest.own", lambda x: 3)
+    assert r.message == "not yet - own(x) is 2 * x" and r.status == "failed"
+    r = exercises.run_hidden("chtest.own", {1: 2}.get, seed=5)
+    assert r.message.endswith("not yet - own(x) for every x"), r.message
+
+
+def test_the_seed_is_not_on_the_stack_while_the_answer_runs():
+    """The answer runs below the grader's frames; none of them holds the instructor's
+    seed (the grading kernel gets a number derived from it per exercise)."""
+    import sys
+
+    from fenwicks_lite import grading
+
+    _doubling("chtest.stack", "Stack", "easy")
+    seed = 987654321
+    found = []
+
+    def walker(x):
+        f = sys._getframe(1)
+        while f is not None:
+            if f.f_code.co_filename != __file__:  # the grader's frames, not this test
+                found.extend(
+                    k for k, v in f.f_locals.items() if type(v) is int and v == seed
+                )
+            f = f.f_back
+        return 2 * x
+
+    assert exercises.run_hidden("chtest.stack", walker, seed=seed).passed
+    grading._probe(
+        "chtest.stack", walker, exercises.hidden_entropy(seed, "chtest.stack"), "n"
+    )
+    assert found == []
+    # the entropy is a function of the seed and the key: the same cases either way
+    seen = []
+    exercises.hidden("chtest.stack")(lambda fn, rng: seen.append(rng.integers(10**9)))
+    exercises.run_hidden("chtest.stack", walker, seed=seed)
+    exercises.run_hidden(
+        "chtest.stack", walker, entropy=exercises.hidden_entropy(seed, "chtest.stack")
+    )
+    exercises.run_hidden("chtest.stack", walker, seed=seed + 1)
+    assert seen[0] == seen[1] != seen[2]
+    with pytest.raises(TypeError, match="the seed or the entropy"):
+        exercises.run_hidden("chtest.stack", walker)
+
+
+def test_reassigning_numpys_comparisons_does_not_pass_a_check():
+    """An answer that sets ``np.array_equal = lambda *a, **k: True`` (the review's
+    cheat) before its function: the grader imports the chapter's checks first
+    (`grading._setup`), and they compare through the functions they bound then."""
+    import subprocess
+    import sys
+
+    code = (
+        "from fenwicks_lite import grading\n"
+        "grading._setup(['ch04.cutout_fill', 'ch07.sum_convention'])\n"
+        "import numpy as np\n"
+        "np.array_equal = np.allclose = np.isclose = lambda *a, **k: True\n"
+        "from fenwicks_lite import exercises as E\n"
+        "r = E.run_hidden('ch04.cutout_fill', lambda i, cy, cx, s, v: i.copy(), 1)\n"
+        "print(r.status)\n"
+        "r = E.run_hidden('ch07.sum_convention', lambda lr, wd, b: (lr, wd), 1)\n"
+        "print(r.status)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert out.stdout.split() == ["failed", "failed"], out.stdout + out.stderr
+
+
+def test_registry_titles_are_the_notebooks_headings():
+    """The feedback and ``exercises table`` quote the registry's title: the learner
+    saw the notebook's heading (``{exercise} <title>``), so they must be the same."""
+    from fwbook import exercises as bx
+
+    differ = [
+        (ex.key, exercises.get(ex.key).title, ex.title)
+        for ex in bx.book_exercises()
+        if exercises.get(ex.key).title != ex.title
+    ]
+    assert differ == [], "set these registry titles to the notebook's headings"

@@ -245,16 +245,69 @@ def test_a_garbled_verdict_is_not_taken(payload):
 
 @pytest.mark.parametrize("code", ROUNDABOUT)
 def test_roundabout_reaches_for_the_grader_are_flagged(code):
-    assert grading.SUSPICIOUS.search(code), code
+    assert grading.suspicious(code), code
+    assert grading.SUSPICIOUS.search(code), code  # the fallback, for code that won't parse
+
+
+# the review's cheats (tmp/review-grader findings 1-3): a frame walk from a traceback
+# that disabled `expect` or read the seed, and NumPy's comparison replaced
+FRAME_WALK = """def hole_area(cy, cx, size, h, w):
+    try:
+        raise ValueError
+    except ValueError as err:
+        f = err.__traceback__.tb_frame
+    while f is not None:
+        if "expect" in f.f_globals:
+            f.f_globals["expect"] = lambda ok, hint: None
+        f = f.f_back
+    return 0
+"""
+CHEATS = {
+    "traceback": FRAME_WALK,
+    "exc_info": "import sys\ndef f(x):\n    t = sys.exc_info()[2]\n    return t",
+    "generator": "def f(x):\n    g = (i for i in [1])\n    return g.gi_frame.f_back",
+    "coroutine": "async def c():\n    pass\nf = c().cr_frame",
+    "locals": "def f(e):\n    return e.__traceback__.tb_next.tb_frame.f_locals",
+    "numpy": "import numpy as np\nnp.array_equal = lambda *a, **k: True\n"
+    "def cutout_fill(images, cy, cx, size, value):\n    return images.copy()",
+    "alias": "import numpy\nn = numpy.testing\nn.assert_allclose = print",
+    "math": "math.isclose = lambda *a, **k: True",
+    "augmented": "import fenwicks_lite.checks.ch04 as c\nc.HOLE_AREA_CASES += []",
+    "deleted": "del np.array_equal",
+    "shell": "!cat /autograder/source/assignment.json",
+    "memory": "open('/proc/self/mem', 'rb')",
+}
+
+
+@pytest.mark.parametrize("name", CHEATS)
+def test_frame_walks_and_patched_modules_are_flagged(name):
+    found = grading.suspicious(CHEATS[name], "ch04.hole_area")
+    assert found, name
+    if name in ("numpy", "alias", "math", "deleted"):
+        assert any("an attribute of a module" in f for f in found), found
 
 
 @pytest.mark.parametrize("code", [
     'model.compile(optimizer="sgd", loss="mse")',
     'pat = re.compile(r"seed(\\d+)")',
     "loss, acc = model.evaluate(x, y, verbose=0)",
+    # the review's honest answer: the book's own check call, a comment, a string
+    "def hole_area(cy, cx, size, h, w):\n    return 0\n\n\n"
+    'fw.exercises.check("ch04.hole_area", hole_area)',
+    "def f(size, h, w):\n    # sanity checks against a brute-force count\n"
+    '    """Checks the exercises\' grading by hand."""\n    checks = [size]\n'
+    "    return checks",
+    "layer.trainable = False\nmodel.layers[0].kernel_initializer = 'he_normal'",
+    "def f(x):\n    return x\n%timeit f(1)",
 ])
-def test_ordinary_methods_of_the_same_name_are_not_flagged(code):
-    assert grading.SUSPICIOUS.search(code) is None, code
+def test_honest_answers_are_not_flagged(code):
+    assert grading.suspicious(code, "ch04.hole_area") == [], code
+
+
+def test_the_check_call_of_another_exercise_is_flagged():
+    code = 'def f(x):\n    return x\nfw.exercises.check("ch04.hole_area", f)'
+    assert grading.suspicious(code, "ch04.hole_area") == []
+    assert grading.suspicious(code, "ch04.expected_erased") == ["mentions 'exercises'"]
 
 
 def test_no_solution_of_the_book_is_flagged():
@@ -262,9 +315,23 @@ def test_no_solution_of_the_book_is_flagged():
     for path in sorted((root / "book").glob("*.ipynb")):
         for c in nbformat.read(path, as_version=4).cells:
             if c.cell_type == "code" and grading.is_solution(c):
-                answer = c.source.split("fw.exercises.check")[0]
-                m = grading.SUSPICIOUS.search(answer)
-                assert m is None, (path.name, m and m.group(0))
+                keys = [k for k, _ in grading.find_checks(c.source)]
+                found = grading.suspicious(c.source, keys[-1] if keys else "")
+                assert found == [], (path.name, found)
+
+
+def test_the_checks_are_imported_before_any_answer_runs(reference):
+    """The fresh notebook's first cell imports the chapter's checks (their references
+    to NumPy's comparisons are bound before an answer can replace them)."""
+    a = _assignment(reference)
+    fresh, roles = grading.fresh_notebook(a.reference, {}, a.specs, SEED, "n")
+    first = fresh.cells[0]
+    assert roles[first.id] == "setup"
+    assert f"_setup({KEYS!r})" in first.source
+    # and the seed is not in the notebook the kernel runs: an entropy per exercise
+    text = json.dumps(fresh)
+    assert str(SEED) not in text
+    assert str(exercises.hidden_entropy(SEED, "chgrade.double")) in text
 
 
 # ------------------------------------------------------------------ a batch: right, wro
@@ -375,6 +442,28 @@ ATTACKS["escaper"] = (
         "first": ATTACKS["exiter"][0]["first"].replace(
             "time.sleep(1); os._exit(0)", "raise SystemExit(0)"
         ),
+    },
+    None,
+)
+
+
+def _raise_before_double(nb) -> None:
+    cell = next(c for c in nb.cells if c.source.startswith("def double"))
+    cell.source = "x = 1 / 0\n" + cell.source
+
+
+# the answer cell raises before it defines the function: attempted, so an error
+ATTACKS["raiser"] = (SOLUTIONS, _raise_before_double)
+# the review's seed leak (finding 2): on a hidden case, walks the frames and raises the
+# checker's own CheckFailed with every number it found there
+ATTACKS["seedleak"] = (
+    {
+        **SOLUTIONS,
+        "double": "import sys\n    if x in (2, -3):\n        return 2 * x\n"
+        "    f, seen, cls = sys._getframe(), [], None\n    while f is not None:\n"
+        "        seen += [v for v in f.f_locals.values() if type(v) is int]\n"
+        "        cls = f.f_globals.get('CheckFailed', cls)\n"
+        "        f = f.f_back\n    raise cls(f'LEAKED {seen}')",
     },
     None,
 )
@@ -552,7 +641,26 @@ def test_a_killer_loses_its_own_points_not_the_batch(batch):
     else:  # the worker died: this submission is reported as such, the others are graded
         assert "grading process died" in g.error
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
-    assert len(rows) == 16  # every submission has its row (two are one student's)
+    assert len(rows) == 18  # every submission has its row (two are one student's)
+
+
+def test_an_answer_cell_that_raised_before_its_def_is_an_error(batch):
+    g = _by_name(batch[0], "raiser")
+    double = next(e for e in g.exercises if e.key == "chgrade.double")
+    assert double.status == "error", g.table()  # attempted: not "not-attempted"
+    assert "the answer cell raised ZeroDivisionError" in double.message
+    assert _points(g) == {"chgrade.double": 0, "chgrade.square": 2, "chgrade.first": 3}
+
+
+def test_an_answer_cannot_put_its_own_text_or_the_seed_into_the_feedback(batch):
+    grades, out, _ = batch
+    g = _by_name(grades, "seedleak")
+    double = next(e for e in g.exercises if e.key == "chgrade.double")
+    assert (double.status, double.points) == ("error", 0), g.table()
+    assert "your function raised CheckFailed" in double.message
+    assert "LEAKED" not in double.message and str(SEED) not in double.message
+    assert any("_getframe" in f or "f_back" in f for f in g.flags), g.flags
+    assert not any(str(SEED) in f.read_text() for f in (out / "feedback").iterdir())
 
 
 def test_a_looping_answer_times_out_alone(batch):
@@ -659,7 +767,7 @@ def test_gradebook_feedback_and_ids(batch):
     assert rows["101"]["chgrade.square"] == "2" and rows["101"]["total"] == "6"
     assert rows["101"]["max"] == "6"
     assert (out / "feedback" / "101.md").read_text().startswith("# Feedback")
-    assert len((out / "results.jsonl").read_text().splitlines()) == 16
+    assert len((out / "results.jsonl").read_text().splitlines()) == 18
     assert json.loads((out / "assignment.json").read_text())["seed"] == SEED
 
 
@@ -718,8 +826,9 @@ def test_gradescope_autograder_zip_runs_and_writes_results_json(reference, tmp_p
     root = tmp_path / "autograder"
     zipfile.ZipFile(zpath).extractall(root / "source")
     assert "return x * x" not in (root / "source" / "reference.ipynb").read_text()
+    flagged = {"first": "import os; os.environ.get('HOME'); return x[0]"}
     sub = _write(
-        grading.strip_solutions(chapter({**SOLUTIONS, "square": "return 0"})),
+        grading.strip_solutions(chapter({**SOLUTIONS, "square": "return 0", **flagged})),
         root / "submission" / "mine.ipynb",
     )
     assert sub.is_file()
@@ -736,13 +845,19 @@ def test_gradescope_autograder_zip_runs_and_writes_results_json(reference, tmp_p
     )
     res = json.loads((root / "results" / "results.json").read_text())
     assert res["score"] == 4, json.dumps(res, indent=1)[:3000]
-    assert [
-        (t["name"], t["score"], t["max_score"], t["status"]) for t in res["tests"]
-    ] == [
+    visible = [t for t in res["tests"] if t["visibility"] == "visible"]
+    assert [(t["name"], t["score"], t["max_score"], t["status"]) for t in visible] == [
         ("chgrade.double", 1, 1, "passed"),
         ("chgrade.square", 0, 2, "failed"),
         ("chgrade.first", 3, 3, "passed"),
     ]
+    # the flags and the isolation: in a test the students never see (Gradescope's
+    # "hidden"), not in the top-level output, which they do
+    (notes,) = [t for t in res["tests"] if t["visibility"] == "hidden"]
+    assert (notes["score"], notes["max_score"]) == (0, 0)
+    assert "flag: chgrade.first: the answer mentions 'os.environ'" in notes["output"]
+    assert f"isolation: {a.mode()}" in notes["output"]
+    assert "flag" not in res["output"] and "isolation" not in res["output"]
 
 
 def _refused(*args: str) -> None:
@@ -765,6 +880,52 @@ def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
     assert "--max-procs takes a number of processes, 1 or more" in (
         capsys.readouterr().err
     )
+
+
+def test_autograder_without_a_chapter_says_to_name_one(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        grading.main(["autograder", "--seed", "1", "--out", str(tmp_path / "a.zip")])
+    err = capsys.readouterr().err
+    assert "--chapter chNN" in err and "submissions" not in err, err
+
+
+def test_a_grading_process_that_dies_says_why(reference, tmp_path, monkeypatch):
+    """A sandbox that fails before the worker reports (a venv out of its sight, a
+    failed mount): the note carries the end of its stderr, not only the exit status."""
+    sub = _write(
+        grading.strip_solutions(chapter(SOLUTIONS)), tmp_path / "s" / "a_1_1_x.ipynb"
+    )
+    dies = "import sys; sys.stderr.write('exec: python: not found\\n'); sys.exit(127)"
+    monkeypatch.setattr(
+        grading, "sandbox_command", lambda *a, **k: [sys.executable, "-c", dies]
+    )
+    g = grading.grade_notebook(sub, _assignment(reference, isolation="process"))
+    assert "died (exit status 127) before reporting" in g.error
+    assert g.error.endswith("its last words: exec: python: not found"), g.error
+    assert {e.status for e in g.exercises} == {"error"}
+
+
+@pytest.mark.skipif(not grading.unshare_works(), reason="needs unshare")
+def test_a_venv_through_a_symlinked_folder_runs_in_the_sandbox(tmp_path, monkeypatch):
+    """Python started as ``/tmp/x/.venv/bin/python`` with ``/tmp/x/.venv`` a link: the
+    tmpfs over the work folder's parent (/tmp) hid that path (exit status 127 for
+    every submission); the sandbox runs the interpreter from its real folder."""
+    venv = Path(sys.prefix)
+    if venv == Path(sys.base_prefix):
+        pytest.skip("not in a virtual environment")
+    link = tmp_path / "venv"
+    link.symlink_to(venv.resolve(), target_is_directory=True)
+    monkeypatch.setattr(sys, "executable", str(link / "bin" / Path(sys.executable).name))
+    work = tmp_path / "fw_grade_x"
+    (work / "run").mkdir(parents=True)
+    cmd = grading.sandbox_command(work, [], [work, venv], "unshare")
+    body, last = cmd[-1].rsplit("\n", 1)
+    assert last.endswith("-m fenwicks_lite.grading _worker")
+    probe = "import sys, nbclient; print(sys.prefix)"
+    script = body + "\n" + last.replace("-m fenwicks_lite.grading _worker", "-c " + repr(probe))
+    out = subprocess.run([*cmd[:-1], script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert Path(out.stdout.strip()).resolve() == venv.resolve()  # still the venv
 
 
 @pytest.mark.skipif(not grading.unshare_works(), reason="needs unshare")

@@ -10,7 +10,7 @@ from fenwicks_lite.exercises import exercise, expect, hidden
 
 @exercise(
     "ch01.project_paths",
-    title="Project paths that work for folders and buckets",
+    title="Project paths for folders and buckets",
     difficulty="easy",
 )
 def check_project_paths(fn) -> None:
@@ -42,7 +42,7 @@ def check_project_paths(fn) -> None:
 
 @exercise(
     "ch01.safe_to_clean",
-    title="Refuse to empty a directory you need",
+    title="Safe to empty?",
     difficulty="medium",
 )
 def check_safe_to_clean(fn) -> None:

@@ -6,12 +6,18 @@ import tracemalloc
 
 import numpy as np
 
+# the comparisons, bound when the checks are imported (before any answer runs: the
+# grader imports them first), so that an answer that reassigns np.array_equal or
+# math.isclose does not change what the checks compare with
+from numpy import allclose as _allclose
+from numpy import isclose as _isclose
+
 from fenwicks_lite.exercises import exercise, expect, hidden
 
 
 @exercise(
     "ch02.streaming_std",
-    title="Mean and std in one streaming pass",
+    title="Streaming mean and standard deviation",
     difficulty="medium",
 )
 def check_streaming_std(fn) -> None:
@@ -22,11 +28,11 @@ def check_streaming_std(fn) -> None:
     allx = np.concatenate(parts)
     mean, std = fn(iter(parts))
     expect(
-        np.isclose(mean, allx.mean()),
+        _isclose(mean, allx.mean()),
         f"the mean should be {allx.mean():.6f}, got {mean}",
     )
     expect(
-        np.isclose(std, allx.std(), rtol=1e-9),
+        _isclose(std, allx.std(), rtol=1e-9),
         f"the std should be {allx.std():.6f} (population std, divide by n not n-1), "
         f"got {std}",
     )
@@ -36,19 +42,19 @@ def check_streaming_std(fn) -> None:
     allx = np.concatenate(parts)
     mean, std = fn(iter(parts))
     expect(
-        np.isclose(std, allx.std(), rtol=1e-6),
+        _isclose(std, allx.std(), rtol=1e-6),
         f"with values near 1e9 the std should be {allx.std():.6f}, got {std}: "
         "E[x^2] - E[x]^2 loses the digits; merge (count, mean, M2) per batch as in "
         "Chan et al. instead.",
     )
     mean, std = fn(iter([np.array([4.0])]))
     expect(
-        np.isclose(mean, 4.0) and np.isclose(std, 0.0),
+        _isclose(mean, 4.0) and _isclose(std, 0.0),
         "one number: mean is that number, std is 0",
     )
     mean, std, peak = _peak_bytes(fn, _batches(rng, 40, 25_000, 5.0))
     expect(
-        np.isclose(mean, 5.0, atol=0.01),
+        _isclose(mean, 5.0, atol=0.01),
         f"40 batches around 5: the mean should be near 5, got {mean}",
     )
     expect(
@@ -61,7 +67,7 @@ def check_streaming_std(fn) -> None:
 
 @exercise(
     "ch02.normalize_splits",
-    title="Normalize train and test with the training statistics",
+    title="Normalize both splits",
     difficulty="easy",
 )
 def check_normalize_splits(fn) -> None:
@@ -77,12 +83,12 @@ def check_normalize_splits(fn) -> None:
     std = xtr.std(axis=(0, 1, 2))
     expect(ztr.dtype == np.float32 and zte.dtype == np.float32, "return float32 arrays")
     expect(
-        np.allclose(ztr, (xtr - mean) / std, atol=1e-5),
+        _allclose(ztr, (xtr - mean) / std, atol=1e-5),
         "x_train: subtract its per-channel mean (axes 0, 1, 2) and divide by its "
         "per-channel std",
     )
     expect(
-        np.allclose(zte, (xte - mean) / std, atol=1e-5),
+        _allclose(zte, (xte - mean) / std, atol=1e-5),
         "x_test must use the TRAINING mean and std, not its own: the network learnt "
         "on the training scale",
     )
@@ -115,8 +121,8 @@ def _hidden_streaming_std(fn, rng) -> None:
         allx = np.concatenate(parts)
         mean, std = fn(iter(parts))
         expect(
-            np.isclose(mean, allx.mean(), rtol=1e-9)
-            and np.isclose(std, allx.std(), rtol=1e-6),
+            _isclose(mean, allx.mean(), rtol=1e-9)
+            and _isclose(std, allx.std(), rtol=1e-6),
             "mean and population std of all the numbers, also far from 0 and with "
             "uneven batches",
         )
@@ -140,7 +146,7 @@ def _hidden_normalize_splits(fn, rng) -> None:
         "float32 arrays",
     )
     expect(
-        np.allclose(ztr, (xtr - mean) / std, atol=1e-4)
-        and np.allclose(zte, (xte - mean) / std, atol=1e-4),
+        _allclose(ztr, (xtr - mean) / std, atol=1e-4)
+        and _allclose(zte, (xte - mean) / std, atol=1e-4),
         "both splits with the training set's per-channel mean and std",
     )

@@ -8,6 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+# the comparisons, bound when the checks are imported (before any answer runs: the
+# grader imports them first), so that an answer that reassigns np.array_equal or
+# math.isclose does not change what the checks compare with
+from numpy import array_equal as _array_equal
+
 from fenwicks_lite.exercises import CheckFailed, exercise, expect, hidden
 
 
@@ -67,7 +72,7 @@ def check_shard_labels(fn) -> None:
                 f"got {got.shape[0] if got.ndim else got}",
             )
             expect(
-                np.array_equal(got, want),
+                _array_equal(got, want),
                 f"labels {got.tolist()}, expected {want.tolist()}: read the "
                 "files in the order given",
             )
@@ -116,7 +121,7 @@ def _hidden_shard_labels(fn, rng) -> None:
         want = np.concatenate([y[i * per : (i + 1) * per] for i in order])
         got = np.asarray(list(fn([paths[i] for i in order], 3, 2)))
         expect(
-            got.shape == want.shape and np.array_equal(got, want),
+            got.shape == want.shape and _array_equal(got, want),
             "the labels of the given shards, in the order of `paths` (images need not "
             "be square)",
         )

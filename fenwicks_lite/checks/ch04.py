@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# the comparisons, bound when the checks are imported (before any answer runs: the
+# grader imports them first), so that an answer that reassigns np.array_equal or
+# math.isclose does not change what the checks compare with
+from numpy import array_equal as _array_equal
+
 from fenwicks_lite.exercises import exercise, expect, hidden
 
 
@@ -85,7 +90,7 @@ def check_cutout_fill(fn) -> None:
     for value in (0.0, -1.5):
         got = np.asarray(fn(x, cy, cx, 4, value))
         expect(
-            np.array_equal(x, keep),
+            _array_equal(x, keep),
             "do not modify `images` in place: copy first (images.copy()).",
         )
         expect(
@@ -95,7 +100,7 @@ def check_cutout_fill(fn) -> None:
         want = x.copy()
         for n in range(len(x)):
             want[n][_hole(9, 9, cy[n], cx[n], 4)] = value
-        bad = [n for n in range(len(x)) if not np.array_equal(got[n], want[n])]
+        bad = [n for n in range(len(x)) if not _array_equal(got[n], want[n])]
         expect(
             not bad,
             f"image {bad[0] if bad else 0} (centre ({cy[bad[0] if bad else 0]}, "
@@ -148,12 +153,12 @@ def _hidden_cutout_fill(fn, rng) -> None:
     cy, cx = rng.integers(0, h, n), rng.integers(0, w, n)
     size, value = int(rng.integers(1, 8)), float(rng.normal())
     got = np.asarray(fn(x, cy, cx, size, value))
-    expect(np.array_equal(x, keep), "leave the input unchanged")
+    expect(_array_equal(x, keep), "leave the input unchanged")
     want = x.copy()
     for i in range(n):
         want[i][_hole(h, w, cy[i], cx[i], size)] = value
     expect(
-        got.shape == x.shape and np.array_equal(got, want),
+        got.shape == x.shape and _array_equal(got, want),
         "every image's clipped window set to the value, for every shape, size and "
         "channel count",
     )

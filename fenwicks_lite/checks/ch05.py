@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# the comparisons, bound when the checks are imported (before any answer runs: the
+# grader imports them first), so that an answer that reassigns np.array_equal or
+# math.isclose does not change what the checks compare with
+from numpy import array_equal as _array_equal
+
 from fenwicks_lite.exercises import exercise, expect, hidden
 
 
@@ -57,23 +62,23 @@ def check_epoch_indices(fn) -> None:
         "not random draws",
     )
     expect(
-        not np.array_equal(a.ravel(), np.sort(a.ravel())),
+        not _array_equal(a.ravel(), np.sort(a.ravel())),
         "shuffle: the indices come out in order",
     )
     expect(
-        np.array_equal(a, np.asarray(fn(1000, 64, 0, 0))),
+        _array_equal(a, np.asarray(fn(1000, 64, 0, 0))),
         "the same (seed, epoch) must give the same batches",
     )
     expect(
-        not np.array_equal(a, np.asarray(fn(1000, 64, 0, 1))),
+        not _array_equal(a, np.asarray(fn(1000, 64, 0, 1))),
         "each epoch needs a new permutation",
     )
     expect(
-        not np.array_equal(a, np.asarray(fn(1000, 64, 1, 0))),
+        not _array_equal(a, np.asarray(fn(1000, 64, 1, 0))),
         "a different seed must give different batches",
     )
     expect(
-        not np.array_equal(
+        not _array_equal(
             np.asarray(fn(1000, 64, 0, 1)), np.asarray(fn(1000, 64, 1, 0))
         ),
         "seed 0 epoch 1 gives the same batches as seed 1 epoch 0: seeding with "
@@ -93,7 +98,7 @@ def check_epoch_indices(fn) -> None:
 
 @exercise(
     "ch05.steps",
-    title="Steps per epoch, with and without the remainder",
+    title="Steps per epoch",
     difficulty="easy",
 )
 def check_steps(fn) -> None:
@@ -154,11 +159,11 @@ def _hidden_epoch_indices(fn, rng) -> None:
         "distinct indices in 0..n-1",
     )
     expect(
-        np.array_equal(a, np.asarray(fn(n, b, seed, epoch))),
+        _array_equal(a, np.asarray(fn(n, b, seed, epoch))),
         "deterministic per (seed, epoch)",
     )
     expect(
-        not np.array_equal(
+        not _array_equal(
             np.asarray(fn(n, b, seed, epoch + 1)), np.asarray(fn(n, b, seed + 1, epoch))
         ),
         "each (seed, epoch) pair its own permutation: seed + epoch collides",

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# the comparisons, bound when the checks are imported (before any answer runs: the
+# grader imports them first), so that an answer that reassigns np.array_equal or
+# math.isclose does not change what the checks compare with
+from numpy import allclose as _allclose
+
 from fenwicks_lite.exercises import exercise, expect, hidden
 
 
@@ -40,7 +45,7 @@ def check_resblk_flops(fn) -> None:
 
 
 @exercise(
-    "ch06.param_count", title="DavidNet's parameter count by formula", difficulty="easy"
+    "ch06.param_count", title="DavidNet's parameters by formula", difficulty="easy"
 )
 def check_param_count(fn) -> None:
     """`fn(c)` -> (trainable, non_trainable) parameter counts of
@@ -91,7 +96,7 @@ def check_scaled_softmax(fn) -> None:
     got = np.asarray(fn(z, 0.125))
     expect(got.shape == z.shape, f"return one probability per logit, shape {z.shape}")
     expect(
-        np.allclose(got, ref(z, 0.125)),
+        _allclose(got, ref(z, 0.125)),
         "multiply the logits by `weight` first, then softmax over the last axis",
     )
     big = np.array([[1000.0, 1001.0, 990.0]])
@@ -102,13 +107,13 @@ def check_scaled_softmax(fn) -> None:
         "unchanged by a constant shift)",
     )
     expect(
-        np.allclose(got, ref(big, 1.0)),
+        _allclose(got, ref(big, 1.0)),
         "for [1000, 1001, 990] the answer is softmax([0, 1, -10])",
     )
     rows = np.array([[1000.0, 1001.0], [0.0, 1.0]])
     got = np.asarray(fn(rows, 1.0))
     expect(
-        np.all(np.isfinite(got)) and np.allclose(got, ref(rows, 1.0)),
+        np.all(np.isfinite(got)) and _allclose(got, ref(rows, 1.0)),
         "rows [1000, 1001] and [0, 1] together: subtracting the max of the whole "
         "array leaves exp(-1000) = 0 in the second row (0 / 0). Subtract each row's "
         "own max (axis=-1, keepdims=True).",
@@ -155,12 +160,12 @@ def _hidden_scaled_softmax(fn, rng) -> None:
     expect(
         got.shape == z.shape
         and np.all(np.isfinite(got))
-        and np.allclose(got, ref(z, weight)),
+        and _allclose(got, ref(z, weight)),
         "softmax(weight * z) per row, finite for rows of very different scales and "
         "for any weight",
     )
     z3 = rng.normal(0, 1, (2, 3, 4))
     expect(
-        np.allclose(np.asarray(fn(z3, 1.0)), ref(z3, 1.0)),
+        _allclose(np.asarray(fn(z3, 1.0)), ref(z3, 1.0)),
         "along the last axis of any array",
     )

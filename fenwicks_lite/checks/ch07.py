@@ -6,6 +6,12 @@ import math
 
 import numpy as np
 
+# the comparisons, bound when the checks are imported (before any answer runs: the
+# grader imports them first), so that an answer that reassigns np.array_equal or
+# math.isclose does not change what the checks compare with
+from numpy import allclose as _allclose
+from numpy import isclose as _isclose
+
 from fenwicks_lite.exercises import exercise, expect, hidden
 
 
@@ -28,20 +34,20 @@ def check_cosine(fn) -> None:
 
     peak, total, warm = 0.4, 100, 20
     expect(
-        np.isclose(float(fn(0, peak, total, warm)), 0.0),
+        _isclose(float(fn(0, peak, total, warm)), 0.0),
         "start at 0 (the warm-up is linear from 0)",
     )
     expect(
-        np.isclose(float(fn(warm, peak, total, warm)), peak),
+        _isclose(float(fn(warm, peak, total, warm)), peak),
         "reach peak_lr exactly at step warmup_steps",
     )
     expect(
-        np.isclose(float(fn(total, peak, total, warm)), 0.0, atol=1e-12),
+        _isclose(float(fn(total, peak, total, warm)), 0.0, atol=1e-12),
         "end at 0 at total_steps",
     )
     mid = (warm + total) // 2
     expect(
-        np.isclose(float(fn(mid, peak, total, warm)), peak / 2),
+        _isclose(float(fn(mid, peak, total, warm)), peak / 2),
         "halfway through the decay a half cosine is at half the peak: "
         "peak * (1 + cos(pi * t)) / 2, t = (step - warmup) / (total - warmup)",
     )
@@ -52,18 +58,18 @@ def check_cosine(fn) -> None:
         "work on a NumPy array of steps too (use np.where, not `if`)",
     )
     expect(
-        np.allclose(got, ref(steps, peak, total, warm)),
+        _allclose(got, ref(steps, peak, total, warm)),
         "some step is off: compare with the formula above",
     )
     expect(
-        np.isclose(float(fn(0, 0.1, 10, 0)), 0.1),
+        _isclose(float(fn(0, 0.1, 10, 0)), 0.1),
         "without warm-up (warmup_steps=0) start at the peak",
     )
 
 
 @exercise(
     "ch07.sum_convention",
-    title="The seed's SUM-loss hyper-parameters",
+    title="From MEAN to the seed's SUM",
     difficulty="easy",
 )
 def check_sum_convention(fn) -> None:
@@ -72,13 +78,13 @@ def check_sum_convention(fn) -> None:
     for lr, wd, b in [(0.4, 5e-4, 512), (0.1, 1e-3, 128)]:
         got = tuple(float(v) for v in fn(lr, wd, b))
         expect(
-            not np.isclose(got[0], lr * b),
+            not _isclose(got[0], lr * b),
             "the SUM loss's gradient is already batch_size times larger: "
             "the learning rate must shrink, not grow",
         )
-        expect(np.isclose(got[0], lr / b), f"lr: {lr} / {b} = {lr / b:g}")
+        expect(_isclose(got[0], lr / b), f"lr: {lr} / {b} = {lr / b:g}")
         expect(
-            np.isclose(got[1], wd * b),
+            _isclose(got[1], wd * b),
             "wd: the decay term wd*w is added to a gradient batch_size times "
             f"larger, so it must be batch_size times larger too: {wd * b:g}",
         )
@@ -86,7 +92,7 @@ def check_sum_convention(fn) -> None:
 
 @exercise(
     "ch07.adam_displacement",
-    title="Why SUM/MEAN equivalence fails for Adam",
+    title="Why the SUM/MEAN trick fails for Adam",
     difficulty="hard",
 )
 def check_adam(fn) -> None:
@@ -104,11 +110,11 @@ def check_adam(fn) -> None:
     grads = [0.5, -0.2, 0.3, 0.3, -1.0]
     got = float(fn(grads, 0.01))
     expect(
-        not np.isclose(got, -0.01 * sum(grads)),
+        not _isclose(got, -0.01 * sum(grads)),
         "this is plain SGD: Adam divides by the running RMS",
     )
     expect(
-        np.isclose(got, ref(grads, 0.01), rtol=1e-6),
+        _isclose(got, ref(grads, 0.01), rtol=1e-6),
         f"the displacement should be {ref(grads, 0.01):.6g}; remember the bias "
         "corrections 1 - b^t",
     )
@@ -133,7 +139,7 @@ def _hidden_cosine(fn, rng) -> None:
     want = np.where(steps < warm, up, down)
     got = np.asarray(fn(steps, peak, total, warm), dtype=np.float64)
     expect(
-        got.shape == steps.shape and np.allclose(got, want),
+        got.shape == steps.shape and _allclose(got, want),
         "the schedule at every step, for any peak, length and warm-up (also none)",
     )
 
@@ -147,7 +153,7 @@ def _hidden_sum_convention(fn, rng) -> None:
     )
     got = tuple(float(v) for v in fn(lr, wd, b))
     expect(
-        np.isclose(got[0], lr / b) and np.isclose(got[1], wd * b),
+        _isclose(got[0], lr / b) and _isclose(got[1], wd * b),
         "lr / batch_size and wd * batch_size for any values",
     )
 
@@ -163,6 +169,6 @@ def _hidden_adam(fn, rng) -> None:
         m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
         total -= lr * (m / (1 - 0.9**t)) / (math.sqrt(v / (1 - 0.999**t)) + 1e-8)
     expect(
-        np.isclose(float(fn(grads, lr)), total, rtol=1e-6),
+        _isclose(float(fn(grads, lr)), total, rtol=1e-6),
         "Adam's displacement for any gradient sequence and learning rate",
     )

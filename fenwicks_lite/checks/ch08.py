@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import math
+# the comparisons, bound when the checks are imported (before any answer runs: the
+# grader imports them first), so that an answer that reassigns np.array_equal or
+# math.isclose does not change what the checks compare with
+from math import isclose as _math_isclose
 
 import numpy as np
 
 from fenwicks_lite.exercises import CheckFailed, exercise, expect, hidden
 
 
-@exercise("ch08.precision", title="Pick the precision for a device", difficulty="easy")
+@exercise("ch08.precision", title="Pick the precision", difficulty="easy")
 def _check_precision(fn):
     cases = [
         (("tpu", None), "mixed_bfloat16", "TPUs compute in bfloat16"),
@@ -66,7 +69,7 @@ def _check_per_device(fn):
 
 @exercise(
     "ch08.epoch_seconds",
-    title="Seconds per epoch from a training log",
+    title="Seconds per epoch from a log",
     difficulty="medium",
 )
 def _check_epoch_seconds(fn):
@@ -77,7 +80,7 @@ def _check_epoch_seconds(fn):
     expect(isinstance(got, (int, float)), "return one number: seconds per epoch.")
     want = 10.0 / (390 / 97.65625)
     expect(
-        math.isclose(got, want, rel_tol=1e-6),
+        _math_isclose(got, want, rel_tol=1e-6),
         f"got {got}: 390 steps in 10 s are 390 / 97.66 = 3.99 epochs, so {want:.3f} s "
         "per epoch. Use the first and the last line: "
         "(t_last - t_first) / ((step_last - step_first) / steps_per_epoch).",
@@ -85,7 +88,7 @@ def _check_epoch_seconds(fn):
     # Lines need not be evenly spaced; only the first and last matter.
     got = fn([(100, 0.0), (150, 3.0), (300, 10.0)], 50)
     expect(
-        math.isclose(got, 2.5),
+        _math_isclose(got, 2.5),
         f"log [(100, 0.0), (150, 3.0), (300, 10.0)] at 50 steps per epoch: got "
         f"{got}, want 2.5 (200 steps = 4 epochs in 10 s).",
     )
@@ -144,6 +147,6 @@ def _hidden_epoch_seconds(fn, rng) -> None:
     log = [(int(s), float(t)) for s, t in zip(steps, times, strict=True)]
     want = (log[-1][1] - log[0][1]) / ((log[-1][0] - log[0][0]) / spe)
     expect(
-        math.isclose(float(fn(log, spe)), want, rel_tol=1e-6),
+        _math_isclose(float(fn(log, spe)), want, rel_tol=1e-6),
         "seconds per epoch from the first and last line, for any log",
     )

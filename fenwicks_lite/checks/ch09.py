@@ -5,24 +5,29 @@ from __future__ import annotations
 import math
 import statistics
 
+# the comparisons, bound when the checks are imported (before any answer runs: the
+# grader imports them first), so that an answer that reassigns np.array_equal or
+# math.isclose does not change what the checks compare with
+from math import isclose as _math_isclose
+
 from fenwicks_lite.exercises import exercise, expect, hidden
 
 
 @exercise("ch09.mean_std", title="Mean and spread over seeds", difficulty="easy")
 def _check_mean_std(fn):
     m, s = fn([0.93, 0.94, 0.95])
-    expect(math.isclose(m, 0.94), f"the mean of 0.93, 0.94, 0.95 is 0.94, got {m}.")
+    expect(_math_isclose(m, 0.94), f"the mean of 0.93, 0.94, 0.95 is 0.94, got {m}.")
     expect(
-        not math.isclose(s, math.sqrt(2 / 3) * 0.01, rel_tol=1e-6),
+        not _math_isclose(s, math.sqrt(2 / 3) * 0.01, rel_tol=1e-6),
         "that is the population std (ddof=0): over a handful of seeds use the sample "
         "std, ddof=1.",
     )
     expect(
-        math.isclose(s, 0.01, rel_tol=1e-6),
+        _math_isclose(s, 0.01, rel_tol=1e-6),
         f"the sample std of 0.93, 0.94, 0.95 is 0.01, got {s}.",
     )
     m, s = fn([0.5, 0.5])
-    expect(math.isclose(m, 0.5) and s == 0, "two equal accuracies: mean 0.5, std 0.")
+    expect(_math_isclose(m, 0.5) and s == 0, "two equal accuracies: mean 0.5, std 0.")
 
 
 @exercise("ch09.per_class", title="Accuracy per class", difficulty="medium")
@@ -34,7 +39,7 @@ def _check_per_class(fn):
     want = [0.5, 1.0, 2 / 3]
     for k in range(3):
         expect(
-            math.isclose(got[k], want[k]),
+            _math_isclose(got[k], want[k]),
             f"class {k}: {want[k]:.3f} of its images are predicted correctly, got "
             f"{got[k]}. Divide by the images OF that class (y_true == k), not by the "
             "predictions of it.",
@@ -50,8 +55,8 @@ def _hidden_mean_std(fn, rng) -> None:
     accs = rng.uniform(0.9, 0.96, int(rng.integers(2, 9))).tolist()
     m, s = fn(accs)
     expect(
-        math.isclose(m, statistics.mean(accs), rel_tol=1e-9)
-        and math.isclose(s, statistics.stdev(accs), rel_tol=1e-6),
+        _math_isclose(m, statistics.mean(accs), rel_tol=1e-9)
+        and _math_isclose(s, statistics.stdev(accs), rel_tol=1e-6),
         "the mean and the sample std (ddof=1) of any list of accuracies",
     )
 
@@ -69,6 +74,6 @@ def _hidden_per_class(fn, rng) -> None:
         else:
             want = sum(y_pred[i] == k for i in idx) / len(idx)
             expect(
-                math.isclose(got[k], want),
+                _math_isclose(got[k], want),
                 "each class's share of its own images predicted right",
             )

@@ -6,6 +6,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+# the comparisons, bound when the checks are imported (before any answer runs: the
+# grader imports them first), so that an answer that reassigns np.array_equal or
+# math.isclose does not change what the checks compare with
+from numpy import allclose as _allclose
+from numpy import array_equal as _array_equal
+
 from fenwicks_lite.exercises import exercise, expect, hidden
 
 # ----------------------------------------------------------------- label smoothing
@@ -47,11 +53,11 @@ def _check_smooth_targets(fn):
     labels, s = [0, 3, 9], 0.2
     got = _targets(fn, labels, s)
     want = _smooth(labels, s, 10)
-    if not np.allclose(got, want):
+    if not _allclose(got, want):
         sums = got.sum(axis=1)
         rows = np.arange(len(labels))
         expect(
-            not np.allclose(sums, 1 + s),
+            not _allclose(sums, 1 + s),
             f"with s={s} your rows sum to {sums[0]:.2f}, not 1: scale the one-hot "
             f"by (1 - s) before adding s / k, (1 - s) * onehot + s / k.",
         )
@@ -59,7 +65,7 @@ def _check_smooth_targets(fn):
         off[rows, labels] = False
         expect(
             not (
-                np.allclose(got[rows, labels], 1 - s) and np.allclose(got[off], s / 9)
+                _allclose(got[rows, labels], 1 - s) and _allclose(got[off], s / 9)
             ),
             f"the true class gets {1 - s:.2f} and each other class {s}/9: that "
             "spreads s over the 9 wrong classes only. The book (and airbench) spread "
@@ -75,12 +81,12 @@ def _check_smooth_targets(fn):
         )
     got = _targets(fn, np.array([1, 1, 4]), 0.0)
     expect(
-        np.allclose(got, np.eye(10)[[1, 1, 4]]),
+        _allclose(got, np.eye(10)[[1, 1, 4]]),
         "with s=0 the targets are the plain one-hot rows: (1 - 0) * onehot + 0 / k.",
     )
     got = _targets(fn, [2, 0], 0.5, 4)
     expect(
-        np.allclose(got, _smooth([2, 0], 0.5, 4)),
+        _allclose(got, _smooth([2, 0], 0.5, 4)),
         "with k=4 classes and s=0.5 the true class gets 0.5 + 0.5/4 = 0.625 and the "
         "others 0.5/4 = 0.125: use the k you are given, not 10.",
     )
@@ -94,7 +100,7 @@ def _hidden_smooth_targets(fn, rng) -> None:
         labels = rng.integers(0, k, n)
         got = np.asarray(fn(labels if rng.random() < 0.5 else labels.tolist(), s, k))
         expect(
-            got.shape == (n, k) and np.allclose(got, _smooth(labels, s, k)),
+            got.shape == (n, k) and _allclose(got, _smooth(labels, s, k)),
             "(1 - s) * onehot + s / k, shape (len(labels), k), for any labels, s and "
             "number of classes k",
         )
@@ -187,7 +193,7 @@ def _check_flip_tta(fn):
         expect(got is not None, "flip_tta returned None: return the mean logits.")
         got = np.asarray(got)
         expect(
-            np.array_equal(x, keep),
+            _array_equal(x, keep),
             "flip_tta changed `x`: leave the batch as it is and predict on a flipped "
             "copy (np.flip(x, axis=2) returns a new view, nothing is written).",
         )
@@ -198,10 +204,10 @@ def _check_flip_tta(fn):
             "themselves, not argmax labels: 0.5 * (predict(x) + predict(mirror)).",
         )
         want = 0.5 * (predict(x) + predict(np.flip(x, axis=2)))
-        if np.allclose(got, want, rtol=1e-5, atol=1e-5):
+        if _allclose(got, want, rtol=1e-5, atol=1e-5):
             continue
         for wrong, hint in _flip_diagnoses(predict, x):
-            expect(not np.allclose(got, wrong, rtol=1e-5, atol=1e-5), hint)
+            expect(not _allclose(got, wrong, rtol=1e-5, atol=1e-5), hint)
         expect(
             False,
             f"a batch of {n} images of shape {shape}: expected the mean of "
@@ -220,7 +226,7 @@ def _hidden_flip_tta(fn, rng) -> None:
     got = np.asarray(fn(predict, x))
     want = 0.5 * (predict(x) + predict(np.flip(x, axis=2)))
     expect(
-        got.shape == want.shape and np.allclose(got, want, rtol=1e-5, atol=1e-5),
+        got.shape == want.shape and _allclose(got, want, rtol=1e-5, atol=1e-5),
         "the mean of predict(x) and predict(x mirrored left-right, axis 2), for any "
         "batch size, image shape and number of classes",
     )
