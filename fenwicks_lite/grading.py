@@ -508,12 +508,17 @@ def fresh_notebook(
     reference: Any,
     answers: dict[str, tuple[str, str]],
     specs: list[Spec],
-    seed: int,
+    seed: int | Callable[[str], int],
     nonce: str,
 ) -> tuple[Any, dict[str, str]]:
     """The reference without solutions and public checks, with the learner's answer
     cells and a hidden cell after each. Returns it and the roles of its cells (cell id
-    -> role)."""
+    -> role). `seed`: the instructor's seed, or a function giving each exercise's
+    `exercises.hidden_entropy` (`Assignment.entropy`, which a Gradescope zip has
+    without the seed)."""
+    entropy = (
+        (lambda key: E.hidden_entropy(seed, key)) if isinstance(seed, int) else seed
+    )
     import nbformat
 
     by_cell = {s.cell: s for s in specs}
@@ -528,7 +533,7 @@ def fresh_notebook(
                 _PROBE.format(
                     key=spec.key,
                     fn=spec.function,
-                    entropy=E.hidden_entropy(seed, spec.key),
+                    entropy=entropy(spec.key),
                     nonce=nonce,
                 )
             )
@@ -1253,7 +1258,7 @@ class Assignment:
     chapter: str
     reference: Any  # the reference notebook, solutions removed
     specs: list[Spec]
-    seed: int
+    seed: int | None  # None in a Gradescope zip: it has `entropies` instead
     points: dict[str, float]
     timeout: int = 60
     cell_timeout: int = 600
@@ -1264,12 +1269,15 @@ class Assignment:
     disk_gb: float = DISK_GB  # what a submission may write (each file; under unshare
     # and docker, all of it)
     source: str = ""  # the reference's path: its folder is hidden from the submissions
+    #: each exercise's `exercises.hidden_entropy(seed, key)`, for an assignment that
+    #: travels without its seed (the Gradescope zip)
+    entropies: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def load(
         cls,
         reference: Path,
-        seed: int,
+        seed: int | None,
         points: dict[str, float] | None = None,
         **kw: Any,
     ) -> Assignment:
@@ -1306,6 +1314,17 @@ class Assignment:
             )
         pts.update(points or {})
         return cls(chapter, nb, specs, seed, pts, **kw, source=str(reference.resolve()))
+
+    def entropy(self, key: str) -> int:
+        """What the hidden cases of `key` are drawn from."""
+        if self.seed is not None:
+            return E.hidden_entropy(self.seed, key)
+        if key not in self.entropies:
+            raise ValueError(
+                f"the assignment has neither a seed nor the hidden cases' number for "
+                f"{key}: build the autograder again with --seed"
+            )
+        return self.entropies[key]
 
     def limits(self) -> dict[str, Any]:
         """The caps on a submission (`LIMITS`), by name."""
@@ -1388,7 +1407,7 @@ def grade_notebook(
         for why in suspicious(src, k)
     ]
     nonce = secrets.token_hex(16)
-    fresh, roles = fresh_notebook(a.reference, answers, a.specs, a.seed, nonce)
+    fresh, roles = fresh_notebook(a.reference, answers, a.specs, a.entropy, nonce)
     with tempfile.TemporaryDirectory(prefix="fw_grade_") as tmp:
         work = Path(tmp)
         (work / "run" / "tmp").mkdir(parents=True)
@@ -1412,7 +1431,8 @@ def grade_notebook(
         )
         job_nonce = secrets.token_hex(16)
         job = {
-            # the seed and the verdicts' nonce are in it: on stdin, not on a disk
+            # the hidden cases' numbers and the verdicts' nonce are in it: on stdin,
+            # not on a disk
             "notebook": fresh,
             "cwd": str(work / "run"),
             "roles": roles,
@@ -1801,8 +1821,9 @@ _REQUIREMENTS = [
 
 def build_autograder(a: Assignment, dest: Path) -> Path:
     """A Gradescope autograder zip: setup.sh, run_autograder, the reference without
-    solutions, the assignment (seed, points, timeouts) and a copy of the library with
-    its hidden tests."""
+    solutions, the assignment (points, timeouts, and for each exercise the number its
+    hidden cases are drawn from, `exercises.hidden_entropy(seed, key)`: not the seed,
+    which the zip never holds) and a copy of the library with its hidden tests."""
     import nbformat
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -1813,7 +1834,7 @@ def build_autograder(a: Assignment, dest: Path) -> Path:
             json.dumps(
                 {
                     "reference": "reference.ipynb",
-                    "seed": a.seed,
+                    "entropy": {s.key: a.entropy(s.key) for s in a.specs},
                     "points": a.points,
                     "timeout": a.timeout,
                     "cell_timeout": a.cell_timeout,
@@ -1842,8 +1863,9 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
     cfg = json.loads(assignment.read_text())
     a = Assignment.load(
         assignment.parent / cfg["reference"],
-        cfg["seed"],
+        cfg.get("seed"),  # zips built before the per-exercise numbers held the seed
         cfg["points"],
+        entropies={k: int(v) for k, v in cfg.get("entropy", {}).items()},
         timeout=cfg["timeout"],
         cell_timeout=cfg["cell_timeout"],
         **{k: cfg[k] for k in LIMITS if k in cfg},  # else the defaults

@@ -826,6 +826,13 @@ def test_gradescope_autograder_zip_runs_and_writes_results_json(reference, tmp_p
     root = tmp_path / "autograder"
     zipfile.ZipFile(zpath).extractall(root / "source")
     assert "return x * x" not in (root / "source" / "reference.ipynb").read_text()
+    # the zip never holds the seed: only each exercise's number for its hidden cases,
+    # the same ones the local grader draws from that seed
+    cfg = json.loads((root / "source" / "assignment.json").read_text())
+    assert "seed" not in cfg
+    assert cfg["entropy"] == {
+        s.key: exercises.hidden_entropy(SEED, s.key) for s in a.specs
+    }
     flagged = {"first": "import os; os.environ.get('HOME'); return x[0]"}
     sub = _write(
         grading.strip_solutions(chapter({**SOLUTIONS, "square": "return 0", **flagged})),
@@ -1189,3 +1196,13 @@ def test_without_a_cgroup_rlimit_nproc_caps_the_namespace_alone(tmp_path):
         pytest.skip(f"no Python that {'nobody' if user else 'I'} can run: {out.stderr}")
     # 16 tasks: unshare, Python and 14 sleeps; the cell is reported over the limit
     assert out.stdout.split() == ["refused", "14", "True", "['c']"], out
+
+
+def test_an_assignment_without_seed_or_numbers_says_how_to_fix_it(reference):
+    a = grading.Assignment.load(reference, None, entropies={})
+    key = a.specs[0].key
+    with pytest.raises(ValueError, match="build the autograder again with --seed"):
+        a.entropy(key)
+    b = grading.Assignment.load(reference, None, entropies={key: 12345})
+    assert b.entropy(key) == 12345
+    assert _assignment(reference).entropy(key) == exercises.hidden_entropy(SEED, key)
