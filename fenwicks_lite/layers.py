@@ -505,6 +505,13 @@ def walk_layers(
     if isinstance(layer, Classifier):
         shape = walk_layers(layer.dense, shape, visit)
         return walk_layers(layer.scaling, shape, visit)
+    if isinstance(layer, keras.Model):  # functional or subclassed: its graph is its own
+        raise TypeError(
+            f"{type(layer).__name__} {layer.name!r} is a functional or subclassed "
+            "model: the FLOP and receptive-field counts follow keras.Sequential models "
+            "of layers and fw.layers blocks only; build it as a keras.Sequential (as "
+            "fw.layers.davidnet does)."
+        )
     out = tuple(layer.compute_output_shape(shape))
     visit(layer, shape, out)
     return out

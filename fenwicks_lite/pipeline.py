@@ -82,6 +82,9 @@ def tf_augment(
     stateless draw per batch from its `seed`, one gather for crop and flip together, one
     multiply for normalization and cutout.
     """
+    if mean is not None and std is not None:
+        transform.check_mean_std(mean, std)  # here, not at the first batch
+
     def fn(images: Any, labels: Any, seed: Any) -> tuple[Any, Any]:
         return transform.augment_batch_tf(
             images, seed, pad=pad, cutout=cutout, flip=flip, mean=mean, std=std
@@ -172,7 +175,8 @@ def tfrecord_ds(
         ds = _map_parser(ds, parser, parallel).cache()
     if training:
         if shuffle_buf_sz is None:
-            shuffle_buf_sz = max(1, int(ds.reduce(np.int64(0), lambda n, _: n + 1)))
+            shuffle_buf_sz = int(ds.reduce(np.int64(0), lambda n, _: n + 1))
+            steps_per_epoch(shuffle_buf_sz, batch_size)  # raises if no batch is full
         ds = ds.shuffle(int(shuffle_buf_sz), seed=seed, reshuffle_each_iteration=True)
     if cache != "parsed":
         ds = _map_parser(ds, parser, parallel)
@@ -323,6 +327,8 @@ class DeviceDataset:
             )
         if (mean is None) != (std is None):
             raise ValueError("pass both mean and std, or neither.")
+        if mean is not None:
+            transform.check_mean_std(mean, std, shape[3])
         transform._check_pad(pad, shape[1], shape[2])
         transform._check_cutout(cutout, cutout, shape[1], shape[2])
         self.seed, self.augment, self.pad, self.cutout, self.flip = (

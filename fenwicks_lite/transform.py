@@ -258,6 +258,25 @@ def randint_from_uniform(u: Any, k: int, ops: Any = None) -> Any:
     return ops.minimum(ops.cast(ops.floor(u * k), "int32"), k - 1)
 
 
+def check_mean_std(mean: Any, std: Any, channels: int | None = None) -> None:
+    """Raises unless `mean` and `std` hold one finite value per channel (`channels`,
+    when known) and every std is > 0: a zero std would turn a channel into NaN or inf
+    without a word."""
+    m = np.asarray(mean, dtype=np.float64)
+    s = np.asarray(std, dtype=np.float64)
+    want = "one value per channel" + (f" ({channels})" if channels else "")
+    if m.ndim != 1 or m.shape != s.shape or (channels and m.shape[0] != channels):
+        raise ValueError(
+            f"mean and std need {want}, got shapes {m.shape} and {s.shape}: use "
+            "fw.data.channel_stats (Chapter 2)."
+        )
+    if not (np.all(np.isfinite(m)) and np.all(np.isfinite(s)) and np.all(s > 0)):
+        raise ValueError(
+            f"std must be positive and mean and std finite, got mean {m.tolist()}, "
+            f"std {s.tolist()}: use fw.data.channel_stats of the training images."
+        )
+
+
 # ----------------------------------------------- TensorFlow family (tf.data, Chapter 5)
 
 def _tf_uniform(n: Any, seed: Any, count: int) -> Any:
@@ -267,6 +286,14 @@ def _tf_uniform(n: Any, seed: Any, count: int) -> Any:
 
     if seed is None:
         return tf.random.uniform((n, count))
+    seed = tf.convert_to_tensor(seed)
+    if not seed.shape.is_compatible_with([2]):  # (None,) in tf.data: let TF check
+        raise ValueError(
+            "seed must be None or a pair of ints such as fw.transform.step_seed(seed, "
+            f"step) for the TensorFlow functions, got shape {seed.shape.as_list()}: "
+            "one int would give every call the same draw (the *_batch functions take "
+            "an int)."
+        )
     return tf.random.stateless_uniform((n, count), seed=tf.cast(seed, tf.int32))
 
 
@@ -377,6 +404,7 @@ def augment_batch_tf(
         )
     scale = None
     if mean is not None:
+        check_mean_std(mean, std, xb.shape[-1])
         scale = (
             tf.constant(mean, tf.float32),
             tf.constant(1 / np.asarray(std, np.float64), tf.float32),

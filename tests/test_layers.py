@@ -212,3 +212,19 @@ def test_numpy_integer_sizes_are_accepted_as_the_seed_passed_them():
         layers.Classifier(np.int64(1))
     with pytest.raises(ValueError, match="integer >= 2"):
         layers.Classifier(True)
+
+
+def test_counts_refuse_a_functional_model_instead_of_reading_zero():
+    """A functional model hides its layers from walk_layers: before, flops_per_image
+    read 0 and receptive_field (1, 1) for it, silently."""
+    inp = keras.Input((32, 32, 3))
+    out = keras.layers.Dense(10)(keras.layers.GlobalMaxPooling2D()(
+        keras.layers.Conv2D(8, 3, padding="same")(inp)))
+    functional = keras.Model(inp, out, name="mine")
+    for count in (layers.flops_per_image, layers.receptive_field):
+        with pytest.raises(TypeError, match="'mine' is a functional or subclassed model"):
+            count(functional)
+    # the same layers as a Sequential are counted: 2 * 32*32 * 3*3*3 * 8 + 2 * 8 * 10
+    seq = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(8, 3, padding="same"),
+                            keras.layers.GlobalMaxPooling2D(), keras.layers.Dense(10)])
+    assert layers.flops_per_image(seq) == 2 * 32 * 32 * 27 * 8 + 2 * 8 * 10

@@ -262,6 +262,11 @@ def test_tf_bad_inputs_say_what_to_do():
         T.random_flip(x[0, :, :, 0])
     with pytest.raises(ValueError, match="rank 5"):
         T.cutout(x[None])
+    # one int (every other seed= in the book takes one) was a raw TF shape error
+    for f in (T.random_pad_crop, T.random_flip, T.cutout):
+        with pytest.raises(ValueError, match=r"a pair of ints such as fw.transform.step_seed"):
+            f(x, seed=0)
+    assert T.random_flip(x, seed=(3, 1)).shape == x.shape
 
 
 def test_tf_fused_normalization_equals_normalizing_first():
@@ -373,3 +378,23 @@ def test_shared_pieces_give_the_same_answer_through_tensorflow_ops():
     keras_out = _np(T.augment_from_uniforms(x, u, 2, 3, True))
     tf_out = T.augment_from_uniforms(x, u, 2, 3, True, ops=T.TF_OPS).numpy()
     assert np.array_equal(keras_out, tf_out)
+
+
+def test_mean_and_std_are_checked_where_they_are_given():
+    """A zero std made NaN images without a word; one mean for three channels was
+    taken; now each place that normalizes says what is wrong."""
+    from fenwicks_lite import pipeline as P
+
+    x = _images(4, 8, 8, 3, dtype="uint8")
+    y = np.zeros(4, np.int64)
+    bad = [([1.0, 1.0, 1.0], [0.0, 1.0, 1.0], "std must be positive"),
+           ([1.0], [1.0], r"one value per channel \(3\)"),
+           ([1.0, np.nan, 1.0], [1.0, 1.0, 1.0], "finite")]
+    for mean, std, match in bad:
+        with pytest.raises(ValueError, match=match):
+            T.augment_batch_tf(x, (1, 2), mean=mean, std=std)
+        with pytest.raises(ValueError, match=match):
+            P.DeviceDataset(x, y, 2, mean=mean, std=std)
+    with pytest.raises(ValueError, match="std must be positive"):
+        P.tf_augment(mean=[1.0, 1.0, 1.0], std=[1.0, 0.0, 1.0])
+    T.check_mean_std([125.3, 123.0, 113.9], [63.0, 62.1, 66.7], 3)  # CIFAR-10's: fine
