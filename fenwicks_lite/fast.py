@@ -1711,9 +1711,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("KERAS_BACKEND", "jax")
     from fenwicks_lite.profiles import get_profile
 
-    profile = get_profile(args.profile).name
+    try:
+        profile = get_profile(args.profile).name
+    except ValueError as e:  # a one-line usage error, as the training CLI gives
+        p.error(str(e))
     if args.seeds < 1:
         raise SystemExit("--seeds must be at least 1.")
+    if args.cmd == "compare" and args.records is not None and not args.records.is_dir():
+        p.error(
+            f"--records {args.records}: no such folder; pass the folder a sweep wrote "
+            "its records to (its --out)"
+        )
     if args.cmd == "sweep":
         if args.compile_cache:
             import jax

@@ -918,3 +918,19 @@ def test_the_chapter_names_the_sweep_its_gpu_command_runs():
     (seeds,) = re.findall(r'--seeds "\$\{SEEDS:-(\d+)\}"', script)
     (budget,) = re.findall(r'--budget-s "\$\{BUDGET_S:-(\d+)\}"', script)
     assert f"--seeds {seeds} --budget-s {budget} " in fast.SWEEP_COMMAND
+
+
+def test_fast_cli_bad_arguments_are_one_line_usage_errors(tmp_path: Path, capsys) -> None:
+    """An unknown profile was a full traceback; a missing --records folder was read as
+    'no validation runs among the records'."""
+    with pytest.raises(SystemExit) as e:
+        fast.main(["sweep", "--profile", "medium", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    assert "Unknown profile 'medium': choose one of ['full', 'quick']" in (
+        capsys.readouterr().err
+    )
+    missing = tmp_path / "nothing"
+    with pytest.raises(SystemExit) as e:
+        fast.main(["compare", "--profile", "quick", "--records", str(missing)])
+    assert e.value.code == 2
+    assert f"--records {missing}: no such folder" in capsys.readouterr().err
