@@ -14,9 +14,11 @@ The 2019 names are kept: `get_gcs_dirs`, `create_clean_dir`, `numpy_tfrecord`,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,10 +116,11 @@ def get_gcs_dirs(bucket: str, project: str) -> tuple[str, str]:
 
 
 def _protected_dirs() -> list[Path]:
-    """Directories `create_clean_dir` must never empty, with why (see its docstring)."""
-    cwd = Path.cwd().resolve()
-    repo = Path(__file__).resolve().parent.parent
-    return [Path("/"), Path.home().resolve(), repo, cwd, *cwd.parents]
+    """Directories `create_clean_dir` must never empty (see its docstring): the home
+    directory, this repository, the cwd, and every folder that holds one of them."""
+    keep = [Path.home().resolve(), Path(__file__).resolve().parent.parent]
+    keep.append(Path.cwd().resolve())
+    return [Path("/"), *keep, *(up for d in keep for up in d.parents)]
 
 
 def create_clean_dir(path: str | os.PathLike) -> str:
@@ -126,8 +129,8 @@ def create_clean_dir(path: str | os.PathLike) -> str:
 
     The seed called it before each training run so that an old checkpoint could not be
     resumed by mistake. Deleting is dangerous, so a typo must not cost data: it refuses
-    ``""``, ``/``, the home directory, the current working directory or any folder above
-    it, and this repository's root (Chapter 1). Returns the path.
+    ``""``, ``/``, the home directory, the current working directory, this repository's
+    root, and any folder above one of them (Chapter 1). Returns the path.
     """
     import tensorflow as tf
 
@@ -146,7 +149,8 @@ def create_clean_dir(path: str | os.PathLike) -> str:
                     Path(__file__)
                     .resolve()
                     .parent.parent: "the book's repository root",
-                }.get(protected, "the current working directory or a folder above it")
+                }.get(protected, "the current working directory or a folder above it, "
+                      "your home directory or the book's repository")
                 raise UnsafeDirectoryError(
                     f"refusing to empty {p!r}: it is {why}, and emptying it would "
                     f"delete files you need. "
@@ -266,6 +270,51 @@ def image_example(image_bytes: bytes, label: int, dtype_name: bytes) -> bytes:
     ).SerializeToString()
 
 
+def _is_folder(path: str) -> bool:
+    """`tf.io.gfile.isdir`, but not asked on ``ram://``, whose isdir is True for any
+    prefix of a file name (``r`` when ``r-00000-of-00002`` exists)."""
+    import tensorflow as tf
+
+    return not path.startswith("ram://") and tf.io.gfile.isdir(path)
+
+
+def _stale_family(path: str, paths: list[str]) -> list[str]:
+    """Files named `path` or ``path-?????-of-?????`` that are not in `paths`: shards
+    of an earlier write with another shard count, which a glob ``path*`` reads too."""
+    import tensorflow as tf
+
+    parent, name = os.path.split(path)
+    if not tf.io.gfile.isdir(parent or "."):
+        return []
+    family = re.compile(re.escape(name) + r"(-\d{5}-of-\d{5})?")
+    names = [f.rstrip("/") for f in tf.io.gfile.listdir(parent or ".")]
+    found = [os.path.join(parent, f) for f in sorted(names) if family.fullmatch(f)]
+    return [f for f in found if f not in paths]
+
+
+@contextlib.contextmanager
+def _written_together(paths: list[str]) -> Iterator[list[str]]:
+    """Yields temporary names next to `paths` to write to; renames them onto `paths`
+    only when the block completes. On any error (Ctrl-C too) it removes them, and the
+    old files stay as they were: no short file that reads as valid."""
+    import tensorflow as tf
+
+    tag = uuid.uuid4().hex[:8]
+    tmps = [
+        os.path.join(os.path.dirname(p), f".{os.path.basename(p)}.partial-{tag}")
+        for p in paths
+    ]
+    try:
+        yield tmps
+        for tmp, p in zip(tmps, paths, strict=True):
+            tf.io.gfile.rename(tmp, p, overwrite=True)
+    except BaseException:
+        for tmp in tmps:
+            if tf.io.gfile.exists(tmp):
+                tf.io.gfile.remove(tmp)
+        raise
+
+
 def numpy_tfrecord(
     x: np.ndarray,
     y: np.ndarray,
@@ -281,7 +330,8 @@ def numpy_tfrecord(
     little-endian `dtype`), the label as int64 and the dtype's name. With ``shards > 1``
     the images are split in order into `shards` files (`shard_paths`), so several
     readers can work in parallel (Chapter 5). Existing files are refused unless
-    ``overwrite=True``. The seed's argument order (x, y, path) is kept.
+    ``overwrite=True``, and so, even then, are shards of `path` with another count.
+    The files appear only once all are complete. The seed's argument order is kept.
 
     `dtype` None (the default) stores floats as float32 (the seed's normalized arrays;
     float64 values are rounded to float32) and uint8 as uint8 (`default_dtype`); a
@@ -337,6 +387,11 @@ def numpy_tfrecord(
             f"supported, or cast x yourself if the loss is intended."
         )
     path = os.fspath(path)
+    if _is_folder(path):
+        raise IsADirectoryError(
+            f"{path} is a folder: pass a file path inside it, e.g. "
+            f"os.path.join({path!r}, \"train.tfrec\")."
+        )
     paths = shard_paths(path, int(shards))
     existing = [p for p in paths if tf.io.gfile.exists(p)]
     if existing and not overwrite:
@@ -345,17 +400,26 @@ def numpy_tfrecord(
             f"replace {'it' if len(existing) == 1 else f'all {len(existing)} files'}, "
             f"or choose another path."
         )
+    stale = _stale_family(path, paths)
+    if stale:
+        raise FileExistsError(
+            f"{', '.join(stale)}: left by an earlier write of {path} with another "
+            f"shard count; a glob '{path}*' would read them too. Delete them or "
+            f"choose another path."
+        )
     parent = os.path.dirname(path)
     if parent and not tf.io.gfile.exists(parent):
         tf.io.gfile.makedirs(parent)
     dname = dtype_name.encode()
     labels = y.astype(np.int64)
-    for p, idx in zip(
-        paths, np.array_split(np.arange(len(x)), len(paths)), strict=True
-    ):
-        with tf.io.TFRecordWriter(p) as writer:
-            for i in idx:
-                writer.write(image_example(stored[i].tobytes(), int(labels[i]), dname))
+    with _written_together(paths) as tmps:
+        for p, idx in zip(
+            tmps, np.array_split(np.arange(len(x)), len(paths)), strict=True
+        ):
+            with tf.io.TFRecordWriter(p) as writer:
+                for i in idx:
+                    image = stored[i].tobytes()
+                    writer.write(image_example(image, int(labels[i]), dname))
     return paths
 
 
@@ -465,6 +529,11 @@ def tfrecord_numpy(paths: str | Sequence[str], h: int, w: int, c: int = 3,
     for p in map(os.fspath, paths):
         if not tf.io.gfile.exists(p):
             raise FileNotFoundError(f"{p}: no such TFRecord file.")
+        if _is_folder(p):
+            raise IsADirectoryError(
+                f"{p} is a folder: pass the TFRecord file(s) inside it, e.g. "
+                f"os.path.join({p!r}, \"train.tfrec\")."
+            )
         ds = tf.data.TFRecordDataset(p).map(
             lambda e: tfexample_numpy_image_parser(e, h, w, c, dtype)
         )

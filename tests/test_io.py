@@ -367,3 +367,81 @@ def test_the_default_parser_refuses_what_it_cannot_tell(tmp_path, rng):
     assert _parse_all(p32, 4, 4, dtype="int32")[0].dtype == np.int32
     with pytest.raises(ValueError, match="w must be a positive integer"):
         fio.tfexample_numpy_image_parser(tf.constant(b""), 4, True)
+
+
+# ------------------------------------------------------------------------------------------ review fixes
+
+def test_create_clean_dir_refuses_folders_above_home_and_repo(tmp_path, monkeypatch):
+    home, repo, cwd = tmp_path / "home" / "user", tmp_path / "src" / "checkout", tmp_path / "elsewhere"
+    for d in (home, repo / "fenwicks_lite", cwd):
+        d.mkdir(parents=True)
+    (home / "thesis.txt").write_text("years of work")
+    (repo / "fenwicks_lite" / "io.py").write_text("code")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(fio, "__file__", str(repo / "fenwicks_lite" / "io.py"))
+    monkeypatch.chdir(cwd)
+    _refused(str(tmp_path / "home"), "folder above it, your home directory or the book's repository")
+    _refused("~/..", "folder above it")
+    _refused(str(tmp_path / "src"), "folder above it")
+    _refused(str(tmp_path), "folder above it")
+    assert (home / "thesis.txt").read_text() == "years of work"
+    assert (repo / "fenwicks_lite" / "io.py").read_text() == "code"
+    assert fio.create_clean_dir(str(tmp_path / "home" / "other")) == str(tmp_path / "home" / "other")
+
+
+def _interrupt_after(monkeypatch, n):
+    calls, real = [], fio.image_example
+
+    def example(*args):
+        calls.append(1)
+        if len(calls) > n:
+            raise KeyboardInterrupt  # Ctrl-C, a Colab disconnect, a full disk ...
+        return real(*args)
+
+    monkeypatch.setattr(fio, "image_example", example)
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_interrupted_overwrite_keeps_the_old_files(tmp_path, rng, monkeypatch, shards):
+    x_old = rng.integers(0, 256, (100, 2, 2, 3), dtype=np.uint8)
+    paths = fio.numpy_tfrecord(x_old, np.arange(100), str(tmp_path / "r"), shards=shards)
+    before = sorted(os.listdir(tmp_path))
+    _interrupt_after(monkeypatch, 70)  # 40 of 100 with one shard would pass its 1st shard
+    with pytest.raises(KeyboardInterrupt):
+        fio.numpy_tfrecord(x_old[::-1], np.arange(100), str(tmp_path / "r"), shards=shards, overwrite=True)
+    assert sorted(os.listdir(tmp_path)) == before  # no partial files left behind
+    x2, y2 = fio.tfrecord_numpy(paths, 2, 2)
+    np.testing.assert_array_equal(x2, x_old)
+    np.testing.assert_array_equal(y2, np.arange(100))
+
+
+def test_overwrite_replaces_files_on_ram_fs(rng):
+    x = rng.integers(0, 256, (6, 2, 2, 3), dtype=np.uint8)
+    path = f"ram://test-{uuid.uuid4().hex}/r"
+    fio.numpy_tfrecord(x, np.arange(6), path, shards=2)
+    paths = fio.numpy_tfrecord(x[::-1], np.arange(6), path, shards=2, overwrite=True)
+    np.testing.assert_array_equal(fio.tfrecord_numpy(paths, 2, 2)[0], x[::-1])
+    assert sorted(tf.io.gfile.listdir(os.path.dirname(path))) == ["r-00000-of-00002", "r-00001-of-00002"]
+
+
+@pytest.mark.parametrize("first, second", [(3, 2), (1, 2), (2, 1)])
+def test_shards_of_another_count_are_refused(tmp_path, rng, first, second):
+    x = rng.integers(0, 256, (10, 2, 2, 3), dtype=np.uint8)
+    old = fio.numpy_tfrecord(x, np.arange(10), str(tmp_path / "b.tfrec"), shards=first)
+    (tmp_path / "b.tfrec.bak").write_bytes(b"not of the family")
+    with pytest.raises(FileExistsError, match="Delete them or choose another path") as e:
+        fio.numpy_tfrecord(x, np.arange(10), str(tmp_path / "b.tfrec"), shards=second, overwrite=True)
+    assert all(p in str(e.value) for p in old)
+    assert sorted(str(p) for p in tmp_path.glob("b.tfrec*")) == sorted([*old, str(tmp_path / "b.tfrec.bak")])
+    np.testing.assert_array_equal(fio.tfrecord_numpy(old, 2, 2)[0], x)  # untouched
+    assert fio.numpy_tfrecord(x, np.arange(10), str(tmp_path / "b.tfrec"), shards=first, overwrite=True) == old
+
+
+def test_a_folder_where_a_file_is_expected(tmp_path, rng):
+    x = rng.integers(0, 256, (4, 2, 2, 3), dtype=np.uint8)
+    (tmp_path / "keep.txt").write_text("keep")
+    with pytest.raises(IsADirectoryError, match=r"is a folder: pass a file path.*os\.path\.join"):
+        fio.numpy_tfrecord(x, np.arange(4), str(tmp_path), overwrite=True)
+    with pytest.raises(IsADirectoryError, match=r"is a folder: pass the TFRecord file.*os\.path\.join"):
+        fio.tfrecord_numpy(str(tmp_path), 2, 2)
+    assert sorted(os.listdir(tmp_path)) == ["keep.txt"]
