@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from fenwicks_lite import transform
+from fenwicks_lite import io, transform
 
 #: The seed's `shuffle_buf_sz` default: CIFAR-10's training set, i.e. a buffer that
 #: holds a full epoch.
@@ -153,6 +153,12 @@ def tfrecord_ds(
         else [str(p) for p in file_pattern]
     )
     files = sorted({f for p in patterns for f in tf.io.gfile.glob(p)})
+    folders = [f for f in files if io._is_folder(f)]
+    if folders:
+        raise IsADirectoryError(
+            f"{folders[0]} is a folder: pass the TFRecord files in it, e.g. "
+            f"os.path.join({folders[0]!r}, 'train*.tfrec')."
+        )
     if not files:
         raise FileNotFoundError(
             f"no TFRecord files match {file_pattern!r}: check the path and the glob "

@@ -195,6 +195,8 @@ def test_tfrecord_ds_bad_inputs_say_what_to_do(records, tmp_path):
     with pytest.raises(TypeError, match="batch_transform must return"):
         P.tfrecord_ds(pattern, _parser, 8, batch_transform=lambda x, y, s: x)
     # 300 records, batches of 512 with the remainder dropped: an empty epoch, refused
+    with pytest.raises(IsADirectoryError, match="is a folder: pass the TFRecord files in it"):
+        P.tfrecord_ds(str(tmp_path), _parser, 8)
     with pytest.raises(ValueError, match="300 images cannot fill one batch of 512"):
         P.tfrecord_ds(pattern, _parser, 512)
     assert len(list(P.tfrecord_ds(pattern, _parser, 512, training=False))) == 1
