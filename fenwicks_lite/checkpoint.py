@@ -91,12 +91,32 @@ def check_checkpoint(meta: dict[str, Any], parts: list[list[np.ndarray]],
             f"do not match this DavidNet): use another work_dir, or the settings of "
             f"that run."
         )
-    theirs = meta.get("run_key", {})
-    diff = {k: (theirs.get(k), v) for k, v in cfg.run_key().items()
-            if theirs.get(k) != v}
-    if diff:
-        said = ", ".join(f"{k}: {a!r} there vs {b!r} now"
-                         for k, (a, b) in sorted(diff.items()))
+    said = differences(meta.get("run_key", {}), cfg.run_key())
+    if said:
         raise ValueError(f"{path} belongs to a run with other settings ({said}): "
                          f"resume with the same settings, or use another work_dir for "
                          f"this run.")
+
+
+def differences(theirs: dict[str, Any], ours: dict[str, Any],
+                keys: Sequence[str] | None = None) -> str:
+    """The settings in which `theirs` (a stored run's) and `ours` differ, as
+    ``"epochs: 1 there vs 3 now, ..."``; "" when they agree. Only `keys` when given."""
+    keys = sorted(ours) if keys is None else keys
+    return ", ".join(f"{k}: {theirs.get(k)!r} there vs {ours.get(k)!r} now"
+                     for k in keys if theirs.get(k) != ours.get(k))
+
+
+def check_data(meta: dict[str, Any], identity: dict[str, Any], path: Path) -> None:
+    """Refuses to resume a checkpoint on other data than it was trained on
+    (`identity`: `fw.data.Dataset.identity` of this run's data): the record would claim
+    images the model never saw, and the steps per epoch (the schedule) would change. A
+    checkpoint that predates these fields is accepted (there is nothing to compare)."""
+    theirs = meta.get("data")
+    if not isinstance(theirs, dict):
+        return
+    said = differences(theirs, identity, [k for k in identity if k in theirs])
+    if said:
+        raise ValueError(f"{path} belongs to a run on other data ({said}): resume with "
+                         f"the same data (the same CIFAR10_DIR and limits), or use "
+                         f"another work_dir for this run.")

@@ -18,11 +18,13 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from fenwicks_lite.checkpoint import differences
 from fenwicks_lite.fit import train
 from fenwicks_lite.profiles import PROFILES
 from fenwicks_lite.records import (
     Result,
     TrainConfig,
+    load_results,
     summarize,
     writable_dir,
     write_result,
@@ -125,21 +127,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return train(base.replace(seed=seed, work_dir=str(ckpt_root / f"seed{seed}"),
                                   resume=args.resume))
 
+    def key(seed: int) -> dict:
+        return base.replace(seed=seed).run_key()
+
     return _run_seeds(args, out, f"{base.profile.name}-seed", run,
-                      f"{base.profile.name}-summary", "")
+                      f"{base.profile.name}-summary", "", key)
+
+
+def _finished(done: Path, key: dict | None) -> Result:
+    """The record of a seed that a resumed run finds finished, if it was trained with
+    this run's settings (`key`: `TrainConfig.run_key`; None: not checked); else a
+    one-line error, as a summary mixing settings would be wrong."""
+    try:
+        (result,) = load_results([done])
+        if key is None:
+            return result
+        theirs = TrainConfig.from_record(result.config).run_key()
+    except (ValueError, TypeError) as e:
+        raise SystemExit(f"error: {e}") from None
+    said = differences(theirs, key)
+    if said:
+        raise SystemExit(f"error: {done} was trained with other settings ({said}): "
+                         f"use another --out for this run, or delete {done.name} to "
+                         f"train that seed again.")
+    return result
 
 
 def _run_seeds(args: argparse.Namespace, out: Path, stem: str,
-               run: Callable[[int], Result], summary_stem: str, label: str) -> int:
+               run: Callable[[int], Result], summary_stem: str, label: str,
+               key: Callable[[int], dict] | None = None) -> int:
     """Seeds ``args.seed ..`` one after the other in this process (so one compile
-    serves them all): skips those a resumed run already finished, writes one JSON per
-    seed (`stem` + seed) and the summary, and prints one line each."""
+    serves them all): skips those a resumed run already finished (with the same
+    settings: `key` gives a seed's `TrainConfig.run_key`), writes one JSON per seed
+    (`stem` + seed) and the summary, and prints one line each."""
     results = []
     for seed in range(args.seed, args.seed + args.seeds):
         done = out / f"{stem}{seed}.json"
         if args.resume and done.is_file():
+            result = _finished(done, None if key is None else key(seed))
             print(f"seed {seed}: already finished ({out.name}/{done.name}), skipped")
-            results.append(Result.from_json(done.read_text()))
+            results.append(result)
             continue
         try:
             result = run(seed)

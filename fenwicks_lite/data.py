@@ -18,9 +18,10 @@ import io
 import os
 import pickle
 import tarfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -354,6 +355,59 @@ class Dataset:
         if self.kind == "full" and sizes != FULL_SIZES:
             label = "CIFAR-10 subset"
         return f"{label}, {sizes[0]:,} train / {sizes[1]:,} test images"
+
+    def identity(self) -> dict[str, Any]:
+        """What a checkpoint records of the data it was trained on, so that a resume on
+        other data (more images, another ``CIFAR10_DIR``) is refused: the sizes,
+        `describe` and a CRC-32 of the images and labels (one pass, no copy)."""
+        crc = 0
+        for a in (self.x_train, self.y_train, self.x_test, self.y_test):
+            a = np.ascontiguousarray(a)
+            crc = zlib.crc32(f"{a.dtype.str}{a.shape}".encode(), crc)
+            crc = zlib.crc32(memoryview(a).cast("B"), crc)
+        return {"n_train": len(self.x_train), "n_test": len(self.x_test),
+                "dataset": self.describe(), "crc32": crc}
+
+
+def checked(ds: Dataset) -> Dataset:
+    """`ds`, checked before any training: images ``(N, 32, 32, 3)``, one integer label
+    in ``0..9`` per image. Labels shaped ``(N, 1)``, as
+    `keras.datasets.cifar10.load_data` returns them, are flattened (a copy of `ds` is
+    returned); anything else is a `ValueError` that says how to fix it."""
+    if not isinstance(ds, Dataset):
+        raise TypeError(f"data must be a fw.data.Dataset, got {type(ds).__name__}: "
+                        "wrap the arrays as fw.data.Dataset(x_train, y_train, x_test, "
+                        "y_test, kind).")
+    labels = {}
+    for split in ("train", "test"):
+        x, y = getattr(ds, f"x_{split}"), np.asarray(getattr(ds, f"y_{split}"))
+        shape = tuple(np.shape(x))
+        if len(shape) != 4 or shape[1:] != (32, 32, 3):
+            hint = ("channels-first data needs x.transpose(0, 2, 3, 1)"
+                    if shape[1:] == (3, 32, 32) else
+                    "flat rows need x.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)"
+                    if shape[1:] == (3072,) else "use 32 x 32 RGB images")
+            raise ValueError(f"x_{split} must be images shaped (N, 32, 32, 3), got "
+                             f"{shape}: {hint}.")
+        if shape[0] == 0:
+            raise ValueError(f"x_{split} holds no images: give it at least one batch.")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.reshape(-1)  # Keras's load_data() gives labels (N, 1)
+        if y.shape != (shape[0],):
+            hint = (": one-hot labels need y.argmax(1)"
+                    if y.ndim == 2 and y.shape[1] == len(CLASS_NAMES) else "")
+            raise ValueError(f"y_{split} must hold one label per image of x_{split}, "
+                             f"shape ({shape[0]},), got {y.shape}{hint}.")
+        if not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(f"y_{split} must hold integer class labels, got dtype "
+                             f"{y.dtype}: use y.astype('int32').")
+        if y.min() < 0 or y.max() >= len(CLASS_NAMES):
+            raise ValueError(f"y_{split} holds labels {y.min()}..{y.max()}, outside "
+                             f"the classes 0..{len(CLASS_NAMES) - 1}: check which "
+                             "array holds the labels.")
+        labels[f"y_{split}"] = y
+    ds.describe()  # a bad kind is an error now, not after the run
+    return dataclasses.replace(ds, **labels)
 
 
 def mini_sample_dir() -> Path | None:

@@ -33,6 +33,7 @@ from fenwicks_lite import optim
 from fenwicks_lite.checkpoint import (
     CHECKPOINT_FILE,
     check_checkpoint,
+    check_data,
     load_checkpoint,
     save_checkpoint,
 )
@@ -114,7 +115,8 @@ def train(config: TrainConfig | None = None, *, data: Any = None,
     """Trains DavidNet under `config` (default: the active profile's recipe) and returns
     its `Result`; `overrides` change the config (``epochs=1``, ``seed=3``).
 
-    `data` is a `fw.data.Dataset` (default: the profile's, cut to the config's limits).
+    `data` is a `fw.data.Dataset` (default: the profile's, cut to the config's limits),
+    checked first (`fw.data.checked`: labels shaped (N, 1) are flattened).
     Checkpoints go to `config.work_dir` after every epoch (none without one); with
     ``resume=True`` the run continues from the last one. On JAX a second run in the same
     process with the same shapes reuses the compiled epoch. The global Keras dtype
@@ -142,7 +144,11 @@ def train(config: TrainConfig | None = None, *, data: Any = None,
 
         enable_compile_cache(cfg.compile_cache)
 
-    ds = data if data is not None else _load_data(cfg)
+    # Checked before any work: a bad shape must not crash after the last epoch.
+    ds = fw_data.checked(data if data is not None else _load_data(cfg))
+    data_id = ds.identity()
+    if ckpt is not None:  # other data than the checkpoint's: refused before building
+        check_data(ckpt[0], data_id, work_dir / CHECKPOINT_FILE)
     mean, std = fw_data.channel_stats(ds.x_train)
     policy_before = keras.mixed_precision.global_policy().name
     distribution_before = keras.distribution.distribution()
@@ -189,7 +195,8 @@ def train(config: TrainConfig | None = None, *, data: Any = None,
             history.append(h)
             _log(cfg, epoch_line(cfg, h))
             if work_dir is not None:
-                meta = {"run_key": cfg.run_key(), "history": history}
+                meta = {"run_key": cfg.run_key(), "data": data_id,
+                        "history": history}
                 save_checkpoint(work_dir, epoch + 1, runner.to_numpy(state), meta)
         if p is None:  # a finished run resumed: nothing trained, evaluate once
             t0 = time.perf_counter()

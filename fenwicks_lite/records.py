@@ -244,9 +244,31 @@ def write_result(result: Result, out_dir: str | os.PathLike,
     return _write_new(out, stem, result.to_json())
 
 
+def is_summary(record: Any) -> bool:
+    """Whether a JSON record is a summary of seeds (`summarize`, as the CLI writes it
+    beside the seeds' records), not one run's `Result`."""
+    return isinstance(record, dict) and {"n", "seeds", "test_acc_mean"} <= set(record)
+
+
 def load_results(paths: Sequence[str | os.PathLike]) -> list[Result]:
-    """Reads result JSON files (what `write_result` wrote), e.g. for chapter 9."""
-    return [Result.from_json(Path(p).read_text(encoding="utf-8")) for p in paths]
+    """Reads result JSON files (what `write_result` wrote), e.g. for chapter 9.
+
+    Summaries among them (``quick-summary.json``, which ``glob("results/*.json")``
+    picks up beside the seeds' records) are skipped. A file that is neither (truncated,
+    edited, or another kind of JSON) is a `ValueError` that names it."""
+    results = []
+    for p in paths:
+        p = Path(p)
+        try:
+            record = json.loads(p.read_text(encoding="utf-8"))
+            if is_summary(record):
+                continue
+            results.append(Result(**record))
+        except (ValueError, TypeError) as e:  # JSONDecodeError is a ValueError
+            raise ValueError(
+                f"{p} is not a run record (truncated or edited? {type(e).__name__}: "
+                f"{e}): delete it or re-run that seed.") from None
+    return results
 
 
 def summarize(results: Sequence[Result]) -> dict[str, Any]:

@@ -54,3 +54,12 @@ def test_corrupt_checkpoint_gives_a_clear_error(tmp_path):
     (tmp_path / checkpoint.CHECKPOINT_FILE).write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a readable fenwicks_lite checkpoint.*move it away"):
         checkpoint.load_checkpoint(tmp_path)
+
+
+def test_checkpoint_on_other_data_is_refused_and_old_ones_accepted(tmp_path):
+    ident = {"n_train": 256, "n_test": 128, "dataset": "d", "crc32": 7}
+    checkpoint.check_data({"data": ident}, ident, tmp_path)  # the same data: accepted
+    checkpoint.check_data({}, ident, tmp_path)  # written before the field: can't tell
+    with pytest.raises(ValueError, match=r"other data \(n_train: 256 there vs 1024 now\)"
+                                         r".*or use another work_dir"):
+        checkpoint.check_data({"data": ident}, {**ident, "n_train": 1024}, tmp_path)

@@ -138,3 +138,39 @@ def test_cli_batch_must_divide_over_devices(tmp_path):
     assert rc != 0 and "batch size 63 does not divide over 2 devices" in out and "Traceback" not in out
 
 
+
+
+def test_cli_resume_refuses_a_finished_seed_of_other_settings(tmp_path, capsys, monkeypatch):
+    """--resume skips a finished seed only if its record has this run's settings: else
+    the summary would mix runs. Nothing trains here (the check comes first)."""
+    from fenwicks_lite import records
+
+    monkeypatch.setenv("KERAS_BACKEND", os.environ.get("KERAS_BACKEND", "jax"))
+
+    def record(seed: int, **overrides) -> None:
+        cfg = records.TrainConfig.from_profile(
+            "quick", seed=seed, width=8, batch_size=64, train_limit=256, test_limit=128,
+            warmup_epochs=0.5, **overrides)
+        r = records.Result(
+            profile="quick", seed=seed, test_acc=0.5, test_acc_tta=0.5, epochs=cfg.epochs,
+            batch_size=64, steps_per_epoch=4, n_train=256, n_test=128, dataset="d",
+            timings={"train_s": 1.0, "compile_s": 1.0, "total_s": 2.0}, history=[],
+            backend="jax", precision="float32", hardware={"device": "cpu"}, versions={},
+            git_commit=None, config=cfg.to_record(), resumed_from_epoch=0, test_true=[1],
+            test_pred=[1], test_conf=[0.5], started="s", finished="f")
+        records.write_result(r, tmp_path, f"quick-seed{seed}")
+
+    record(0, epochs=1)
+    args = [*TINY_CLI, "--out", str(tmp_path), "--resume", "--quiet"]
+    with pytest.raises(SystemExit, match=r"quick-seed0.json was trained with other "
+                                         r"settings \(epochs: 1 there vs 3 now, peak_lr: "
+                                         r".* there vs 0.1 now\): use another --out"):
+        cli.main([*args, "--epochs", "3", "--peak-lr", "0.1"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["quick-seed0.json"]
+    # The same settings: skipped, and the summary is written.
+    assert cli.main([*args, "--epochs", "1"]) == 0
+    assert "already finished" in capsys.readouterr().out
+    # A broken record is named, with what to do.
+    (tmp_path / "quick-seed0.json").write_text("{\"profile\": \"qu")
+    with pytest.raises(SystemExit, match="quick-seed0.json is not a run record.*delete it"):
+        cli.main([*args, "--epochs", "1"])

@@ -8,6 +8,7 @@ and test_keras_runner.py.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tempfile
 
@@ -121,6 +122,56 @@ def test_a_run_without_work_dir_writes_no_checkpoint(tmp_path, tiny_data, monkey
     assert [h["epoch"] for h in r.history] == [1]
     assert saved == [] and list(tmp_path.rglob("*.npz")) == []
     assert [p for p in tmp_path.iterdir() if p.is_dir()] == []  # (TF's autograph leaves .py)
+
+
+@backend
+def test_bad_data_is_refused_before_any_training(tmp_path, tiny_data, monkeypatch):
+    """Shapes are checked up front: not a crash in the step or after the last epoch."""
+    monkeypatch.setattr(fit, "build", lambda *a: pytest.fail("built before the check"))
+    cfg = fit.TrainConfig.from_profile("quick", epochs=1, work_dir=str(tmp_path), **TINY)
+    d = tiny_data
+    for bad, match in [
+        (dict(x_test=d.x_test.transpose(0, 3, 1, 2)),
+         r"x_test must be images shaped \(N, 32, 32, 3\).*transpose\(0, 2, 3, 1\)"),
+        (dict(y_train=d.y_train[:100]), r"y_train must hold one label per image.*\(256,\)"),
+        (dict(y_test=np.eye(10, dtype=int)[d.y_test]), r"y_test.*one-hot.*argmax\(1\)"),
+        (dict(y_test=d.y_test.astype(float)), r"integer class labels.*astype"),
+        (dict(y_train=d.y_train + 1), r"y_train holds labels 1..10, outside the classes"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            fit.train(cfg, data=dataclasses.replace(d, **bad))
+    assert list(tmp_path.iterdir()) == []
+
+
+@backend
+def test_keras_shaped_labels_are_flattened(tiny_data):
+    """`keras.datasets.cifar10.load_data()` gives labels (N, 1): the run is the same."""
+    d = tiny_data
+    keras_like = dataclasses.replace(d, y_train=d.y_train[:, None],
+                                     y_test=d.y_test[:, None].astype(np.uint8))
+    cfg = fit.TrainConfig.from_profile("quick", epochs=1, **TINY)
+    r = fit.train(cfg, data=keras_like)
+    assert r.test_true == d.y_test.tolist()
+    assert math.isclose(r.test_acc, np.mean(np.array(r.test_pred) == d.y_test))
+    assert math.isclose(r.history[-1]["test_acc"], r.test_acc)
+
+
+@backend
+def test_resume_on_other_data_is_refused(tmp_path, tiny_data, monkeypatch):
+    cfg = fit.TrainConfig.from_profile("quick", epochs=1, work_dir=str(tmp_path), **TINY)
+    fit.train(cfg, data=tiny_data)
+    meta, _ = checkpoint.load_checkpoint(tmp_path)
+    assert meta["data"] == tiny_data.identity() and meta["data"]["n_train"] == 256
+    monkeypatch.setattr(fit, "build", lambda *a: pytest.fail("built before the check"))
+    d = tiny_data
+    more = dataclasses.replace(d, x_train=np.concatenate([d.x_train, d.x_train]),
+                               y_train=np.concatenate([d.y_train, d.y_train]))
+    with pytest.raises(ValueError, match=r"other data \(.*n_train: 256 there vs 512 now"
+                                         r".*resume with the same data"):
+        fit.train(cfg.replace(resume=True), data=more)
+    relabelled = dataclasses.replace(d, y_train=(d.y_train + 1) % 10)  # same sizes
+    with pytest.raises(ValueError, match=r"other data \(crc32: "):
+        fit.train(cfg.replace(resume=True), data=relabelled)
 
 
 # ------------------------------------------------------------------------------ real runs

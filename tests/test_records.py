@@ -164,3 +164,21 @@ def test_provenance_fills_the_same_fields_of_both_record_kinds():
     assert {"fenwicks_lite", "keras", "numpy", "python"} <= set(where["versions"])
     stamp = datetime.datetime.fromisoformat(records.now())
     assert stamp.utcoffset() == datetime.timedelta(0) and stamp.microsecond == 0
+
+
+def test_load_results_skips_summaries_and_names_a_broken_file(tmp_path):
+    """``glob("R/*.json")`` of the CLI's --out folder holds the summary beside the seeds'
+    records; a truncated record is named, with what to do, not a bare JSONDecodeError."""
+    paths = [records.write_result(_result(seed=s), tmp_path) for s in (0, 1)]
+    records.write_summary(records.summarize(records.load_results(paths)), tmp_path,
+                          "quick-summary")
+    found = records.load_results(sorted(tmp_path.glob("*.json")))
+    assert [r.seed for r in found] == [0, 1]
+    broken = tmp_path / "quick-seed2.json"
+    broken.write_text(_result(seed=2).to_json()[:200])
+    with pytest.raises(ValueError, match=r"quick-seed2.json is not a run record "
+                                         r"\(truncated or edited\?.*delete it or re-run"):
+        records.load_results(sorted(tmp_path.glob("*.json")))
+    broken.write_text(json.dumps({"seed": 2}))  # valid JSON, not a Result
+    with pytest.raises(ValueError, match="quick-seed2.json is not a run record"):
+        records.load_results([broken])
