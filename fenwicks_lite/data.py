@@ -166,6 +166,11 @@ def _concat(parts: list[Split]) -> Split:
 def _locate(root: Path) -> Callable[[], tuple[Split, Split]]:
     """What to read under `root`: the batches folder itself, a folder holding it, or the
     archive."""
+    if root.is_file() and root.name in (*TRAIN_FILES, TEST_FILE):
+        raise CIFAR10NotFoundError(
+            f"{root} is one of CIFAR-10's batch files, not the data set: point at the "
+            f"folder that holds it, {root.parent}."
+        )
     candidates = [
         (root, _read_folder)
         if (root / TRAIN_FILES[0]).exists() or (root / TEST_FILE).exists()

@@ -78,6 +78,17 @@ def test_nonexistent_path_names_it(tmp_path, monkeypatch):
         data.load_cifar10()
 
 
+def test_a_batch_file_given_as_the_data_points_at_its_folder(official, monkeypatch):
+    """It was read as an archive: 'not a complete .tar.gz ... Download it again', wrong
+    advice for a good file."""
+    root, _ = official
+    one = root / data.BATCHES_DIR / "data_batch_1"
+    monkeypatch.setenv(data.ENV_VAR, str(one))
+    with pytest.raises(data.CIFAR10NotFoundError,
+                       match=rf"one of CIFAR-10's batch files.*{data.BATCHES_DIR}\.$"):
+        data.load_cifar10()
+
+
 def test_empty_folder_says_what_is_expected(tmp_path):
     with pytest.raises(data.CIFAR10NotFoundError, match="cifar-10-batches-py/"):
         data.load_cifar10(tmp_path)
