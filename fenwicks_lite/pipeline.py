@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from fenwicks_lite import io, transform
+from fenwicks_lite import transform
 
 #: The seed's `shuffle_buf_sz` default: CIFAR-10's training set, i.e. a buffer that
 #: holds a full epoch.
@@ -153,7 +153,8 @@ def tfrecord_ds(
         else [str(p) for p in file_pattern]
     )
     files = sorted({f for p in patterns for f in tf.io.gfile.glob(p)})
-    folders = [f for f in files if io._is_folder(f)]
+    # (not asked on ram://, where every prefix of a file's name reads as a folder)
+    folders = [f for f in files if not f.startswith("ram://") and tf.io.gfile.isdir(f)]
     if folders:
         raise IsADirectoryError(
             f"{folders[0]} is a folder: pass the TFRecord files in it, e.g. "
