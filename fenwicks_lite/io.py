@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from fenwicks_lite.pipeline import _is_folder
+
 # --------------------------------------------------------------- Chapter 1: directories
 
 #: a project name becomes one path component: letters, digits, '.', '_' and '-' only, so
@@ -268,14 +270,6 @@ def image_example(image_bytes: bytes, label: int, dtype_name: bytes) -> bytes:
     return tf.train.Example(
         features=tf.train.Features(feature=feature)
     ).SerializeToString()
-
-
-def _is_folder(path: str) -> bool:
-    """`tf.io.gfile.isdir`, but not asked on ``ram://``, whose isdir is True for any
-    prefix of a file name (``r`` when ``r-00000-of-00002`` exists)."""
-    import tensorflow as tf
-
-    return not path.startswith("ram://") and tf.io.gfile.isdir(path)
 
 
 def _stale_family(path: str, paths: list[str]) -> list[str]:

@@ -34,6 +34,14 @@ from fenwicks_lite import transform
 CIFAR10_TRAIN_SIZE = 50_000
 
 
+def _is_folder(path: str) -> bool:
+    """`tf.io.gfile.isdir`, but not asked on ``ram://``, whose isdir is True for any
+    prefix of a file name (``r`` when ``r-00000-of-00002`` exists)."""
+    import tensorflow as tf
+
+    return not path.startswith("ram://") and tf.io.gfile.isdir(path)
+
+
 def _check_batch_size(batch_size: Any) -> int:
     if (
         isinstance(batch_size, bool)
@@ -153,8 +161,7 @@ def tfrecord_ds(
         else [str(p) for p in file_pattern]
     )
     files = sorted({f for p in patterns for f in tf.io.gfile.glob(p)})
-    # (not asked on ram://, where every prefix of a file's name reads as a folder)
-    folders = [f for f in files if not f.startswith("ram://") and tf.io.gfile.isdir(f)]
+    folders = [f for f in files if _is_folder(f)]
     if folders:
         raise IsADirectoryError(
             f"{folders[0]} is a folder: pass the TFRecord files in it, e.g. "
