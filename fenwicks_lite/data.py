@@ -25,6 +25,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from fenwicks_lite import transform
 from fenwicks_lite.profiles import Profile, get_profile
 
 ENV_VAR = "CIFAR10_DIR"
@@ -541,12 +542,6 @@ def normalize(
     std = np.asarray(std, dtype=np.float64)
     if x.ndim < 1 or x.shape[-1] != 3:
         raise ValueError(f"x must have 3 colour channels last, got shape {x.shape}.")
-    if mean.shape != (3,) or std.shape != (3,):
-        raise ValueError("mean and std need one value per channel, 3 each; got "
-                         f"{mean.shape} and {std.shape}.")
-    if not np.all(np.isfinite(std)) or np.any(std <= 0):
-        raise ValueError(f"std must be positive in every channel, got {std.tolist()}: "
-                         "a channel with std 0 is constant and cannot be scaled to "
-                         "std 1 (did the stats come from a blank image?).")
+    transform.check_mean_std(mean, std, 3)  # one finite value per channel, std > 0
     # float32 throughout: a float64 intermediate of all 50,000 images would take 1.2 GB.
     return (x.astype(np.float32) - mean.astype(np.float32)) / std.astype(np.float32)

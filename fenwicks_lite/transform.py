@@ -270,10 +270,16 @@ def check_mean_std(mean: Any, std: Any, channels: int | None = None) -> None:
             f"mean and std need {want}, got shapes {m.shape} and {s.shape}: use "
             "fw.data.channel_stats (Chapter 2)."
         )
-    if not (np.all(np.isfinite(m)) and np.all(np.isfinite(s)) and np.all(s > 0)):
+    if not (np.all(np.isfinite(s)) and np.all(s > 0)):
         raise ValueError(
-            f"std must be positive and mean and std finite, got mean {m.tolist()}, "
-            f"std {s.tolist()}: use fw.data.channel_stats of the training images."
+            f"std must be positive in every channel, got {s.tolist()}: a channel with "
+            "std 0 is constant and cannot be scaled to std 1 (did the stats come from "
+            "a blank image?)."
+        )
+    if not np.all(np.isfinite(m)):
+        raise ValueError(
+            f"mean must be finite in every channel, got {m.tolist()}: use "
+            "fw.data.channel_stats of the training images."
         )
 
 
