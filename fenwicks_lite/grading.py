@@ -508,17 +508,13 @@ def fresh_notebook(
     reference: Any,
     answers: dict[str, tuple[str, str]],
     specs: list[Spec],
-    seed: int | Callable[[str], int],
+    entropy: Callable[[str], int],
     nonce: str,
 ) -> tuple[Any, dict[str, str]]:
     """The reference without solutions and public checks, with the learner's answer
     cells and a hidden cell after each. Returns it and the roles of its cells (cell id
-    -> role). `seed`: the instructor's seed, or a function giving each exercise's
-    `exercises.hidden_entropy` (`Assignment.entropy`, which a Gradescope zip has
-    without the seed)."""
-    entropy = (
-        (lambda key: E.hidden_entropy(seed, key)) if isinstance(seed, int) else seed
-    )
+    -> role). `entropy(key)`: what each exercise's hidden cases are drawn from
+    (`Assignment.entropy`); the seed itself never goes into the notebook."""
     import nbformat
 
     by_cell = {s.cell: s for s in specs}
@@ -1326,6 +1322,17 @@ class Assignment:
             )
         return self.entropies[key]
 
+    def isolation_line(self) -> str:
+        """How the submissions run: ``"unshare; at most 1024 processes by cgroup"``."""
+        mode = self.mode()
+        cap = process_cap(mode)
+        procs = (
+            f"at most {self.max_procs} processes by {cap}"
+            if cap
+            else "processes NOT capped here (no cgroup, no namespace)"
+        )
+        return f"{mode}; {procs}"
+
     def limits(self) -> dict[str, Any]:
         """The caps on a submission (`LIMITS`), by name."""
         return {k: getattr(self, k) for k in LIMITS}
@@ -1882,10 +1889,7 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
     else:
         g = grade_notebook(notebooks[0], a, "submission")
     results.parent.mkdir(parents=True, exist_ok=True)
-    mode = a.mode()
-    cap = process_cap(mode)
-    capped = f"processes capped by {cap}" if cap else "processes NOT capped"
-    isolation = f"{mode}; {capped}"
+    isolation = a.isolation_line()
     results.write_text(
         json.dumps(
             gradescope_results(g, time.perf_counter() - t0, isolation), indent=1
@@ -2086,15 +2090,9 @@ def main(argv: list[str] | None = None) -> int:
         print(build_autograder(a, args.out))
         return 0
     echo = None if args.json else (lambda g: print(g.table() + "\n", flush=True))
-    cap = process_cap(a.mode())
-    procs = (
-        f"at most {a.max_procs} processes by {cap}"
-        if cap
-        else "processes NOT capped here (no cgroup, no namespace)"
-    )
     print(
         f"grading {len(paths)} notebook(s) of {a.chapter} against {ref} "
-        f"(isolation: {a.mode()}; {procs}; {_size(a.disk_gb)} written at most); "
+        f"(isolation: {a.isolation_line()}; {_size(a.disk_gb)} written at most); "
         f"writing {args.out}/",
         file=sys.stderr,
     )

@@ -324,7 +324,7 @@ def test_the_checks_are_imported_before_any_answer_runs(reference):
     """The fresh notebook's first cell imports the chapter's checks (their references
     to NumPy's comparisons are bound before an answer can replace them)."""
     a = _assignment(reference)
-    fresh, roles = grading.fresh_notebook(a.reference, {}, a.specs, SEED, "n")
+    fresh, roles = grading.fresh_notebook(a.reference, {}, a.specs, a.entropy, "n")
     first = fresh.cells[0]
     assert roles[first.id] == "setup"
     assert f"_setup({KEYS!r})" in first.source
