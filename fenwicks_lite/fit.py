@@ -146,7 +146,8 @@ def train(config: TrainConfig | None = None, *, data: Any = None,
 
     # Checked before any work: a bad shape must not crash after the last epoch.
     ds = fw_data.checked(data if data is not None else _load_data(cfg))
-    data_id = ds.identity()
+    # the data's identity (a CRC of every image) only where a checkpoint records it
+    data_id = None if work_dir is None else ds.identity()
     if ckpt is not None:  # other data than the checkpoint's: refused before building
         check_data(ckpt[0], data_id, work_dir / CHECKPOINT_FILE)
     mean, std = fw_data.channel_stats(ds.x_train)
