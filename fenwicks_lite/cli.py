@@ -130,19 +130,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     def key(seed: int) -> dict:
         return base.replace(seed=seed).run_key()
 
+    def settings(result: Result) -> dict:
+        return TrainConfig.from_record(result.config).run_key()
+
     return _run_seeds(args, out, f"{base.profile.name}-seed", run,
-                      f"{base.profile.name}-summary", "", key)
+                      f"{base.profile.name}-summary", "", key, settings)
 
 
-def _finished(done: Path, key: dict | None) -> Result:
+def _finished(done: Path, key: dict | None,
+              settings: Callable[[Result], dict]) -> Result:
     """The record of a seed that a resumed run finds finished, if it was trained with
-    this run's settings (`key`: `TrainConfig.run_key`; None: not checked); else a
-    one-line error, as a summary mixing settings would be wrong."""
+    this run's settings (`key`, compared with `settings` of the record; None: not
+    checked); else a one-line error, as a summary mixing settings would be wrong."""
     try:
         (result,) = load_results([done])
         if key is None:
             return result
-        theirs = TrainConfig.from_record(result.config).run_key()
+        theirs = settings(result)
     except (ValueError, TypeError) as e:
         raise SystemExit(f"error: {e}") from None
     said = differences(theirs, key)
@@ -155,16 +159,17 @@ def _finished(done: Path, key: dict | None) -> Result:
 
 def _run_seeds(args: argparse.Namespace, out: Path, stem: str,
                run: Callable[[int], Result], summary_stem: str, label: str,
-               key: Callable[[int], dict] | None = None) -> int:
+               key: Callable[[int], dict] | None = None,
+               settings: Callable[[Result], dict] | None = None) -> int:
     """Seeds ``args.seed ..`` one after the other in this process (so one compile
     serves them all): skips those a resumed run already finished (with the same
-    settings: `key` gives a seed's `TrainConfig.run_key`), writes one JSON per seed
+    settings: `key` gives a seed's, `settings` a record's), writes one JSON per seed
     (`stem` + seed) and the summary, and prints one line each."""
     results = []
     for seed in range(args.seed, args.seed + args.seeds):
         done = out / f"{stem}{seed}.json"
         if args.resume and done.is_file():
-            result = _finished(done, None if key is None else key(seed))
+            result = _finished(done, None if key is None else key(seed), settings)
             print(f"seed {seed}: already finished ({out.name}/{done.name}), skipped")
             results.append(result)
             continue
@@ -207,5 +212,12 @@ def _main_fast(args: argparse.Namespace, out: Path, ckpt_root: Path,
         return fast.fit_fast(profile, seed, work_dir=ckpt_root / f"fast-seed{seed}",
                              resume=args.resume, verbose=not args.quiet)
 
+    # A finished seed is skipped only if its record has this recipe (as fit_fast
+    # records it: "recipe": "fast" and the scaled FAST), else the summary would mix.
+    recipe = {"recipe": "fast", **fast._jsonable(fast.scale_recipe(fast.FAST, profile))}
+
+    def settings(result: Result) -> dict:
+        return {k: v for k, v in (result.config or {}).items() if k != "steps"}
+
     return _run_seeds(args, out, f"{profile}-fast-seed", run, f"{profile}-fast-summary",
-                      " (fast recipe)")
+                      " (fast recipe)", lambda seed: recipe, settings)

@@ -1323,14 +1323,16 @@ def fit_fast(
     on the test set, and returns a `fw.fit.Result` (``test_acc_tta``: airbench's TTA,
     level 2), with a checkpoint after every epoch in `work_dir` (`resume` continues).
     What ``python -m fenwicks_lite.train --recipe fast`` runs for each seed. `recipe`
-    replaces `FAST` scaled to the profile (the tests use a tiny one)."""
+    replaces `FAST` scaled to the profile (the tests use a tiny one). `data` is checked
+    first (`fw.data.checked`: labels shaped (N, 1) are flattened)."""
+    from fenwicks_lite import data as fw_data
     from fenwicks_lite.profiles import get_profile
     from fenwicks_lite.records import Result
 
     t0 = time.perf_counter()
     name = get_profile(profile).name
     recipe = recipe or scale_recipe(FAST, name)
-    data = data if data is not None else _load(name)
+    data = fw_data.checked(data) if data is not None else _load(name)
     wd = (lambda row, s: work_dir) if work_dir is not None else None
     (rec,) = train_runs(
         [("fast recipe", recipe, "test")],

@@ -750,7 +750,8 @@ _RESUME = textwrap.dedent("""
     from fenwicks_lite import fast
     from fenwicks_lite import data as fw_data
     (xtr, ytr), (xte, yte) = fw_data.synthetic_cifar10(128, 64, seed=1)
-    ds = fw_data.Dataset(xtr, ytr, xte, yte, "synthetic")
+    # labels shaped (N, 1), as keras's load_data gives them: fit_fast flattens them
+    ds = fw_data.Dataset(xtr, ytr[:, None], xte, yte[:, None], "synthetic")
     tiny = {**fast.FAST, "widths": (4, 8, 8), "batch_size": 32, "epochs": 2}
     wd = sys.argv[1]  # pytest's tmp_path
     kw = dict(data=ds, work_dir=wd, verbose=False, recipe=tiny, profile="quick")
@@ -786,6 +787,64 @@ def test_fit_fast_writes_a_result_checkpoints_and_resumes(tmp_path: Path) -> Non
                          capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:] + out.stdout
     assert [p.name for p in tmp_path.iterdir()] == [checkpoint.CHECKPOINT_FILE]
+
+
+def test_fit_fast_checks_its_data_before_any_work() -> None:
+    from fenwicks_lite import data as fw_data
+
+    (xtr, ytr), (xte, yte) = fw_data.synthetic_cifar10(64, 32, seed=1)
+    nchw = fw_data.Dataset(xtr.transpose(0, 3, 1, 2), ytr, xte, yte, "synthetic")
+    with pytest.raises(ValueError, match=r"x_train must be images shaped .*"
+                                         r"x.transpose\(0, 2, 3, 1\)"):
+        fast.fit_fast("quick", data=nchw, verbose=False)
+    with pytest.raises(TypeError, match="must be a fw.data.Dataset"):
+        fast.fit_fast("quick", data=(xtr, ytr), verbose=False)
+
+
+_CLI_RESUME = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    import pytest
+    from fenwicks_lite import cli, fast, records
+    out = Path(sys.argv[1])
+    recipe = fast._jsonable(fast.scale_recipe(fast.FAST, "quick"))
+
+    def record(**change):
+        r = records.Result(
+            profile="quick", seed=0, test_acc=0.5, test_acc_tta=0.5, epochs=1,
+            batch_size=256, steps_per_epoch=4, n_train=256, n_test=128, dataset="d",
+            timings={"train_s": 1.0, "compile_s": 1.0, "total_s": 2.0}, history=[],
+            backend="jax", precision="float32", hardware={"device": "cpu"},
+            versions={}, git_commit=None,
+            config={"recipe": "fast", **recipe, **change, "steps": 4},
+            resumed_from_epoch=0, test_true=[1], test_pred=[1], test_conf=[0.5],
+            started="s", finished="f")
+        records.write_result(r, out, "quick-fast-seed0")
+
+    args = ["--recipe", "fast", "--profile", "quick", "--out", str(out), "--resume",
+            "--quiet"]
+    record(label_smoothing=0.0)
+    with pytest.raises(SystemExit, match=r"quick-fast-seed0.json was trained with "
+                                         r"other settings \\(label_smoothing: 0.0 "
+                                         r"there vs .* now\\): use another --out"):
+        cli.main(args)
+    (out / "quick-fast-seed0.json").unlink()
+    record()  # this recipe: skipped, nothing trains, the summary is written
+    assert cli.main(args) == 0
+    assert (out / "quick-fast-summary.json").is_file()
+    print("ok")
+""")
+
+
+def test_cli_recipe_fast_resume_skips_only_a_seed_of_this_recipe(tmp_path: Path) -> None:
+    """--recipe fast --resume skips a finished seed only if its record has this
+    recipe (as for the seed's recipe): else the summary would mix recipes."""
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT),
+           "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", no_tensorflow.SOURCE + _CLI_RESUME,
+                          str(tmp_path)],
+                         capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:] + out.stdout
 
 
 def test_cli_recipe_fast_refuses_overrides(tmp_path: Path) -> None:
