@@ -302,6 +302,49 @@ def test_logo_is_fully_visible(site, tmp_path, width):
     assert scrolled, "no page scrolled its sidebar: the check did not meet the case it guards"
 
 
+#: Clicks the page's visible menu button, then its visible "Contents" button, and says for each
+#: whether the sidebar's panel (the theme's <dialog>) opened; also counts the buttons and the
+#: search fields shown.
+TOGGLES = r"""function (win, doc) {
+  function shown(e) { var r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; }
+  var out = {searchFields: Array.from(doc.querySelectorAll(".search-button-field")).filter(shown).length};
+  [["primary", "#pst-primary-sidebar-modal"], ["secondary", "#pst-secondary-sidebar-modal"]]
+    .forEach(function (k) {
+      var buttons = Array.from(doc.querySelectorAll("." + k[0] + "-toggle")), dialog = doc.querySelector(k[1]);
+      var visible = buttons.filter(shown);
+      out[k[0]] = {buttons: buttons.length, visible: visible.length, opened: null};
+      if (visible.length && dialog) {
+        visible[0].click();
+        out[k[0]].opened = dialog.open;
+        if (dialog.open) dialog.close();
+      }
+    });
+  return out;
+}"""
+
+
+def test_menu_and_contents_buttons_open_their_panels_on_a_phone(site, tmp_path):
+    """At 400 px the top-left menu button slides in the chapters and the top-right button the
+    page's contents. pydata-sphinx-theme 0.17 put its own navbar back above the book theme's header
+    (fwbook.site sets `navbar_persistent` empty against it), with a hidden second pair of these
+    buttons: the theme's script bound the hidden pair, and the visible buttons did nothing."""
+    found = site_tools.measure(site, [f"{PAGES[1]}.html"], TOGGLES, tmp_path, width=400)[f"{PAGES[1]}.html"]
+    assert "error" not in found, found
+    for kind, what in (("primary", "menu"), ("secondary", "contents")):
+        m = found[kind]
+        assert m["buttons"] == 1 and m["visible"] == 1, f"{what} buttons on the page: {m}"
+        assert m["opened"] is True, f"the visible {what} button did not open its panel: {m}"
+
+
+@pytest.mark.parametrize("stem", PAGES)
+def test_one_search_field_at_1280(site, stem):
+    """The search field is in the left sidebar; pydata's navbar, which held a second one in a
+    64 px bar above the page, is left out (fwbook.site)."""
+    page = (site / f"{stem}.html").read_text()
+    assert page.count("search-button-field") == 1, f"{stem}: {page.count('search-button-field')} search fields"
+    assert page.count('class="pst-navbar-icon sidebar-toggle primary-toggle"') <= 1
+
+
 # ------------------------------------------------------------------ what the pages are made of (fw.book)
 
 def test_show_source_folds_the_listing_under_a_one_line_summary():

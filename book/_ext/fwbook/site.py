@@ -6,7 +6,8 @@ A Sphinx extension (listed in `_config.yml`):
   outputs wrapped inside the column, and the folded library listings of `fw.book.show_source`;
 * MathJax 3 from the ``django-static-mathjax`` package (PyPI, no dependencies) copied into
   ``_static/mathjax/`` at build time, with ``mathjax_path`` pointing there: the formulas render without
-  a network (a locally built site, an offline reader, the tests' blocked Chromium), not only from a CDN.
+  a network (a locally built site, an offline reader, the tests' blocked Chromium), not only from a CDN;
+* no pydata navbar above the book's own header: ``navbar_persistent`` is set empty (see `_config_inited`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ def copy_mathjax(static_dir: Path) -> Path:
 
 def _config_inited(app: Any, config: Any) -> None:
     config.html_static_path = [*config.html_static_path, str(STATIC)]
+    # sphinx-book-theme leaves pydata-sphinx-theme's navbar empty (its theme.conf), but pydata 0.17
+    # puts a search field back into `navbar_persistent` unless the book's own options name it
+    # (sphinx-book-theme issues 986/988). The navbar then came back: at 1280 px a 64 px bar holding a
+    # second search field, and at every width a hidden second pair of sidebar buttons that the
+    # theme's script binds instead of the visible ones, so on a phone the menu button and the
+    # "Contents" button did nothing. Naming it empty leaves the navbar out of the page.
+    # tests/test_site.py clicks both buttons at 400 px.
+    config.html_theme_options = {"navbar_persistent": [], **config.html_theme_options}
     # A relative mathjax_path is served from the site's _static folder.
     config.mathjax_path = f"mathjax/{MATHJAX_ENTRY}"
 
