@@ -345,6 +345,26 @@ def test_one_search_field_at_1280(site, stem):
     assert page.count('class="pst-navbar-icon sidebar-toggle primary-toggle"') <= 1
 
 
+#: The display formulas' overflow: how much wider each typeset formula is than its box.
+DISPLAY_MATH = r"""function (win, doc) {
+  return Array.from(doc.querySelectorAll("article mjx-container[display='true']")).map(function (m) {
+    return [m.scrollWidth - m.clientWidth, m.textContent.slice(0, 60)];
+  });
+}"""
+
+
+def test_display_formulas_fit_a_phone(site, tmp_path):
+    """At 400 px every display formula fits the column (MathJax 3 does not break lines: a long
+    one scrolled, with its end out of sight); write a long one as lines, in `aligned`."""
+    with_math = [stem for stem in PAGES if "math notranslate nohighlight" in (site / f"{stem}.html").read_text()]
+    found = site_tools.measure(site, [f"{stem}.html" for stem in with_math], DISPLAY_MATH, tmp_path,
+                               width=400)
+    assert sum(len(v) for v in found.values()) > 0, "no display formula typeset: the check checks nothing"
+    wide = [f"{page}: {over} px too wide: {text!r}" for page, maths in found.items()
+            for over, text in maths if over > 1]
+    assert not wide, "\n".join(wide)
+
+
 # ------------------------------------------------------------------ what the pages are made of (fw.book)
 
 def test_show_source_folds_the_listing_under_a_one_line_summary():
