@@ -55,6 +55,18 @@ def test_404_page_with_urls_under_the_project_path(site):
     assert f'href="{prefix}_static/' in page and 'href="_static/' not in page
 
 
+def test_browser_titles_name_the_page_then_the_book(site):
+    """A chapter's tab reads "<chapter> — <book>"; the home page's, whose heading is the
+    book's name, the name once (fwbook/templates/layout.html), not twice."""
+    def title(stem: str) -> str:
+        return html_lib.unescape(re.search(r"<title>(.*?)</title>",
+                                           (site / f"{stem}.html").read_text()).group(1))
+
+    name = book.config()["title"]
+    assert title("book/intro") == name
+    assert title("book/02_cifar10") == f"2. CIFAR-10 and channel normalization \N{EM DASH} {name}"
+
+
 @pytest.mark.parametrize("stem", PAGES)
 def test_link_previews_have_title_description_and_url(site, stem):
     page = (site / f"{stem}.html").read_text()

@@ -7,7 +7,8 @@ A Sphinx extension (listed in `_config.yml`):
 * MathJax 3 from the ``django-static-mathjax`` package (PyPI, no dependencies) copied into
   ``_static/mathjax/`` at build time, with ``mathjax_path`` pointing there: the formulas render without
   a network (a locally built site, an offline reader, the tests' blocked Chromium), not only from a CDN;
-* no pydata navbar above the book's own header: ``navbar_persistent`` is set empty (see `_config_inited`).
+* no pydata navbar above the book's own header: ``navbar_persistent`` is set empty (see `_config_inited`);
+* ``templates/layout.html``: the home page's browser title is the book's name once, not twice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 STATIC = Path(__file__).resolve().parent / "static"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS = "fwbook.css"
 #: What MathJax's ``tex-mml-chtml`` bundle loads from beside itself: the TeX extensions it autoloads, the
 #: CHTML fonts, the menu and its accessibility parts (the speech engine ``sre`` is left out: 4 MB).
@@ -51,6 +53,7 @@ def copy_mathjax(static_dir: Path) -> Path:
 
 def _config_inited(app: Any, config: Any) -> None:
     config.html_static_path = [*config.html_static_path, str(STATIC)]
+    config.templates_path = [*config.templates_path, str(TEMPLATES)]
     # sphinx-book-theme leaves pydata-sphinx-theme's navbar empty (its theme.conf), but pydata 0.17
     # puts a search field back into `navbar_persistent` unless the book's own options name it
     # (sphinx-book-theme issues 986/988). The navbar then came back: at 1280 px a 64 px bar holding a
