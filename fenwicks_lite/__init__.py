@@ -41,7 +41,7 @@ SUBMODULES: dict[str, str] = {
     "keras_runner": "Chapters 8 and 9 (model.fit, one epoch a call)",
     "fit": "Chapters 8 and 9 (the training loop)",
     "cli": "Chapter 9 (python -m fenwicks_lite.train)",
-    "tpuest": "Appendix, The 2019 notebook, run today (the seed's TPUEstimator calls)",
+    "tpuest": "Appendix, the 2019 notebook, run today (the seed's TPUEstimator calls)",
     "report": "Chapters 9 and 1 (run tables from result JSON; minutes per chapter)",
     "fast": "Chapter 10, Beyond the seed (the speed-run tricks, the fast recipe)",
     "profiles": "Introduction (quick and full profiles)",

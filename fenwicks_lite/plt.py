@@ -216,7 +216,9 @@ def lr_widget(
         fig, ax = plt.subplots(figsize=(6, 2.6))
         plot_lr_func(sched, total, ax=ax, steps_per_epoch=steps_per_epoch)
         ax.set_title(
-            f"peak {peak.value:g} at epoch {warm.value:g} of {ep.value}", fontsize=10
+            f"peak {peak.value:g} at epoch {warm.value:g} of {ep.value}",
+            fontsize=10,
+            pad=10,  # clear of the epoch axis's label above the plot
         )
         buf = io.BytesIO()  # SVG: sharp at any width (fw.book.sharp_figures)
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})

@@ -1,4 +1,4 @@
-"""The seed's TPUEstimator calls on Keras (Appendix, The 2019 notebook, run today).
+"""The seed's TPUEstimator calls on Keras (Appendix, the 2019 notebook, run today).
 
 In 2019 `fw.tpuest.get_clf_model_func(build_nn, opt_func, reduction=...)` wrapped a
 Keras model into a TensorFlow 1 `model_fn`, `fw.tpuest.get_tpu_estimator(n_train,
