@@ -201,16 +201,21 @@ def _raised_by_learner(exc: BaseException) -> int | None:
 
 
 def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn`, counting while it runs (a `CheckFailed` made then is the learner's)."""
+    """`fn`, counting while it runs (a `CheckFailed` made then is the learner's) and
+    noting whether its last call returned None (`_failure` says so)."""
 
     @functools.wraps(fn)
     def call(*args: Any, **kw: Any) -> Any:
+        call.returned_none = False  # an exception from `fn` is the learner's own
         _LEARNER.depth += 1
         try:
-            return fn(*args, **kw)
+            out = fn(*args, **kw)
         finally:
             _LEARNER.depth -= 1
+        call.returned_none = out is None
+        return out
 
+    call.returned_none = False
     return call
 
 
@@ -238,6 +243,7 @@ def _judge(
     checker: Callable[..., Any],
     test: Callable[[], None],
     reveal: bool = True,
+    guarded: Callable[..., Any] | None = None,
 ) -> Result:
     """Runs `test()` (which calls `checker`); sorts what goes wrong into the learner's
     and the checker's failures. `reveal=False` (hidden cases) leaves out what an
@@ -261,13 +267,24 @@ def _judge(
         failure = e
     else:
         return Result(key, True, f"all cases of '{title}' pass.")
-    return _failure(key, failure, reveal)
+    return _failure(key, failure, reveal, getattr(guarded, "returned_none", False))
 
 
-def _failure(key: str, e: Exception, reveal: bool) -> Result:
-    """The Result of an exception that is not the checker's verdict."""
+def _failure(
+    key: str, e: Exception, reveal: bool, returned_none: bool = False
+) -> Result:
+    """The Result of an exception that is not the checker's verdict. `returned_none`:
+    the learner's function last returned None, and did not raise `e` (the checker
+    then fails on the None, and says so better than its TypeError would)."""
     line = _raised_by_learner(e)
     said = f": {e}" if reveal else ""
+    if returned_none and isinstance(e, TypeError | AttributeError):
+        return Result(
+            key,
+            False,
+            "your function returned None: end it with `return` and the result "
+            "(printing a value shows it but does not return it).",
+        )
     if line is not None or isinstance(e, CheckFailed):
         at = f" (line {line})" if line is not None else ""
         return Result(
@@ -303,7 +320,7 @@ def run_check(key: str, fn: Callable[..., Any] | None) -> Result:
             "not-attempted",
         )
     guarded = _guarded(fn)
-    return _judge(key, ex.title, ex.checker, lambda: ex.checker(guarded))
+    return _judge(key, ex.title, ex.checker, lambda: ex.checker(guarded), True, guarded)
 
 
 def hidden_entropy(seed: int, key: str) -> int:
@@ -337,7 +354,7 @@ def run_hidden(
     if not public.passed or key not in _HIDDEN or fn is None:
         return public
     test, title, guarded = _HIDDEN[key], get(key).title, _guarded(fn)
-    r = _judge(key, title, test, lambda: test(guarded, rng), reveal=False)
+    r = _judge(key, title, test, lambda: test(guarded, rng), False, guarded)
     if r.passed:
         return Result(key, True, f"the public and the hidden cases of '{title}' pass.")
     return Result(

@@ -97,6 +97,25 @@ def _doubling(key: str, title: str, difficulty: str) -> None:
         expect(fn(x) == 2 * x, f"{name}(x) for every x")
 
 
+def test_an_answer_that_prints_instead_of_returning_is_told_so(capsys):
+    """`print` where `return` belongs: the checker's `list(None)` raises TypeError in
+    the check's own file. The message says what happened, not "checking your result
+    raised TypeError ... (test_exercises.py, line N)"."""
+
+    def prints(y):
+        print(np.bincount(y, minlength=10))
+
+    for r in (
+        exercises.run_check("chtest.class_counts", prints),
+        exercises.run_hidden("chtest.class_counts", prints, seed=3),
+    ):
+        assert not r.passed and "returned None" in r.message, r.message
+        assert "TypeError" not in r.message, r.message
+    # a TypeError the learner's own code raises is still reported as theirs
+    r = exercises.run_check("chtest.class_counts", lambda y: len(None))
+    assert "raised TypeError" in r.message and "returned None" not in r.message
+
+
 def test_hidden_tests_decide_and_do_not_give_the_case_away():
     _doubling("chtest.twice", "Twice", "medium")
     table = {1: 2}.__getitem__  # passes the public case only
