@@ -104,13 +104,33 @@ def _global_max_softmax(z, weight):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def float32_softmax(z, weight):
+    """Right, in float32 as Keras computes: logits near 2000 round to 1e-4, which moves
+    the probabilities by more than float64's tolerance but is no mistake."""
+    s = weight * np.asarray(z, np.float32)
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 REFERENCES = [
     ("ch06.resblk_flops", resblk_flops),
     ("ch06.param_count", param_count),
     ("ch06.scaled_softmax", scaled_softmax),
+    ("ch06.scaled_softmax", float32_softmax),
 ]
 WRONG = [
     ("ch06.scaled_softmax", _global_max_softmax, "each row's own max"),
+    # float32 is let through, not a wrong axis or a divided weight
+    (
+        "ch06.scaled_softmax",
+        lambda z, w: float32_softmax(np.swapaxes(z, 0, -1), w).swapaxes(0, -1),
+        "over the last axis",
+    ),
+    (
+        "ch06.scaled_softmax",
+        lambda z, w: float32_softmax(z, 1 / w),
+        "multiply the logits by `weight`",
+    ),
     ("ch06.resblk_flops", resblk_flops_no_pool, "AFTER the 2x2 max-pool"),
 ]
 
