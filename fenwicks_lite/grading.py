@@ -1228,8 +1228,10 @@ class Grade:
         return "\n".join(lines)
 
     def feedback(self) -> str:
+        """The Markdown returned to the student: it names the notebook by its file
+        name only (the path is the instructor's folders, not the student's business)."""
         out = [
-            f"# Feedback: {self.notebook}",
+            f"# Feedback: {Path(self.notebook).name}",
             "",
             f"Score: **{self.score:g} / {self.total:g}**",
             "",

@@ -766,7 +766,10 @@ def test_gradebook_feedback_and_ids(batch):
     rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
     assert rows["101"]["chgrade.square"] == "2" and rows["101"]["total"] == "6"
     assert rows["101"]["max"] == "6"
-    assert (out / "feedback" / "101.md").read_text().startswith("# Feedback")
+    feedback = (out / "feedback" / "101.md").read_text()
+    # the student's notebook by its name, not the instructor's folders
+    assert feedback.startswith("# Feedback: alice_101_1_chgrade.ipynb\n"), feedback
+    assert str(Path(rows["101"]["notebook"]).parent) not in feedback
     assert len((out / "results.jsonl").read_text().splitlines()) == 18
     assert json.loads((out / "assignment.json").read_text())["seed"] == SEED
 
