@@ -126,3 +126,72 @@ def test_persistent_cache_serves_a_second_process(tmp_path):
 
     assert run() == "0" and any((tmp_path / "cache").iterdir())  # compiled and stored
     assert int(run()) >= 1  # the second process loads them instead of compiling
+
+
+def test_steps_are_pytorch_sgd_on_the_mean_loss():
+    """The compiled steps do what Page's training loop does (cifar10-fast, dawn.py at
+    a78fd5e; checked against torch.optim.SGD on his PyTorch net by the GPU audit): each
+    step's gradient of the MEAN cross-entropy over its augmented batch, coupled L2 on
+    every trainable weight (BatchNorm's too), Nesterov momentum carried from step to
+    step, and the learning rate of Page's piecewise-linear schedule at the step's index
+    (0 at step 0). A reference written from those words, in NumPy, must land on the same
+    weights and BatchNorm statistics."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from fenwicks_lite import pipeline, transform
+
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 256, (48, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, 48).astype(np.int32)
+    cfg = fit.TrainConfig.from_profile("quick", width=4, batch_size=16, epochs=2,
+                                       warmup_epochs=1, precision="float32", seed=5,
+                                       verbose=0)
+    policy = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        keras.utils.set_random_seed(cfg.seed)
+        steps = pipeline.steps_per_epoch(len(x), cfg.batch_size)
+        model, opt = fit.build(cfg, steps)
+        mean, std = fw_data.channel_stats(x)
+        w = [np.asarray(v.value, np.float64) for v in model.trainable_variables]
+        w0 = [a.copy() for a in w]
+        nt = [jnp.array(v.value) for v in model.non_trainable_variables]  # copies: the
+        # runner donates the variables' own buffers to its first step
+        runner = jax_runner.JaxRunner(model, opt, cfg, mean, std, x, y, x[:16], 1,
+                                      scan=False)
+        state = runner.state()
+        runner.compile(state)
+        for epoch in range(cfg.epochs):
+            state, *_ = runner.run_epoch(state, epoch)
+
+        def loss(trainable, non_trainable, xb, yb):  # noqa: ANN001, ANN202
+            logits, non_trainable = model.stateless_call(trainable, non_trainable, xb,
+                                                         training=True)
+            logp = jax.nn.log_softmax(logits)
+            return -jnp.mean(logp[jnp.arange(len(yb)), yb]), non_trainable
+
+        grad = jax.grad(loss, has_aux=True)
+        buf = [np.zeros_like(a) for a in w]
+        for k in range(cfg.epochs * steps):
+            idx = runner.order(k // steps)[k % steps]
+            xb = (x[idx].astype(np.float32) - mean.astype(np.float32)) / std.astype(
+                np.float32)
+            seed = transform.step_seed(cfg.seed, k)
+            xb = transform.augment_batch(jnp.asarray(xb), seed, cutout=cfg.cutout)
+            g, nt = grad([jnp.asarray(a, jnp.float32) for a in w], nt, xb, y[idx])
+            lr = np.interp(k / steps, [0, cfg.warmup_epochs, cfg.epochs],
+                           [0, cfg.peak_lr, 0])
+            for i, gi in enumerate(g):  # torch.optim.SGD, dampening 0, nesterov
+                d = np.asarray(gi, np.float64) + cfg.weight_decay * w[i]
+                buf[i] = cfg.momentum * buf[i] + d
+                w[i] = w[i] - lr * (d + cfg.momentum * buf[i])
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    for ours, ref in zip([*state[0], *state[1]], [*w, *nt], strict=True):
+        ours, ref = np.asarray(ours), np.asarray(ref)
+        assert np.abs(ours - ref).max() <= 1e-4 * np.abs(ref).max() + 1e-7
+    # and the steps did train: the weights moved well beyond that tolerance
+    kernels = [(a, b) for a, b in zip(w, w0, strict=True) if b.ndim > 1]
+    assert max(np.abs(a - b).max() / np.abs(b).max() for a, b in kernels) > 0.1
