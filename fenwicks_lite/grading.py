@@ -343,12 +343,13 @@ def without_solutions(cells: list[Any]) -> list[Any]:
 
 def strip_solutions(nb: Any) -> Any:
     """A copy of `nb` without solution cells, outputs of the rest cleared (the student
-    notebook)."""
+    notebook), and without the times at which the book's run executed each cell."""
     out = copy.deepcopy(nb)
     out.cells = without_solutions(out.cells)
     for c in out.cells:
         if c.cell_type == "code":
             c.outputs, c.execution_count = [], None
+            c.metadata.pop("execution", None)
     return out
 
 

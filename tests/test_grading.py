@@ -1209,3 +1209,19 @@ def test_an_assignment_without_seed_or_numbers_says_how_to_fix_it(reference):
     b = grading.Assignment.load(reference, None, entropies={key: 12345})
     assert b.entropy(key) == 12345
     assert _assignment(reference).entropy(key) == exercises.hidden_entropy(SEED, key)
+
+
+def test_student_notebook_of_a_real_chapter_keeps_no_trace_of_the_books_run():
+    """The student notebook of a chapter as committed: no solution, no output, no
+    execution count, no execution times; the grader's metadata kept."""
+    path = Path(__file__).resolve().parent.parent / "book" / "02_cifar10.ipynb"
+    ref = nbformat.read(path, as_version=4)
+    assert any("execution" in c.metadata for c in ref.cells)  # the book's run's times
+    nb = grading.strip_solutions(ref)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and not any(c.outputs or c.execution_count for c in code)
+    assert not any("execution" in c.metadata for c in nb.cells)
+    assert not any("solution" in c.metadata.get("tags", []) for c in nb.cells)
+    assert nb.metadata[grading.META] == ref.metadata[grading.META]
+    assert sum("answer" in c.metadata.get(grading.META, {}) for c in nb.cells) == sum(
+        "answer" in c.metadata.get(grading.META, {}) for c in ref.cells) > 0
