@@ -452,7 +452,7 @@ def train_augment(
     images: Any, u: Any, flip: Any, translate: Any, cutout: Any
 ) -> Any:
     """The training augmentation, from one (n, 5) draw of uniforms `u`, with chapter
-    4's functions (`fw.transform.crop_flip`, `cutout_at`, `randint_from_uniform`):
+    4's functions (`fw.transform.crop_flip`, `cutout_at`, `hole_centres`):
     translate by up to `translate` pixels (reflect padding), mirror where `flip`
     (None: where ``u[:, 2] < 0.5``, as `fw.transform.augment_from_uniforms`), then a
     `cutout` x `cutout` hole (0: none). Columns of `u` as in `augment_from_uniforms`.
@@ -475,8 +475,8 @@ def train_augment(
     dx = ops.cast(transform.randint_from_uniform(u[:, 1], k), "int32")
     coin = u[:, 2] < 0.5 if flip is None else ops.cast(flip, "bool")
     out = transform.crop_flip(images, dy, dx, coin, t)
-    cy = transform.randint_from_uniform(u[:, 3], h)
-    cx = transform.randint_from_uniform(u[:, 4], w)
+    cy = transform.hole_centres(u[:, 3], c, h)  # wholly inside, as the seed's
+    cx = transform.hole_centres(u[:, 4], c, w)
     return transform.cutout_at(out, cy, cx, c, c)
 
 

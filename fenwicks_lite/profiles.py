@@ -43,7 +43,7 @@ class Profile:
     weight_decay: float
     #: Nesterov momentum (Page: 0.9).
     momentum: float
-    #: cutout square side in pixels (DeVries & Taylor, Page: 8).
+    #: cutout square side in pixels (Page: 8, wholly inside the image).
     cutout: int
 
 

@@ -7,8 +7,11 @@ three random transforms, and the 2019 tutorial (`fw.transform.ramdom_pad_crop`, 
 - **pad-and-crop**: pad 4 pixels by reflection, cut a random 32 x 32 window: small
   translations;
 - **flip**: mirror left-right with probability 1/2: a cat facing left is still a cat;
-- **cutout** (DeVries & Taylor 2017): zero an 8 x 8 square whose centre is uniform over
-  the image (clipped at the borders): the net cannot rely on any one small patch.
+- **cutout** (DeVries & Taylor 2017): zero an 8 x 8 square at a random place: the net
+  cannot rely on any one small patch. Placed as the seed and Page placed it, wholly
+  inside the image (its corner uniform over the 25 x 25 positions: always 64 pixels);
+  ``inside=False`` gives DeVries & Taylor's placement (centre uniform over the image,
+  clipped at the borders: 56.25 pixels on average).
 
 The module has two families with the same semantics:
 
@@ -154,8 +157,8 @@ def window_mask(centre: Any, size: int, extent: int, ops: Any = None) -> Any:
     ``centre[k] - size//2 <= p < centre[k] - size//2 + size``.
 
     `size` positions when the window lies inside [0, extent), fewer where it sticks out
-    (DeVries & Taylor clip at the border rather than move the square inside). `centre`
-    is one integer per image, shape (n,). Chapter 4.
+    (DeVries & Taylor's centres may lie near the border: their square is clipped there).
+    `centre` is one integer per image, shape (n,). Chapter 4.
     """
     ops = KERAS_OPS if ops is None else ops
     start = centre - size // 2
@@ -218,7 +221,8 @@ def cutout_at(images: Any, cy: Any, cx: Any, ch: int, cw: int, ops: Any = None) 
 def augment_from_uniforms(images: Any, u: Any, pad: int, cutout: int, flip: bool,
                           ops: Any = None, scale: Any = None) -> Any:
     """Page's three transforms from one (n, 5) draw of uniforms in [0, 1): columns 0-1
-    the crop offsets, 2 the flip coin (< 0.5 flips), 3-4 the hole's centre. Chapter 4.
+    the crop offsets, 2 the flip coin (< 0.5 flips), 3-4 the hole's place (wholly
+    inside, as the seed and Page placed it: `hole_centres`). Chapter 4.
 
     `scale` = (mean, 1/std) normalizes on the way: crop and flip move the stored pixels
     (uint8: a quarter of the bytes), then ``(x - mean) / std`` and the cutout hole are
@@ -238,8 +242,8 @@ def augment_from_uniforms(images: Any, u: Any, pad: int, cutout: int, flip: bool
     if scale is not None:
         out = (ops.cast(out, "float32") - scale[0]) * scale[1]
     if cutout:
-        cy = randint_from_uniform(u[:, 3], h, ops)
-        cx = randint_from_uniform(u[:, 4], w, ops)
+        cy = hole_centres(u[:, 3], cutout, h, True, ops)
+        cx = hole_centres(u[:, 4], cutout, w, True, ops)
         if scale is not None:
             rows, cols = (
                 window_mask(cy, cutout, h, ops),
@@ -256,6 +260,27 @@ def randint_from_uniform(u: Any, k: int, ops: Any = None) -> Any:
     to k in float32). Chapter 4."""
     ops = KERAS_OPS if ops is None else ops
     return ops.minimum(ops.cast(ops.floor(u * k), "int32"), k - 1)
+
+
+def hole_centres(u: Any, size: Any, extent: int, inside: bool = True,
+                 ops: Any = None) -> Any:
+    """Each image's hole centre along one axis (for `window_mask`) from uniforms `u` in
+    [0, 1), one per image. Chapter 4.
+
+    ``inside=True``, the seed's and Page's placement: the window's first position is
+    uniform over 0..extent-size (the seed's ``fw.transform.cutout``: ``x0`` uniform in
+    [0, h + 1 - h_hole); Page's ``Cutout.options``: ``range(W + 1 - w)``), so the
+    window always lies wholly inside. ``inside=False``, DeVries & Taylor's: the centre
+    is uniform over 0..extent-1 and the window is clipped at the borders. `size` may be
+    a traced integer (chapter 10's ablation changes it without recompiling)."""
+    ops = KERAS_OPS if ops is None else ops
+    if not inside:
+        return randint_from_uniform(u, extent, ops)
+    if isinstance(size, (int, np.integer)):
+        return randint_from_uniform(u, extent - int(size) + 1, ops) + int(size) // 2
+    k = ops.cast(extent - size + 1, "float32")  # traced: a float k keeps u * k float
+    first = ops.cast(randint_from_uniform(u, k, ops), "int32")
+    return first + ops.cast(size, "int32") // 2
 
 
 def check_mean_std(mean: Any, std: Any, channels: int | None = None) -> None:
@@ -358,13 +383,15 @@ def random_flip(x: Any, seed: Any = None) -> Any:
     return out[0] if single else out
 
 
-def cutout(x: Any, h: int = CUTOUT, w: int | None = None, seed: Any = None) -> Any:
-    """Zeroes an h x w window whose centre is uniform over the image, clipped at the
-    borders (TensorFlow).
+def cutout(x: Any, h: int = CUTOUT, w: int | None = None, seed: Any = None,
+           inside: bool = True) -> Any:
+    """Zeroes an h x w window at a random place in each image (TensorFlow).
 
-    DeVries & Taylor (2017): the centre may lie anywhere, so near an edge part of the
-    square falls outside and fewer than h*w pixels are zeroed. `w` defaults to `h` (a
-    square). HWC or NHWC; dtype kept. Chapter 4.
+    As the seed's ``fw.transform.cutout(x, h, w)`` and Page's recipe: the window lies
+    wholly inside, its corner uniform over the (H - h + 1) x (W - w + 1) positions, so
+    h*w pixels are zeroed. ``inside=False``: DeVries & Taylor's (2017) placement, the
+    centre uniform over the image and the window clipped at the borders (fewer pixels
+    near an edge). `w` defaults to `h` (a square). HWC or NHWC; dtype kept. Chapter 4.
     """
     ops = TF_OPS
     w = h if w is None else w
@@ -373,8 +400,8 @@ def cutout(x: Any, h: int = CUTOUT, w: int | None = None, seed: Any = None) -> A
     u = _tf_uniform(ops.batch_size(xb), seed, 2)
     out = cutout_at(
         xb,
-        randint_from_uniform(u[:, 0], ih, ops),
-        randint_from_uniform(u[:, 1], iw, ops),
+        hole_centres(u[:, 0], h, ih, inside, ops),
+        hole_centres(u[:, 1], w, iw, inside, ops),
         h,
         w,
         ops,
@@ -535,9 +562,10 @@ def random_flip_batch(images: Any, seed: Any) -> Any:
     return ops.where(coin[:, None, None, None], ops.flip(images, axis=2), images)
 
 
-def cutout_batch(images: Any, seed: Any, h: int = CUTOUT, w: int | None = None) -> Any:
-    """`cutout` for an NHWC batch in `keras.ops`: one h x w hole per image, centre
-    uniform, clipped."""
+def cutout_batch(images: Any, seed: Any, h: int = CUTOUT, w: int | None = None,
+                 inside: bool = True) -> Any:
+    """`cutout` for an NHWC batch in `keras.ops`: one h x w hole per image, wholly
+    inside (``inside=False``: DeVries & Taylor's clipped placement)."""
     w = h if w is None else w
     n, ih, iw = _batch_shape(images, "cutout_batch")
     _check_cutout(h, w, ih, iw)
@@ -545,8 +573,8 @@ def cutout_batch(images: Any, seed: Any, h: int = CUTOUT, w: int | None = None) 
     u = _uniform(n, 2, seed, images)
     return cutout_at(
         images,
-        randint_from_uniform(u[:, 0], ih, ops),
-        randint_from_uniform(u[:, 1], iw, ops),
+        hole_centres(u[:, 0], h, ih, inside, ops),
+        hole_centres(u[:, 1], w, iw, inside, ops),
         h,
         w,
         ops,

@@ -309,8 +309,9 @@ def _numpy_augment(x: np.ndarray, u: np.ndarray, flip: np.ndarray, t: int,
         img = pad[i, dy : dy + h, dx : dx + w]
         out[i] = img[:, ::-1] if flip[i] else img
         if c:
-            cy, cx = int(u[i, 3] * h) - c // 2, int(u[i, 4] * w) - c // 2
-            out[i, max(cy, 0) : max(cy + c, 0), max(cx, 0) : max(cx + c, 0)] = 0
+            # wholly inside, as the seed's: the first row uniform over 0..h-c
+            cy, cx = int(u[i, 3] * (h - c + 1)), int(u[i, 4] * (w - c + 1))
+            out[i, cy : cy + c, cx : cx + c] = 0
     return out
 
 

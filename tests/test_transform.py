@@ -83,9 +83,10 @@ def test_batch_flip_happens_half_the_time():
     assert abs(flipped - 0.5) < 3 * sigma
 
 
-def _check_cutout_holes(x: np.ndarray, out: np.ndarray, ch: int, cw: int) -> np.ndarray:
-    """Asserts each image's zeros form one (clipped) ch x cw window and nothing else changed; returns
-    how many pixels each image lost."""
+def _check_cutout_holes(x: np.ndarray, out: np.ndarray, ch: int, cw: int,
+                        inside: bool = True) -> np.ndarray:
+    """Asserts each image's zeros form one ch x cw window (whole if `inside`, else clipped at the
+    borders) and nothing else changed; returns how many pixels each image lost."""
     _, h, w, _ = x.shape
     counts = []
     for a, b in zip(x, out, strict=True):
@@ -97,6 +98,8 @@ def _check_cutout_holes(x: np.ndarray, out: np.ndarray, ch: int, cw: int) -> np.
             assert len(rows) == ch or rows[0] == 0 or rows[-1] == h - 1  # full height unless clipped
             assert len(cols) == cw or cols[0] == 0 or cols[-1] == w - 1
             assert len(rows) <= ch and len(cols) <= cw
+        if inside:
+            assert (len(rows), len(cols)) == (ch, cw)
         counts.append(int(zero.sum()))
     return np.array(counts)
 
@@ -104,18 +107,49 @@ def _check_cutout_holes(x: np.ndarray, out: np.ndarray, ch: int, cw: int) -> np.
 @pytest.mark.backend
 @SETTINGS
 @given(shape=shapes, size=st.integers(1, 5), seed=st.integers(0, 2**31 - 1), dtype=st.sampled_from(["float32", "uint8"]))
-def test_batch_cutout_zeroes_one_clipped_window(shape, size, seed, dtype):
+def test_batch_cutout_zeroes_one_window(shape, size, seed, dtype):
     x = _images(*shape, dtype=dtype)
     out = _np(T.cutout_batch(x, seed, h=size))
     assert out.shape == x.shape and out.dtype == x.dtype
-    counts = _check_cutout_holes(x, out, size, size)
+    counts = _check_cutout_holes(x, out, size, size)  # wholly inside, as the seed's
+    assert (counts == size * size).all()
+    clipped = _np(T.cutout_batch(x, seed, h=size, inside=False))
+    counts = _check_cutout_holes(x, clipped, size, size, inside=False)
     assert (counts <= size * size).all() and (counts >= 1).all()  # the centre is always inside
 
 
 @pytest.mark.backend
-def test_batch_cutout_is_full_when_inside_and_smaller_when_clipped():
+def test_batch_cutout_places_the_seeds_hole_uniformly_inside():
+    """The seed's and Page's placement: the window's first row (and column) is uniform over
+    0..h-size, so every hole is whole (a chi-square test at a generous level)."""
+    n, size = 9000, 4
+    x = _images(n, 12, 12, 1)
+    out = _np(T.cutout_batch(x, 5, h=size))
+    _check_cutout_holes(x, out, size, size)
+    zero = (out == 0).all(axis=-1)
+    for axis in (2, 1):  # rows, then columns
+        first = zero.any(axis=axis).argmax(axis=1)
+        counts = np.bincount(first, minlength=12)
+        assert counts[12 - size + 1:].sum() == 0  # never past 12 - size
+        want = n / (12 - size + 1)
+        chi2 = (((counts[: 12 - size + 1] - want) ** 2) / want).sum()
+        assert chi2 < 30  # 8 degrees of freedom: p < 0.001 above 26.1
+
+
+@pytest.mark.backend
+def test_hole_centres_exact_positions():
+    u = np.array([0.0, 0.5, np.nextafter(np.float32(1), np.float32(0))], np.float32)
+    # inside: first position 0, 12, 24 of the 25, centre = first + size // 2
+    assert _np(T.hole_centres(u, 8, 32)).tolist() == [4, 16, 28]
+    assert _np(T.hole_centres(u, 8, 32, inside=False)).tolist() == [0, 16, 31]
+    assert _np(T.hole_centres(u, 3, 8)).tolist() == [1, 4, 6]  # windows [0,3), [3,6), [5,8)
+
+
+@pytest.mark.backend
+def test_batch_cutout_devries_placement_is_clipped_at_the_borders():
     x = _images(4000, 12, 12, 1)
-    counts = _check_cutout_holes(x, _np(T.cutout_batch(x, 3, h=4, w=4)), 4, 4)
+    counts = _check_cutout_holes(x, _np(T.cutout_batch(x, 3, h=4, w=4, inside=False)), 4, 4,
+                                 inside=False)
     # Centre uniform over 12 positions per axis; the 4-window [c-2, c+2) lies inside for c in 2..10.
     inside = (9 / 12) ** 2
     assert abs((counts == 16).mean() - inside) < 4 * np.sqrt(inside * (1 - inside) / len(counts))
@@ -124,7 +158,7 @@ def test_batch_cutout_is_full_when_inside_and_smaller_when_clipped():
 
 @pytest.mark.backend
 def test_same_seed_same_output_different_seed_different_output():
-    x = _images(32, 8, 8, 3)
+    x = _images(32, 12, 12, 3)  # room for the 8 x 8 hole to move (8 x 8 images: one place)
     for fn in (T.random_pad_crop_batch, T.random_flip_batch, T.cutout_batch, T.augment_batch):
         assert np.array_equal(_np(fn(x, 5)), _np(fn(x, 5))), fn.__name__
         assert not np.array_equal(_np(fn(x, 5)), _np(fn(x, 6))), fn.__name__
@@ -134,7 +168,7 @@ def test_same_seed_same_output_different_seed_different_output():
 def test_seed_generator_draws_anew_each_call_and_step_seeds_differ():
     import keras
 
-    x = _images(32, 8, 8, 3)
+    x = _images(32, 12, 12, 3)  # an 8 x 8 hole moves (in 8 x 8: one place)
     gen = keras.random.SeedGenerator(1)
     assert not np.array_equal(_np(T.augment_batch(x, gen)), _np(T.augment_batch(x, gen)))
     a, b = (_np(T.augment_batch(x, T.step_seed(0, s))) for s in (1, 2))
@@ -151,7 +185,7 @@ def test_augment_batch_switches_and_composition():
     full = _np(T.augment_batch(x, 0, pad=2, cutout=3))
     assert full.shape == x.shape and full.dtype == x.dtype
     holes = (full == 0).all(axis=-1).sum(axis=(1, 2))
-    assert ((holes >= 1) & (holes <= 9)).all()
+    assert (holes == 9).all()  # whole 3 x 3 holes, as the seed's
     # Offsets are spread over all 5 x 5 positions, not stuck at one.
     assert len({tuple(o) for o in _offsets(x, only_crop, 2, unique=True)}) > 10
 
@@ -160,7 +194,7 @@ def test_augment_batch_switches_and_composition():
 def test_augment_batch_compiles_under_jit():
     import keras
 
-    x = _images(16, 8, 8, 3)
+    x = _images(16, 12, 12, 3)
     if keras.backend.backend() == "jax":
         import jax
 
@@ -229,6 +263,9 @@ def test_tf_flip_and_cutout_properties():
     assert np.array_equal(T.random_flip(flipped, seed=np.array([1, 2])).numpy(), x)  # involution
     x = _images(2000, 12, 12, 3)
     counts = _check_cutout_holes(x, T.cutout(x, 4, seed=np.array([3, 4])).numpy(), 4, 4)
+    assert (counts == 16).all()  # the seed's: wholly inside
+    clipped = T.cutout(x, 4, seed=np.array([3, 4]), inside=False).numpy()
+    counts = _check_cutout_holes(x, clipped, 4, 4, inside=False)
     assert (counts == 16).any() and (counts < 16).any()
 
 
@@ -359,7 +396,8 @@ def test_augment_from_uniforms_reads_its_five_columns():
                   [0.99, 0.0, 0.4, 0.99, 0.0], [0.3, 0.6, 0.9, 0.3, 0.6]], np.float32)
     pad, size = 2, 3
     dy, dx = np.floor(u[:, 0] * 5).astype(int), np.floor(u[:, 1] * 5).astype(int)
-    cy, cx = np.floor(u[:, 3] * 8).astype(int), np.floor(u[:, 4] * 8).astype(int)
+    # the hole wholly inside: first row floor(u * (8 - 3 + 1)), centre 3 // 2 further
+    cy, cx = (np.floor(u[:, k] * 6).astype(int) + 1 for k in (3, 4))
     moved = _np_crop_flip(x, dy, dx, u[:, 2] < 0.5, pad)
     hole = _np_window(cy, size, 8)[:, :, None] & _np_window(cx, size, 8)[:, None, :]
     expected = np.where(hole[..., None], 0, moved)
