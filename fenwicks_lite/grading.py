@@ -73,22 +73,8 @@ MARK = "@@fenwicks_lite-grade@@"
 #: read; also the roundabout ways to them (a module by a computed name, an attribute
 #: set by name, a frame, the IPython shell, code built from strings). No answer of the
 #: book's solutions needs any of them (tests/test_grading.py). `suspicious` matches
-#: these on the answer's parsed code; this pattern is its fallback for a cell that
-#: does not parse.
-SUSPICIOUS = re.compile(
-    r"\b(exercises|checks|grading|run_check|run_hidden|sys\.modules|sys\.stdout|"
-    r"settrace|setprofile|getppid|os\.kill|os\.environ|subprocess|socket|ctypes|gc\.|"
-    r"importlib|setattr|delattr|_getframe|inspect|get_ipython|fresh\.ipynb|"
-    # frames, reached through an exception or a generator
-    r"__traceback__|tb_frame|tb_next|f_back|f_globals|f_locals|f_builtins|exc_info|"
-    r"[gc]r?_frame|ag_frame|walk_stack|walk_tb|_current_frames|last_traceback)"
-    # the built-ins, not a method of the same name (model.compile, re.compile)
-    r"|(?<![\w.])(eval|exec|compile|globals|vars|getattr|breakpoint)\s*\("
-    r"|builtins|__import__|__(subclasses|globals|code|closure|dict|class|mro|bases?)__"
-    # IPython's history holds the running hidden cell (its nonce); os._exit ends the
-    # kernel mid-check; the verdict's mark itself
-    r"|\b(In|Out)\[|\b_i[hi\d]|\bos\._exit|fenwicks_lite-grade"
-)
+#: the lists below on the answer's parsed code, and on its words when it does not
+#: parse (one set of lists for both).
 #: names and attributes that `suspicious` flags wherever the code uses them: the
 #: grader's modules and functions, the roundabout ways to any object (frames, the
 #: built-ins, the interpreter's hooks, IPython's history)
@@ -175,10 +161,11 @@ def suspicious(text: str, key: str = "") -> list[str]:
     strings; not its comments), IPython's history and shell, and an assignment to an
     attribute of a module (``np.array_equal = ...``: the checks compare with NumPy).
     The exercise's own ``fw.exercises.check(key, fn)`` is not flagged."""
+    python = _ipython_to_python(text)
     try:
-        tree = ast.parse(_ipython_to_python(text))
+        tree = ast.parse(python)
     except SyntaxError:  # it will not run either; the words anywhere in it
-        return [f"mentions {m.group(0)!r}" for m in [SUSPICIOUS.search(text)] if m]
+        return _suspicious_words(python)
     found: list[str] = []
     for node in ast.walk(tree):
         if isinstance(getattr(node, "body", None), list):
@@ -238,6 +225,25 @@ def suspicious(text: str, key: str = "") -> list[str]:
                 for m in _SUSPICIOUS_TEXT.finditer(node.value)
             ]
     found += [f"mentions {w!r}" for w in words if _SUSPICIOUS_NAMES.fullmatch(w)]
+    return list(dict.fromkeys(found))
+
+
+def _suspicious_words(text: str) -> list[str]:
+    """`suspicious` for a cell that does not parse: the same lists, matched on every
+    name and dotted name of the text (comments and strings too), a built-in only
+    where it is called, ``In``/``Out`` only where indexed."""
+    found = [f"mentions {m.group(0)!r}" for m in _SUSPICIOUS_TEXT.finditer(text)]
+    found += [f"mentions {w!r}" for w in re.findall(r"[A-Za-z_]\w*", text)
+              if _SUSPICIOUS_NAMES.fullmatch(w)]
+    for m in re.finditer(r"(?<![\w.])[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*\s*([(\[]?)",
+                         text):
+        parts = re.sub(r"\s+", "", m.group(0)).rstrip("([").split(".")
+        dotted = [".".join(parts[:k]) for k in range(2, len(parts) + 1)]
+        found += [f"mentions {d!r}" for d in dotted if _SUSPICIOUS_DOTTED.fullmatch(d)]
+        if len(parts) == 1 and m.group(1) == "(" and parts[0] in _SUSPICIOUS_BUILTINS:
+            found.append(f"mentions {parts[0]!r}")
+        if len(parts) == 1 and m.group(1) == "[" and parts[0] in ("In", "Out"):
+            found.append(f"mentions {parts[0] + '['!r}")
     return list(dict.fromkeys(found))
 
 

@@ -246,7 +246,23 @@ def test_a_garbled_verdict_is_not_taken(payload):
 @pytest.mark.parametrize("code", ROUNDABOUT)
 def test_roundabout_reaches_for_the_grader_are_flagged(code):
     assert grading.suspicious(code), code
-    assert grading.SUSPICIOUS.search(code), code  # the fallback, for code that won't parse
+    # the fallback, for code that won't parse: the same lists, matched on its words
+    assert grading.suspicious(code + "\n)"), code
+
+
+def test_a_cell_that_does_not_parse_is_matched_on_the_same_lists():
+    """The fallback flags what the parsed path flags (one set of lists for both), a
+    built-in only where called, and not the honest words of an unfinished answer."""
+    broken = "\n)"
+    for code in [*ROUNDABOUT, *CHEATS.values()]:
+        parsed = {f for f in grading.suspicious(code) if f.startswith("mentions")}
+        assert parsed <= set(grading.suspicious(code + broken)), code
+    for word in ("addaudithook", "signal", "pdb", "__self__", "f_code", "last_exc",
+                 "co_consts", "_oh"):  # on the lists; the old fallback regex missed them
+        assert grading.suspicious(f"x = y.{word}" + broken) == [f"mentions {word!r}"]
+    assert grading.suspicious("v = vars(" + broken) == ["mentions 'vars'"]
+    assert grading.suspicious("def f(x):\n    return x.compile(" + broken) == []
+    assert grading.suspicious("def f(x):\n    return np.mean(x" + broken) == []
 
 
 # the review's cheats (tmp/review-grader findings 1-3): a frame walk from a traceback
