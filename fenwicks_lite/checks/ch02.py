@@ -6,9 +6,7 @@ import tracemalloc
 
 import numpy as np
 
-# the comparisons, bound when the checks are imported (before any answer runs: the
-# grader imports them first), so that an answer that reassigns np.array_equal or
-# math.isclose does not change what the checks compare with
+# bound at import, before any answer runs (see checks/__init__.py)
 from numpy import allclose as _allclose
 from numpy import isclose as _isclose
 

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-# the comparisons, bound when the checks are imported (before any answer runs: the
-# grader imports them first), so that an answer that reassigns np.array_equal or
-# math.isclose does not change what the checks compare with
+# bound at import, before any answer runs (see checks/__init__.py)
 from numpy import array_equal as _array_equal
 
 from fenwicks_lite.exercises import CheckFailed, exercise, expect, hidden

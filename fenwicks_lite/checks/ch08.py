@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-# the comparisons, bound when the checks are imported (before any answer runs: the
-# grader imports them first), so that an answer that reassigns np.array_equal or
-# math.isclose does not change what the checks compare with
+# bound at import, before any answer runs (see checks/__init__.py)
 from math import isclose as _math_isclose
 
 import numpy as np
