@@ -11,7 +11,8 @@
 # then give the machine back; each script's header says how its records are committed.
 # Rehearsed on the CPU with the GPU machine's versions (Python 3.12, jax 0.11.2, numpy
 # 2.5.2, keras 3.15.1) and with mixed_bfloat16, the precision an H100/H200 gets; again
-# on 2026-12-07 (both scripts, quick profile, mini sample staged by prepare.sh, rc 0). A
+# on 2026-12-07 (both scripts, quick profile, mini sample staged by prepare.sh, rc 0),
+# the last time after the cutout placement changed (dbb8ceb: 62 s and 63 s wall). A
 # rehearsal venv (pyenv's 3.12) needs `jax[cpu]==0.11.2 numpy==2.5.2` and what the GPU
 # image already holds but the staged wheels lack (keras imports them): typing_extensions,
 # absl-py, h5py, rich (the image's package list: the device library's KINDS.md); and a
