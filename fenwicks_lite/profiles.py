@@ -38,8 +38,8 @@ class Profile:
     warmup_epochs: float
     #: the peak learning rate for MEAN-reduced loss (Page: 0.4).
     peak_lr: float
-    #: coupled L2 weight decay (Page: 5e-4; the seed's 0.000125 acted as 0.001 on 8 TPU
-    #: cores where fenwicks' code applied it, chapter 7).
+    #: coupled L2 weight decay (Page: 5e-4; the seed's 0.000125 acted as 0.001: its
+    #: fenwicks code added it on each of 8 TPU cores, chapter 7).
     weight_decay: float
     #: Nesterov momentum (Page: 0.9).
     momentum: float
