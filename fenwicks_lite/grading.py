@@ -69,6 +69,17 @@ from fenwicks_lite import exercises as E
 META = "fenwicks_lite"
 #: hidden cells print this, a nonce and a JSON verdict.
 MARK = "@@fenwicks_lite-grade@@"
+#: the worker prints this once its imports worked, before it reads the job, and this
+#: with the job's nonce once the grader's first cell ran in the kernel, before any
+#: code of the submission: a worker that ends without both failed for a reason that
+#: is not the submission's (`GradingEnvironmentError`)
+READY, STARTED = MARK + "ready", MARK + "started:"
+
+
+class GradingEnvironmentError(RuntimeError):
+    """The grading process failed before any code of the submission ran: the grader's
+    environment is broken (the sandbox, the Python it runs, the kernel), not the
+    submission. `grade_batch` stops at the first; nothing is written for it."""
 #: answers that reach into the grader or the process get flagged for the instructor to
 #: read; also the roundabout ways to them (a module by a computed name, an attribute
 #: set by name, a frame, the IPython shell, code built from strings). No answer of the
@@ -570,6 +581,7 @@ def _worker() -> int:
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
+    print(READY, flush=True)
     job = json.loads(sys.stdin.readline())
     nb = nbformat.from_dict(job["notebook"])
     limits = _Limits(job)
@@ -586,7 +598,10 @@ def _worker() -> int:
         async def async_execute_cell(self, cell, *args, **kw):  # noqa: ANN001
             before = limits.before()
             try:
-                return await super().async_execute_cell(cell, *args, **kw)
+                done = await super().async_execute_cell(cell, *args, **kw)
+                if roles.get(cell.get("id")) == "setup" and not _error(cell):
+                    print(STARTED + job["nonce"], flush=True)  # the kernel works
+                return done
             finally:
                 if limits.after(cell, before, km) and self.kc is not None:
                     # the processes it stopped are the kernel's children, and count
@@ -1475,8 +1490,13 @@ def grade_notebook(
                     timeout=limit,
                 )
                 out, rc, err = proc.stdout, proc.returncode, proc.stderr
-            except subprocess.TimeoutExpired:
-                out, rc, err = "", None, ""
+            except subprocess.TimeoutExpired as e:
+                out, rc, err = _text(e.stdout), None, _text(e.stderr)
+    said = {ln.strip() for ln in out.splitlines()}
+    if STARTED + job_nonce not in said:  # nothing of the submission ran
+        raise GradingEnvironmentError(
+            _environment_failure(READY in said, rc, limit, out, job_nonce, err, a)
+        )
     line = next(
         (ln for ln in reversed(out.splitlines()) if ln.startswith(job_nonce)), None
     )
@@ -1577,6 +1597,51 @@ def grade_notebook(
             ):  # attempted: the cell raised before it defined the function
                 g.status = "error"
     return result("; ".join(x for x in (note, report["failure"]) if x), flags)
+
+
+def _text(b: bytes | str | None) -> str:
+    return b.decode(errors="replace") if isinstance(b, bytes) else b or ""
+
+
+def _environment_failure(
+    ready: bool, rc: int | None, limit: int, out: str, nonce: str, err: str, a: Any
+) -> str:
+    """What `GradingEnvironmentError` says: how the grading process failed before any
+    code of the submission ran, its last words and what to check."""
+    how = (
+        f"ran past {limit} s and was stopped"
+        if rc is None
+        else f"ended with exit status {rc}"
+    )
+    report = next((ln for ln in out.splitlines() if ln.startswith(nonce)), "")
+    said = ""
+    if report:  # the worker reported: the kernel did not start or its first cell failed
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            r = json.loads(report[len(nonce) :])
+            said = r["failure"] or next(
+                (o["error"] for o in r["outputs"].values() if o.get("error")), ""
+            )
+    words = f"; it said: {said}" if said else _tail(err)
+    py = _python()
+    if not ready:
+        what = (
+            f"the grading process ({py} -m fenwicks_lite.grading _worker, isolation "
+            f"{a.mode()}) {how} before any code of the submission ran{words}. Check "
+            f"that {py} can import fenwicks_lite, nbformat, nbclient and "
+            "jupyter_client (pip install 'fenwicks_lite[grade]' into that environment)"
+        )
+        if a.mode() != "process":
+            what += f", and that isolation {a.mode()} works here (or pass --isolation "
+            what += "process)"
+    else:
+        what = (
+            f"the grading kernel did not start or its first cell (the grader's own "
+            f"import of the checks) failed, before any code of the submission ran: "
+            f"the process {how}{words}. Check that the Jupyter kernel 'python3' "
+            f"runs {py} with fenwicks_lite and ipykernel importable, and that "
+            f"--memory {a.memory_gb:g} GB is enough to start it"
+        )
+    return what + ". The grader's environment is broken, not the submission."
 
 
 def _tail(stderr: str, lines: int = 5, chars: int = 600) -> str:
@@ -1722,7 +1787,10 @@ def grade_batch(
 ) -> list[Grade]:
     """Grades every submission, `jobs` at a time, each in its own process; writes as
     they come. Several submissions of one student are each graded, with a note on
-    each row and a feedback file each."""
+    each row and a feedback file each. A `GradingEnvironmentError` (the grading process
+    failed before any code of a submission ran) stops the batch: no submission starts
+    after it, nothing is written for it, what was written stays; it is raised again
+    with the counts once the submissions under way have finished."""
     book = Gradebook(out, a, overwrite)
     # the submissions and the gradebook are out of the submissions' sight
     hide = sorted({p.parent.resolve() for p in paths} | {out.resolve()})
@@ -1730,9 +1798,17 @@ def grade_batch(
     same = {s: [p for p, t in zip(paths, ids, strict=True) if t == s] for s in set(ids)}
     same = {s: ps for s, ps in same.items() if len(ps) > 1}
 
-    def one(i: int) -> Grade:
+    broken: list[str] = []  # why the environment failed: the batch stops at the first
+    written: list[int] = []
+
+    def one(i: int) -> Grade | None:
+        if broken:
+            return None
         try:
             g = grade_notebook(paths[i], a, ids[i], hide=hide)
+        except GradingEnvironmentError as e:  # every submission would fail the same way
+            broken.append(f"{ids[i]} ({paths[i].name}): {e}")
+            return None
         except Exception as e:  # a grader bug on one notebook must not stop the batch
             g = Grade(
                 ids[i],
@@ -1751,12 +1827,21 @@ def grade_batch(
             )
             g.error = "; ".join(x for x in (g.error, note) if x)
         book.add(g, f"{ids[i]}__{paths[i].stem}" if twins else ids[i])
+        written.append(i)
         if echo:
             echo(g)
         return g
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, range(len(paths))))
+        grades = list(pool.map(one, range(len(paths))))
+    if broken:
+        raise GradingEnvironmentError(
+            f"grading stopped: {broken[0]} {len(written)} graded (their rows and "
+            f"feedback are in {book.csv} and {out / 'feedback'}), "
+            f"{len(paths) - len(written)} not graded. Fix the environment, then grade "
+            "again (--overwrite grades every submission again)."
+        )
+    return [g for g in grades if g is not None]
 
 
 # --------------------------------------------------------------------------- Gradescope
@@ -1810,6 +1895,11 @@ _RUN_AUTOGRADER = """#!/usr/bin/env bash
 set -u
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 cd "$ROOT/source"
+# CIFAR-10 as setup.sh left it: the chapters' data cells read it, nothing is downloaded
+if [ -s "$ROOT/data/cifar10_path" ]; then
+  CIFAR10_DIR="$(cat "$ROOT/data/cifar10_path")"
+  export CIFAR10_DIR
+fi
 PYTHONPATH="$ROOT/source/lib" python3 -m fenwicks_lite.grading gradescope \\
   --assignment "$ROOT/source/assignment.json" --submission "$ROOT/submission" \\
   --results "$ROOT/results/results.json"
@@ -1821,6 +1911,13 @@ _SETUP = """#!/usr/bin/env bash
 set -e
 apt-get update -qq && apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
 python3 -m pip install -q -r /autograder/source/requirements.txt
+# CIFAR-10 (163 MB, checksummed), once, while the image builds: each submission's
+# kernel then reads it (run_autograder passes it on) instead of downloading it again,
+# and grading needs no network
+mkdir -p /autograder/data
+KERAS_HOME=/autograder/data PYTHONPATH=/autograder/source/lib python3 -c \\
+  "from fenwicks_lite import data; data.load_cifar10(); print(data.keras_cached())" \\
+  > /autograder/data/cifar10_path
 """
 
 _REQUIREMENTS = [
@@ -1896,7 +1993,13 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
             f"submit exactly one notebook (found {len(notebooks)})",
         )
     else:
-        g = grade_notebook(notebooks[0], a, "submission")
+        try:
+            g = grade_notebook(notebooks[0], a, "submission")
+        except GradingEnvironmentError as e:
+            # no results.json: Gradescope reports the autograder's failure instead of
+            # a score of 0, and the staff can regrade once the image is fixed
+            print(f"not graded: {e}", flush=True)  # stdout: the staff's only
+            return 1
     results.parent.mkdir(parents=True, exist_ok=True)
     isolation = a.isolation_line()
     results.write_text(
@@ -2111,6 +2214,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     except FileExistsError as e:
         p.error(str(e))
+    except GradingEnvironmentError as e:
+        print(e, file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps([g.as_dict() for g in grades], indent=1))
     return (

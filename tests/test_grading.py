@@ -908,6 +908,30 @@ def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
     )
 
 
+def test_gradescope_reads_the_cifar10_setup_fetched(reference, tmp_path):
+    """setup.sh fetches CIFAR-10 once, while Gradescope builds the image, and notes
+    where; run_autograder hands that to the grader (which passes CIFAR10_DIR on to the
+    kernel): without it every submission's kernel found no data and tried to download
+    163 MB, and an answer using the chapter's `data` failed."""
+    zpath = grading.build_autograder(_assignment(reference), tmp_path / "ag.zip")
+    root = tmp_path / "autograder"
+    zipfile.ZipFile(zpath).extractall(root / "source")
+    setup = (root / "source" / "setup.sh").read_text()
+    assert "data.load_cifar10()" in setup and "/autograder/data/cifar10_path" in setup
+    (root / "data").mkdir()
+    (root / "data" / "cifar10_path").write_text("/somewhere/cifar-10-batches-py\n")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "python3").write_text('#!/bin/sh\necho "CIFAR10_DIR=$CIFAR10_DIR"\n')
+    (fake / "python3").chmod(0o755)
+    env = {"PATH": f"{fake}:/usr/bin:/bin", "AUTOGRADER_ROOT": str(root)}
+    run = subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert run.stdout.strip() == "CIFAR10_DIR=/somewhere/cifar-10-batches-py", run
+
+
 def test_autograder_without_a_chapter_says_to_name_one(tmp_path, capsys):
     with pytest.raises(SystemExit):
         grading.main(["autograder", "--seed", "1", "--out", str(tmp_path / "a.zip")])
@@ -917,7 +941,8 @@ def test_autograder_without_a_chapter_says_to_name_one(tmp_path, capsys):
 
 def test_a_grading_process_that_dies_says_why(reference, tmp_path, monkeypatch):
     """A sandbox that fails before the worker reports (a venv out of its sight, a
-    failed mount): the note carries the end of its stderr, not only the exit status."""
+    failed mount): the error carries the end of its stderr, not only the exit
+    status."""
     sub = _write(
         grading.strip_solutions(chapter(SOLUTIONS)), tmp_path / "s" / "a_1_1_x.ipynb"
     )
@@ -925,10 +950,11 @@ def test_a_grading_process_that_dies_says_why(reference, tmp_path, monkeypatch):
     monkeypatch.setattr(
         grading, "sandbox_command", lambda *a, **k: [sys.executable, "-c", dies]
     )
-    g = grading.grade_notebook(sub, _assignment(reference, isolation="process"))
-    assert "died (exit status 127) before reporting" in g.error
-    assert g.error.endswith("its last words: exec: python: not found"), g.error
-    assert {e.status for e in g.exercises} == {"error"}
+    with pytest.raises(grading.GradingEnvironmentError) as e:
+        grading.grade_notebook(sub, _assignment(reference, isolation="process"))
+    msg = str(e.value)  # before any answer ran: the environment's, not a grade
+    assert "ended with exit status 127 before any code of the submission ran" in msg
+    assert "its last words: exec: python: not found" in msg, msg
 
 
 @pytest.mark.skipif(not grading.unshare_works(), reason="needs unshare")
@@ -1241,3 +1267,163 @@ def test_student_notebook_of_a_real_chapter_keeps_no_trace_of_the_books_run():
     assert nb.metadata[grading.META] == ref.metadata[grading.META]
     assert sum("answer" in c.metadata.get(grading.META, {}) for c in nb.cells) == sum(
         "answer" in c.metadata.get(grading.META, {}) for c in ref.cells) > 0
+
+
+# ------------------------------------------------------- a broken environment stops it
+
+
+def _subs(tmp_path: Path, n: int, answers: dict[str, str] | None = None) -> list[Path]:
+    nb = grading.strip_solutions(chapter(answers or SOLUTIONS))
+    return [
+        _write(nb, tmp_path / "subs" / f"s{'abcdefgh'[i]}_{700 + i}_1_chgrade.ipynb")
+        for i in range(n)
+    ]
+
+
+def test_a_worker_that_cannot_import_the_library_stops_the_batch(
+    reference, tmp_path, monkeypatch
+):
+    """A grading Python that cannot import fenwicks_lite (a broken venv): the first
+    submission's worker dies before any of its code ran, and the batch stops there
+    with one message that says what to fix, instead of grading every submission
+    "error", one process after the other."""
+    venv = tmp_path / "venv"  # the dependencies, without the library
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True
+    )
+    site = next((venv / "lib").glob("python*/site-packages"))
+    (site / "deps.pth").write_text(
+        "\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n"
+    )
+    monkeypatch.setattr(grading, "_python", lambda: venv / "bin" / "python")
+    monkeypatch.setattr(grading, "_lib_copy", lambda dest: dest.mkdir(parents=True))
+    calls = []
+    real = grading.sandbox_command
+    monkeypatch.setattr(
+        grading, "sandbox_command", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    subs = _subs(tmp_path, 4)
+    out = tmp_path / "grades"
+    a = _assignment(reference, isolation="process")
+    with pytest.raises(grading.GradingEnvironmentError) as e:
+        grading.grade_batch(subs, a, out, jobs=1)
+    msg = str(e.value)
+    assert len(calls) == 1, msg  # stopped at the first, not once per submission
+    assert "No module named 'fenwicks_lite'" in msg, msg
+    assert "before any code of the submission ran" in msg, msg
+    assert str(venv / "bin" / "python") in msg and "import" in msg, msg
+    assert "4 not graded" in msg and "0 graded" in msg, msg
+    # nothing was written as that student's grade
+    rows = list(csv.DictReader((out / "gradebook.csv").open()))
+    assert rows == [] and not list((out / "feedback").glob("*.md"))
+
+
+def test_a_kernel_that_cannot_start_the_checks_stops_the_batch(
+    reference, tmp_path, monkeypatch
+):
+    """The worker runs, but the kernel's first cell (the grader's own, before any
+    answer) fails, as when the kernel's Python lacks the library: the environment's
+    fault, not the submissions'. What was graded before stays written."""
+    real = grading._SETUP_CELL
+    n = []
+
+    def fresh(*args, **kw):
+        n.append(1)
+        if len(n) > 1:  # the environment breaks after the first submission
+            monkeypatch.setattr(
+                grading, "_SETUP_CELL", "import fenwicks_lite_missing  # {keys!r}"
+            )
+        return fresh_notebook(*args, **kw)
+
+    fresh_notebook = grading.fresh_notebook
+    monkeypatch.setattr(grading, "fresh_notebook", fresh)
+    subs = _subs(tmp_path, 3)
+    out = tmp_path / "grades"
+    a = _assignment(reference, isolation="process", timeout=20)
+    with pytest.raises(grading.GradingEnvironmentError) as e:
+        grading.grade_batch(subs, a, out, jobs=1)
+    msg = str(e.value)
+    assert "ModuleNotFoundError" in msg and "fenwicks_lite_missing" in msg, msg
+    assert "kernel" in msg and "1 graded" in msg and "2 not graded" in msg, msg
+    assert str(out / "gradebook.csv") in msg, msg
+    rows = list(csv.DictReader((out / "gradebook.csv").open()))
+    assert [r["student"] for r in rows] == ["700"] and rows[0]["total"] == "6"
+    assert [f.name for f in (out / "feedback").glob("*.md")] == ["700.md"]
+    assert len((out / "results.jsonl").read_text().splitlines()) == 1
+    assert grading._SETUP_CELL != real  # the patch did break the later ones
+
+
+def test_a_students_own_crash_does_not_stop_the_batch(reference, tmp_path):
+    """os._exit in the kernel, SIGKILL to the grading process, a loop past the
+    time limit: each is that submission's error, and every other one is graded."""
+    answers = {
+        "exit": {**SOLUTIONS, "double": "import os; os._exit(3)"},
+        "kill": {
+            **SOLUTIONS,
+            "double": "import os, signal; os.kill(os.getppid(), signal.SIGKILL)",
+        },
+        "loop": {**SOLUTIONS, "first": "while True: pass"},
+        "fine": SOLUTIONS,
+    }
+    subs = [
+        _write(
+            grading.strip_solutions(chapter(ans)),
+            tmp_path / "subs" / f"{name}_{800 + i}_1_chgrade.ipynb",
+        )
+        for i, (name, ans) in enumerate(answers.items())
+    ]
+    out = tmp_path / "grades"
+    a = _assignment(reference, isolation="process", timeout=5)
+    grades = {
+        Path(g.notebook).name.split("_")[0]: g
+        for g in grading.grade_batch(subs, a, out, jobs=2)
+    }
+    assert set(grades) == set(answers)
+    assert grades["fine"].score == 6
+    assert _points(grades["exit"])["chgrade.double"] == 0
+    assert _points(grades["kill"]) == dict.fromkeys(KEYS, 0)
+    assert "grading process died" in grades["kill"].error
+    loop = next(e for e in grades["loop"].exercises if e.key == "chgrade.first")
+    assert loop.status == "timed-out"
+    assert len(list(csv.DictReader((out / "gradebook.csv").open()))) == 4
+
+
+def test_grade_command_says_what_to_fix_and_exits_2(
+    reference, tmp_path, monkeypatch, capsys
+):
+    dies = "import sys; sys.stderr.write('exec: python: not found\\n'); sys.exit(127)"
+    monkeypatch.setattr(
+        grading, "sandbox_command", lambda *a, **k: [sys.executable, "-c", dies]
+    )
+    subs = _subs(tmp_path, 2)
+    rc = grading.main([
+        "grade", str(tmp_path / "subs"), "--reference", str(reference),
+        "--seed", "1", "--isolation", "process", "--out", str(tmp_path / "g"),
+    ])
+    err = capsys.readouterr().err
+    assert rc == 2 and "grading stopped" in err, err
+    assert "exec: python: not found" in err, err
+    assert len(subs) == 2 and "2 not graded" in err, err
+
+
+def test_gradescope_does_not_score_a_broken_environment(
+    reference, tmp_path, monkeypatch, capsys
+):
+    """On Gradescope a broken image must not give the student 0 points: no
+    results.json (Gradescope then reports the autograder's failure), the reason in the
+    staff-only stdout, exit status 1."""
+    dies = "import sys; sys.stderr.write('No module named nbclient\\n'); sys.exit(1)"
+    monkeypatch.setattr(
+        grading, "sandbox_command", lambda *a, **k: [sys.executable, "-c", dies]
+    )
+    zp = grading.build_autograder(
+        _assignment(reference, isolation="process"), tmp_path / "ag.zip"
+    )
+    src = tmp_path / "source"
+    zipfile.ZipFile(zp).extractall(src)
+    _subs(tmp_path, 1)
+    results = tmp_path / "results" / "results.json"
+    rc = grading.run_gradescope(src / "assignment.json", tmp_path / "subs", results)
+    out = capsys.readouterr().out
+    assert rc == 1 and not results.exists()
+    assert "No module named nbclient" in out and "not the submission" in out, out
