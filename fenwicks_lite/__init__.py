@@ -54,6 +54,8 @@ SUBMODULES: dict[str, str] = {
 def __getattr__(name: str) -> Any:
     if name in SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "colab_utils":  # the seed's May 2019 name of colab_tpu
+        return importlib.import_module(f"{__name__}.colab_tpu")
     if name == "Sequential":  # the seed wrote `fw.Sequential()`; it is Keras's.
         import keras
 

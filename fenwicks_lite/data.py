@@ -26,6 +26,14 @@ from typing import IO, Any
 import numpy as np
 
 from fenwicks_lite import transform
+
+# the seed's May 2019 names: the tutorial's later versions (a22231b .. 04cbdc7) call the
+# TFRecord functions as fw.data.*; they live in fenwicks_lite.io (Chapters 3 and 5)
+from fenwicks_lite.io import (  # noqa: F401 (re-exported)
+    numpy_tfrecord,
+    tfexample_numpy_image_parser,
+    tfrecord_ds,
+)
 from fenwicks_lite.profiles import Profile, get_profile
 
 ENV_VAR = "CIFAR10_DIR"

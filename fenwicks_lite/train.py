@@ -1,7 +1,9 @@
 """The seed's `fenwicks.train`, re-exported (Chapters 7 and 9).
 
 The 2019 tutorial called `fw.train.triangular_lr` and `fw.train.sgd_optimizer`; they
-live in `fenwicks_lite.optim` (Chapter 7). The whole training loop is
+live in `fenwicks_lite.optim` (Chapter 7). Its May versions also called
+`fw.train.get_clf_model_func` and `fw.train.get_tpu_estimator` (April's
+`fw.tpuest.*`, the Appendix). The whole training loop is
 `fw.train.train(config)` (`fenwicks_lite.fit`, Chapters 8 and 9) and ``python -m
 fenwicks_lite.train --profile full --seeds 5 --out results/`` is its command line
 (`fenwicks_lite.cli`). This module is the top of the package's layering: it imports
@@ -23,8 +25,12 @@ from fenwicks_lite.optim import (
     triangular_lr,
 )
 
-__all__ = ["NesterovSGD", "TriangularLR", "main", "schedule_steps", "sgd_optimizer",
-           "torch_sgd_numpy", "train", "triangular_lr"]
+# the seed's May 2019 names (fw.train.get_tpu_estimator, ...; April's fw.tpuest.*)
+from fenwicks_lite.tpuest import get_clf_model_func, get_tpu_estimator
+
+__all__ = ["NesterovSGD", "TriangularLR", "get_clf_model_func", "get_tpu_estimator",
+           "main", "schedule_steps", "sgd_optimizer", "torch_sgd_numpy", "train",
+           "triangular_lr"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -101,3 +101,38 @@ def test_the_gpu_commands_runner_blocks_tensorflow_and_keeps_the_exit_status(tmp
     assert "TensorFlow is blocked here (tensorflow)" in blocked.stderr
     usage = run()
     assert usage.returncode == 2 and "usage: python tests/no_tensorflow.py MODULE" in usage.stderr
+
+
+#: every fenwicks call of the tutorial's saved versions (fenwickslab/fenwicks,
+#: tutorials/tutorial2_cifar10.ipynb, 12ba3df of April 2019 to 04cbdc7 of May 2019): the
+#: April names (fw.io.*, fw.tpuest.*, fw.colab_tpu.*) and the May ones (fw.data.*,
+#: fw.train.get_*, fw.colab_utils.*), each as the same object
+SEED_CALLS = {
+    "io.numpy_tfrecord": "data.numpy_tfrecord",
+    "io.tfrecord_ds": "data.tfrecord_ds",
+    "io.tfexample_numpy_image_parser": "data.tfexample_numpy_image_parser",
+    "tpuest.get_clf_model_func": "train.get_clf_model_func",
+    "tpuest.get_tpu_estimator": "train.get_tpu_estimator",
+    "colab_tpu.setup_gcs": "colab_utils.setup_gcs",
+    "transform.random_pad_crop": "transform.ramdom_pad_crop",
+}
+#: the seed's other calls, one name each
+SEED_ONLY = ["io.create_clean_dir", "io.get_gcs_dirs", "io.get_project_dirs",
+             "transform.random_flip", "transform.cutout", "layers.ConvBN", "layers.ConvBlk",
+             "layers.ConvResBlk", "layers.Classifier", "layers.Scaling",
+             "layers.init_pytorch", "layers.PYTORCH_CONV_PARAMS", "layers.PYTORCH_PARAMS",
+             "train.sgd_optimizer", "train.triangular_lr", "plt.plot_lr_func", "Sequential"]
+
+
+def _resolve(name: str):
+    obj = fw
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def test_the_seeds_april_and_may_names_are_both_here():
+    for april, may in SEED_CALLS.items():
+        assert _resolve(april) is _resolve(may), (april, may)
+    for name in SEED_ONLY:
+        assert _resolve(name) is not None, name
