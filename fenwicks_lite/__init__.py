@@ -30,6 +30,7 @@ SUBMODULES: dict[str, str] = {
     "transform": "Chapter 4, Augmentation",
     "pipeline": "Chapter 5, The input pipeline",
     "bench_pipeline": "Chapter 5, The input pipeline (the side-by-side benchmark)",
+    "anim": "Chapter 5, The input pipeline (the seed's May name: pictures of a batch)",
     "layers": "Chapter 6, The architecture",
     "optim": "Chapter 7, The schedule and SGD",
     "train": "Chapters 7 and 9 (the seed's names: schedule, SGD, the training loop)",

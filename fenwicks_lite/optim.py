@@ -114,6 +114,111 @@ def triangular_lr(peak_lr: float, total_steps: int, warmup_steps: int) -> Triang
     return TriangularLR(peak_lr, total_steps, warmup_steps)
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LinearDecay:
+    """``lr * (decay_steps - min(step, decay_steps)) / decay_steps``: from `lr` at step
+    0 straight down to 0 at `decay_steps`, then 0 (Chapter 7).
+
+    What the seed's `linear_decay()` handed to `one_cycle_lr` (TF 1's
+    `tf.train.polynomial_decay` with power 1 and end 0, no cycling), written with
+    `keras.ops`. Called as ``decay(lr, step, decay_steps)``.
+    """
+
+    def __call__(self, lr: Any, step: Any, decay_steps: int) -> Any:
+        left = decay_steps - ops.minimum(ops.cast(step, "float32"), decay_steps)
+        return lr * left / decay_steps
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> LinearDecay:
+        return cls(**config)
+
+
+def linear_decay() -> LinearDecay:
+    """The seed's May 2019 `fw.train.linear_decay()`: the linear decay that
+    `one_cycle_lr` takes (Chapter 7). It was the only decay the seed's library defined;
+    with it `one_cycle_lr` is `triangular_lr`.
+    """
+    return LinearDecay()
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class OneCycleLR(keras.optimizers.schedules.LearningRateSchedule):
+    """A linear warm-up from 0 to `init_lr` over `warmup_steps`, then
+    ``decay_sched(init_lr, step - warmup_steps, total_steps - warmup_steps)``
+    (Chapter 7).
+
+    The seed's May 2019 form of the triangle: the descent is a function of its own
+    (`decay_sched`), so that other tutorials could pass a cosine. `decay_sched` is any
+    function ``(lr, step, decay_steps) -> learning rate`` written with `keras.ops`,
+    e.g. `linear_decay()`; with that, every step gives what `TriangularLR` gives.
+    """
+
+    def __init__(self, init_lr: float, total_steps: int, warmup_steps: int,
+                 decay_sched: Callable) -> None:
+        self.init_lr = _non_negative("init_lr (the peak learning rate)", init_lr)
+        self.total_steps = _as_steps("total_steps", total_steps, minimum=1)
+        self.warmup_steps = _as_steps("warmup_steps", warmup_steps, minimum=0)
+        if self.warmup_steps >= self.total_steps:
+            raise ValueError(
+                f"warmup_steps={warmup_steps!r} must be smaller than "
+                f"total_steps={total_steps!r}: the learning rate has to come down "
+                "again (Page: 5 of 24 epochs warm-up).")
+        self.decay_sched = _check_decay(decay_sched, self.init_lr,
+                                        self.total_steps - self.warmup_steps)
+
+    def __call__(self, step: Any) -> Any:
+        s = ops.cast(step, "float32")
+        w = self.warmup_steps
+        down = self.decay_sched(self.init_lr, s - w, self.total_steps - w)
+        if w == 0:
+            return down
+        return ops.where(s < w, self.init_lr * s / w, down)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"init_lr": self.init_lr, "total_steps": self.total_steps,
+                "warmup_steps": self.warmup_steps,
+                "decay_sched": keras.saving.serialize_keras_object(self.decay_sched)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> OneCycleLR:
+        decay = keras.saving.deserialize_keras_object(config.pop("decay_sched"))
+        return cls(decay_sched=decay, **config)
+
+
+def _check_decay(decay_sched: Any, lr: float, decay_steps: int) -> Callable:
+    """`decay_sched` if it gives one number for ``(lr, step, decay_steps)``, else a
+    ValueError that says what to pass."""
+    what = ("decay_sched must be a function (lr, step, decay_steps) -> learning rate "
+            "written with keras.ops, such as fw.train.linear_decay()")
+    if decay_sched is None or not callable(decay_sched):
+        raise ValueError(f"{what}; got {decay_sched!r}.")
+    try:
+        value = decay_sched(lr, ops.convert_to_tensor(0.0), decay_steps)
+        value = np.asarray(ops.convert_to_numpy(value), dtype=np.float64)
+    except Exception as e:  # noqa: BLE001 - any failure gets the same advice
+        raise ValueError(
+            f"{what}; {decay_sched!r} failed on (lr={lr}, step=0, "
+            f"decay_steps={decay_steps}): {type(e).__name__}: {e}. TF 1's "
+            "tf.train.*_decay functions (the seed's other tutorials passed "
+            "tf.train.cosine_decay_restarts) do not run in Keras 3.") from e
+    if value.shape != ():
+        raise ValueError(f"{what}; {decay_sched!r} gave shape {value.shape} at "
+                         "step 0, not one number.")
+    return decay_sched
+
+
+def one_cycle_lr(init_lr: float, total_steps: int, warmup_steps: int,
+                 decay_sched: Callable) -> OneCycleLR:
+    """The seed's May 2019 `fw.train.one_cycle_lr`: warm-up, then `decay_sched`
+    (Chapter 7). ``one_cycle_lr(peak, total, warmup, linear_decay())`` equals
+    ``triangular_lr(peak, total, warmup)``, April's name of the same schedule.
+    """
+    return OneCycleLR(init_lr, total_steps, warmup_steps, decay_sched)
+
+
 # ----------------------------------------------------------------------- optimizer
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -196,6 +301,16 @@ def sgd_optimizer(lr_func: Any, mom: float = 0.9, wd: float = 0.0,
     MEAN loss pass lr and wd as they are: the updates are identical (proved in Ch. 7).
     """
     return NesterovSGD(learning_rate=lr_func, momentum=mom, l2=wd, nesterov=nesterov)
+
+
+def sgd_triangle_one_cycle(total_steps: int, lr: float, warmup_steps: int,
+                           mom: float = 0.9) -> NesterovSGD:
+    """The seed's first (April 11, 2019) `fw.train.sgd_triangle_one_cycle`: Nesterov
+    SGD on the triangle, ``sgd_optimizer(triangular_lr(lr, total_steps,
+    warmup_steps), mom=mom)`` without weight decay, as that version had none
+    (Chapter 7).
+    """
+    return sgd_optimizer(triangular_lr(lr, total_steps, warmup_steps), mom=mom, wd=0.0)
 
 
 def torch_sgd_numpy(w: np.ndarray, grad_fn: Callable[[np.ndarray], np.ndarray],

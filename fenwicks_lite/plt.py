@@ -105,6 +105,65 @@ def plot_channel_histograms(
     return ax
 
 
+def plot_counts_pie(
+    labels: Any,
+    class_names: Sequence[str] | None = None,
+    max_items: int | None = None,
+    ax: Any = None,
+) -> Any:
+    """A pie of how many images each class has, largest first, the seed's May 2019
+    `fw.plt.plot_counts_pie(y_train.reshape(-1))` (Chapter 2: CIFAR-10 is balanced,
+    every wedge a tenth).
+
+    `labels` are class ids (integers 0..K-1, any shape); `class_names` name them
+    (default CIFAR-10's, `fw.data.CLASS_NAMES`; the seed, given no names, wrote the
+    ids).
+    With `max_items`, the classes beyond the largest `max_items` share one wedge,
+    "others" (the seed dropped them; its note said to merge them). Returns the axis;
+    each wedge is one of ``ax.patches``, its label the name and the count.
+    """
+    import matplotlib.pyplot as plt
+
+    y = np.asarray(labels)
+    if y.size == 0:
+        raise ValueError("labels is empty: pass the class ids of the images, e.g. "
+                         "y_train.reshape(-1).")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(
+            f"labels must be integer class ids, got dtype {y.dtype}: one id per image "
+            "(argmax one-hot labels first, or .astype(int) ids stored as floats).")
+    if class_names is None:
+        from fenwicks_lite.data import CLASS_NAMES as class_names
+    names = list(class_names)
+    if y.min() < 0 or y.max() >= len(names):
+        raise ValueError(
+            f"labels run from {y.min()} to {y.max()}, but there are {len(names)} class "
+            f"names: pass class_names=[...] with one name per class id.")
+    if max_items is not None and (isinstance(max_items, bool)
+                                  or not isinstance(max_items, int | np.integer)
+                                  or max_items < 1):
+        raise ValueError(f"max_items must be a whole number >= 1 or None, got "
+                         f"{max_items!r}.")
+    counts = np.bincount(y.reshape(-1), minlength=len(names))
+    order = [int(k) for k in np.argsort(-counts, kind="stable") if counts[k] > 0]
+    items = [(names[k], int(counts[k])) for k in order]
+    if max_items is not None and len(items) > max_items:
+        rest = sum(c for _, c in items[max_items:])
+        items = [*items[:max_items], ("others", rest)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 4.2))
+    ax.pie(
+        [c for _, c in items],
+        labels=[f"{name} ({c:,})" for name, c in items],
+        startangle=90,
+        counterclock=False,
+        wedgeprops={"width": 0.8, "edgecolor": "white"},
+        textprops={"fontsize": 8},
+    )
+    ax.set_aspect("equal")
+    return ax
+
+
 # ------------------------------------------------------------ learning rate (Chapter 7)
 
 def lr_values(lr_func: Any, total_steps: int) -> np.ndarray:

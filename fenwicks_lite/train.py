@@ -1,10 +1,11 @@
 """The seed's `fenwicks.train`, re-exported (Chapters 7 and 9).
 
 The 2019 tutorial called `fw.train.triangular_lr` and `fw.train.sgd_optimizer`; they
-live in `fenwicks_lite.optim` (Chapter 7). Its May versions also called
-`fw.train.get_clf_model_func` and `fw.train.get_tpu_estimator` (April's
-`fw.tpuest.*`, the Appendix). The whole training loop is
-`fw.train.train(config)` (`fenwicks_lite.fit`, Chapters 8 and 9) and ``python -m
+live in `fenwicks_lite.optim` (Chapter 7), as do the May versions' `one_cycle_lr` and
+`linear_decay` (the same triangle) and the first version's `sgd_triangle_one_cycle`.
+Its May versions also called `fw.train.get_clf_model_func` and
+`fw.train.get_tpu_estimator` (April's `fw.tpuest.*`, the Appendix). The whole training
+loop is `fw.train.train(config)` (`fenwicks_lite.fit`, Chapters 8 and 9) and ``python -m
 fenwicks_lite.train --profile full --seeds 5 --out results/`` is its command line
 (`fenwicks_lite.cli`). This module is the top of the package's layering: it imports
 those, nothing imports it.
@@ -18,9 +19,13 @@ from fenwicks_lite.cli import main
 from fenwicks_lite.fit import train
 from fenwicks_lite.optim import (
     NesterovSGD,
+    OneCycleLR,
     TriangularLR,
+    linear_decay,
+    one_cycle_lr,
     schedule_steps,
     sgd_optimizer,
+    sgd_triangle_one_cycle,
     torch_sgd_numpy,
     triangular_lr,
 )
@@ -28,9 +33,10 @@ from fenwicks_lite.optim import (
 # the seed's May 2019 names (fw.train.get_tpu_estimator, ...; April's fw.tpuest.*)
 from fenwicks_lite.tpuest import get_clf_model_func, get_tpu_estimator
 
-__all__ = ["NesterovSGD", "TriangularLR", "get_clf_model_func", "get_tpu_estimator",
-           "main", "schedule_steps", "sgd_optimizer", "torch_sgd_numpy", "train",
-           "triangular_lr"]
+__all__ = ["NesterovSGD", "OneCycleLR", "TriangularLR", "get_clf_model_func",
+           "get_tpu_estimator", "linear_decay", "main", "one_cycle_lr",
+           "schedule_steps", "sgd_optimizer", "sgd_triangle_one_cycle",
+           "torch_sgd_numpy", "train", "triangular_lr"]
 
 if __name__ == "__main__":
     sys.exit(main())

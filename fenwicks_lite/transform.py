@@ -308,6 +308,34 @@ def check_mean_std(mean: Any, std: Any, channels: int | None = None) -> None:
         )
 
 
+def tfm_reverse_standard_scaler(mean: Any, std: Any) -> Any:
+    """The seed's May 2019 `fw.transform.tfm_reverse_standard_scaler`: a function
+    ``x -> x * std + mean`` that undoes Chapter 2's normalization, so a normalized
+    batch can be shown as a picture (Chapter 5, `fw.anim.show_input_func`).
+
+    `mean` and `std` are per channel in the units wanted back (the seed passed
+    ``X_train_mean / 255, X_train_std / 255``: pixels in [0, 1]). The function works on
+    NumPy arrays (it returns float32) and on tensors of any backend, one image or a
+    batch, channels last.
+    """
+    check_mean_std(mean, std)
+    m = np.asarray(mean, dtype=np.float32)
+    s = np.asarray(std, dtype=np.float32)
+
+    def reverse_standard_scaler(x: Any) -> Any:
+        if not hasattr(x, "shape"):
+            x = np.asarray(x)
+        if len(x.shape) < 1 or x.shape[-1] != m.shape[0]:
+            raise ValueError(
+                f"x must have {m.shape[0]} channels last (one per mean and std), got "
+                f"shape {tuple(x.shape)}: pass images as (H, W, C) or (N, H, W, C).")
+        if isinstance(x, np.ndarray):
+            x = x.astype(np.float32)
+        return x * s + m
+
+    return reverse_standard_scaler
+
+
 # ----------------------------------------------- TensorFlow family (tf.data, Chapter 5)
 
 def _tf_uniform(n: Any, seed: Any, count: int) -> Any:

@@ -82,6 +82,101 @@ def test_bad_schedule_steps():
         optim.schedule_steps(1000, 100, 0.01, 0)
 
 
+# the seed's May 2019 names: one_cycle_lr(init_lr, total, warmup, linear_decay())
+
+@pytest.mark.parametrize("peak, total, warmup", [
+    (0.4 / 512, 2328, 485),  # the best saved run's (04cbdc7) schedule
+    (0.4, 24, 5), (0.1, 10, 0), (3.0, 7, 6), (0.5, 1, 0)])
+def test_one_cycle_with_linear_decay_is_the_triangle_at_every_step(peak, total, warmup):
+    steps = np.arange(total + 20)
+    one = optim.one_cycle_lr(peak, total, warmup, optim.linear_decay())
+    tri = optim.triangular_lr(peak, total, warmup)
+    got, want = (keras.ops.convert_to_numpy(f(steps)) for f in (one, tri))
+    np.testing.assert_array_equal(got, want)
+    for s in (0, warmup, total - 1, total, total + 3):  # one step at a time too
+        assert _lr(one, s) == _lr(tri, s)
+
+
+@settings(max_examples=30, deadline=None)
+@given(peak=st.floats(1e-4, 10), total=st.integers(2, 10_000), frac=st.floats(0, 0.99),
+       u=st.floats(0, 1.2))
+def test_one_cycle_is_the_seeds_formula(peak, total, frac, u):
+    """The seed (train.py at 04cbdc7): init_lr * step / warmup while step < warmup, else
+    tf.train.polynomial_decay(init_lr, step - warmup, total - warmup, end 0, power 1)."""
+    warmup = min(int(frac * total), total - 1)
+    step = int(u * total)
+    decay_steps = total - warmup
+    if step < warmup:
+        expected = peak * step / warmup
+    else:
+        expected = peak * (1 - min(step - warmup, decay_steps) / decay_steps)
+    got = _lr(optim.one_cycle_lr(peak, total, warmup, optim.linear_decay()), step)
+    assert got == pytest.approx(expected, rel=1e-5, abs=1e-6 * peak)
+
+
+def test_one_cycle_takes_another_decay():
+    def cosine(lr, step, decay_steps):  # what the seed's later tutorials meant by a cosine
+        t = keras.ops.minimum(step, decay_steps) / decay_steps
+        return lr * 0.5 * (1 + keras.ops.cos(np.pi * t))
+
+    s = optim.one_cycle_lr(0.4, 110, 10, cosine)
+    assert _lr(s, 5) == pytest.approx(0.2)
+    assert _lr(s, 10) == pytest.approx(0.4)
+    assert _lr(s, 60) == pytest.approx(0.2, abs=1e-6)
+    assert _lr(s, 110) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_one_cycle_round_trips_and_trains_as_the_triangle():
+    s = optim.one_cycle_lr(0.4, 100, 20, optim.linear_decay())
+    again = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(s))
+    assert isinstance(again, optim.OneCycleLR)
+    assert isinstance(again.decay_sched, optim.LinearDecay)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(again(np.arange(101))),
+                                  keras.ops.convert_to_numpy(s(np.arange(101))))
+    x, y = _linear_problem()
+    w0 = np.ones((x.shape[1], 1), "float32")
+    w_one = _fit_linear(optim.sgd_optimizer(optim.one_cycle_lr(
+        0.05, 6, 2, optim.linear_decay()), wd=5e-4), x, y, w0, 6)
+    w_tri = _fit_linear(optim.sgd_optimizer(optim.triangular_lr(0.05, 6, 2), wd=5e-4),
+                        x, y, w0, 6)
+    np.testing.assert_array_equal(w_one, w_tri)
+    assert not np.array_equal(w_one, w0)
+
+
+def test_sgd_triangle_one_cycle_is_nesterov_sgd_on_the_triangle():
+    """The seed's 12ba3df (April 11): MomentumOptimizer(triangle, mom, use_nesterov=True)."""
+    opt = optim.sgd_triangle_one_cycle(24, lr=0.4, warmup_steps=5, mom=0.85)
+    assert isinstance(opt, optim.NesterovSGD)
+    assert (opt.momentum, opt.l2, opt.nesterov) == (0.85, 0.0, True)
+    assert opt._learning_rate.get_config() == optim.triangular_lr(0.4, 24, 5).get_config()
+
+
+def _two_args(lr, step):
+    return lr
+
+
+@pytest.mark.parametrize("decay, match", [
+    (None, "decay_sched must be a function .* such as fw.train.linear_decay"),
+    (0.5, "decay_sched must be a function"),
+    (_two_args, "failed on .* TypeError"),
+    (lambda lr, step, n: (lambda: lr), "failed on"),  # TF 1's eager decays return this
+    (lambda lr, step, n: keras.ops.ones(3) * lr, "gave shape .3,. at step 0"),
+])
+def test_bad_decays_say_what_to_do(decay, match):
+    with pytest.raises(ValueError, match=match):
+        optim.one_cycle_lr(0.4, 10, 2, decay)
+
+
+@pytest.mark.parametrize("args, match", [
+    ((0.4, 10, 10), "warmup_steps=10 must be smaller than total_steps=10"),
+    ((-0.1, 10, 2), "init_lr .* must be a finite number >= 0"),
+    ((0.4, 10.5, 2), "total_steps must be a whole number of steps, got 10.5"),
+])
+def test_bad_one_cycles_say_what_to_do(args, match):
+    with pytest.raises(ValueError, match=match):
+        optim.one_cycle_lr(*args, optim.linear_decay())
+
+
 # ------------------------------------------------------------------------------------------- optimizer
 
 def numpy_torch_sgd(w, grad_fn, lrs, mom, wd, nesterov):

@@ -121,7 +121,11 @@ SEED_ONLY = ["io.create_clean_dir", "io.get_gcs_dirs", "io.get_project_dirs",
              "transform.random_flip", "transform.cutout", "layers.ConvBN", "layers.ConvBlk",
              "layers.ConvResBlk", "layers.Classifier", "layers.Scaling",
              "layers.init_pytorch", "layers.PYTORCH_CONV_PARAMS", "layers.PYTORCH_PARAMS",
-             "train.sgd_optimizer", "train.triangular_lr", "plt.plot_lr_func", "Sequential"]
+             "train.sgd_optimizer", "train.triangular_lr", "plt.plot_lr_func", "Sequential",
+             "train.sgd_triangle_one_cycle",  # 12ba3df only (April 11)
+             # May only (a22231b .. 04cbdc7)
+             "plt.plot_counts_pie", "transform.tfm_reverse_standard_scaler",
+             "anim.show_input_func", "train.linear_decay", "train.one_cycle_lr"]
 
 
 def _resolve(name: str):

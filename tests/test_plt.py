@@ -178,3 +178,50 @@ def test_tpu_then_and_now_is_legible():
     for said in ("TPU Node", "TPU VM", "gRPC", "Cloud Storage", "v2-8", "local disk"):
         assert said in texts
     plt.close(fig)
+
+
+# ------------------------------------------- the seed's May 2019 plot_counts_pie (Chapter 2)
+
+def _wedge_fractions(ax):
+    spans = np.array([w.theta2 - w.theta1 for w in ax.patches])
+    return spans / 360.0
+
+
+def test_counts_pie_one_wedge_per_class_sized_by_its_count():
+    counts = np.array([5, 1, 3, 0, 2, 4, 6, 7, 9, 8])
+    y = np.repeat(np.arange(10), counts).astype(np.uint8).reshape(-1, 1)  # as the seed's
+    ax = fw_plt.plot_counts_pie(y)
+    assert len(ax.patches) == 9  # "cat" has no image, no wedge
+    np.testing.assert_allclose(_wedge_fractions(ax), np.sort(counts)[::-1][:9] / counts.sum())
+    texts = [t.get_text() for t in ax.texts]
+    assert texts[:3] == ["ship (9)", "truck (8)", "horse (7)"] and not any("cat" in t for t in texts)
+    plt.close(ax.figure)
+
+
+def test_counts_pie_of_a_balanced_set_has_equal_wedges_and_own_names():
+    ax = fw_plt.plot_counts_pie(np.tile(np.arange(3), 50), class_names=["a", "b", "c"])
+    np.testing.assert_allclose(_wedge_fractions(ax), [1 / 3] * 3)
+    assert sorted(t.get_text() for t in ax.texts) == ["a (50)", "b (50)", "c (50)"]
+    plt.close(ax.figure)
+
+
+def test_counts_pie_max_items_merges_the_rest_into_others():
+    y = np.repeat(np.arange(10), np.arange(1, 11))
+    ax = fw_plt.plot_counts_pie(y, max_items=3)
+    assert [t.get_text() for t in ax.texts] == ["truck (10)", "ship (9)", "horse (8)",
+                                                "others (28)"]
+    np.testing.assert_allclose(_wedge_fractions(ax), np.array([10, 9, 8, 28]) / 55)
+    plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("y, kw, match", [
+    (np.array([], dtype=int), {}, "labels is empty"),
+    (np.array([0.0, 1.0, 2.5]), {}, "integer class ids, got dtype float64"),
+    (np.array(["cat", "dog"]), {}, "integer class ids"),
+    (np.array([0, 1, 10]), {}, "from 0 to 10, but there are 10 class names: pass class_names"),
+    (np.array([-1, 1]), {}, "pass class_names"),
+    (np.array([0, 1]), {"max_items": 0}, "max_items must be a whole number >= 1"),
+])
+def test_counts_pie_bad_input(y, kw, match):
+    with pytest.raises(ValueError, match=match):
+        fw_plt.plot_counts_pie(y, **kw)

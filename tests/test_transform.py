@@ -436,3 +436,46 @@ def test_mean_and_std_are_checked_where_they_are_given():
     with pytest.raises(ValueError, match="std must be positive"):
         P.tf_augment(mean=[1.0, 1.0, 1.0], std=[1.0, 0.0, 1.0])
     T.check_mean_std([125.3, 123.0, 113.9], [63.0, 62.1, 66.7], 3)  # CIFAR-10's: fine
+
+
+# ---------------------------------------- the seed's May 2019 tfm_reverse_standard_scaler
+
+def test_reverse_standard_scaler_undoes_the_normalization_exactly():
+    rng = np.random.default_rng(0)
+    mean, std = np.array([0.49, 0.48, 0.45]), np.array([0.25, 0.24, 0.26])
+    x = rng.normal(size=(4, 5, 5, 3)).astype(np.float32)
+    back = T.tfm_reverse_standard_scaler(mean, std)
+    got = back(x)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, x * std.astype(np.float32) + mean.astype(np.float32))
+    np.testing.assert_array_equal(back(x[0]), got[0])  # one image too
+    pixels = rng.uniform(size=(2, 4, 4, 3))
+    normalized = (pixels - mean) / std
+    np.testing.assert_allclose(back(normalized), pixels, atol=1e-6)
+
+
+@pytest.mark.backend
+def test_reverse_standard_scaler_on_backend_tensors():
+    import keras
+
+    x = np.arange(24, dtype=np.float32).reshape(2, 2, 2, 3) / 24
+    back = T.tfm_reverse_standard_scaler([0.5, 0.4, 0.3], [2.0, 3.0, 4.0])
+    got = keras.ops.convert_to_numpy(back(keras.ops.convert_to_tensor(x)))
+    np.testing.assert_array_equal(got, back(x))
+
+
+@pytest.mark.parametrize("mean, std, match", [
+    ([0.5, 0.5, 0.5], [0.2, 0.0, 0.2], "std must be positive in every channel"),
+    ([0.5, 0.5, 0.5], [0.2, -0.1, 0.2], "std must be positive"),
+    ([0.5, 0.5], [0.2, 0.2, 0.2], "one value per channel.*fw.data.channel_stats"),
+    (0.5, 0.2, "one value per channel"),
+])
+def test_reverse_standard_scaler_bad_stats_say_what_to_do(mean, std, match):
+    with pytest.raises(ValueError, match=match):
+        T.tfm_reverse_standard_scaler(mean, std)
+
+
+def test_reverse_standard_scaler_wrong_channels_say_what_to_do():
+    back = T.tfm_reverse_standard_scaler([0.5, 0.4, 0.3], [0.2, 0.2, 0.2])
+    with pytest.raises(ValueError, match=r"3 channels last .* got shape \(2, 4, 4, 1\)"):
+        back(np.zeros((2, 4, 4, 1)))
