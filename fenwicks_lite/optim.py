@@ -74,6 +74,19 @@ def schedule_steps(n_train: int, batch_size: int, epochs: float,
     return steps_per_epoch, total, warmup
 
 
+def _triangle_steps(total_steps: Any, warmup_steps: Any) -> tuple[int, int]:
+    """`total_steps` and `warmup_steps` of a triangle, checked: warm-up shorter than the
+    whole (shared by `TriangularLR` and `OneCycleLR`)."""
+    total = _as_steps("total_steps", total_steps, minimum=1)
+    warmup = _as_steps("warmup_steps", warmup_steps, minimum=0)
+    if warmup >= total:
+        raise ValueError(
+            f"warmup_steps={warmup_steps!r} must be smaller than "
+            f"total_steps={total_steps!r}: the learning rate has to come down "
+            "again (Page: 5 of 24 epochs warm-up).")
+    return total, warmup
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class TriangularLR(keras.optimizers.schedules.LearningRateSchedule):
     """One triangle: 0 -> `peak_lr` linearly over `warmup_steps`, then linearly to 0 at
@@ -88,13 +101,7 @@ class TriangularLR(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, peak_lr: float, total_steps: int, warmup_steps: int) -> None:
         self.peak_lr = _non_negative("peak_lr (the learning rate)", peak_lr)
-        self.total_steps = _as_steps("total_steps", total_steps, minimum=1)
-        self.warmup_steps = _as_steps("warmup_steps", warmup_steps, minimum=0)
-        if self.warmup_steps >= self.total_steps:
-            raise ValueError(
-                f"warmup_steps={warmup_steps!r} must be smaller than "
-                f"total_steps={total_steps!r}: the learning rate has to come down "
-                "again (Page: 5 of 24 epochs warm-up).")
+        self.total_steps, self.warmup_steps = _triangle_steps(total_steps, warmup_steps)
 
     def __call__(self, step: Any) -> Any:
         s = ops.cast(step, "float32")
@@ -159,13 +166,7 @@ class OneCycleLR(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, init_lr: float, total_steps: int, warmup_steps: int,
                  decay_sched: Callable) -> None:
         self.init_lr = _non_negative("init_lr (the peak learning rate)", init_lr)
-        self.total_steps = _as_steps("total_steps", total_steps, minimum=1)
-        self.warmup_steps = _as_steps("warmup_steps", warmup_steps, minimum=0)
-        if self.warmup_steps >= self.total_steps:
-            raise ValueError(
-                f"warmup_steps={warmup_steps!r} must be smaller than "
-                f"total_steps={total_steps!r}: the learning rate has to come down "
-                "again (Page: 5 of 24 epochs warm-up).")
+        self.total_steps, self.warmup_steps = _triangle_steps(total_steps, warmup_steps)
         self.decay_sched = _check_decay(decay_sched, self.init_lr,
                                         self.total_steps - self.warmup_steps)
 
