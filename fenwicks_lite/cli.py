@@ -212,12 +212,9 @@ def _main_fast(args: argparse.Namespace, out: Path, ckpt_root: Path,
         return fast.fit_fast(profile, seed, work_dir=ckpt_root / f"fast-seed{seed}",
                              resume=args.resume, verbose=not args.quiet)
 
-    # A finished seed is skipped only if its record has this recipe (as fit_fast
-    # records it: "recipe": "fast" and the scaled FAST), else the summary would mix.
-    recipe = {"recipe": "fast", **fast._jsonable(fast.scale_recipe(fast.FAST, profile))}
-
-    def settings(result: Result) -> dict:
-        return {k: v for k, v in (result.config or {}).items() if k != "steps"}
-
+    # A finished seed is skipped only if its record has this recipe, else the summary
+    # would mix (only the recipe's keys are compared: the record also holds its steps).
+    recipe = fast.recipe_record(fast.scale_recipe(fast.FAST, profile))
     return _run_seeds(args, out, f"{profile}-fast-seed", run, f"{profile}-fast-summary",
-                      " (fast recipe)", lambda seed: recipe, settings)
+                      " (fast recipe)", lambda seed: recipe,
+                      lambda result: result.config or {})

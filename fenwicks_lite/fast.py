@@ -1370,7 +1370,7 @@ def fit_fast(
         hardware=rec.hardware,
         versions=rec.versions,
         git_commit=rec.git_commit,
-        config={"recipe": "fast", **rec.recipe, "steps": rec.steps},
+        config={**recipe_record(recipe), "steps": rec.steps},
         resumed_from_epoch=rec.resumed_from_epoch,
         test_true=[int(i) for i in data.y_test],
         test_pred=[int(i) for i in prob.argmax(1)],
@@ -1378,6 +1378,12 @@ def fit_fast(
         started=rec.started,
         finished=rec.finished,
     )
+
+
+def recipe_record(recipe: dict[str, Any]) -> dict[str, Any]:
+    """What `fit_fast`'s record says of its recipe (its ``config``, less the step
+    count): ``--recipe fast --resume`` compares a finished seed's with this run's."""
+    return {"recipe": "fast", **_jsonable(recipe)}
 
 
 def _epoch_indices(n: int, bs: int, seed: int) -> np.ndarray:
