@@ -80,12 +80,15 @@ class GradingEnvironmentError(RuntimeError):
     """The grading process failed before any code of the submission ran: the grader's
     environment is broken (the sandbox, the Python it runs, the kernel), not the
     submission. `grade_batch` stops at the first; nothing is written for it."""
-#: answers that reach into the grader or the process get flagged for the instructor to
-#: read; also the roundabout ways to them (a module by a computed name, an attribute
-#: set by name, a frame, the IPython shell, code built from strings). No answer of the
-#: book's solutions needs any of them (tests/test_grading.py). `suspicious` matches
-#: the lists below on the answer's parsed code, and on its words when it does not
-#: parse (one set of lists for both).
+
+
+# Answers that reach into the grader or the process get flagged for the instructor to
+# read; also the roundabout ways to them (a module by a computed name, an attribute set
+# by name, a frame, the IPython shell, code built from strings). No answer of the
+# book's solutions needs any of them (tests/test_grading.py). `suspicious` matches the
+# lists below on the answer's parsed code, and on its words when it does not parse
+# (one set of lists for both).
+
 #: names and attributes that `suspicious` flags wherever the code uses them: the
 #: grader's modules and functions, the roundabout ways to any object (frames, the
 #: built-ins, the interpreter's hooks, IPython's history)
