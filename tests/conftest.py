@@ -31,6 +31,15 @@ def cifar_sample():
     return data.load_cifar10(mini) if mini else data.synthetic_cifar10(500, 200)
 
 
+def pytest_report_header(config):
+    from fenwicks_lite import data
+
+    mini = data.mini_sample_dir()
+    return [f"CIFAR-10 sample for the quick profile: {mini or 'none beside the checkout'}"
+            + ("" if mini or data.keras_cached() else
+               " (the CLI's and benchmarks' tests use synthetic stand-in images)")]
+
+
 @pytest.fixture()
 def rng():
     return np.random.default_rng(0)

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from quick_data import quick_data_env
 
 from fenwicks_lite import bench_pipeline as B
 
@@ -73,6 +74,8 @@ def test_bad_inputs_say_what_to_do(tiny):
 
 def test_cli_writes_json(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("FENWICKS_LITE_PROFILE", "quick")
+    for var, value in quick_data_env().items():
+        monkeypatch.setenv(var, value)
     out = tmp_path / "rows.json"
     assert B.main(["--images", "256", "--batch-size", "64", "--epochs", "1", "--no-device", "--json", str(out)]) == 0
     rows = json.loads(out.read_text())

@@ -18,6 +18,7 @@ from pathlib import Path
 import no_tensorflow
 import numpy as np
 import pytest
+from quick_data import quick_data_env
 
 from fenwicks_lite import checkpoint, cli
 
@@ -39,7 +40,8 @@ CLI = no_tensorflow.SOURCE + textwrap.dedent("""
 
 
 def _cli(args: list[str], env_extra: dict | None = None) -> subprocess.Popen:
-    env = {**os.environ, "KERAS_BACKEND": "jax", "FENWICKS_LITE_PROFILE": "quick", **(env_extra or {})}
+    env = {**os.environ, "KERAS_BACKEND": "jax", "FENWICKS_LITE_PROFILE": "quick",
+           **quick_data_env(), **(env_extra or {})}
     env.pop("CIFAR10_DIR", None)  # the quick profile's mini sample (or synthetic data)
     return subprocess.Popen([sys.executable, "-c", CLI, *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
