@@ -67,6 +67,41 @@ def test_browser_titles_name_the_page_then_the_book(site):
     assert title("book/02_cifar10") == f"2. CIFAR-10 and channel normalization \N{EM DASH} {name}"
 
 
+def test_chapters_number_their_figures_and_exercises(site):
+    """Chapter 4's exercises read "Exercise 4.1", not their count across the book; the site
+    numbers the chapters (``numbered: 1`` in _toc.yml) and the notebook's own "4. " leaves
+    the title, so the menu and the heading say "4." once (fwbook.site.ChapterNumber)."""
+    numbered = [nb for nb in book.chapters() if nb.name[:2].isdigit()]  # not the appendix
+    assert len(numbered) == 10
+    for nb in numbered:
+        page = (site / nb.relative_to(ROOT).with_suffix(".html")).read_text()
+        n = int(nb.name[:2])
+        text = exercises._visible_text(page)
+        shown = set(re.findall(r"\b(?:Exercise|Fig\.) (\d+)\.\d+", text))
+        assert shown <= {str(n)}, (nb.name, shown)
+        assert not re.search(r"\b(?:Exercise|Fig\.) \d+\b(?!\.\d)", text), nb.name
+        heading = re.search(r'<h1><span class="section-number">(.*?)</span>(.*?)<a', page)
+        assert heading and heading.group(1) == f"{n}. ", nb.name
+        assert not heading.group(2).startswith(f"{n}. "), nb.name
+        assert f">{n}. {n}. " not in page
+    ch4 = exercises._visible_text((site / "book" / "04_augmentation.html").read_text())
+    assert "Exercise 4.1" in ch4 and "Fig. 4.1" in ch4
+
+
+def test_a_chapter_title_that_disagrees_with_the_contents_fails_the_build(monkeypatch):
+    from fwbook import site as fwsite
+
+    class Env:
+        toc_secnumbers = {"book/04_augmentation": {"": (5,)}, "book/05_x": {"": (5,)}}
+        fwbook_chapter_numbers = {"book/04_augmentation": 4, "book/05_x": 5}
+
+    warned = []
+    monkeypatch.setattr(fwsite.LOGGER, "warning", lambda msg, **kw: warned.append(msg))
+    fwsite._check_chapter_numbers(None, Env())
+    assert warned == ["the title of book/04_augmentation says chapter 4, but the contents "
+                      "(_toc.yml) number it 5: retitle the chapter or move it in _toc.yml"]
+
+
 @pytest.mark.parametrize("stem", PAGES)
 def test_link_previews_have_title_description_and_url(site, stem):
     page = (site / f"{stem}.html").read_text()

@@ -8,14 +8,28 @@ A Sphinx extension (listed in `_config.yml`):
   ``_static/mathjax/`` at build time, with ``mathjax_path`` pointing there: the formulas render without
   a network (a locally built site, an offline reader, the tests' blocked Chromium), not only from a CDN;
 * no pydata navbar above the book's own header: ``navbar_persistent`` is set empty (see `_config_inited`);
-* ``templates/layout.html``: the home page's browser title is the book's name once, not twice.
+* ``templates/layout.html``: the home page's browser title is the book's name once, not twice;
+* chapters numbered by the site (``numbered: 1`` on the Chapters part of ``_toc.yml``), so a
+  figure reads "Fig. 4.2" and an exercise "Exercise 4.1" in chapter 4 (not the count across the
+  book). A chapter's notebook keeps its number in its title for Colab, where nothing numbers it;
+  `ChapterNumber` takes it off the title on the site, where Sphinx puts it back, and the build
+  warns if the two numbers ever differ (a chapter moved in the contents but not retitled).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
+#: the number a chapter's title starts with ("4. ")
+TITLE_NUMBER = re.compile(r"(\d+)\. ")
 
 STATIC = Path(__file__).resolve().parent / "static"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -80,7 +94,69 @@ def _build_finished(app: Any, exception: Exception | None) -> None:
         copy_style(Path(app.outdir) / "_static")
 
 
+class ChapterNumber(SphinxTransform):
+    """Takes "4. " off the title of a page that a numbered part lists, remembering the 4
+    (Sphinx numbers the chapter itself; `_check_chapter_numbers` compares the two)."""
+
+    default_priority = 100
+
+    def apply(self, **kwargs: Any) -> None:
+        if self.env.docname not in _numbered(self.env):
+            return
+        for title in self.document.findall(nodes.title):
+            first = title.children[0] if title.children else None
+            m = TITLE_NUMBER.match(first.astext()) if isinstance(first, nodes.Text) else None
+            if m:
+                title.replace(first, nodes.Text(first.astext()[m.end():]))
+                _numbers(self.env)[self.env.docname] = int(m.group(1))
+            return
+
+
+def _numbered(env: Any) -> set[str]:
+    """The pages a numbered part of ``_toc.yml`` lists (sphinx-external-toc's site map)."""
+    site_map = getattr(env, "external_site_map", None)
+    if site_map is None:
+        return set()
+    return {
+        name
+        for doc in site_map.values()
+        for tree in doc.subtrees
+        if tree.numbered
+        for name in tree.files()
+    }
+
+
+def _numbers(env: Any) -> dict[str, int]:
+    if not hasattr(env, "fwbook_chapter_numbers"):
+        env.fwbook_chapter_numbers = {}
+    return env.fwbook_chapter_numbers
+
+
+def _purge(app: Any, env: Any, docname: str) -> None:
+    _numbers(env).pop(docname, None)
+
+
+def _merge(app: Any, env: Any, docnames: Any, other: Any) -> None:
+    _numbers(env).update({d: n for d, n in _numbers(other).items() if d in docnames})
+
+
+def _check_chapter_numbers(app: Any, env: Any) -> None:
+    for docname, number in sorted(_numbers(env).items()):
+        given = env.toc_secnumbers.get(docname, {}).get("")
+        if given != (number,):
+            LOGGER.warning(
+                f"the title of {docname} says chapter {number}, but the contents (_toc.yml) "
+                f"number it {'.'.join(map(str, given)) if given else 'not at all'}: "
+                "retitle the chapter or move it in _toc.yml",
+                location=docname,
+            )
+
+
 def setup(app: Any) -> dict[str, Any]:
+    app.add_transform(ChapterNumber)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("env-check-consistency", _check_chapter_numbers)
     app.connect("config-inited", _config_inited)
     app.connect("build-finished", _build_finished)
     app.add_css_file(CSS)
