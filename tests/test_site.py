@@ -135,8 +135,17 @@ def test_search_finds_a_chapter_term(site, tmp_path):
 def test_instructors_page_lists_every_exercise_and_chapter(site):
     text = re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", (site / "book/instructors.html").read_text())))
     text = text.translate(str.maketrans("\u2018\u2019\u201c\u201d", "''\"\""))  # Sphinx's smart quotes
+    counts: dict[str, int] = {}
     for ex in exercises.book_exercises():
         assert ex.key in text and ex.label in text and ex.title in text
+        # numbered as its chapter's page numbers it (sphinx-exercise, in the order shown)
+        chapter = Path(ex.notebook).name[:2]
+        if chapter.isdigit():
+            counts[chapter] = counts.get(chapter, 0) + 1
+            number = f"{int(chapter)}.{counts[chapter]}"
+            assert f"Exercise {number}, {ex.title}" in text, number
+            page = (site / Path(ex.notebook).with_suffix(".html")).read_text()
+            assert f"Exercise {number} " in exercises._visible_text(page), number
     for row in exercises.chapter_plan_rows():
         assert f"{row[1]} {row[2]}" in text  # words, exercises
 

@@ -266,15 +266,22 @@ def setup(app: Any) -> dict[str, Any]:
                 title = chapter_title(path)
                 number = title.split(".", 1)[0] if title[:1].isdigit() else title
                 for ex in notebook_exercises(path, root):
+                    # "Exercise 4.1, <title>", numbered as the chapter's page numbers it
+                    # (numref), so an instructor can assign it by that number
+                    braced = ex.title.replace("{", "{{").replace("}", "}}")
                     name = (
-                        addnodes.pending_xref(
+                        nodes.strong(
                             "",
-                            nodes.strong(text=ex.title),
-                            refdomain="std",
-                            reftype="ref",
-                            reftarget=ex.label,
-                            refexplicit=True,
-                            refwarn=True,
+                            "",
+                            addnodes.pending_xref(
+                                "",
+                                nodes.inline(text=f"Exercise {{number}}, {braced}"),
+                                refdomain="std",
+                                reftype="numref",
+                                reftarget=ex.label,
+                                refexplicit=True,
+                                refwarn=True,
+                            ),
                         )
                         if ex.label
                         else nodes.strong(text=ex.title)
