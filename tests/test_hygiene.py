@@ -228,3 +228,16 @@ def test_gated_solution_cells_must_carry_the_solution_tag(tmp_path):
     assert found.startswith(f"{tmp_path / 'nb.ipynb'}: cell 4:") and 'tags=["solution"]' in found
     nb.cells[4].metadata = tag
     assert _problems(nb, tmp_path) == []
+
+
+def test_boxes_readers_read_in_colab_are_fenced_with_colons(tmp_path):
+    """A backtick-fenced exercise is a code block in Colab (its title hidden, its Markdown
+    raw); the colon fence renders as text there and the same on the site."""
+    nb = _clean_nb()
+    nb.cells += [new_markdown_cell("## Exercises\n\n```{exercise} Double it\n:label: ex-a\n\n"
+                                   "Write `f(x)`.\n```")]
+    (found,) = _problems(nb, tmp_path)
+    assert "a {exercise} box fenced with backticks" in found and ":::{exercise} ..." in found
+    nb.cells[-1].source = "## Exercises\n\n:::{exercise} Double it\n:label: ex-a\n\nWrite `f(x)`.\n:::"
+    assert _problems(nb, tmp_path) == []
+

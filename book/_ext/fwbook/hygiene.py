@@ -35,6 +35,11 @@ MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
 MAX_FIGURE_PIXELS = 2000
 #: One figure over this is a photograph-like PNG or an unreasonably large one.
 MAX_FIGURE_BYTES = 600 * 1024
+#: A box whose text readers read in the notebook too (Colab, Jupyter): fenced with backticks, a
+#: plain Markdown renderer shows it as a code block (its title hidden in the info string, its
+#: Markdown raw); fenced with colons (MyST's colon_fence) its title and text render as text. The
+#: gated solution-start/end markers hold no text and keep their backticks.
+BACKTICK_BOX = re.compile(r"^`{3,}\{(exercise|admonition|note|tip|warning|important|hint)\}", re.M)
 #: Figures the site shows sharp (SVG, the book's default) or as pixels (PNG).
 FIGURE_TYPES = ("image/svg+xml", "image/png")
 
@@ -146,6 +151,13 @@ def check_notebook(path: Path, nb: dict | None = None) -> list[Problem]:
                                     "the student edition and the grader would keep it",
                                     'tag it `solution` (jupytext: `# %% tags=["solution"]`, and '
                                     '`# %% [markdown] tags=["solution"]` for the solution-start/end cells)'))
+        if cell.get("cell_type") == "markdown":
+            for m in BACKTICK_BOX.finditer(source):
+                problems.append(Problem(
+                    rel, where, f"a {{{m.group(1)}}} box fenced with backticks: Colab and Jupyter "
+                    "show it as a code block that hides its title and leaves its Markdown raw",
+                    f"fence it with colons, `:::{{{m.group(1)}}} ...` and a closing `:::` (MyST's "
+                    "colon_fence; the site renders it the same)"))
         if starts:
             gated = True
         if cell.get("cell_type") == "markdown" and "{solution-end}" in source:
