@@ -51,7 +51,9 @@ def _clean_nb():
         new_code_cell("x = 1\nprint(x)", execution_count=1,
                       outputs=[new_output("stream", name="stdout", text="1\n")]),
         new_code_cell("x", execution_count=2,
-                      outputs=[new_output("display_data", data={"image/png": _png(640, 480), "text/plain": "<Figure>"})]),
+                      outputs=[new_output("display_data", data={"image/png": _png(640, 480), "text/plain": "<Figure>"})],
+                      metadata={"mystnb": {"image": {"alt": "A red square"},
+                                           "figure": {"caption": "Red.", "name": "fig-red"}}}),
     ]
     return nb
 
@@ -240,4 +242,12 @@ def test_boxes_readers_read_in_colab_are_fenced_with_colons(tmp_path):
     assert "a {exercise} box fenced with backticks" in found and ":::{exercise} ..." in found
     nb.cells[-1].source = "## Exercises\n\n:::{exercise} Double it\n:label: ex-a\n\nWrite `f(x)`.\n:::"
     assert _problems(nb, tmp_path) == []
+
+
+@pytest.mark.parametrize("drop", ["image", "figure"])
+def test_figures_need_alt_text_and_a_caption(tmp_path, drop):
+    nb = _clean_nb()
+    del nb.cells[2].metadata["mystnb"][drop]
+    (found,) = _problems(nb, tmp_path)
+    assert "cell 2: a figure without alt text or caption" in found and '"alt": "what it shows"' in found
 

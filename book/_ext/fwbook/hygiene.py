@@ -165,6 +165,14 @@ def check_notebook(path: Path, nb: dict | None = None) -> list[Problem]:
         if cell.get("cell_type") != "code":
             continue
         counts.append((i, cell.get("execution_count")))
+        shows_figure = any(set(o.get("data") or {}) & set(FIGURE_TYPES) for o in cell.get("outputs", []))
+        mystnb = (cell.get("metadata") or {}).get("mystnb") or {}
+        if shows_figure and not ((mystnb.get("image") or {}).get("alt")
+                                 and (mystnb.get("figure") or {}).get("caption")):
+            problems.append(Problem(rel, where, "a figure without alt text or caption: a screen reader "
+                                    "reads its file name, and the page cannot number or cite it",
+                                    'give the cell metadata {"mystnb": {"image": {"alt": "what it shows"}, '
+                                    '"figure": {"caption": "...", "name": "fig-chNN-..."}}} (myst-nb)'))
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 problems.append(Problem(rel, f"{where} output", f"an error output ({output.get('ename')}: "
