@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from fenwicks_lite.plt import FIGURE_WIDTH, MIN_TEXT_PT
+
 #: how far converted float pixels may stray outside [0, 1] (rounding) before it is an
 #: error rather than something to clip
 RANGE_SLACK = 0.01
@@ -136,7 +138,8 @@ def show_input_func(
     n = len(images)
     cols = min(ncols, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.45),
+    side = min(1.3, FIGURE_WIDTH / cols)  # inches per image: the row fits a phone
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * side, rows * (side + 0.15)),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
@@ -146,6 +149,6 @@ def show_input_func(
                       cmap="gray" if img.shape[-1] == 1 else None,
                       interpolation="nearest")
             if labels is not None:
-                ax.set_title(names[int(labels[i])], fontsize=8)
+                ax.set_title(names[int(labels[i])], fontsize=MIN_TEXT_PT)
     fig.subplots_adjust(wspace=0.08, hspace=0.3)
     return fig

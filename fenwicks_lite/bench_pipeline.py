@@ -267,7 +267,9 @@ def plot(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.5))
+        from fenwicks_lite.plt import FIGURE_WIDTH
+
+        _, ax = plt.subplots(figsize=(FIGURE_WIDTH, 3.4))
     names = [
         r.name + ("\n(on the CPU)" if "no accelerator" in r.device else "")
         for r in rows
@@ -288,7 +290,7 @@ def plot(
         ax.axhline(rate, ls="--", lw=1, color=f"C{i + 3}", label=label)
     if consumers:
         ax.legend(
-            fontsize=8, loc="upper left", title="a chip consumes", title_fontsize=8
+            fontsize=9, loc="upper left", title="a chip consumes", title_fontsize=9
         )
     if log:  # rates span orders of magnitude; a log axis keeps the slow bars visible
         ax.set_yscale("log")

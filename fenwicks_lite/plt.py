@@ -41,8 +41,9 @@ def show_image_grid(
         raise ValueError(f"per_class must be at least 1, got {per_class}.")
     rng = np.random.default_rng(seed)
     k = len(class_names)
+    side = min(0.8, (FIGURE_WIDTH - 0.8) / per_class)  # inches per image; 0.8 for names
     fig, axes = plt.subplots(
-        k, per_class, figsize=(per_class * 0.8, k * 0.8), squeeze=False
+        k, per_class, figsize=(per_class * side, k * side), squeeze=False
     )
     for row, name in enumerate(class_names):
         idx = np.flatnonzero(y == row)
@@ -59,7 +60,8 @@ def show_image_grid(
                 s.set_visible(False)
             if col < len(pick):
                 ax.imshow(x[pick[col]], interpolation="nearest")
-        axes[row, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+        axes[row, 0].set_ylabel(name, rotation=0, ha="right", va="center",
+                                fontsize=MIN_TEXT_PT + 2)
     fig.subplots_adjust(wspace=0.05, hspace=0.05)
     return fig
 
@@ -82,7 +84,7 @@ def plot_channel_histograms(
     if x.ndim < 1 or x.shape[-1] != 3:
         raise ValueError(f"x must have 3 colour channels last, got shape {x.shape}.")
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3))
+        _, ax = plt.subplots(figsize=(FIGURE_WIDTH, 3))
     flat = x.reshape(-1, 3)
     rng = value_range or (float(flat.min()), float(flat.max()))
     for c, (colour, name) in enumerate(
@@ -99,7 +101,7 @@ def plot_channel_histograms(
         )
     ax.set_xlabel("value")
     ax.set_ylabel("density")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=MIN_TEXT_PT)
     if title:
         ax.set_title(title)
     return ax
@@ -158,7 +160,7 @@ def plot_counts_pie(
         startangle=90,
         counterclock=False,
         wedgeprops={"width": 0.8, "edgecolor": "white"},
-        textprops={"fontsize": 8},
+        textprops={"fontsize": MIN_TEXT_PT},
     )
     ax.set_aspect("equal")
     return ax
@@ -211,7 +213,7 @@ def plot_lr_func(
 
     lrs = lr_values(lr_func, total_steps)
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 2.6))
+        _, ax = plt.subplots(figsize=(FIGURE_WIDTH, 2.6))
     ax.plot(np.arange(total_steps + 1), lrs, label=label)
     ax.set_xlabel("step")
     ax.set_ylabel("learning rate")
@@ -249,7 +251,7 @@ def lr_widget(
     import matplotlib.pyplot as plt
     from IPython.display import SVG, display
 
-    from fenwicks_lite import train
+    from fenwicks_lite import optim  # fw.train.triangular_lr is optim's
 
     peak = widgets.FloatSlider(
         value=peak_lr, min=0.0, max=max(2.0, peak_lr), step=0.05, description="peak LR"
@@ -269,10 +271,10 @@ def lr_widget(
             round(warm.value * steps_per_epoch),
         )
         try:
-            sched = train.triangular_lr(peak.value, total, warmup)
+            sched = optim.triangular_lr(peak.value, total, warmup)
         except ValueError as e:
             return f"not a valid schedule: {e}"
-        fig, ax = plt.subplots(figsize=(6, 2.6))
+        fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 2.6))
         plot_lr_func(sched, total, ax=ax, steps_per_epoch=steps_per_epoch)
         ax.set_title(
             f"peak {peak.value:g} at epoch {warm.value:g} of {ep.value}",
@@ -367,9 +369,18 @@ def architecture_boxes(model: Any, input_shape: tuple[int, int, int] = (32, 32, 
     return boxes, skips
 
 
+#: The book's figures are read on phones too: a 400 px screen shows a figure 352 px
+#: wide, where text of s pt in a figure w inches wide reads s * 352 / (72 w) px. So a
+#: chart is at most `FIGURE_WIDTH` inches wide and its text at least `MIN_TEXT_PT`:
+#: 9 pt at 5.2 in is 8.5 px on a phone and 12 px at the figure's own size on a wide
+#: screen (tests/test_plt.py and tests/test_site.py measure both).
+FIGURE_WIDTH = 5.2
+MIN_TEXT_PT = 9
 #: The smallest text of the book's diagrams, in points: 7.5 pt is 10 px on a page that
 #: shows the figure at its own size; a diagram is at most `PAGE_WIDTH` inches wide, so
-#: the page shows it at its own size (its content column is 752 px at 1280 px).
+#: a wide screen shows it at its own size (its content column is 752 px at 1280 px),
+#: and a phone lets it scroll sideways at 600 px (the cell's `wide-figure` tag,
+#: fwbook.css) rather than shrink its text below 8 px.
 TEXT_PT = 7.5
 PAGE_WIDTH = 7.6
 #: What each kind of box of the architecture diagram stands for (its legend).

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from fenwicks_lite.fit import epoch_line, lr_schedule
+from fenwicks_lite.plt import FIGURE_WIDTH, MIN_TEXT_PT
 from fenwicks_lite.records import Result, TrainConfig, load_results, summarize
 
 #: The published figures the book sets its runs beside, quoted, not measured here:
@@ -281,7 +282,7 @@ def plot_learning_curves(results: Sequence[Result], ax: Any = None) -> Any:
     seed."""
     import matplotlib.pyplot as plt
 
-    ax = ax or plt.subplots(figsize=(7, 3.2), dpi=90)[1]
+    ax = ax or plt.subplots(figsize=(FIGURE_WIDTH, 3.0), dpi=90)[1]
     ax2 = ax.twinx()
     for r in results:
         ep = [h["epoch"] for h in r.history]
@@ -300,7 +301,7 @@ def plot_lr(result: Result, ax: Any = None) -> Any:
     trained)."""
     import matplotlib.pyplot as plt
 
-    ax = ax or plt.subplots(figsize=(6, 2.4), dpi=90)[1]
+    ax = ax or plt.subplots(figsize=(FIGURE_WIDTH, 2.4), dpi=90)[1]
     lr = lr_curve(result)
     ax.plot(np.arange(len(lr)) / result.steps_per_epoch, lr)
     ax.set_xlabel("epoch")
@@ -313,7 +314,7 @@ def plot_schedule(cfg: TrainConfig, n_train: int | None = None, ax: Any = None) 
     chapter 9 draws it before the run exists."""
     import matplotlib.pyplot as plt
 
-    ax = ax or plt.subplots(figsize=(6, 2.4), dpi=90)[1]
+    ax = ax or plt.subplots(figsize=(FIGURE_WIDTH, 2.4), dpi=90)[1]
     n, steps = _images_and_steps(cfg, n_train)
     lr = schedule_curve(cfg, n)
     ax.plot(np.arange(len(lr)) / steps, lr)
@@ -326,17 +327,17 @@ def plot_confusion(cm: np.ndarray, class_names: Sequence[str], ax: Any = None) -
     """The confusion matrix as row fractions, with the counts written in the cells."""
     import matplotlib.pyplot as plt
 
-    ax = ax or plt.subplots(figsize=(5.5, 5), dpi=90)[1]
+    ax = ax or plt.subplots(figsize=(4.4, 4.4), dpi=90)[1]
     frac = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
     n = len(class_names)
-    ax.set_xticks(range(n), class_names, rotation=60, fontsize=8)
-    ax.set_yticks(range(n), class_names, fontsize=8)
+    ax.set_xticks(range(n), class_names, rotation=60, fontsize=MIN_TEXT_PT)
+    ax.set_yticks(range(n), class_names, fontsize=MIN_TEXT_PT)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     for i in range(n):
         for j in range(n):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=6,
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=MIN_TEXT_PT,
                     color="white" if frac[i, j] > 0.5 else "black")
     return ax
 
@@ -349,13 +350,16 @@ def plot_confident_wrong(x_test: np.ndarray, y_test: Sequence[int], result: Resu
 
     idx = most_confident_wrong(result, y_test, k)
     n = max(len(idx), 1)
-    fig, axes = plt.subplots(1, n, figsize=(1.6 * n, 2.0), dpi=90, squeeze=False)
-    for ax, i in zip(axes[0], idx, strict=False):
+    cols = min(n, 4)  # four to a row: the titles stay readable on a phone
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(FIGURE_WIDTH, 1.75 * rows), dpi=90,
+                             squeeze=False)
+    for ax, i in zip(axes.flat, idx, strict=False):
         ax.imshow(x_test[i])
         ax.set_title(f"{class_names[int(y_test[i])]} ->\n"
                      f"{class_names[result.test_pred[i]]} "
-                     f"({result.test_conf[i]:.0%})", fontsize=7)
-    for ax in axes[0]:
+                     f"({result.test_conf[i]:.0%})", fontsize=MIN_TEXT_PT)
+    for ax in axes.flat:
         ax.axis("off")
     return fig
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import figure_text
 import numpy as np
 import pytest
 from quick_data import quick_data_env
@@ -60,6 +61,10 @@ def test_plot_draws_a_bar_per_pipeline_and_consumer_lines():
     ax = B.plot(rows, consumers={"chip": 200.0})
     assert [round(p.get_height()) for p in ax.patches] == [100, 300]
     assert any(round(line.get_ydata()[0]) == 200 for line in ax.lines)
+    # chapter 5's chart reads on a phone: at least 8 px of text in a 352 px column
+    rows.append(B.Row("on device (jax)", 5e4, 10, 2e-4, "no accelerator here: CPU"))
+    ax = B.plot(rows, consumers={"TPU v2, 2019 (40,000/s)": 4e4})
+    assert figure_text.smallest_text_px(figure_text.svg_of(ax.figure)) >= figure_text.PHONE_MIN_PX
 
 
 def test_bad_inputs_say_what_to_do(tiny):

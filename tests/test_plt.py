@@ -6,12 +6,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import figure_text  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from fenwicks_lite import anim, data, train  # noqa: E402
 from fenwicks_lite import plt as fw_plt  # noqa: E402
-from fenwicks_lite import train  # noqa: E402
 
 pytestmark = pytest.mark.backend
 
@@ -225,3 +226,30 @@ def test_counts_pie_max_items_merges_the_rest_into_others():
 def test_counts_pie_bad_input(y, kw, match):
     with pytest.raises(ValueError, match=match):
         fw_plt.plot_counts_pie(y, **kw)
+
+
+def _images(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, 32, 32, 3)).astype(np.uint8), np.arange(n) % 10
+
+
+CHARTS = {
+    "show_image_grid": lambda: fw_plt.show_image_grid(*_images(), data.CLASS_NAMES),
+    "plot_channel_histograms": lambda: fw_plt.plot_channel_histograms(_images()[0]).figure,
+    "plot_counts_pie": lambda: fw_plt.plot_counts_pie(_images()[1]).figure,
+    "plot_lr_func": lambda: fw_plt.plot_lr_func(train.triangular_lr(0.4, 2328, 485), 2328,
+                                                steps_per_epoch=97).figure,
+    "show_input_func": lambda: anim.show_input_func(_images()),
+}
+
+
+@pytest.mark.parametrize("name", CHARTS)
+def test_charts_read_on_a_phone(name):
+    """A chart keeps to FIGURE_WIDTH inches and MIN_TEXT_PT: at least 8 px of text on a 400 px
+    phone, and 9 px at its own size on a wide screen (the diagrams scroll instead)."""
+    svg = figure_text.svg_of(CHARTS[name]())
+    assert figure_text.view_width(svg) <= 72 * fw_plt.FIGURE_WIDTH * 1.15, name  # labels may stick out
+    assert figure_text.smallest_text_px(svg) >= figure_text.PHONE_MIN_PX, name
+    own = figure_text.view_width(svg) * 4 / 3
+    assert figure_text.smallest_text_px(svg, own) >= 9, name
+

@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import figure_text  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given  # noqa: E402
@@ -118,6 +119,25 @@ def test_figures_draw(run):
     assert len(ax.texts) == 100
     fig = report.plot_confident_wrong(ds.x_test, ds.y_test, results[0], ds.class_names, k=4)
     assert len(fig.axes) == min(4, int((np.array(results[0].test_pred) != ds.y_test).sum())) or len(fig.axes) == 1
+    plt.close("all")
+
+
+def test_figures_read_on_a_phone(run):
+    """Chapter 9's figures keep to fw.plt.FIGURE_WIDTH and MIN_TEXT_PT: at least 8 px of text
+    on a 400 px phone and 9 px at their own size (tests/figure_text.py)."""
+    import matplotlib.pyplot as plt
+
+    results, ds = run
+    cm = report.confusion_matrix(ds.y_test, results[0].test_pred)
+    wrong = [0, *np.flatnonzero(np.array(results[0].test_pred) != ds.y_test)]
+    y = np.array(ds.y_test)
+    y[wrong[0]] = (results[0].test_pred[wrong[0]] + 1) % 10  # at least one wrong image
+    for fig in (report.plot_learning_curves(results).figure, report.plot_lr(results[0]).figure,
+                report.plot_confusion(cm, ds.class_names).figure,
+                report.plot_confident_wrong(ds.x_test, y, results[0], ds.class_names, k=8)):
+        svg = figure_text.svg_of(fig)
+        assert figure_text.smallest_text_px(svg) >= figure_text.PHONE_MIN_PX
+        assert figure_text.smallest_text_px(svg, figure_text.view_width(svg) * 4 / 3) >= 9
     plt.close("all")
 
 
