@@ -1,8 +1,8 @@
 """The published site: logo, favicon, 404 page, link previews, search, buttons, the instructors' tables,
 chapter screenshots (1280 and 400 px), and the student edition without solutions; and how the pages read,
 measured in one offline Chromium run at 1280 px: tables without raw Markdown, no code or output line
-wider than the content column, figure text at least 9 px, no PASS under an exercise stub, math typeset by
-the site's own MathJax. Slow (builds the book): `make test-book`.
+wider than the content column, figure text at least 9 px (and 8 px in a second run at 400 px), no PASS
+under an exercise stub, math typeset by the site's own MathJax. Slow (builds the book): `make test-book`.
 
 The book is built once per session for this file and tests/test_book.py (the `site` fixture in
 conftest.py, into ``_build/html``); set ``FENWICKS_LITE_SITE_OUT=/tmp/somewhere`` to build elsewhere. The README's picture is the screenshot
