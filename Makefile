@@ -11,7 +11,7 @@ JB     := $(BIN)/jupyter-book build . -W -n --keep-going
 export PYTHONPATH := $(CURDIR)/book/_ext$(if $(PYTHONPATH),:$(PYTHONPATH))
 NOTEBOOKS := $(wildcard book/*.ipynb)
 
-.PHONY: install book test test-unit test-jax test-notebooks test-book chromium outputs student train lint clean
+.PHONY: install book test test-unit test-jax test-notebooks test-book chromium outputs student colab train lint clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,11 @@ student: install
 	rm -rf _build/student/html && cp -r _build/student/site/_build/html _build/student/html
 	$(BIN)/python -m fwbook.exercises verify-student _build/student
 	@echo "student notebooks: _build/student/book/  student site: _build/student/html/index.html"
+
+# The Colab edition: the chapters with their Markdown in plain CommonMark (no MyST roles or boxes),
+# in _build/colab/book; the workflow publishes them as the branch the Colab buttons open.
+colab: install
+	$(BIN)/python -m fwbook.colab _build/colab
 
 # The full 94% run (needs a GPU or TPU; see chapter 9): SEEDS seeds (default 5) in one process,
 # one XLA compile for all. On the lent GPU machine (no make, no venv) the same run is ONE prepared

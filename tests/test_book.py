@@ -73,6 +73,10 @@ def test_setup_cells_fit_88_columns_and_install_in_colab_only():
         top = [line for line in src.splitlines() if line and not line.startswith(("#", " "))]
         assert top == ["import sys", 'if "google.colab" in sys.modules:', "import fenwicks_lite as fw"]
         assert '"pip", "install"' in src
+        # what it pip-installs is install_url(): the repository at `repository.branch`
+        given = dict(ln.strip().split(" = ", 1) for ln in src.splitlines()
+                     if ln.strip().startswith(("repo = ", "url = ")))
+        assert eval(given["url"], {"repo": eval(given["repo"])}) == book.install_url()
     assert "tensorflow-cpu" not in book.setup_cell_source("02_cifar10")
     tf_cell = book.setup_cell_source("03_tfrecords")
     assert "installs tensorflow-cpu, for the input pipeline only" in tf_cell

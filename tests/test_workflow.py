@@ -77,3 +77,24 @@ def test_tests_with_the_readme_command_then_deploys_html_with_the_official_pages
     assert deploy["environment"]["name"] == "github-pages"
     assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
     assert "refs/heads/main" in deploy["if"], "only main is published (pull requests are tested, not deployed)"
+
+
+def test_publishes_the_colab_edition_as_the_branch_the_colab_buttons_open():
+    """Tested commits of main go out as the branch `repository.branch` names (the Colab buttons'
+    and the setup cells'), with the chapters fwbook.colab wrote in the tested job."""
+    jobs = _wf()["jobs"]
+    build = jobs["test-and-build"]["steps"]
+    runs = [s.get("run", "") for s in build]
+    made = runs.index(next(r for r in runs if r.startswith("make colab")))
+    assert made > runs.index(next(r for r in runs if r.startswith("make test")))
+    upload = next(s for s in build if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "_build/colab/book"
+    job = jobs["colab"]
+    assert job["needs"] == "test-and-build" and "refs/heads/main" in job["if"]
+    assert job["permissions"] == {"contents": "write"}  # this job alone writes the repository
+    download = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/download-artifact@"))
+    assert download["with"] == {"name": upload["with"]["name"], "path": "book"}
+    branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
+    assert branch != "main"  # main keeps the MyST sources
+    push = job["steps"][-1]["run"]
+    assert f"git checkout -B {branch}" in push and f"git push --force origin {branch}" in push

@@ -81,7 +81,8 @@ def setup_cell_source(chapter: str | os.PathLike | None = None) -> str:
         + imports
         + "    import subprocess\n"
         "\n"
-        f'    url = "{install_url()}"\n'
+        f'    repo = "{config()["repository"]["url"]}"\n'
+        f'    url = f"fenwicks_lite @ git+{{repo}}@{config()["repository"]["branch"]}"\n'
         + install
         + "\n"
         "import fenwicks_lite as fw"
