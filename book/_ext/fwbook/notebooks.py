@@ -120,15 +120,24 @@ def execute(paths: list[Path], profile: str, timeout: int = 3600) -> None:
 def student(out_dir: Path) -> list[Path]:
     """Writes the student notebooks (no solutions, no outputs) under `out_dir`.
 
-    Each keeps its metadata: the chapter (``metadata.fenwicks_lite.chapter``) and the answer
-    cells (``fenwicks_lite.answer``) by which the grader takes a learner's answers."""
+    Learners open them in Jupyter or Colab, which render no MyST, so their Markdown is the
+    Colab edition's plain CommonMark (`fwbook.colab`: exercises as "**Exercise 4.1: ...**",
+    citations as ``[Page, 2018]``). Each keeps its metadata: the chapter
+    (``metadata.fenwicks_lite.chapter``) and the answer cells (``fenwicks_lite.answer``) by
+    which the grader takes a learner's answers. (The student site is built from the book's
+    own sources, `fwbook.exercises.student_sources`.)"""
     import nbformat
 
+    from fwbook.colab import Converter
+
+    conv = Converter(ROOT)
     written = []
     for path in chapters():
         dest = out_dir / path.relative_to(ROOT)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(strip_solutions(nbformat.read(path, as_version=4)), dest)
+        number = path.name[:2] if path.name[:2].isdigit() else ""
+        nb = strip_solutions(nbformat.read(path, as_version=4))
+        nbformat.write(conv.convert(nb, number, path.name), dest)
         written.append(dest)
     return written
 
