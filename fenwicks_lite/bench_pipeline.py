@@ -266,9 +266,9 @@ def plot(
     the pace."""
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        from fenwicks_lite.plt import FIGURE_WIDTH
+    from fenwicks_lite.plt import FIGURE_WIDTH, MIN_TEXT_PT
 
+    if ax is None:
         _, ax = plt.subplots(figsize=(FIGURE_WIDTH, 3.4))
     names = [
         r.name + ("\n(on the CPU)" if "no accelerator" in r.device else "")
@@ -284,13 +284,14 @@ def plot(
             (b.get_x() + b.get_width() / 2, v),
             ha="center",
             va="bottom",
-            fontsize=9,
+            fontsize=MIN_TEXT_PT,
         )
     for i, (label, rate) in enumerate((consumers or {}).items()):
         ax.axhline(rate, ls="--", lw=1, color=f"C{i + 3}", label=label)
     if consumers:
         ax.legend(
-            fontsize=9, loc="upper left", title="a chip consumes", title_fontsize=9
+            fontsize=MIN_TEXT_PT, loc="upper left", title="a chip consumes",
+            title_fontsize=MIN_TEXT_PT,
         )
     if log:  # rates span orders of magnitude; a log axis keeps the slow bars visible
         ax.set_yscale("log")

@@ -1167,6 +1167,15 @@ def _python() -> Path:
     return exe.parent.resolve() / exe.name
 
 
+def _kept_in_sight(env: dict[str, str]) -> list[Path]:
+    """What the sandbox leaves in sight besides the work folder: this Python (its
+    environment, its base installation, its executable) and the data `env` hands the
+    kernel (``CIFAR10_DIR``)."""
+    kept = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve(),
+            _python()]
+    return kept + ([Path(env["CIFAR10_DIR"])] if "CIFAR10_DIR" in env else [])
+
+
 def _clean_env(work: Path) -> dict[str, str]:
     """Nothing of the instructor's environment but what the kernel needs: no tokens, no
     keys."""
@@ -1447,16 +1456,8 @@ def grade_notebook(
         (work / "run" / "tmp").mkdir(parents=True)
         _lib_copy(work / "lib")
         mode = a.mode()
-        keep = [
-            work,
-            Path(sys.prefix),
-            Path(sys.base_prefix),
-            Path(sys.executable).resolve(),
-            _python(),
-        ]
         env = _clean_env(work)
-        if "CIFAR10_DIR" in env:
-            keep.append(Path(env["CIFAR10_DIR"]))
+        keep = [work, *_kept_in_sight(env)]
         hidden = [*(hide or []), *_book_dirs(), Path.home(), path.parent.resolve()]
         if a.source:
             hidden.append(Path(a.source).parent)

@@ -32,12 +32,14 @@ def cifar_sample():
 
 
 def pytest_report_header(config):
+    from quick_data import quick_data_env
+
     from fenwicks_lite import data
 
     mini = data.mini_sample_dir()
     return [f"CIFAR-10 sample for the quick profile: {mini or 'none beside the checkout'}"
-            + ("" if mini or data.keras_cached() else
-               " (the CLI's and benchmarks' tests use synthetic stand-in images)")]
+            + (" (the CLI's and benchmarks' tests use synthetic stand-in images)"
+               if quick_data_env() else "")]
 
 
 @pytest.fixture()

@@ -101,9 +101,9 @@ def test_the_command_writes_the_edition_and_fails_clearly(tmp_path, capsys, monk
     assert sorted(p.name for p in (tmp_path / "out" / "book").iterdir()) == sorted(
         p.name for p in book.chapters())
 
-    def broken(root=None):
+    def broken():
         raise ValueError("book/04_augmentation.ipynb, cell 3: {cite} of ['x']")
 
-    monkeypatch.setattr(colab, "write_edition", lambda out, root=None: broken())
+    monkeypatch.setattr(colab, "write_edition", lambda out: broken())
     assert colab.main([str(tmp_path / "again")]) == 2
     assert "error: book/04_augmentation.ipynb, cell 3" in capsys.readouterr().err

@@ -696,12 +696,9 @@ def _kept_beside() -> set[str]:
     import tempfile
 
     tmp = Path(tempfile.gettempdir()).resolve()
-    kept = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable), grading._python()]
-    cifar = grading._clean_env(tmp).get("CIFAR10_DIR")
-    kept += [Path(cifar)] if cifar else []
     return {
         k.resolve().relative_to(tmp).parts[0]
-        for k in kept
+        for k in grading._kept_in_sight(grading._clean_env(tmp))
         if k.resolve().is_relative_to(tmp) and k.resolve() != tmp
     }
 

@@ -46,8 +46,14 @@ def _labels(bib: Path) -> dict[str, str]:
     return {key: author_year(entry) for key, entry in parse_file(str(bib)).entries.items()}
 
 
+def chapter_number(path: Path) -> str:
+    """A chapter notebook's number as its file name gives it ("04"); "" for a page the
+    site does not number (the appendix)."""
+    return path.name[:2] if path.name[:2].isdigit() else ""
+
+
 def _title(path: Path) -> str:
-    """A page's first ``# `` heading, without its chapter number's trailing dot kept."""
+    """A page's first ``# `` heading (the link text of a ``{doc}`` without one)."""
     import nbformat
 
     if path.suffix == ".ipynb":
@@ -76,23 +82,19 @@ def _numbers(nb: Any, chapter: str) -> dict[str, str]:
                 if m.group("name") == "exercise":
                     exercises += 1
                     label = re.search(r"^:label:[ \t]*(\S+)", cell.source[m.end():], re.M)
-                    found[label.group(1) if label else f"#{exercises}"] = (
-                        f"Exercise {prefix}{exercises}")
+                    if label:  # an exercise without one still counts
+                        found[label.group(1)] = f"Exercise {prefix}{exercises}"
     return found
 
 
 class Converter:
     """Turns the MyST of one book's chapters into CommonMark (`convert`)."""
 
-    def __init__(self, root: Path | None = None) -> None:
-        import yaml
-
+    def __init__(self) -> None:
         from fwbook import brand
 
-        self.root = root or book.ROOT
-        cfg = yaml.safe_load((self.root / "_config.yml").read_text())
-        self.site = brand.site_url(cfg["repository"]["url"])
-        self.cite = _labels(self.root / "references.bib")
+        self.site = brand.site_url(book.config()["repository"]["url"])
+        self.cite = _labels(book.ROOT / "references.bib")
 
     def role(self, m: re.Match, numbers: dict[str, str], where: str) -> str:
         role, body = m.group("role"), m.group("body")
@@ -109,7 +111,7 @@ class Converter:
                                  "the entry or fix the key")
             return "[" + "; ".join(self.cite[k] for k in keys) + "]"
         if role == "doc":
-            page = (self.root / "book" / target).with_suffix("")
+            page = (book.ROOT / "book" / target).with_suffix("")
             found = next((p for p in (page.with_suffix(".ipynb"), page.with_suffix(".md"))
                           if p.exists()), None)
             if found is None:
@@ -189,19 +191,18 @@ def leftovers(nb: Any) -> list[str]:
     return found
 
 
-def write_edition(out: Path, root: Path | None = None) -> list[Path]:
+def write_edition(out: Path) -> list[Path]:
     """Writes every chapter's Colab edition to ``out/book/``; returns the paths."""
     import nbformat
 
-    conv = Converter(root)
+    conv = Converter()
     written = []
-    for path in book.chapters():  # this checkout's chapters (in _toc.yml's order)
-        nb = conv.convert(nbformat.read(path, as_version=4), path.name[:2] if
-                          path.name[:2].isdigit() else "", path.name)
+    for path in book.chapters():  # in _toc.yml's order
+        nb = conv.convert(nbformat.read(path, as_version=4), chapter_number(path), path.name)
         left = leftovers(nb)
         if left:
             raise ValueError(f"{path.name}: MyST left after conversion: {left[:3]}")
-        dest = out / path.relative_to(conv.root)
+        dest = out / path.relative_to(book.ROOT)
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(nbformat.writes(nb) + "\n")
         written.append(dest)

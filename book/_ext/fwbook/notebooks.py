@@ -72,6 +72,7 @@ def setup_cell_source(chapter: str | os.PathLike | None = None) -> str:
         )
     imports = ("    import importlib.util\n    import os\n"
                if chapter is not None and needs_tensorflow(chapter) else "")
+    repo = config()["repository"]
     return (
         head
         + "# Anywhere else: nothing to do (`pip install -e .` in a checkout).\n"
@@ -81,8 +82,8 @@ def setup_cell_source(chapter: str | os.PathLike | None = None) -> str:
         + imports
         + "    import subprocess\n"
         "\n"
-        f'    repo = "{config()["repository"]["url"]}"\n'
-        f'    url = f"fenwicks_lite @ git+{{repo}}@{config()["repository"]["branch"]}"\n'
+        f'    repo = "{repo["url"]}"\n'
+        f'    url = f"fenwicks_lite @ git+{{repo}}@{repo["branch"]}"\n'
         + install
         + "\n"
         "import fenwicks_lite as fw"
@@ -128,16 +129,15 @@ def student(out_dir: Path) -> list[Path]:
     own sources, `fwbook.exercises.student_sources`.)"""
     import nbformat
 
-    from fwbook.colab import Converter
+    from fwbook.colab import Converter, chapter_number
 
-    conv = Converter(ROOT)
+    conv = Converter()
     written = []
     for path in chapters():
         dest = out_dir / path.relative_to(ROOT)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        number = path.name[:2] if path.name[:2].isdigit() else ""
         nb = strip_solutions(nbformat.read(path, as_version=4))
-        nbformat.write(conv.convert(nb, number, path.name), dest)
+        nbformat.write(conv.convert(nb, chapter_number(path), path.name), dest)
         written.append(dest)
     return written
 
