@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from fenwicks_lite.plt import FIGURE_WIDTH, MIN_TEXT_PT
+from fenwicks_lite.plt import FIGURE_WIDTH, MIN_TEXT_PT, checked_class_names
 
 #: how far converted float pixels may stray outside [0, 1] (rounding) before it is an
 #: error rather than something to clip
@@ -124,17 +124,7 @@ def show_input_func(
     if converter is not None:
         images = np.asarray(converter(images))
     images = _displayable(images)
-    if class_names is None:
-        from fenwicks_lite.data import CLASS_NAMES as class_names
-    names = list(class_names)
-    if labels is not None:
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(
-                f"labels must be integer class ids, got dtype {labels.dtype}.")
-        if len(labels) and (labels.min() < 0 or labels.max() >= len(names)):
-            raise ValueError(
-                f"labels run from {labels.min()} to {labels.max()}, but there are "
-                f"{len(names)} class names: pass class_names=[...].")
+    names = checked_class_names(np.arange(0) if labels is None else labels, class_names)
     n = len(images)
     cols = min(ncols, n)
     rows = -(-n // cols)

@@ -107,6 +107,27 @@ def plot_channel_histograms(
     return ax
 
 
+def checked_class_names(labels: np.ndarray,
+                        class_names: Sequence[str] | None) -> list[str]:
+    """`class_names` (default CIFAR-10's, `fw.data.CLASS_NAMES`) as a list, once
+    `labels` are checked to be integer class ids that index them (`plot_counts_pie`,
+    `fw.anim.show_input_func`)."""
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"labels must be integer class ids, got dtype {labels.dtype}: one id per "
+            "image (argmax one-hot labels first, or .astype(int) ids stored as "
+            "floats).")
+    if class_names is None:
+        from fenwicks_lite.data import CLASS_NAMES as class_names
+    names = list(class_names)
+    if labels.size and (labels.min() < 0 or labels.max() >= len(names)):
+        raise ValueError(
+            f"labels run from {labels.min()} to {labels.max()}, but there are "
+            f"{len(names)} class names: pass class_names=[...] with one name per class "
+            "id.")
+    return names
+
+
 def plot_counts_pie(
     labels: Any,
     class_names: Sequence[str] | None = None,
@@ -130,17 +151,7 @@ def plot_counts_pie(
     if y.size == 0:
         raise ValueError("labels is empty: pass the class ids of the images, e.g. "
                          "y_train.reshape(-1).")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(
-            f"labels must be integer class ids, got dtype {y.dtype}: one id per image "
-            "(argmax one-hot labels first, or .astype(int) ids stored as floats).")
-    if class_names is None:
-        from fenwicks_lite.data import CLASS_NAMES as class_names
-    names = list(class_names)
-    if y.min() < 0 or y.max() >= len(names):
-        raise ValueError(
-            f"labels run from {y.min()} to {y.max()}, but there are {len(names)} class "
-            f"names: pass class_names=[...] with one name per class id.")
+    names = checked_class_names(y, class_names)
     if max_items is not None and (isinstance(max_items, bool)
                                   or not isinstance(max_items, int | np.integer)
                                   or max_items < 1):
