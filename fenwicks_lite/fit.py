@@ -248,8 +248,9 @@ def benchmark(config: TrainConfig, x: np.ndarray, y: np.ndarray,
     The first call traces, compiles and runs one step; the next `steps` calls only run.
     Each call returns the loss to the host, so every timing includes the device
     finishing its work. `x` (uint8 images) and `y` need at least one batch. Returns
-    first_call_s, step_s (median), compile_s (their difference), images_per_s, precision
-    and the device. The global dtype policy is restored afterwards.
+    first_call_s, step_s (the median of step_times_s, each later call's seconds),
+    compile_s (their difference), images_per_s, precision and the device. The global
+    dtype policy is restored afterwards.
     """
     import keras
 
@@ -257,6 +258,9 @@ def benchmark(config: TrainConfig, x: np.ndarray, y: np.ndarray,
     from fenwicks_lite import data as fw_data
 
     bs = config.batch_size
+    if steps < 1:
+        raise ValueError(f"benchmark times at least one step after the first call: "
+                         f"steps={steps}; pass steps=1 or more.")
     if len(x) < bs:
         raise ValueError(f"benchmark needs at least one batch: {len(x)} images < batch "
                          f"size {bs}.")
@@ -284,4 +288,5 @@ def benchmark(config: TrainConfig, x: np.ndarray, y: np.ndarray,
     step = float(np.median(times))
     return {"precision": acc.precision, "device": str(acc.device), "batch_size": bs,
             "width": config.width, "first_call_s": first, "step_s": step,
-            "compile_s": max(0.0, first - step), "images_per_s": bs / step}
+            "compile_s": max(0.0, first - step), "images_per_s": bs / step,
+            "step_times_s": times}

@@ -239,3 +239,27 @@ def test_train_takes_overrides(tiny_data):
     r = fit.train(fit.TrainConfig.from_profile("quick", **TINY), data=tiny_data, epochs=1,
                   seed=2)
     assert r.epochs == 1 and r.seed == 2 and len(r.history) == 1
+
+
+# ------------------------------------------------------------ the step benchmark (ch. 8)
+
+@backend
+def test_benchmark_times_the_first_call_apart_from_the_steps(tiny_data):
+    """Chapter 8's compile-vs-step figure and its noise line: the steps' own times come
+    back, step_s is their median, compile_s the first call less one step; the global
+    policy is restored; too few images or steps say what to pass instead."""
+    policy = keras.mixed_precision.global_policy().name
+    cfg = fit.TrainConfig.from_profile("quick", **TINY)
+    b = fit.benchmark(cfg.replace(precision="mixed_bfloat16"), tiny_data.x_train,
+                      tiny_data.y_train, steps=3)
+    assert keras.mixed_precision.global_policy().name == policy
+    assert b["precision"] == "mixed_bfloat16" and (b["batch_size"], b["width"]) == (64, 8)
+    times = b["step_times_s"]
+    assert len(times) == 3 and all(t > 0 for t in times)
+    assert b["step_s"] == float(np.median(times))
+    assert math.isclose(b["compile_s"], max(0.0, b["first_call_s"] - b["step_s"]))
+    assert math.isclose(b["images_per_s"], 64 / b["step_s"])
+    with pytest.raises(ValueError, match="at least one batch: 10 images < batch size 64"):
+        fit.benchmark(cfg, tiny_data.x_train[:10], tiny_data.y_train[:10])
+    with pytest.raises(ValueError, match="steps=0; pass steps=1 or more"):
+        fit.benchmark(cfg, tiny_data.x_train, tiny_data.y_train, steps=0)
