@@ -45,6 +45,15 @@ def cutout_fill_in_place(images, cy, cx, size, value):
     return out
 
 
+def cutout_fill_height_for_width(images, cy, cx, size, value):
+    out = images.copy()
+    h = images.shape[1]
+    for n in range(len(images)):  # clips the columns to the height: right on squares
+        y0, x0 = cy[n] - size // 2, cx[n] - size // 2
+        out[n, max(y0, 0) : min(y0 + size, h), max(x0, 0) : min(x0 + size, h)] = value
+    return out
+
+
 def cutout_fill_negative_slice(images, cy, cx, size, value):
     out = images.copy()
     for n in range(len(images)):  # a negative start wraps around in Python slicing
@@ -121,8 +130,22 @@ WRONG = [
         lambda size, h, w: size**2 / (h * w),
         "forgets the clipping",
     ),
+    # the public cases are square images: only the hidden ones tell height from width
+    ("ch04.cutout_fill", cutout_fill_height_for_width, None),
 ]
 
 
 test_references_pass_the_hidden_tests, test_wrong_answers_fail_the_hidden_tests = (
     hidden_cases.tests(REFERENCES, WRONG))
+
+
+def test_hidden_cutout_fill_tells_height_from_width_for_every_seed():
+    """The public cases are square, so the hidden test must catch an answer that
+    clips both axes to the height, whatever the instructor's seed (it did not for 71%
+    of seeds when it drew one case)."""
+    assert exercises.run_check("ch04.cutout_fill", cutout_fill_height_for_width).passed
+    wrong = cutout_fill_height_for_width
+    caught = [
+        not exercises.run_hidden("ch04.cutout_fill", wrong, s).passed for s in range(40)
+    ]
+    assert all(caught), [s for s, c in enumerate(caught) if not c]

@@ -141,22 +141,22 @@ def _hidden_expected_erased(fn, rng) -> None:
 
 @hidden("ch04.cutout_fill")
 def _hidden_cutout_fill(fn, rng) -> None:
-    n, h, w = (
-        int(rng.integers(1, 6)),
-        int(rng.integers(3, 12)),
-        int(rng.integers(3, 12)),
-    )
-    x = rng.normal(size=(n, h, w, 2)).astype(np.float32)
-    keep = x.copy()
-    cy, cx = rng.integers(0, h, n), rng.integers(0, w, n)
-    size, value = int(rng.integers(1, 8)), float(rng.normal())
-    got = np.asarray(fn(x, cy, cx, size, value))
-    expect(_array_equal(x, keep), "leave the input unchanged")
-    want = x.copy()
-    for i in range(n):
-        want[i][_hole(h, w, cy[i], cx[i], size)] = value
-    expect(
-        got.shape == x.shape and _array_equal(got, want),
-        "every image's clipped window set to the value, for every shape, size and "
-        "channel count",
-    )
+    # several draws, each image's height and width different (the public cases are
+    # square, so an answer that clips both axes to the height passes them)
+    for _ in range(16):
+        n, c = int(rng.integers(1, 6)), int(rng.integers(1, 5))
+        h, w = (int(v) for v in rng.choice(np.arange(3, 12), 2, replace=False))
+        x = rng.normal(size=(n, h, w, c)).astype(np.float32)
+        keep = x.copy()
+        cy, cx = rng.integers(0, h, n), rng.integers(0, w, n)
+        size, value = int(rng.integers(1, 8)), float(rng.normal())
+        got = np.asarray(fn(x, cy, cx, size, value))
+        expect(_array_equal(x, keep), "leave the input unchanged")
+        want = x.copy()
+        for i in range(n):
+            want[i][_hole(h, w, cy[i], cx[i], size)] = value
+        expect(
+            got.shape == x.shape and _array_equal(got, want),
+            "every image's clipped window set to the value, for every shape (height "
+            "and width may differ), size and channel count",
+        )
