@@ -320,15 +320,23 @@ def writable_dir(path: str | os.PathLike, what: str) -> Path:
     return p
 
 
+#: The commit a copy of the tree was made from, for runs outside a git checkout: the
+#: GPU machine gets the tracked files without .git (book/scripts/gpu_common.sh).
+COMMIT_ENV_VAR = "FENWICKS_LITE_GIT_COMMIT"
+
+
 def git_commit() -> str | None:
-    """The commit of the checkout the library runs from (None outside a checkout)."""
+    """The commit of the checkout the library runs from; outside a checkout, the
+    commit ``$FENWICKS_LITE_GIT_COMMIT`` names, else None."""
     root = Path(__file__).resolve().parent.parent
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
                              capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+        out = None
+    if out is not None and out.returncode == 0 and out.stdout.strip():
+        return out.stdout.strip()
+    return os.environ.get(COMMIT_ENV_VAR, "").strip() or None
 
 
 def now() -> str:

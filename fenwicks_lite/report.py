@@ -456,7 +456,7 @@ def run_status(results: Sequence[Result]) -> str:
         "records",
         f"hardware: {r0.hardware['device']} | backend {r0.backend} {version} | "
         f"precision {r0.precision}",
-        f"git commit {str(r0.git_commit)[:10]} | finished {r0.finished}",
+        f"git commit {(r0.git_commit or 'unknown')[:10]} | finished {r0.finished}",
     ])
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -164,6 +165,27 @@ def test_provenance_fills_the_same_fields_of_both_record_kinds():
     assert {"fenwicks_lite", "keras", "numpy", "python"} <= set(where["versions"])
     stamp = datetime.datetime.fromisoformat(records.now())
     assert stamp.utcoffset() == datetime.timedelta(0) and stamp.microsecond == 0
+
+
+def test_git_commit_of_a_copy_without_git_is_the_one_its_command_names(
+        tmp_path, monkeypatch):
+    """The GPU machine runs a copy of the tracked files without .git: its records named
+    no commit. There `$FENWICKS_LITE_GIT_COMMIT` names it; in a checkout git's answer
+    wins over the variable."""
+    import subprocess
+
+    root = Path(records.__file__).resolve().parent.parent
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    monkeypatch.setenv(records.COMMIT_ENV_VAR, "feedc0de")
+    assert records.git_commit() == (head or "feedc0de")
+    # the same module in a folder outside any checkout (tmp_path), as on the GPU machine
+    monkeypatch.setattr(records, "__file__", str(tmp_path / "fenwicks_lite" / "records.py"))
+    assert records.git_commit() == "feedc0de"
+    monkeypatch.setenv(records.COMMIT_ENV_VAR, " ")
+    assert records.git_commit() is None
+    monkeypatch.delenv(records.COMMIT_ENV_VAR)
+    assert records.git_commit() is None
 
 
 def test_load_results_skips_summaries_and_names_a_broken_file(tmp_path):

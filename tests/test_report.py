@@ -173,6 +173,18 @@ def test_pending_until_min_seeds_full_records(run, tmp_path, monkeypatch):
     assert [r.seed for r in report.full_run()] == [0, 1]
 
 
+def test_run_status_names_the_commit_or_says_it_is_unknown(run):
+    """Records from a copy of the tree without .git (the GPU machine's) name no commit:
+    chapter 9 printed 'git commit None'."""
+    import dataclasses
+
+    fake = _fake_full_run(run[0])
+    named = [dataclasses.replace(r, git_commit="0123456789abcdef") for r in fake]
+    assert "\ngit commit 0123456789 | finished " in report.run_status(named)
+    unnamed = [dataclasses.replace(r, git_commit=None) for r in fake]
+    assert "\ngit commit unknown | finished " in report.run_status(unnamed)
+
+
 def test_what_to_expect_is_the_committed_run_or_pending(run):
     results, _ = run
     pending = report.what_to_expect(results[:1])
@@ -232,6 +244,24 @@ def test_comparison_table_without_records_quotes_only_sourced_figures():
     for p in seed_rows:
         assert f"{p['hardware']} | {p['acc']} | {p['time']}" in comp
         assert " ".join(p["quote"].split()) in flat
+
+
+def test_published_table_keeps_every_line_within_the_width():
+    """Chapters 9 and 10 print it into an 88-column output box: a longer line (the
+    seed's notebook URL behind a 6-space indent was 91) wraps at its indent on the
+    page, leaving a blank line and the URL at the margin. A word too long for its
+    indent keeps what indent still fits, whole and unbroken."""
+    for text in (report.comparison_table([]), report.published_table(report.PUBLISHED)):
+        assert max(map(len, text.splitlines())) <= 88, text
+    url = "https://example.org/" + "x" * 64 + ".ipynb"  # 90 characters
+    row = {"who": "w", "hardware": "h", "acc": "1%", "time": "1 s",
+           "source": f"key, {url} at commit 0123456"}
+    lines = report.published_table([row]).splitlines()
+    assert lines[:3] == ["w", "    h | 1% | 1 s", "    key,"], lines
+    assert lines[3] == url and lines[4] == "      at commit 0123456", lines
+    short = report.published_table([{**row, "source": "key, " + url[:78]}]).splitlines()
+    assert short[3] == "  " + url[:78] + "" and len(short[3]) == 80 or short[2].endswith(
+        url[:78]), short
 
 
 def test_comparison_table_with_records_names_the_run(run):

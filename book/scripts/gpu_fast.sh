@@ -18,6 +18,8 @@
 #   export PYTHONPATH=/tmp/site KERAS_BACKEND=jax PYTHONUNBUFFERED=1 CIFAR10_DIR=/root/d
 #   test -d /tmp/site/keras || exit 3; bash book/scripts/gpu_fast.sh
 #
+# (with FENWICKS_LITE_GIT_COMMIT and LIMIT_S as gpu_common.sh's plan says)
+#
 # CPU rehearsal (TensorFlow unimportable, KERAS_BACKEND=jax, the mini sample). With 1,200
 # training images the validation runs have enough steps for the weight averaging to fire;
 # measured on a busy 2-core AMD EPYC: 251 s wall for 5 seeds (the 220 s budget cut the last

@@ -8,13 +8,17 @@
 #
 #   source .gpu/pN/assemble.sh || exit 1; bash book/scripts/gpu_run.sh
 #
+# (with FENWICKS_LITE_GIT_COMMIT, SEEDS and LIMIT_S as gpu_common.sh's plan says)
+#
 # assemble.sh unpacks CIFAR-10 to /root/d and exports CIFAR10_DIR, KERAS_BACKEND=jax and the
 # PYTHONPATH of the wheels it installed. The run itself is `python -m fenwicks_lite.train` with
 # TensorFlow made unimportable (tests/no_tensorflow.py), as it is on that machine, so the CPU
-# rehearsal below runs exactly what the GPU runs:
+# rehearsal below runs exactly what the GPU runs (python3 a Python 3.12 with jax 0.11.2,
+# a stub nvidia-smi on PATH: gpu_common.sh):
 #
 #   PART_MB=50 bash ../shared/gpu/prepare.sh /work/shared/data/cifar10-mini
-#   (source .gpu/p1/assemble.sh && PROFILE=quick OUT=/tmp/rehearsal bash book/scripts/gpu_run.sh)
+#   (source .gpu/p1/assemble.sh && PROFILE=quick SEEDS=2 OUT=/tmp/rehearsal \
+#      bash book/scripts/gpu_run.sh)
 #
 # Settings (environment): SEEDS (default 10; issue 10: never fewer than 5), PROFILE (full),
 # OUT (where the device tool collects files; default ./_gpu_out), WORK (checkpoints and the
