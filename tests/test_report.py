@@ -246,24 +246,6 @@ def test_comparison_table_without_records_quotes_only_sourced_figures():
         assert " ".join(p["quote"].split()) in flat
 
 
-def test_published_table_keeps_every_line_within_the_width():
-    """Chapters 9 and 10 print it into an 88-column output box: a longer line (the
-    seed's notebook URL behind a 6-space indent was 91) wraps at its indent on the
-    page, leaving a blank line and the URL at the margin. A word too long for its
-    indent keeps what indent still fits, whole and unbroken."""
-    for text in (report.comparison_table([]), report.published_table(report.PUBLISHED)):
-        assert max(map(len, text.splitlines())) <= 88, text
-    url = "https://example.org/" + "x" * 64 + ".ipynb"  # 90 characters
-    row = {"who": "w", "hardware": "h", "acc": "1%", "time": "1 s",
-           "source": f"key, {url} at commit 0123456"}
-    lines = report.published_table([row]).splitlines()
-    assert lines[:3] == ["w", "    h | 1% | 1 s", "    key,"], lines
-    assert lines[3] == url and lines[4] == "      at commit 0123456", lines
-    short = report.published_table([{**row, "source": "key, " + url[:78]}]).splitlines()
-    assert short[3] == "  " + url[:78] + "" and len(short[3]) == 80 or short[2].endswith(
-        url[:78]), short
-
-
 def test_comparison_table_with_records_names_the_run(run):
     results, _ = run
     fake = _fake_full_run(results)
