@@ -93,6 +93,14 @@ def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
     assert not r.passed and hint in r.message, r.message
 
 
+def test_expected_erased_names_the_unclipped_slip_only_when_it_is_made():
+    """The hint about size**2/(h*w) is for that answer; another wrong value gets the
+    general advice only (a student who returned 0.5 was told they forgot the clipping)."""
+    r = exercises.run_check("ch04.expected_erased", lambda size, h, w: 0.5)
+    assert not r.passed and "divide by h*w." in r.message, r.message
+    assert "forgets the clipping" not in r.message, r.message
+
+
 def test_reference_agrees_with_the_library_hole():
     """The exercise's window is the library's: cutout_fill with value 0 matches
     fw.transform's mask."""
