@@ -326,6 +326,45 @@ def test_printed_tables_keep_their_columns_on_a_phone(site, tmp_path):
     assert scrolls, "no printed table is wider than a phone: nothing showed the sideways scroll"
 
 
+#: Each line break inside a table's inline code: the code's text and the character before the
+#: break (the tops of consecutive characters' boxes differ).
+CODE_BREAKS = r"""function (win, doc) {
+  var out = [];
+  doc.querySelectorAll("article table code").forEach(function (code) {
+    var text = code.textContent, range = doc.createRange(), last = null, at = 0;
+    var walker = doc.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (var i = 0; i < node.length; i++, at++) {
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        var boxes = range.getClientRects();
+        if (!boxes.length) continue;
+        var top = Math.round(boxes[0].top);
+        if (last !== null && top > last + 2) out.push([text, text.charAt(at - 1)]);
+        last = top;
+      }
+    }
+  });
+  return out;
+}"""
+
+
+def test_code_names_in_tables_break_where_they_are_joined(site, tmp_path):
+    """At 400 px a code name in a narrow table column (the introduction's map, the instructors'
+    tables) breaks only after a ``_``, ``.`` or ``/`` (fwbook.site.TableCodeBreaks), a hyphen or
+    a space, not inside a word (fwbook.css: a word too wide widens the table, which scrolls);
+    and the page's text is still the name (``<wbr>`` copies as nothing)."""
+    pages = ["book/intro.html", "book/instructors.html"]
+    found = site_tools.measure(site, pages, CODE_BREAKS, tmp_path, width=400)
+    breaks = [b for page in pages for b in found[page]]
+    assert breaks, "no code name in a table broke at 400 px: the check checks nothing"
+    inside = sorted({text for text, before in breaks if before not in "_./- "})
+    assert not inside, f"code names broken inside a word at 400 px: {inside}"
+    intro = (site / "book/intro.html").read_text()
+    assert re.search(r"test_(</span>)?<wbr>", intro)
+    assert "test_colab_tpu.py" in _visible(intro.replace("<wbr>", ""))
+
+
 #: The logo's box, the header's, the left sidebar's and the current chapter's link in the sidebar, as
 #: the page opens (after the theme has scrolled the sidebar to the current link).
 LOGO = r"""function (win, doc) {

@@ -13,7 +13,9 @@ A Sphinx extension (listed in `_config.yml`):
   figure reads "Fig. 4.2" and an exercise "Exercise 4.1" in chapter 4 (not the count across the
   book). A chapter's notebook keeps its number in its title for Colab, where nothing numbers it;
   `ChapterNumber` takes it off the title on the site, where Sphinx puts it back, and the build
-  warns if the two numbers ever differ (a chapter moved in the contents but not retitled).
+  warns if the two numbers ever differ (a chapter moved in the contents but not retitled);
+* code names in tables break where they are joined (`TableCodeBreaks`): on a phone a column of
+  ``test_colab_tpu.py`` breaks after ``test_`` and ``colab_``, not after any letter.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
@@ -152,8 +155,42 @@ def _check_chapter_numbers(app: Any, env: Any) -> None:
             )
 
 
+#: where a code name in a table may break: after ``_``, ``/`` or ``.`` and before a letter
+#: (``test_`` | ``colab_`` | ``tpu.py``), but not before a short file extension
+CODE_JOINS = re.compile(r"(?<=[_/])(?=[^_./])|(?<=\.)(?=[^_./]{4}|[^_./]*[_./])")
+
+
+class TableCodeBreaks(SphinxPostTransform):
+    """A ``<wbr>`` after each ``_``, ``.`` and ``/`` of the inline code in a table, HTML only.
+
+    A narrow column wraps a long code name where the browser may: nowhere inside a word, so
+    Bootstrap's ``word-wrap: break-word`` breaks it after any letter ("test_colab_t / pu.p /
+    y" at 400 px). ``<wbr>`` marks where it may break instead and copies as nothing, so a
+    name copied from the page is still the name. tests/test_site.py checks the built page.
+    """
+
+    default_priority = 400
+    formats = ("html",)
+
+    def run(self, **kwargs: Any) -> None:
+        for table in self.document.findall(nodes.table):
+            for literal in list(table.findall(nodes.literal)):
+                text = literal.astext()
+                parts = CODE_JOINS.split(text)
+                if len(parts) < 2 or len(literal.children) != 1:
+                    continue
+                pieces: list[nodes.Node] = []
+                for i, part in enumerate(parts):
+                    if i:
+                        pieces.append(nodes.raw("", "<wbr>", format="html"))
+                    pieces.append(nodes.Text(part))
+                literal.children = []
+                literal.extend(pieces)
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_transform(ChapterNumber)
+    app.add_post_transform(TableCodeBreaks)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("env-check-consistency", _check_chapter_numbers)
