@@ -28,16 +28,25 @@ The assignment is defined by the book, not by the submission (nbgrader's approac
    and writes at most `--disk` GB (each file; under unshare and docker all of it, in a
    tmpfs): a cell over either is reported "over-limit", its processes stopped or its
    files removed, and the rest is graded.
-5. Results go to ``OUT/gradebook.csv``, ``OUT/feedback/<student>.md`` and
-   ``OUT/results.jsonl`` as each submission finishes (`--jobs N` at once); an ``OUT``
-   with grades in it is refused unless ``--overwrite``; several submissions of one
-   student are each graded and noted.
+5. The answer cells run in the kernel that runs the checks, and Python has no wall
+   inside a process: an answer that changes the checks (or the grader's code in the
+   kernel) is not prevented, only detected. `suspicious` flags an answer that reaches
+   for the grader, the process or a module's attributes; from the first flagged answer
+   on (it ran before the later checks too), an exercise that passed scores 0 as
+   "held", with the points it passed for and a message naming the flag, for the
+   instructor to read and clear (`hold_flagged`). ``--trust-flagged`` credits them
+   (the flags are still listed).
+6. Results go to ``OUT/gradebook.csv`` (a ``held`` column beside the points),
+   ``OUT/feedback/<student>.md`` (each exercise named as the student's notebook names
+   it, "Exercise 4.2: <title>") and ``OUT/results.jsonl`` as each submission finishes
+   (`--jobs N` at once); an ``OUT`` with grades in it is refused unless
+   ``--overwrite``; several submissions of one student are each graded and noted.
    ``autograder`` packs the same grading as a Gradescope autograder whose
    ``run_autograder`` writes Gradescope's ``results.json``.
 
-What it does not protect against: an answer cell written to tamper with the grading code
-in its own process (Python has no isolation inside a process; such answers are flagged
-for reading), and learners copying the book's public solutions."""
+What it does not protect against: tampering written so that `suspicious` does not
+recognise it (its flags are words found in the code, and code can hide its intent), and
+learners copying the book's public solutions."""
 
 from __future__ import annotations
 
@@ -385,9 +394,18 @@ class Spec:
     difficulty: (
         str  # from the exercise directive's :class: (the registry's wins where known)
     )
+    #: "Exercise 4.2: <title>", as the site and the student edition name it ("" if the
+    #: reference has no exercise box before the answer cell)
+    label: str = ""
 
 
 _DIFFICULTY = re.compile(r"^:class:[ \t]*(.*)$", re.M)
+#: an exercise box of the book (MyST, fenced with colons or backticks) and its title
+_EXERCISE_BOX = re.compile(r"^(?::{3,}|`{3,})\{exercise\}[ \t]*(.*)$", re.M)
+#: the same box in the student edition (plain Markdown): "**Exercise 4.2: <title>**"
+_EXERCISE_BOLD = re.compile(
+    r"^\*\*Exercise (\d+(?:\.\d+)?)(?:: (.*?))?\*\*[ \t]*$", re.M
+)
 
 
 def chapter_of(nb: Any) -> str:
@@ -397,13 +415,25 @@ def chapter_of(nb: Any) -> str:
 def reference_specs(nb: Any) -> list[Spec]:
     """The exercises of a reference notebook: every code cell marked as an answer cell
     (``metadata.fenwicks_lite.answer``); the check call after it names the function."""
-    specs, difficulty = [], "medium"
+    specs, difficulty, label = [], "medium", ""
+    # numbered as the site numbers them (fwbook.colab): "4.2" is chapter 4's second
+    # exercise box, in the order of the cells; "2" in a chapter without a number
+    m = re.fullmatch(r"ch(\d+)", chapter_of(nb))
+    prefix, boxes = f"{int(m.group(1))}." if m else "", 0
     cells = nb.cells
     for i, cell in enumerate(cells):
         if cell.cell_type == "markdown" and "{exercise}" in source(cell):
             m = _DIFFICULTY.search(source(cell))
             words = m.group(1).split() if m else []
             difficulty = next((w for w in words if w in E.DIFFICULTIES), "medium")
+        if cell.cell_type == "markdown":
+            for box in _EXERCISE_BOX.finditer(source(cell)):
+                boxes += 1
+                title = box.group(1).strip()
+                label = f"Exercise {prefix}{boxes}" + (f": {title}" if title else "")
+            for bold in _EXERCISE_BOLD.finditer(source(cell)):  # the student edition
+                title = (bold.group(2) or "").strip()
+                label = f"Exercise {bold.group(1)}" + (f": {title}" if title else "")
         key = (
             (cell.metadata.get(META) or {}).get("answer")
             if cell.cell_type == "code"
@@ -428,7 +458,10 @@ def reference_specs(nb: Any) -> list[Spec]:
             difficulty = E.get(key).difficulty
         except KeyError:
             pass
-        specs.append(Spec(key, i, str(cell.get("id", "")), function, difficulty))
+        specs.append(
+            Spec(key, i, str(cell.get("id", "")), function, difficulty, label)
+        )
+        label = ""  # a second answer cell after one box is not that exercise again
     return specs
 
 
@@ -1217,6 +1250,17 @@ class Graded:
     printed: str = (
         ""  # what the answer cell printed when it ran (its end, for the feedback)
     )
+    label: str = ""  # "Exercise 4.2: <title>", as the student's notebook names it
+    #: status "held": the points it passed its checks for, which it scores once the
+    #: instructor clears it (`hold_flagged`)
+    held: float = 0.0
+    #: what `suspicious` found in its answer, or in the earlier answer that holds it
+    flags: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """``Exercise 4.2: <title> (ch04.expected_erased)``, or the key alone."""
+        return f"{self.label} ({self.key})" if self.label else self.key
 
 
 @dataclasses.dataclass
@@ -1235,12 +1279,28 @@ class Grade:
     def total(self) -> float:
         return sum(e.max_points for e in self.exercises)
 
+    @property
+    def held(self) -> float:
+        """The points held for the instructor to read (status "held")."""
+        return sum(e.held for e in self.exercises)
+
+    def held_line(self) -> str:
+        """``"ch04.hole_area 1/1, ch04.cutout_fill 2/2 if cleared"``, or ``""``."""
+        held = [e for e in self.exercises if e.status == "held"]
+        if not held:
+            return ""
+        return (
+            ", ".join(f"{e.key} {e.held:g}/{e.max_points:g}" for e in held)
+            + " if cleared"
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "student": self.student,
             "notebook": self.notebook,
             "score": self.score,
             "total": self.total,
+            "held": self.held,
             "error": self.error,
             "flags": self.flags,
             "exercises": [dataclasses.asdict(e) for e in self.exercises],
@@ -1258,28 +1318,100 @@ class Grade:
             )
         for f in self.flags:
             lines.append(f"  flag: {f}")
+        if self.held_line():
+            lines.append(f"  held for review: {self.held_line()}")
         lines.append(f"  score: {self.score:g}/{self.total:g}")
         return "\n".join(lines)
 
     def feedback(self) -> str:
         """The Markdown returned to the student: it names the notebook by its file
-        name only (the path is the instructor's folders, not the student's business)."""
+        name only (the path is the instructor's folders, not the student's business),
+        and each exercise as the student's notebook does (``Exercise 4.2: <title>``)
+        with its key."""
         out = [
             f"# Feedback: {Path(self.notebook).name}",
             "",
             f"Score: **{self.score:g} / {self.total:g}**",
             "",
         ]
+        if self.held:
+            pts = f"{self.held:g} more point" + ("" if self.held == 1 else "s")
+            out += [
+                f"Held for your instructor to read: {pts}, from the exercises marked "
+                "\"held for review\" below; they count once your instructor clears "
+                "them.",
+                "",
+            ]
         if self.error:
             out += [f"Note: {self.error}", ""]
         for e in self.exercises:
-            out += [
-                f"## {e.key}: {e.status} ({e.points:g} / {e.max_points:g})",
-                "",
-                e.message,
-                "",
-            ]
+            status = "held for review" if e.status == "held" else e.status
+            points = f"{e.points:g} / {e.max_points:g}"
+            if e.status == "held":
+                points += f" ({e.held:g} / {e.max_points:g} if cleared)"
+            out += [f"## {e.name}: {status}, {points}", "", e.message, ""]
         return "\n".join(out)
+
+
+def _flag_words(flags: list[str]) -> str:
+    """``"mentions 'setattr' and assigns to 'np.mean', an attribute of a module"``."""
+    return flags[0] if len(flags) == 1 else ", ".join(flags[:-1]) + " and " + flags[-1]
+
+
+def hold_flagged(
+    exercises: list[Graded], flags: dict[str, list[str]], trust: bool = False
+) -> None:
+    """The grader's policy on flagged answers (`suspicious`; module docstring, 5),
+    applied to `exercises` in the notebook's order (the order their cells ran).
+
+    An answer runs in the same process as the checks that judge it and every later
+    one, and may have changed them: from the first flagged answer on, an exercise
+    that passed scores 0 with status "held", its points in ``held``, and a message
+    that names the flag, says it is held for the instructor to read and what to do.
+    A flagged answer that did not pass keeps its verdict, with a note on the flag.
+    The exercises before the first flagged answer were judged before it ran.
+    `trust` (``--trust-flagged``): flagged answers are credited; the flags are still
+    listed (`Grade.flags`), and the exercises carry them."""
+    first: Graded | None = None
+    for e in exercises:
+        own = flags.get(e.key, [])
+        if own and first is None:
+            first = e
+        if first is None:
+            continue
+        e.flags = own or flags[first.key]
+        if trust:
+            continue
+        if e.status != "passed":
+            if own:
+                e.message += (
+                    f" Note: your answer {_flag_words(own)}; the grader holds an "
+                    "answer like that for your instructor to read instead of scoring "
+                    "it: write it without that."
+                )
+            continue
+        pts = f"{e.max_points:g} / {e.max_points:g}"
+        if own:
+            why = (
+                f"your answer {_flag_words(own)}, which the grader cannot tell "
+                "apart from code that changes its checks"
+            )
+            fix = "write the answer without that"
+        else:
+            why = (
+                f"it ran after your answer to {first.name}, which "
+                f"{_flag_words(e.flags)}: code that could have changed this "
+                "exercise's checks as well"
+            )
+            fix = f"write your answer to {first.label or first.key} without that"
+        said = e.message.strip()
+        said += "" if said.endswith(".") else "."
+        e.message = (
+            f"held for your instructor to read, not scored until cleared: {why}. "
+            f"Its checks said: {said} It scores {pts} once your instructor clears "
+            f"it; to be graded without review, {fix}."
+        )
+        e.status, e.held, e.points = "held", e.points, 0.0
 
 
 @dataclasses.dataclass
@@ -1304,6 +1436,9 @@ class Assignment:
     #: each exercise's `exercises.hidden_entropy(seed, key)`, for an assignment that
     #: travels without its seed (the Gradescope zip)
     entropies: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: credit flagged answers (``--trust-flagged``) instead of holding them
+    #: (`hold_flagged`)
+    trust_flagged: bool = False
 
     @classmethod
     def load(
@@ -1359,7 +1494,8 @@ class Assignment:
         return self.entropies[key]
 
     def isolation_line(self) -> str:
-        """How the submissions run: ``"unshare; at most 1024 processes by cgroup"``."""
+        """How the submissions run and what a flagged answer gets: ``"unshare; at
+        most 1024 processes by cgroup; flagged answers held for review"``."""
         mode = self.mode()
         cap = process_cap(mode)
         procs = (
@@ -1367,7 +1503,13 @@ class Assignment:
             if cap
             else "processes NOT capped here (no cgroup, no namespace)"
         )
-        return f"{mode}; {procs}"
+        return f"{mode}; {procs}; flagged answers {self.flag_policy()}"
+
+    def flag_policy(self) -> str:
+        """What a flagged answer gets (`hold_flagged`), in words."""
+        if self.trust_flagged:
+            return "credited (--trust-flagged)"
+        return "held for review"
 
     def limits(self) -> dict[str, Any]:
         """The caps on a submission (`LIMITS`), by name."""
@@ -1417,6 +1559,7 @@ def grade_notebook(
             "no answer cell for this exercise found",
             0.0,
             a.points[s.key],
+            label=s.label,
         )
         for s in a.specs
     }
@@ -1444,11 +1587,8 @@ def grade_notebook(
             "were matched by function name"
         )
     )
-    flags = [
-        f"{k}: the answer {why}; read it"
-        for k, (src, _) in answers.items()
-        for why in suspicious(src, k)
-    ]
+    found = {k: suspicious(src, k) for k, (src, _) in answers.items()}
+    flags = [f"{k}: the answer {why}; read it" for k, w in found.items() for why in w]
     nonce = secrets.token_hex(16)
     fresh, roles = fresh_notebook(a.reference, answers, a.specs, a.entropy, nonce)
     with tempfile.TemporaryDirectory(prefix="fw_grade_") as tmp:
@@ -1600,6 +1740,7 @@ def grade_notebook(
                 "NotImplementedError"
             ):  # attempted: the cell raised before it defined the function
                 g.status = "error"
+    hold_flagged([graded[s.key] for s in a.specs], found, a.trust_flagged)
     return result("; ".join(x for x in (note, report["failure"]) if x), flags)
 
 
@@ -1738,7 +1879,16 @@ class Gradebook:
         self.keys = [s.key for s in a.specs]
         with self.csv.open("w", newline="") as f:
             csv.writer(f).writerow(
-                ["student", "notebook", *self.keys, "total", "max", "note", "flags"]
+                [
+                    "student",
+                    "notebook",
+                    *self.keys,
+                    "total",
+                    "max",
+                    "held",
+                    "note",
+                    "flags",
+                ]
             )
         (out / "results.jsonl").write_text("")
         (out / "assignment.json").write_text(
@@ -1751,6 +1901,7 @@ class Gradebook:
                     **a.limits(),
                     "isolation": a.mode(),
                     "process_cap": process_cap(a.mode()),
+                    "flagged_answers": a.flag_policy(),
                 },
                 indent=1,
             )
@@ -1768,6 +1919,7 @@ class Gradebook:
                         *[f"{pts[k]:g}" for k in self.keys],
                         f"{g.score:g}",
                         f"{g.total:g}",
+                        g.held_line(),
                         g.error,
                         " | ".join(g.flags),
                     ]
@@ -1818,7 +1970,8 @@ def grade_batch(
                 ids[i],
                 str(paths[i]),
                 [
-                    Graded(s.key, "error", "not graded", 0.0, a.points[s.key])
+                    Graded(s.key, "error", "not graded", 0.0, a.points[s.key],
+                           label=s.label)
                     for s in a.specs
                 ],
                 f"the grader failed: {type(e).__name__}: {e}",
@@ -1858,24 +2011,29 @@ def gradescope_results(
     name, score, max_score, status, output, visibility; otter-grader writes the same
     format).
 
-    The flags and the isolation go into a test of their own with ``"visibility":
+    A held exercise (`hold_flagged`) is a failed test with score 0, its max_score
+    kept, and the message that says why, which the student sees. The flags, the
+    held points and the isolation go into a test of their own with ``"visibility":
     "hidden"``, which Gradescope never shows to students (only to the course staff);
     the top-level ``output`` is the students' to see. The specification:
     https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format":
     a test's visibility is visible, hidden, after_due_date or after_published)."""
     tests: list[dict[str, Any]] = [
         {
-            "name": e.key,
+            "name": e.name,
             "score": e.points,
             "max_score": e.max_points,
             "status": "passed" if e.status == "passed" else "failed",
-            "output": f"{e.status}: {e.message}",
+            # a held one's message starts with "held for your instructor to read"
+            "output": e.message if e.status == "held" else f"{e.status}: {e.message}",
             "visibility": "visible",
         }
         for e in g.exercises
     ]
     staff = [f"isolation: {isolation}"] if isolation else []
     staff += [f"flag: {f}" for f in g.flags] or ["no flags"]
+    if g.held_line():
+        staff.append(f"held for review: {g.held_line()}")
     tests.append(
         {
             "name": "grader's notes for the instructor (flags, isolation)",
@@ -1885,10 +2043,16 @@ def gradescope_results(
             "visibility": "hidden",
         }
     )
+    held = sum(e.status == "held" for e in g.exercises)
+    output = f"{len(g.exercises)} exercises graded with hidden tests." + (
+        f" {held} held for your instructor to read ({g.held:g} points): see each."
+        if held
+        else ""
+    )
     return {
         "score": g.score,
         "execution_time": round(seconds, 1),
-        "output": g.error or f"{len(g.exercises)} exercises graded with hidden tests.",
+        "output": g.error or output,
         "tests": tests,
     }
 
@@ -1956,6 +2120,7 @@ def build_autograder(a: Assignment, dest: Path) -> Path:
                     "timeout": a.timeout,
                     "cell_timeout": a.cell_timeout,
                     **a.limits(),
+                    "trust_flagged": a.trust_flagged,
                 },
                 indent=1,
             )
@@ -1986,6 +2151,7 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
         timeout=cfg["timeout"],
         cell_timeout=cfg["cell_timeout"],
         **{k: cfg[k] for k in LIMITS if k in cfg},  # else the defaults
+        trust_flagged=bool(cfg.get("trust_flagged", False)),
     )
     t0 = time.perf_counter()
     notebooks = collect([submission])
@@ -1993,7 +2159,10 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
         g = Grade(
             "",
             str(submission),
-            [Graded(s.key, "not-attempted", "", 0.0, a.points[s.key]) for s in a.specs],
+            [
+                Graded(s.key, "not-attempted", "", 0.0, a.points[s.key], label=s.label)
+                for s in a.specs
+            ],
             f"submit exactly one notebook (found {len(notebooks)})",
         )
     else:
@@ -2122,6 +2291,13 @@ def main(argv: list[str] | None = None) -> int:
             "under unshare or docker all of it, in memory): an answer that writes "
             "more is reported over the limit and its files are removed",
         )
+        sp.add_argument(
+            "--trust-flagged",
+            action="store_true",
+            help="credit the answers the grader flags (still listed under flags); "
+            "default: such an answer, and every exercise checked after it, scores 0 "
+            "as 'held' with the points it passed for, for you to read and clear",
+        )
 
     g = sub.add_parser("grade", help="grade notebooks or folders of them")
     g.add_argument("submissions", nargs="+", type=Path)
@@ -2194,6 +2370,7 @@ def main(argv: list[str] | None = None) -> int:
             "memory_gb": args.memory,
             "max_procs": args.max_procs,
             "disk_gb": args.disk,
+            "trust_flagged": args.trust_flagged,
         }
         if args.cmd == "grade":
             kw.update(isolation=args.isolation, image=args.docker_image)

@@ -26,7 +26,9 @@ from fenwicks_lite import exercises, grading
 
 # Not a `backend` test: the grader does not depend on Keras's backend, so it runs once.
 
-CHECKERS = """from fenwicks_lite.exercises import exercise, expect, hidden
+CHECKERS = """import numpy as np
+
+from fenwicks_lite.exercises import exercise, expect, hidden
 
 @exercise("chgrade.double", title="Double a number", difficulty="easy")
 def _double(fn):
@@ -38,8 +40,8 @@ def _double_hidden(fn, rng):
         expect(fn(x) == 2 * x, "double(x) is 2 * x for every x")
 
 @exercise("chgrade.square", title="Square a number", difficulty="medium")
-def _square(fn):
-    expect(fn(3) == 9 and fn(-2) == 4, "square(x) is x * x")
+def _square(fn):  # compares with NumPy, as the book's checks do
+    expect(np.array_equal([fn(3), fn(-2)], [9, 4]), "square(x) is x * x")
 
 @exercise("chgrade.first", title="First element", difficulty="hard")
 def _first(fn):
@@ -155,6 +157,33 @@ def test_reference_defines_exercises_points_and_functions(reference):
         _assignment(reference, points={"ch99.x": 1})
     # no solution is left in what the submissions are run with
     assert "return x * x" not in json.dumps(a.reference)
+
+
+def test_exercises_are_named_as_the_students_notebook_names_them(reference):
+    """Each exercise's label is the one the site and the student edition give it
+    ("Exercise 4.2: <title>"): the grader reads it from the reference's exercise
+    boxes, in the book's form or in the student edition's plain Markdown."""
+    assert [s.label for s in _assignment(reference).specs] == [
+        "Exercise 1: Write double",  # the test chapter has no number
+        "Exercise 2: Write square",
+        "Exercise 3: Write first",
+    ]
+    colab = pytest.importorskip("fwbook.colab")
+    converter = colab.Converter()
+    root = Path(grading.__file__).resolve().parents[1]
+    seen = 0
+    for path in sorted((root / "book").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        labels = [s.label for s in grading.reference_specs(nb)]
+        # the student edition's "**Exercise 4.1: <title>**", numbered by fwbook.colab
+        student = converter.convert(nb, colab.chapter_number(path), path.name)
+        assert [s.label for s in grading.reference_specs(student)] == labels, path
+        n = int(path.name[:2])
+        assert [lb.split(":")[0] for lb in labels] == [
+            f"Exercise {n}.{i + 1}" for i in range(len(labels))
+        ], path
+        seen += len(labels)
+    assert seen > 0
 
 
 def test_answer_cells_are_matched_by_metadata_then_id_then_function(reference):
@@ -483,6 +512,31 @@ ATTACKS["seedleak"] = (
     },
     None,
 )
+# answers that change the checks in their own process (the audit of the grader): the
+# second exercise's answer is wrong and replaces the grader's `run_hidden` by setattr,
+# or NumPy's comparison that its check calls; the setattr one's third answer is wrong
+# too. Held at 0 with the points they passed for; credited with --trust-flagged
+TAMPER = {
+    "setattr": (
+        {**SOLUTIONS, "square": "return 0", "first": "return None"},
+        {
+            "square": 'E = __import__("fenwicks_lite.exercises", fromlist=["x"])\n'
+            'setattr(E, "run_hidden", lambda k, f, **kw: E.Result(k, True, "ok"))\n'
+        },
+    ),
+    "numpyset": (
+        {**SOLUTIONS, "square": "return 0"},
+        {"square": "import numpy as np\nnp.array_equal = lambda *a, **k: True\n"},
+    ),
+}
+
+
+def _write_tampering(folder: Path) -> None:
+    for i, (name, (answers, extra)) in enumerate(TAMPER.items()):
+        nb = grading.strip_solutions(chapter(answers, extra=extra))
+        _write(nb, folder / f"{name}_{250 + i}_1_chgrade.ipynb")
+
+
 LEAKS = """
 import os, glob, pathlib
 leak = dict(env=sorted(k for k in os.environ if "SECRET" in k),
@@ -548,6 +602,7 @@ def batch(reference, tmp_path_factory):
         if edit:
             edit(nb)
         _write(nb, subs / f"{name}_{200 + i}_1_chgrade.ipynb")
+    _write_tampering(subs)
     other = chapter(SOLUTIONS, solutions=False)
     other.metadata["fenwicks_lite"]["chapter"] = "ch05"
     _write(other, subs / "other_300_1_05_input_pipeline.ipynb")
@@ -604,6 +659,8 @@ def test_honest_submissions_score_what_they_answer(batch):
     full = _by_name(grades, "alice")
     assert (full.score, full.total, full.student) == (6, 6, "101")
     assert all(e.status == "passed" for e in full.exercises)
+    # no flag, nothing held
+    assert (full.flags, full.held, full.held_line()) == ([], 0, "")
     blank = _by_name(grades, "blank")
     assert blank.score == 0 and {e.status for e in blank.exercises} == {"not-attempted"}
     wrong = _by_name(grades, "wrong")
@@ -622,7 +679,8 @@ def test_honest_submissions_score_what_they_answer(batch):
     [
         ("patcher", 4),
         ("deleter", 1),
-        ("forger", 4),
+        # its flagged second answer is an error; the third, checked after it, is held
+        ("forger", 1),
         ("table", 5),
         ("exiter", 3),
         ("escaper", 3),
@@ -657,7 +715,7 @@ def test_a_killer_loses_its_own_points_not_the_batch(batch):
     else:  # the worker died: this submission is reported as such, the others are graded
         assert "grading process died" in g.error
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
-    assert len(rows) == 18  # every submission has its row (two are one student's)
+    assert len(rows) == 20  # every submission has its row (two are one student's)
 
 
 def test_an_answer_cell_that_raised_before_its_def_is_an_error(batch):
@@ -677,6 +735,84 @@ def test_an_answer_cannot_put_its_own_text_or_the_seed_into_the_feedback(batch):
     assert "LEAKED" not in double.message and str(SEED) not in double.message
     assert any("_getframe" in f or "f_back" in f for f in g.flags), g.flags
     assert not any(str(SEED) in f.read_text() for f in (out / "feedback").iterdir())
+
+
+@pytest.mark.parametrize(
+    "name, flag",
+    [
+        ("setattr", "mentions 'setattr'"),
+        ("numpyset", "assigns to 'np.array_equal', an attribute of a module"),
+    ],
+)
+def test_an_answer_that_changes_the_checks_is_held_not_scored(batch, name, flag):
+    """An answer that replaces the grader's `run_hidden` (setattr) or NumPy's
+    comparison its check calls passed with wrong answers and got their points (the
+    audit). Flagged, it scores 0 as "held", with the points it passed for; so does
+    every exercise checked after it (it ran before their checks); the one checked
+    before it keeps its point. The student's feedback says why and what to do."""
+    grades, out, _ = batch
+    g = _by_name(grades, name)
+    double, square, first = g.exercises
+    assert (double.status, double.points, double.held) == ("passed", 1, 0), g.table()
+    assert (square.status, square.points, square.held) == ("held", 0, 2), g.table()
+    assert (first.status, first.points, first.held) == ("held", 0, 3), g.table()
+    assert (g.score, g.held, g.total) == (1, 5, 6)
+    assert flag in square.flags and flag in square.message
+    assert double.flags == [] and first.flags == square.flags
+    assert (
+        "it ran after your answer to Exercise 2: Write square (chgrade.square), "
+        "which " in first.message and flag in first.message
+    ), first.message
+    rows = csv.DictReader((out / "gradebook.csv").open())
+    row = next(r for r in rows if r["student"] == g.student)
+    assert (row["chgrade.square"], row["total"], row["max"]) == ("0", "1", "6")
+    assert row["held"] == "chgrade.square 2/2, chgrade.first 3/3 if cleared"
+    assert flag in row["flags"]
+    feedback = (out / "feedback" / f"{g.student}.md").read_text()
+    assert (
+        "## Exercise 2: Write square (chgrade.square): held for review, 0 / 2 "
+        "(2 / 2 if cleared)\n" in feedback
+    ), feedback
+    said = feedback.split("(2 / 2 if cleared)\n\n", 1)[1].split("\n", 1)[0]
+    assert said.startswith(
+        "held for your instructor to read, not scored until cleared: your answer "
+    ), said
+    assert f"{flag}, which the grader cannot tell apart from code that changes its " \
+        "checks" in said, said
+    assert "to be graded without review, write the answer without that." in feedback
+    assert "Held for your instructor to read: 5 more points" in feedback
+
+
+def test_holds_apply_from_the_first_flagged_answer_on():
+    """`hold_flagged` on its own: what passed before the first flagged answer keeps
+    its points; a flagged answer that failed keeps its verdict, with a note; with
+    trust (--trust-flagged) everything keeps its verdict and the flags are carried."""
+
+    def graded():
+        return [
+            grading.Graded("c.a", "passed", "ok.", 1, 1, label="Exercise 1: A"),
+            grading.Graded("c.b", "failed", "not yet", 0, 2, label="Exercise 2: B"),
+            grading.Graded("c.c", "passed", "ok.", 3, 3, label="Exercise 3: C"),
+            grading.Graded("c.d", "timed-out", "timed out", 0, 1),
+        ]
+
+    flags = {"c.b": ["mentions 'setattr'"], "c.c": [], "c.a": []}
+    ex = graded()
+    grading.hold_flagged(ex, flags)
+    assert [(e.status, e.points, e.held) for e in ex] == [
+        ("passed", 1, 0), ("failed", 0, 0), ("held", 0, 3), ("timed-out", 0, 0),
+    ]
+    assert ex[1].message.startswith("not yet Note: your answer mentions 'setattr'")
+    assert "your answer to Exercise 2: B (c.b), which mentions 'setattr'" in (
+        ex[2].message
+    )
+    assert "write your answer to Exercise 2: B without that" in ex[2].message
+    ex = graded()
+    grading.hold_flagged(ex, flags, trust=True)
+    assert [(e.status, e.points, e.message) for e in ex] == [
+        (e.status, e.points, e.message) for e in graded()
+    ]
+    assert [e.flags for e in ex] == [[], *[["mentions 'setattr'"]] * 3]
 
 
 def test_a_looping_answer_times_out_alone(batch):
@@ -710,10 +846,11 @@ def test_sandbox_hides_environment_solutions_network_and_protects_files(batch):
 
     grades, out, a = batch
     g = _by_name(grades, "leaker")
-    assert g.score == 6, g.table()  # the probing code ran inside an answer cell
-    assert any(
-        "os.environ" in f for f in g.flags
-    )  # and is flagged for the instructor to read
+    # the probing code ran inside the first answer cell, and is flagged: that answer
+    # and the two checked after it passed, and are held for the instructor to read
+    assert (g.score, g.held) == (0, 6), g.table()
+    assert {e.status for e in g.exercises} == {"held"}, g.table()
+    assert any("os.environ" in f for f in g.flags)
     double = next(e for e in g.exercises if e.key == "chgrade.double")
     leak = ast.literal_eval(double.printed.strip().splitlines()[-1])
     assert leak["env"] == []  # the instructor's environment is not passed on
@@ -801,8 +938,57 @@ def test_gradebook_feedback_and_ids(batch):
     # the student's notebook by its name, not the instructor's folders
     assert feedback.startswith("# Feedback: alice_101_1_chgrade.ipynb\n"), feedback
     assert str(Path(rows["101"]["notebook"]).parent) not in feedback
-    assert len((out / "results.jsonl").read_text().splitlines()) == 18
-    assert json.loads((out / "assignment.json").read_text())["seed"] == SEED
+    # each exercise as the student's notebook names it, with its key
+    assert "\n## Exercise 2: Write square (chgrade.square): passed, 2 / 2\n" in feedback
+    wrong = (out / "feedback" / "103.md").read_text()
+    assert "\n## Exercise 2: Write square (chgrade.square): failed, 0 / 2\n" in wrong
+    assert "held" not in feedback and rows["101"]["held"] == ""
+    assert len((out / "results.jsonl").read_text().splitlines()) == 20
+    cfg = json.loads((out / "assignment.json").read_text())
+    assert (cfg["seed"], cfg["flagged_answers"]) == (SEED, "held for review")
+
+
+@pytest.fixture(scope="module")
+def trusted(reference, tmp_path_factory):
+    """The tampering submissions and an honest one, graded on the command line with
+    --trust-flagged: the gradebook's rows, its folder, what the grader printed."""
+    import contextlib
+    import io
+
+    subs = tmp_path_factory.mktemp("trusted")
+    _write_tampering(subs)
+    _write(
+        grading.strip_solutions(chapter(SOLUTIONS)), subs / "honest_260_1_chgrade.ipynb"
+    )
+    out = tmp_path_factory.mktemp("trusted-grades")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = grading.main([
+            "grade", str(subs), "--reference", str(reference), "--seed", str(SEED),
+            "--out", str(out), "--jobs", "3", "--timeout", "20", "--trust-flagged",
+        ])
+    assert rc == 0, err.getvalue()
+    rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
+    return rows, out, err.getvalue()
+
+
+def test_trust_flagged_credits_flagged_answers_and_says_so(trusted):
+    """--trust-flagged keeps the old policy: a flagged answer is credited and still
+    listed under flags. The tampering then works (its wrong answers get every point):
+    in the kernel nothing stops it; the hold is what keeps it out of the grade."""
+    rows, out, err = trusted
+    assert {s: r["total"] for s, r in rows.items()} == {
+        "250": "6", "251": "6", "260": "6"
+    }
+    assert {r["held"] for r in rows.values()} == {""}
+    assert "chgrade.square: the answer mentions 'setattr'" in rows["250"]["flags"]
+    assert "np.array_equal" in rows["251"]["flags"] and rows["260"]["flags"] == ""
+    assert "flagged answers credited (--trust-flagged)" in err
+    cfg = json.loads((out / "assignment.json").read_text())
+    assert cfg["flagged_answers"] == "credited (--trust-flagged)"
+    feedback = (out / "feedback" / "250.md").read_text()
+    assert "held" not in feedback
+    assert "## Exercise 3: Write first (chgrade.first): passed, 3 / 3" in feedback
 
 
 @pytest.mark.parametrize(
@@ -885,20 +1071,29 @@ def test_gradescope_autograder_zip_runs_and_writes_results_json(reference, tmp_p
         timeout=300,
     )
     res = json.loads((root / "results" / "results.json").read_text())
-    assert res["score"] == 4, json.dumps(res, indent=1)[:3000]
+    # the flagged answer passed its checks and is held: 0 points, its max kept
+    assert res["score"] == 1, json.dumps(res, indent=1)[:3000]
     visible = [t for t in res["tests"] if t["visibility"] == "visible"]
     assert [(t["name"], t["score"], t["max_score"], t["status"]) for t in visible] == [
-        ("chgrade.double", 1, 1, "passed"),
-        ("chgrade.square", 0, 2, "failed"),
-        ("chgrade.first", 3, 3, "passed"),
+        ("Exercise 1: Write double (chgrade.double)", 1, 1, "passed"),
+        ("Exercise 2: Write square (chgrade.square)", 0, 2, "failed"),
+        ("Exercise 3: Write first (chgrade.first)", 0, 3, "failed"),
     ]
-    # the flags and the isolation: in a test the students never see (Gradescope's
-    # "hidden"), not in the top-level output, which they do
+    held = visible[2]["output"]  # what the student sees: why, and what to do
+    assert held.startswith("held for your instructor to read"), held
+    assert "your answer mentions 'os.environ'" in held, held
+    assert "It scores 3 / 3 once your instructor clears it" in held, held
+    assert "write the answer without that" in held, held
+    assert "1 held for your instructor to read (3 points)" in res["output"]
+    # the flags, the held points and the isolation: in a test the students never see
+    # (Gradescope's "hidden"), not in the top-level output, which they do
     (notes,) = [t for t in res["tests"] if t["visibility"] == "hidden"]
     assert (notes["score"], notes["max_score"]) == (0, 0)
     assert "flag: chgrade.first: the answer mentions 'os.environ'" in notes["output"]
+    assert "held for review: chgrade.first 3/3 if cleared" in notes["output"]
     assert f"isolation: {a.mode()}" in notes["output"]
-    assert "flag" not in res["output"] and "isolation" not in res["output"]
+    assert "flagged answers held for review" in notes["output"]
+    assert "flag:" not in res["output"] and "isolation" not in res["output"]
 
 
 def _refused(*args: str) -> None:
@@ -1170,8 +1365,11 @@ def limited(request, reference, tmp_path_factory):
     ]):
         nb = grading.strip_solutions(chapter(answers, extra=extra))
         _write(nb, subs / f"{name}_{600 + i}_1_chgrade.ipynb")
+    # FORKS starts processes with `subprocess`, which is flagged: credited here, so
+    # that the exercises after it show whether the kernel lived on
     a = _assignment(
-        reference, timeout=20, isolation=mode, max_procs=64, disk_gb=0.05
+        reference, timeout=20, isolation=mode, max_procs=64, disk_gb=0.05,
+        trust_flagged=True,
     )
     out = tmp_path_factory.mktemp(f"limited-grades-{mode}")
     grades = grading.grade_batch(grading.collect([subs]), a, out, jobs=2)
