@@ -146,6 +146,24 @@ def concatenating_std(batches):
     return a.mean(), a.std()
 
 
+def normalize_four_by_four(x_train, x_test):
+    """Right on the public case's 4 x 4 images only: it reshapes to them."""
+    px = x_train.reshape(-1, 16, 3)
+    m, s = px.mean(axis=(0, 1)), px.std(axis=(0, 1))
+    return tuple(
+        ((x.reshape(-1, 4, 4, 3) - m) / s).astype(np.float32) for x in (x_train, x_test)
+    )
+
+
+def normalize_twenty_images(x_train, x_test):
+    """Right for the public case's 20 training images only: it counts the pixels as
+    20 * h * w."""
+    count = 20 * x_train.shape[1] * x_train.shape[2]
+    m = x_train.sum(axis=(0, 1, 2)) / count
+    s = np.sqrt(((x_train - m) ** 2).sum(axis=(0, 1, 2)) / count)
+    return tuple(((x - m) / s).astype(np.float32) for x in (x_train, x_test))
+
+
 REFERENCES = [
     ("ch02.streaming_std", streaming_std),
     ("ch02.normalize_splits", normalize_splits),
@@ -154,8 +172,24 @@ WRONG = [
     ("ch02.streaming_std", concatenating_std, "concatenating"),
     ("ch02.streaming_std", naive_std, "loses the digits"),
     ("ch02.normalize_splits", own_stats, "TRAINING mean and std"),
+    # the public case is one shape: only the hidden ones tell these from the truth
+    ("ch02.normalize_splits", normalize_four_by_four, None),
+    ("ch02.normalize_splits", normalize_twenty_images, None),
 ]
 
 
 test_references_pass_the_hidden_tests, test_wrong_answers_fail_the_hidden_tests = (
     hidden_cases.tests(REFERENCES, WRONG))
+
+
+@pytest.mark.parametrize("wrong", [normalize_four_by_four, normalize_twenty_images])
+def test_hidden_normalize_splits_catches_the_public_shape_for_every_seed(wrong):
+    """The public case is 20 images of 4 x 4, so the hidden test must catch an answer
+    built on that shape whatever the instructor's seed (when it drew one case, the
+    4 x 4 answer slipped through for 23% of seeds, the 20-image one for 4%)."""
+    assert exercises.run_check("ch02.normalize_splits", wrong).passed
+    caught = [
+        not exercises.run_hidden("ch02.normalize_splits", wrong, s).passed
+        for s in range(40)
+    ]
+    assert all(caught), [s for s, c in enumerate(caught) if not c]
