@@ -110,6 +110,36 @@ def _ceil_steps(n, batch_size, drop_remainder):
     return n // batch_size if drop_remainder else math.ceil(n / batch_size)
 
 
+def _permutes_the_kept_only(n, batch_size, seed, epoch):
+    """Plausible and wrong: a permutation of the n // batch_size * batch_size indices
+    it keeps, so the last n % batch_size images never take part."""
+    steps = n // batch_size
+    perm = np.random.default_rng([seed, epoch]).permutation(steps * batch_size)
+    return perm.reshape(steps, batch_size)
+
+
+def _shuffles_whole_batches(n, batch_size, seed, epoch):
+    """Plausible and wrong: shuffles the order of fixed batches, not the images."""
+    steps = n // batch_size
+    order = np.random.default_rng([seed, epoch]).permutation(steps)
+    return np.arange(steps * batch_size).reshape(steps, batch_size)[order]
+
+
+def _rolls_one_permutation(n, batch_size, seed, epoch):
+    """Plausible and wrong: one permutation per seed, rolled by a batch each epoch, so
+    every epoch repeats the batches of the one before."""
+    perm = np.roll(np.random.default_rng(seed).permutation(n), epoch * batch_size)
+    steps = n // batch_size
+    return perm[: steps * batch_size].reshape(steps, batch_size)
+
+
+def _drops_the_first(n, batch_size, seed, epoch):
+    """Right: it drops the remainder from the front of the permutation."""
+    perm = np.random.default_rng([seed, epoch]).permutation(n)
+    steps = n // batch_size
+    return perm[n - steps * batch_size :].reshape(steps, batch_size)
+
+
 _PUBLIC_STEPS = {
     (50_000, 512, True): 97,
     (50_000, 512, False): 98,
@@ -121,10 +151,15 @@ _PUBLIC_STEPS = {
 REFERENCES = [
     ("ch05.bottleneck", bottleneck),
     ("ch05.epoch_indices", epoch_indices),
+    ("ch05.epoch_indices", _drops_the_first),
     ("ch05.steps", steps),
 ]
 WRONG = [
     ("ch05.epoch_indices", _seed_plus_epoch, "seed + epoch"),
+    # the public check passes these: only the hidden one's several epochs tell
+    ("ch05.epoch_indices", _permutes_the_kept_only, None),
+    ("ch05.epoch_indices", _shuffles_whole_batches, None),
+    ("ch05.epoch_indices", _rolls_one_permutation, None),
     ("ch05.steps", _ceil_steps, "math.ceil"),
     ("ch05.steps", lambda n, b, d: _PUBLIC_STEPS[(n, b, d)], None),  # a lookup table
     ("ch05.steps", lambda n, b, d: n / b // 1 if d else -(-n // b), "return an int"),
@@ -133,3 +168,18 @@ WRONG = [
 
 test_references_pass_the_hidden_tests, test_wrong_answers_fail_the_hidden_tests = (
     hidden_cases.tests(REFERENCES, WRONG))
+
+
+@pytest.mark.parametrize(
+    "wrong", [_permutes_the_kept_only, _shuffles_whole_batches, _rolls_one_permutation]
+)
+def test_hidden_epoch_indices_catches_what_the_public_check_lets_through(wrong):
+    """Each passes the public check, and the hidden test must catch it whatever the
+    instructor's seed (when it drew one case and one epoch, the first and the last
+    slipped through for all 500 seeds tried, the second for 98%)."""
+    assert exercises.run_check("ch05.epoch_indices", wrong).passed
+    caught = [
+        not exercises.run_hidden("ch05.epoch_indices", wrong, s).passed
+        for s in range(40)
+    ]
+    assert all(caught), [s for s, c in enumerate(caught) if not c]

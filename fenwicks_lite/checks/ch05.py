@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 # bound at import, before any answer runs (see checks/__init__.py)
@@ -145,27 +147,50 @@ def _hidden_bottleneck(fn, rng) -> None:
 
 @hidden("ch05.epoch_indices")
 def _hidden_epoch_indices(fn, rng) -> None:
-    n, b = int(rng.integers(50, 3000)), int(rng.integers(1, 50))
-    seed, epoch = int(rng.integers(0, 1000)), int(rng.integers(0, 50))
-    a = np.asarray(fn(n, b, seed, epoch))
-    expect(
-        a.shape == (n // b, b) and np.issubdtype(a.dtype, np.integer),
-        "shape (n // batch_size, batch_size), integers",
-    )
-    expect(
-        len(np.unique(a)) == a.size and a.min() >= 0 and a.max() < n,
-        "distinct indices in 0..n-1",
-    )
-    expect(
-        _array_equal(a, np.asarray(fn(n, b, seed, epoch))),
-        "deterministic per (seed, epoch)",
-    )
-    expect(
-        not _array_equal(
-            np.asarray(fn(n, b, seed, epoch + 1)), np.asarray(fn(n, b, seed + 1, epoch))
-        ),
-        "each (seed, epoch) pair its own permutation: seed + epoch collides",
-    )
+    # four sizes, the first a whole number of batches, the others with a remainder;
+    # several epochs of each, since the public check cannot tell a permutation of all
+    # n images from one of the n // batch_size * batch_size it keeps, or a shuffle of
+    # whole batches from a shuffle of images
+    for case in range(4):
+        b = int(rng.integers(2, 50))
+        steps = int(rng.integers(max(2, -(-50 // b)), 3000 // b + 1))
+        n = steps * b + (int(rng.integers(1, b)) if case else 0)
+        seed, epoch = int(rng.integers(0, 1000)), int(rng.integers(0, 50))
+        epochs = [np.asarray(fn(n, b, seed, epoch + e)) for e in range(4)]
+        for a in epochs:
+            expect(
+                a.shape == (steps, b) and np.issubdtype(a.dtype, np.integer),
+                "shape (n // batch_size, batch_size), integers",
+            )
+            expect(
+                len(np.unique(a)) == a.size and a.min() >= 0 and a.max() < n,
+                "distinct indices in 0..n-1",
+            )
+            expect(
+                not all(_array_equal(np.diff(np.sort(r)), np.ones(b - 1)) for r in a),
+                "shuffle the images, not only the order of the batches: each batch "
+                "draws from the whole set",
+            )
+        expect(
+            _array_equal(epochs[0], np.asarray(fn(n, b, seed, epoch))),
+            "deterministic per (seed, epoch)",
+        )
+        expect(
+            not _array_equal(epochs[1], np.asarray(fn(n, b, seed + 1, epoch))),
+            "each (seed, epoch) pair its own permutation: seed + epoch collides",
+        )
+        expect(
+            n == steps * b or any(int(a.max()) >= steps * b for a in epochs),
+            "a permutation of all n indices, then the remainder dropped: each epoch "
+            "leaves out other images, so every image takes part",
+        )
+        for a, later in itertools.pairwise(epochs):
+            seen = {frozenset(r.tolist()) for r in a}
+            expect(
+                sum(frozenset(r.tolist()) in seen for r in later) <= steps // 2,
+                "each epoch a new shuffle of the images, not the batches of the "
+                "epoch before in another order",
+            )
 
 
 @hidden("ch05.steps")
