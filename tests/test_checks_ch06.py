@@ -112,6 +112,39 @@ def float32_softmax(z, weight):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _subtracts_the_max_of_z(z, weight):
+    """Plausible and wrong: exp(weight * z - max z) is softmax(weight * z) on paper,
+    but it overflows or underflows unless weight is 1."""
+    with np.errstate(all="ignore"):  # it overflows: that is the point
+        z = np.asarray(z, np.float64)
+        e = np.exp(weight * z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+def _shifts_z_before_weighting(z, weight):
+    """Plausible and wrong: weight * (z - max z); for a negative weight the max of z is
+    the min of weight * z, and exp overflows on a row with one large logit."""
+    with np.errstate(all="ignore"):  # it overflows: that is the point
+        z = np.asarray(z, np.float64)
+        e = np.exp(weight * (z - z.max(axis=-1, keepdims=True)))
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+def _subtracts_the_min(z, weight):
+    """Plausible and wrong: shifting by the row's min also makes [1000, 1001, 990]
+    finite, but overflows on a row with one logit far above the others."""
+    with np.errstate(all="ignore"):  # it overflows: that is the point
+        s = weight * np.asarray(z, np.float64)
+        e = np.exp(s - s.min(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+SOFTMAX_SLIPS = [
+    _subtracts_the_max_of_z,
+    _shifts_z_before_weighting,
+    _subtracts_the_min,
+]
+
 REFERENCES = [
     ("ch06.resblk_flops", resblk_flops),
     ("ch06.param_count", param_count),
@@ -132,8 +165,23 @@ WRONG = [
         "multiply the logits by `weight`",
     ),
     ("ch06.resblk_flops", resblk_flops_no_pool, "AFTER the 2x2 max-pool"),
+    # the public check passes these: only the hidden one's weights and rows tell
+    *(("ch06.scaled_softmax", wrong, None) for wrong in SOFTMAX_SLIPS),
 ]
 
 
 test_references_pass_the_hidden_tests, test_wrong_answers_fail_the_hidden_tests = (
     hidden_cases.tests(REFERENCES, WRONG))
+
+
+@pytest.mark.parametrize("wrong", SOFTMAX_SLIPS)
+def test_hidden_scaled_softmax_catches_what_the_public_check_lets_through(wrong):
+    """Each passes the public check, and the hidden test must catch it whatever the
+    instructor's seed (when it drew one case, the max of z slipped through for 39% of
+    500 seeds, the other two for all of them)."""
+    assert exercises.run_check("ch06.scaled_softmax", wrong).passed
+    caught = [
+        not exercises.run_hidden("ch06.scaled_softmax", wrong, s).passed
+        for s in range(40)
+    ]
+    assert all(caught), [s for s, c in enumerate(caught) if not c]

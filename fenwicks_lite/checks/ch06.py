@@ -159,21 +159,28 @@ def _hidden_param_count(fn, rng) -> None:
 
 @hidden("ch06.scaled_softmax")
 def _hidden_scaled_softmax(fn, rng) -> None:
-    rows, cols = int(rng.integers(2, 6)), int(rng.integers(2, 8))
-    z = rng.normal(0, 3, (rows, cols)) + rng.choice(
-        [0.0, 500.0, -800.0, 2000.0], (rows, 1)
-    )
-    weight = float(rng.choice([0.125, 1.0, 2.0, -1.0]))
-    got = np.asarray(fn(z, weight))
+    # every weight in every draw (the public ones are 0.125 and 1): an answer that
+    # subtracts the max of z, not of weight * z, is right for weight 1 only; each draw
+    # has a row far from 0 and a row with one logit far above the others (the row's
+    # min is then far below its max: subtracting the min overflows)
+    for weight in (0.125, 0.5, 1.0, 2.0, -0.25, -1.0):
+        rows, cols = int(rng.integers(2, 6)), int(rng.integers(2, 8))
+        far, sure = rng.permutation(rows)[:2]
+        offset = rng.choice([0.0, 500.0, -800.0, 2000.0], rows)
+        offset[far] = rng.choice([2000.0, -3000.0])
+        z = rng.normal(0, 3, (rows, cols)) + offset[:, None]
+        z[sure, rng.integers(cols)] += rng.uniform(800.0, 1500.0)
+        got = np.asarray(fn(z, weight))
+        expect(
+            got.shape == z.shape
+            and np.all(np.isfinite(got))
+            and _softmax_close(got, z, weight),
+            "softmax(weight * z) per row, finite for rows of very different scales "
+            "and spreads and for any weight, also below 1 or negative",
+        )
+    z3 = rng.normal(0, 1, tuple(int(v) for v in rng.integers(2, 5, 3)))
+    weight = float(rng.choice([0.5, 1.0, -1.0]))
     expect(
-        got.shape == z.shape
-        and np.all(np.isfinite(got))
-        and _softmax_close(got, z, weight),
-        "softmax(weight * z) per row, finite for rows of very different scales and "
-        "for any weight",
-    )
-    z3 = rng.normal(0, 1, (2, 3, 4))
-    expect(
-        _softmax_close(np.asarray(fn(z3, 1.0)), z3, 1.0),
+        _softmax_close(np.asarray(fn(z3, weight)), z3, weight),
         "along the last axis of any array",
     )
