@@ -108,6 +108,15 @@ def test_adam_is_blind_to_the_gradient_scale():
 
 # ------------------------------------------------------------------ the grader's hidden
 
+
+def cosine_holding_the_peak_without_warmup(step, peak_lr, total_steps, warmup_steps):
+    """Plausible and wrong: reads 'with warmup_steps=0 it starts at the peak' as 'stays
+    there'; the public check tries warmup_steps=0 at step 0 only."""
+    if warmup_steps == 0:
+        return np.full(np.shape(step), float(peak_lr))
+    return cosine_lr(step, peak_lr, total_steps, warmup_steps)
+
+
 REFERENCES = [
     ("ch07.cosine_one_cycle", cosine_lr),
     ("ch07.sum_convention", lambda lr, wd, b: (lr / b, wd * b)),
@@ -115,9 +124,24 @@ REFERENCES = [
 ]
 WRONG = [
     ("ch07.cosine_one_cycle", cosine_full_period, None),
+    ("ch07.cosine_one_cycle", cosine_holding_the_peak_without_warmup, None),
     ("ch07.sum_convention", lambda lr, wd, b: (lr * b, wd / b), "must shrink"),
 ]
 
 
 test_references_pass_the_hidden_tests, test_wrong_answers_fail_the_hidden_tests = (
     hidden_cases.tests(REFERENCES, WRONG))
+
+
+def test_hidden_cosine_decays_without_warmup_for_every_seed():
+    """The public check tries warmup_steps=0 at step 0 only, so the hidden test must
+    catch a schedule that holds the peak when there is no warm-up, whatever the
+    instructor's seed (when it drew one schedule, it slipped through for 99% of 500
+    seeds)."""
+    wrong = cosine_holding_the_peak_without_warmup
+    assert exercises.run_check("ch07.cosine_one_cycle", wrong).passed
+    caught = [
+        not exercises.run_hidden("ch07.cosine_one_cycle", wrong, s).passed
+        for s in range(40)
+    ]
+    assert all(caught), [s for s, c in enumerate(caught) if not c]
