@@ -113,6 +113,22 @@ def _float_share(batch, devices):
     return batch / devices
 
 
+def _checks_against_8_cores(batch, devices):
+    """Plausible and wrong: tests the batch against a TPU's 8 cores, not `devices`
+    (every public batch is a multiple of 8)."""
+    if batch % 8:
+        raise ValueError("uneven")
+    return batch // devices
+
+
+def _wants_shares_of_8(batch, devices):
+    """Plausible and wrong: also refuses a share that is not a multiple of 8 (every
+    public share, 64, 512 and 32, is one)."""
+    if batch % devices or batch // devices % 8:
+        raise ValueError("uneven")
+    return batch // devices
+
+
 REFERENCES = [
     ("ch08.precision", precision_ref),
     ("ch08.per_device", per_device_ref),
@@ -121,8 +137,23 @@ REFERENCES = [
 WRONG = [
     ("ch08.per_device", _float_share, "is an int"),
     ("ch08.per_device", lambda b, d: b // d, "must raise ValueError"),
+    # the public check passes these: only the hidden one's device counts tell
+    ("ch08.per_device", _checks_against_8_cores, None),
+    ("ch08.per_device", _wants_shares_of_8, None),
 ]
 
 
 test_references_pass_the_hidden_tests, test_wrong_answers_fail_the_hidden_tests = (
     hidden_cases.tests(REFERENCES, WRONG))
+
+
+@pytest.mark.parametrize("wrong", [_checks_against_8_cores, _wants_shares_of_8])
+def test_hidden_per_device_catches_multiples_of_8_for_every_seed(wrong):
+    """Every public batch and share is a multiple of 8, so the hidden test must catch
+    an answer that tests against 8 whatever the instructor's seed (when it drew one
+    case, these slipped through for 33% and 12% of 500 seeds)."""
+    assert exercises.run_check("ch08.per_device", wrong).passed
+    caught = [
+        not exercises.run_hidden("ch08.per_device", wrong, s).passed for s in range(40)
+    ]
+    assert all(caught), [s for s, c in enumerate(caught) if not c]

@@ -118,21 +118,28 @@ def _hidden_precision(fn, rng) -> None:
 
 @hidden("ch08.per_device")
 def _hidden_per_device(fn, rng) -> None:
-    devices = int(rng.integers(1, 17))
-    share = int(rng.integers(1, 300))
-    got = fn(share * devices, devices)
-    expect(
-        isinstance(got, int | np.integer)
-        and not isinstance(got, bool)
-        and got == share,
-        "the share, as an int, whenever the batch splits evenly",
-    )
-    if devices > 1:
-        try:
-            fn(share * devices + 1, devices)
-        except ValueError:
-            return
-        raise CheckFailed("a batch that does not split evenly must raise ValueError")
+    # ten draws of any device count and share: every public share (64, 512, 32) is a
+    # multiple of 8 and every public batch too, so an answer that tests the batch
+    # against 8 cores, or the share against 8, passes them
+    for _ in range(10):
+        devices = int(rng.integers(1, 17))
+        share = int(rng.integers(1, 300))
+        got = fn(share * devices, devices)
+        expect(
+            isinstance(got, int | np.integer)
+            and not isinstance(got, bool)
+            and got == share,
+            "the share, as an int, whenever the batch splits evenly over the devices",
+        )
+        if devices > 1:
+            try:
+                fn(share * devices + int(rng.integers(1, devices)), devices)
+            except ValueError:
+                continue
+            raise CheckFailed(
+                "a batch that does not split evenly over the devices must raise "
+                "ValueError"
+            )
 
 
 @hidden("ch08.epoch_seconds")
