@@ -66,12 +66,41 @@ def test_plausible_wrong_answers_fail_with_hint(key, wrong, hint):
 
 # ------------------------------------------------------------------ the grader's hidden
 
+
+def _median_std(accs):
+    """Plausible and wrong: the median as the centre; on the public 0.93, 0.94, 0.95
+    (and on any two accuracies) it is the mean."""
+    a = np.asarray(accs, dtype=float)
+    return float(np.median(a)), float(a.std(ddof=1))
+
+
+def _divides_by_two(accs):
+    """Plausible and wrong: n - 1 written as the 2 of the public three seeds."""
+    a = np.asarray(accs, dtype=float)
+    return float(a.mean()), float(np.sqrt(((a - a.mean()) ** 2).sum() / 2))
+
+
 REFERENCES = [("ch09.mean_std", mean_std_ref), ("ch09.per_class", per_class_ref)]
 WRONG = [
     ("ch09.mean_std", lambda a: (float(np.mean(a)), float(np.std(a))), "ddof=1"),
+    # the public check passes these: only the hidden one's lists of 2 to 12 tell
+    ("ch09.mean_std", _median_std, None),
+    ("ch09.mean_std", _divides_by_two, None),
     ("ch09.per_class", _precision_per_class, None),
 ]
 
 
 test_references_pass_the_hidden_tests, test_wrong_answers_fail_the_hidden_tests = (
     hidden_cases.tests(REFERENCES, WRONG))
+
+
+@pytest.mark.parametrize("wrong", [_median_std, _divides_by_two])
+def test_hidden_mean_std_catches_the_public_cases_shortcuts_for_every_seed(wrong):
+    """Each passes the public check, and the hidden test must catch it whatever the
+    instructor's seed (when it drew one list, these slipped through for 15% and 12% of
+    500 seeds)."""
+    assert exercises.run_check("ch09.mean_std", wrong).passed
+    caught = [
+        not exercises.run_hidden("ch09.mean_std", wrong, s).passed for s in range(40)
+    ]
+    assert all(caught), [s for s, c in enumerate(caught) if not c]
