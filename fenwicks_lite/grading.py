@@ -524,8 +524,9 @@ _PROBE = (
     "{entropy}, {nonce!r})"
 )
 #: the fresh notebook's first cell: the grader and the chapter's checks are imported
-#: before any answer runs, so that the checks' references to NumPy's comparisons are
-#: the real ones (an answer that reassigns ``np.array_equal`` changes nothing there)
+#: before any answer runs, so that an answer cannot change what they import. It can
+#: still reassign what they look up when they run (``np.array_equal``, a helper of a
+#: checks module): such an answer is flagged, and held (`hold_flagged`)
 _SETUP_CELL = (
     "# hidden setup (fenwicks_lite grader)\n"
     '__import__("fenwicks_lite.grading").grading._setup({keys!r})'
