@@ -134,7 +134,8 @@ def test_search_finds_a_chapter_term(site, tmp_path):
 
 
 def test_instructors_page_lists_every_exercise_and_chapter(site):
-    text = re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", (site / "book/instructors.html").read_text())))
+    page = (site / "book/instructors.html").read_text().replace("<wbr>", "")  # copies as nothing
+    text = re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", page)))
     text = text.translate(str.maketrans("\u2018\u2019\u201c\u201d", "''\"\""))  # Sphinx's smart quotes
     counts: dict[str, int] = {}
     for ex in exercises.book_exercises():

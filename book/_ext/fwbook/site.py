@@ -160,13 +160,27 @@ def _check_chapter_numbers(app: Any, env: Any) -> None:
 CODE_JOINS = re.compile(r"(?<=[_/])(?=[^_./])|(?<=\.)(?=[^_./]{4}|[^_./]*[_./])")
 
 
+class TableCode(nodes.literal):
+    """Inline code in a table, written as HTML with ``<wbr>`` where its name is joined
+    (`TableCodeBreaks`); its text stays one node, so the search index sees the name whole."""
+
+
+def _visit_table_code(self: Any, node: TableCode) -> None:
+    self.body.append(self.starttag(node, "code", "", CLASS="docutils literal notranslate"))
+    self.body.append("<wbr>".join(self.encode(p) for p in CODE_JOINS.split(node.astext())))
+    self.body.append("</code>")
+    raise nodes.SkipNode
+
+
 class TableCodeBreaks(SphinxPostTransform):
-    """A ``<wbr>`` after each ``_``, ``.`` and ``/`` of the inline code in a table, HTML only.
+    """Marks where the inline code of a table may break: after each ``_``, ``.`` and ``/``
+    (`CODE_JOINS`), HTML only.
 
     A narrow column wraps a long code name where the browser may: nowhere inside a word, so
-    Bootstrap's ``word-wrap: break-word`` breaks it after any letter ("test_colab_t / pu.p /
-    y" at 400 px). ``<wbr>`` marks where it may break instead and copies as nothing, so a
-    name copied from the page is still the name. tests/test_site.py checks the built page.
+    Bootstrap's ``word-wrap: break-word`` broke it after any letter ("test_colab_t / pu.p /
+    y" at 400 px). ``<wbr>`` (`TableCode`) marks where it may break instead and copies as
+    nothing, so a name copied from the page is still the name. tests/test_site.py checks
+    the built page.
     """
 
     default_priority = 400
@@ -175,22 +189,19 @@ class TableCodeBreaks(SphinxPostTransform):
     def run(self, **kwargs: Any) -> None:
         for table in self.document.findall(nodes.table):
             for literal in list(table.findall(nodes.literal)):
-                text = literal.astext()
-                parts = CODE_JOINS.split(text)
-                if len(parts) < 2 or len(literal.children) != 1:
+                if type(literal) is not nodes.literal or len(literal.children) != 1:
                     continue
-                pieces: list[nodes.Node] = []
-                for i, part in enumerate(parts):
-                    if i:
-                        pieces.append(nodes.raw("", "<wbr>", format="html"))
-                    pieces.append(nodes.Text(part))
-                literal.children = []
-                literal.extend(pieces)
+                if len(CODE_JOINS.split(literal.astext())) > 1:
+                    literal.replace_self(
+                        TableCode(literal.rawsource, "", *literal.children,
+                                  **literal.attributes)
+                    )
 
 
 def setup(app: Any) -> dict[str, Any]:
     app.add_transform(ChapterNumber)
     app.add_post_transform(TableCodeBreaks)
+    app.add_node(TableCode, html=(_visit_table_code, None))
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("env-check-consistency", _check_chapter_numbers)
