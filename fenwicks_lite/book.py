@@ -35,7 +35,7 @@ def start(profile_name: str | None = None) -> tuple[Any, Any]:
     sharp_figures()
     profile = profiles.get_profile(profile_name)
     ds = fw_data.load_profile_data(profile)
-    print(profiles.environment_line(ds.describe(), profile))
+    print(profiles.environment_line(ds.describe(), profile, ds.origin()))
     return profile, ds
 
 

@@ -370,6 +370,11 @@ class Dataset:
             label = "CIFAR-10 subset"
         return f"{label}, {sizes[0]:,} train / {sizes[1]:,} test images"
 
+    def origin(self) -> str:
+        """Where the images were read from, in words, for the environment line ("" for
+        stand-in images, which `describe` announces, or an unknown `source`)."""
+        return _ORIGINS.get(self.source, "")
+
     def identity(self) -> dict[str, Any]:
         """What a checkpoint records of the data it was trained on, so that a resume on
         other data (more images, another ``CIFAR10_DIR``) is refused: the sizes,
@@ -433,6 +438,15 @@ def mini_sample_dir() -> Path | None:
     if (checkout / ".git").exists() and (cand / BATCHES_DIR / TEST_FILE).is_file():
         return cand
     return None
+
+
+#: `Dataset.origin` of each `Dataset.source` that `load_profile_data` gives
+_ORIGINS = {
+    ENV_VAR: f"${ENV_VAR}",
+    "checkout sample": "the sample beside this checkout (../shared)",
+    "Keras cache": "Keras's cache (keras.datasets.cifar10)",
+    "download": "a download through Keras, now in its cache",
+}
 
 
 def _find(profile: Profile) -> tuple[tuple[Split, Split], str]:

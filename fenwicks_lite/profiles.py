@@ -78,14 +78,16 @@ def get_profile(name: str | None = None) -> Profile:
     return PROFILES[key]
 
 
-def environment_line(dataset: str, profile: Profile | None = None) -> str:
+def environment_line(dataset: str, profile: Profile | None = None,
+                     origin: str = "") -> str:
     """The lines every notebook prints under its setup cell: where its outputs come
     from.
 
-    Three short lines (library and backend; device; profile and data), so that none is
-    cut off in the rendered page.
+    Short lines (library and backend; device; profile and data; where the data was read
+    from, when `origin` says), so that none is cut off in the rendered page.
 
-    `dataset` is a short description such as `fw.data.Dataset.describe()` returns.
+    `dataset` is a short description such as `fw.data.Dataset.describe()` returns,
+    `origin` where it was read from (`fw.data.Dataset.origin()`).
     """
     import keras
 
@@ -97,4 +99,5 @@ def environment_line(dataset: str, profile: Profile | None = None) -> str:
         f"fenwicks_lite {__version__} | Keras {keras.__version__}, backend "
         f"{keras.backend.backend()} {accel.backend_version()}\ndevice: {dev}\nprofile: "
         f"{profile.name} | data: {dataset}"
+        + (f"\nread from: {origin}" if origin else "")
     )

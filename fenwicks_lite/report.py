@@ -233,7 +233,9 @@ def published_table(rows: Sequence[dict[str, str]], width: int = 88) -> str:
     """`rows` (dicts like `PUBLISHED`'s) as text: per row its name, then hardware |
     accuracy | time, what the figures are, the source with its quote and, where a
     figure is derived from the quote, how; wrapped to `width` columns (chapter 9's
-    comparison table, chapter 10's final table)."""
+    comparison table, chapter 10's final table). A word too long for its indent (a
+    URL) keeps what indent still fits: a page wraps a wider line at its indent, which
+    sends the word to the left margin under a blank line."""
     out = []
     for r in rows:
         out.append(r["who"])
@@ -241,10 +243,12 @@ def published_table(rows: Sequence[dict[str, str]], width: int = 88) -> str:
                      r["source"] + (f': "{r["quote"]}"' if r.get("quote") else ""),
                      r.get("derived", "")):
             if text:
-                out += textwrap.wrap(text, width, initial_indent="    ",
-                                     subsequent_indent="      ",
-                                     break_long_words=False,
-                                     break_on_hyphens=False)
+                out += [line[min(len(line) - len(line.lstrip()),
+                                 max(len(line) - width, 0)):]
+                        for line in textwrap.wrap(text, width, initial_indent="    ",
+                                                  subsequent_indent="      ",
+                                                  break_long_words=False,
+                                                  break_on_hyphens=False)]
     return "\n".join(out)
 
 
@@ -288,6 +292,8 @@ def plot_learning_curves(results: Sequence[Result], ax: Any = None) -> Any:
         ep = [h["epoch"] for h in r.history]
         ax.plot(ep, [h["train_loss"] for h in r.history], color="tab:blue", alpha=0.6)
         ax2.plot(ep, [h["test_acc"] for h in r.history], color="tab:orange", alpha=0.6)
+    if results:  # the axis ends with the run, not at the next round tick
+        ax.set_xlim(0, max(h["epoch"] for r in results for h in r.history))
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss", color="tab:blue")
     ax2.set_ylabel("test accuracy", color="tab:orange")
@@ -304,6 +310,7 @@ def plot_lr(result: Result, ax: Any = None) -> Any:
     ax = ax or plt.subplots(figsize=(FIGURE_WIDTH, 2.4), dpi=90)[1]
     lr = lr_curve(result)
     ax.plot(np.arange(len(lr)) / result.steps_per_epoch, lr)
+    ax.set_xlim(0, len(lr) / result.steps_per_epoch)
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
     return ax
@@ -318,6 +325,7 @@ def plot_schedule(cfg: TrainConfig, n_train: int | None = None, ax: Any = None) 
     n, steps = _images_and_steps(cfg, n_train)
     lr = schedule_curve(cfg, n)
     ax.plot(np.arange(len(lr)) / steps, lr)
+    ax.set_xlim(0, len(lr) / steps)
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
     return ax
@@ -478,8 +486,8 @@ def recipe_text(cfg: TrainConfig, n_train: int | None = None) -> str:
         f"profile {cfg.profile.name}: DavidNet of width {c} (channels {c}, {2 * c}, "
         f"{4 * c}, {8 * c})",
         f"data:          {n:,} training images",
-        f"batch:         {cfg.batch_size} images, {steps} steps per epoch (the last "
-        f"{n - steps * cfg.batch_size} images sit each epoch out)",
+        f"batch:         {cfg.batch_size} images, {steps} steps per epoch "
+        f"({n - steps * cfg.batch_size} left out, a new draw each epoch)",
         f"epochs:        {cfg.epochs}, {len(lr):,} steps in all",
         f"learning rate: linear from 0 to {lr[peak]:g} at step {peak:,} (epoch "
         f"{peak / steps:g}), then linear",

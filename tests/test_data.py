@@ -282,6 +282,7 @@ def test_order_cifar10_dir_first(machine, monkeypatch):
     monkeypatch.setenv(data.ENV_VAR, str(env))
     ds = data.load_profile_data(profiles.QUICK)
     assert (ds.source, len(ds.x_train)) == ("CIFAR10_DIR", 30)
+    assert ds.origin() == "$CIFAR10_DIR"  # what the environment line says
     assert not machine.downloads
 
 
@@ -291,8 +292,10 @@ def test_order_checkout_sample_before_keras_cache_in_quick_only(machine, monkeyp
     monkeypatch.setattr(data, "mini_sample_dir", lambda: mini)
     quick = data.load_profile_data(profiles.QUICK)
     assert (quick.source, len(quick.x_train)) == ("checkout sample", 40)
+    assert quick.origin() == "the sample beside this checkout (../shared)"
     full = data.load_profile_data(profiles.FULL)  # the sample is too small to stand for the full set
     assert (full.source, len(full.x_train)) == ("Keras cache", 50)
+    assert full.origin() == "Keras's cache (keras.datasets.cifar10)"
     assert not machine.downloads
 
 
@@ -357,6 +360,7 @@ def test_download_goes_through_keras_once_into_its_cache(machine, monkeypatch):
     monkeypatch.setattr(file_utils, "urlretrieve", lambda *a, **k: fetched.append(a[0]) or real(*a, **k))
     first = data.load_profile_data(profiles.QUICK)
     assert (first.source, len(first.x_train), len(fetched)) == ("download", 50, 1)
+    assert first.origin() == "a download through Keras, now in its cache"
     assert (machine.cache / f"{data.KERAS_NAME}_archive").is_file()
     again = data.load_profile_data(profiles.QUICK)
     assert (again.source, len(fetched)) == ("Keras cache", 1)
@@ -390,8 +394,9 @@ def test_synthetic_only_when_asked_and_announced(machine, monkeypatch):
     ds = data.load_profile_data(profiles.QUICK)
     assert (ds.kind, ds.source, len(ds.x_train), len(ds.x_test)) == ("synthetic", "synthetic", 2_500, 1_000)
     assert "NOT CIFAR-10 (FENWICKS_LITE_DATA=synthetic)" in ds.describe()
-    line = profiles.environment_line(ds.describe(), profiles.QUICK)
+    line = profiles.environment_line(ds.describe(), profiles.QUICK, ds.origin())
     assert "data: synthetic stand-in, NOT CIFAR-10 (FENWICKS_LITE_DATA=synthetic)" in line
+    assert ds.origin() == "" and "read from" not in line  # nothing was read
     assert not machine.downloads
     monkeypatch.setenv(data.DATA_ENV_VAR, "fake")
     with pytest.raises(ValueError, match="FENWICKS_LITE_DATA='fake': use 'synthetic'"):

@@ -41,3 +41,7 @@ def test_environment_line_names_everything():
     line = profiles.environment_line("CIFAR-10 sample, 2,500 train / 1,000 test images", profiles.QUICK)
     for part in ("backend", "device:", "profile: quick", "data: CIFAR-10 sample"):
         assert part in line
+    assert "read from" not in line  # no origin given, no line for it
+    with_origin = profiles.environment_line("CIFAR-10 (full)", profiles.FULL, "$CIFAR10_DIR")
+    assert with_origin.splitlines()[2:] == ["profile: full | data: CIFAR-10 (full)",
+                                            "read from: $CIFAR10_DIR"]

@@ -113,7 +113,11 @@ def test_figures_draw(run):
     results, ds = run
     ax = report.plot_learning_curves(results)
     assert len(ax.lines) == len(results)
-    report.plot_lr(results[0])
+    epochs = results[0].epochs  # every axis ends with the run (not at the next tick)
+    assert ax.get_xlim() == (0, epochs)
+    assert report.plot_lr(results[0]).get_xlim() == (0, epochs)
+    full = fit.TrainConfig.from_profile("full")
+    assert report.plot_schedule(full, n_train=50_000).get_xlim() == (0, full.epochs)
     cm = report.confusion_matrix(ds.y_test, results[0].test_pred)
     ax = report.plot_confusion(cm, ds.class_names)
     assert len(ax.texts) == 100
@@ -219,7 +223,7 @@ def test_chapter8_says_what_to_expect_from_the_committed_run():
 def test_recipe_text_reads_the_config_and_the_schedule():
     cfg = fit.TrainConfig.from_profile("full")
     text = report.recipe_text(cfg)
-    assert "512 images, 97 steps per epoch (the last 336 images" in text
+    assert "512 images, 97 steps per epoch (336 left out, a new draw each epoch)" in text
     assert "24, 2,328 steps in all" in text
     assert "0 to 0.4 at step 485 (epoch 5)" in text
     assert "momentum 0.9" in text and "weight decay 0.0005" in text
@@ -244,6 +248,22 @@ def test_comparison_table_without_records_quotes_only_sourced_figures():
     for p in seed_rows:
         assert f"{p['hardware']} | {p['acc']} | {p['time']}" in comp
         assert " ".join(p["quote"].split()) in flat
+
+
+def test_published_table_keeps_every_line_within_the_width():
+    """Chapters 9 and 10 print it into an 88-column output box: a longer line (the
+    seed's notebook URL behind a 6-space indent was 91) wraps at its indent on the
+    page, leaving a blank line and the URL at the margin. A word too long for its
+    indent keeps what indent still fits, whole and unbroken."""
+    for text in (report.comparison_table([]), report.published_table(report.PUBLISHED)):
+        assert max(map(len, text.splitlines())) <= 88, text
+    url = "https://example.org/" + "x" * 59 + ".ipynb"  # 85 characters
+    row = {"who": "w", "hardware": "h", "acc": "1%", "time": "1 s",
+           "source": f"key, {url} at commit 0123456"}
+    assert report.published_table([row]).splitlines() == [
+        "w", "    h | 1% | 1 s", "    key,", "   " + url, "      at commit 0123456"]
+    longer = {**row, "source": f"key, {url}xxxxx"}  # 90: no indent is left for it
+    assert report.published_table([longer]).splitlines()[3] == url + "xxxxx"
 
 
 def test_comparison_table_with_records_names_the_run(run):
