@@ -400,8 +400,9 @@ class Spec:
 
 
 _DIFFICULTY = re.compile(r"^:class:[ \t]*(.*)$", re.M)
-#: an exercise box of the book (MyST, fenced with colons or backticks) and its title
-_EXERCISE_BOX = re.compile(r"^(?::{3,}|`{3,})\{exercise\}[ \t]*(.*)$", re.M)
+#: an exercise box of the book (MyST, fenced with colons or backticks): its fence and
+#: its title (also what fwbook.exercises lists the book's exercises by)
+EXERCISE_BOX = re.compile(r"^(`{3,}|:{3,})\{exercise\}[ \t]*(.*)$", re.M)
 #: the same box in the student edition (plain Markdown): "**Exercise 4.2: <title>**"
 _EXERCISE_BOLD = re.compile(
     r"^\*\*Exercise (\d+(?:\.\d+)?)(?:: (.*?))?\*\*[ \t]*$", re.M
@@ -427,9 +428,9 @@ def reference_specs(nb: Any) -> list[Spec]:
             words = m.group(1).split() if m else []
             difficulty = next((w for w in words if w in E.DIFFICULTIES), "medium")
         if cell.cell_type == "markdown":
-            for box in _EXERCISE_BOX.finditer(source(cell)):
+            for box in EXERCISE_BOX.finditer(source(cell)):
                 boxes += 1
-                title = box.group(1).strip()
+                title = box.group(2).strip()
                 label = f"Exercise {prefix}{boxes}" + (f": {title}" if title else "")
             for bold in _EXERCISE_BOLD.finditer(source(cell)):  # the student edition
                 title = (bold.group(2) or "").strip()

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from fenwicks_lite import exercises as E
-from fenwicks_lite.grading import META, find_checks, source
+from fenwicks_lite.grading import EXERCISE_BOX, META, find_checks, source
 
 ROOT = Path(__file__).resolve().parents[3]
 #: the instructors' page: in the book, not in the student edition.
@@ -52,7 +52,6 @@ class NotebookExercise:
     stated: str  # the difficulty the directive states (``:class:``); "" if none
 
 
-_DIRECTIVE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[ \t]*(.*)$", re.M)
 _STATED = re.compile(r"\bDifficulty:\s*(\w+)\.?", re.I)
 
 
@@ -84,7 +83,7 @@ def notebook_exercises(path: Path, root: Path | None = None) -> list[NotebookExe
     for cell in nb.cells:
         src = source(cell)
         if cell.cell_type == "markdown":
-            for m in _DIRECTIVE.finditer(src):
+            for m in EXERCISE_BOX.finditer(src):
                 body = src[m.end() :].split(m.group(1), 1)[0]
                 label = re.search(r"^:label:[ \t]*(\S+)", body, re.M)
                 cls = re.search(r"^:class:[ \t]*(.*)$", body, re.M)
