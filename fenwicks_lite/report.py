@@ -243,13 +243,19 @@ def published_table(rows: Sequence[dict[str, str]], width: int = 88) -> str:
                      r["source"] + (f': "{r["quote"]}"' if r.get("quote") else ""),
                      r.get("derived", "")):
             if text:
-                out += [line[min(len(line) - len(line.lstrip()),
-                                 max(len(line) - width, 0)):]
+                out += [_within(line, width)
                         for line in textwrap.wrap(text, width, initial_indent="    ",
                                                   subsequent_indent="      ",
                                                   break_long_words=False,
                                                   break_on_hyphens=False)]
     return "\n".join(out)
+
+
+def _within(line: str, width: int) -> str:
+    """`line` less as much of its indent as it runs past `width` (a URL wider than its
+    indented line; a word wider than `width` itself keeps no indent and stays whole)."""
+    indent = len(line) - len(line.lstrip())
+    return line[min(indent, max(len(line) - width, 0)):]
 
 
 def schedule_curve(cfg: TrainConfig, n_train: int | None = None) -> np.ndarray:
@@ -305,27 +311,24 @@ def plot_learning_curves(results: Sequence[Result], ax: Any = None) -> Any:
 def plot_lr(result: Result, ax: Any = None) -> Any:
     """The triangular learning rate of the run, per epoch (Chapter 7's schedule, as
     trained)."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.subplots(figsize=(FIGURE_WIDTH, 2.4), dpi=90)[1]
-    lr = lr_curve(result)
-    ax.plot(np.arange(len(lr)) / result.steps_per_epoch, lr)
-    ax.set_xlim(0, len(lr) / result.steps_per_epoch)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("learning rate")
-    return ax
+    return _plot_lr_by_epoch(lr_curve(result), result.steps_per_epoch, ax)
 
 
 def plot_schedule(cfg: TrainConfig, n_train: int | None = None, ax: Any = None) -> Any:
     """The learning rate a run of `cfg` will follow, per epoch (`schedule_curve`):
     chapter 9 draws it before the run exists."""
+    n, steps = _images_and_steps(cfg, n_train)
+    return _plot_lr_by_epoch(schedule_curve(cfg, n), steps, ax)
+
+
+def _plot_lr_by_epoch(lr: np.ndarray, steps_per_epoch: int, ax: Any = None) -> Any:
+    """`lr` (one learning rate a step) against epochs, the axis ending with the run
+    (`plot_lr`, `plot_schedule`)."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots(figsize=(FIGURE_WIDTH, 2.4), dpi=90)[1]
-    n, steps = _images_and_steps(cfg, n_train)
-    lr = schedule_curve(cfg, n)
-    ax.plot(np.arange(len(lr)) / steps, lr)
-    ax.set_xlim(0, len(lr) / steps)
+    ax.plot(np.arange(len(lr)) / steps_per_epoch, lr)
+    ax.set_xlim(0, len(lr) / steps_per_epoch)
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
     return ax
