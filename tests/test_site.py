@@ -89,6 +89,26 @@ def test_chapters_number_their_figures_and_exercises(site):
     assert "Exercise 4.1" in ch4 and "Fig. 4.1" in ch4
 
 
+def test_solution_titles_read_as_their_exercises(site):
+    """"Solution to Exercise 6.2 (DavidNet’s ...)" has the exercise box's own title, curly
+    apostrophe included (fwbook.site.SolutionQuotes; sphinx-exercise copies the title as
+    parsed, before Sphinx's smart quotes)."""
+    pairs = 0
+    for nb in book.chapters():
+        page = (site / nb.relative_to(ROOT).with_suffix(".html")).read_text()
+        titles = [html_lib.unescape(re.sub(r"<[^>]+>|\s+", " ", t)).split()
+                  for t in re.findall(r'<p class="admonition-title">(.*?)</p>', page, re.S)]
+        exercise = {" ".join(t[:2]): " ".join(t[2:]) for t in titles if t[0] == "Exercise"}
+        for t in titles:
+            if t[:2] == ["Solution", "to"]:
+                assert " ".join(t[4:]) == exercise[" ".join(t[2:4])], (nb.name, t)
+                pairs += 1
+    assert pairs >= 20
+    ch6 = (site / "book" / "06_architecture.html").read_text()
+    assert "Solution to Exercise 6.2 (DavidNet\u2019s parameters by formula)" in \
+        html_lib.unescape(re.sub(r"<[^>]+>", "", ch6))
+
+
 def test_a_chapter_title_that_disagrees_with_the_contents_fails_the_build(monkeypatch):
     from fwbook import site as fwsite
 

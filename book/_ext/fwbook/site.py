@@ -15,7 +15,8 @@ A Sphinx extension (listed in `_config.yml`):
   `ChapterNumber` takes it off the title on the site, where Sphinx puts it back, and the build
   warns if the two numbers ever differ (a chapter moved in the contents but not retitled);
 * code names in tables break where they are joined (`TableCodeBreaks`): on a phone a column of
-  ``test_colab_tpu.py`` breaks after ``test_`` and ``colab_``, not after any letter.
+  ``test_colab_tpu.py`` breaks after ``test_`` and ``colab_``, not after any letter;
+* a solution's title has the same curly apostrophes as its exercise's (`SolutionQuotes`).
 """
 
 from __future__ import annotations
@@ -198,9 +199,42 @@ class TableCodeBreaks(SphinxPostTransform):
                     )
 
 
+class SolutionQuotes(SphinxPostTransform):
+    """Smart quotes in a solution's title, as in its exercise's ("DavidNet’s", not "DavidNet's").
+
+    sphinx-exercise (1.2) writes "Solution to Exercise 6.2 (<title>)" after the read phase,
+    from the exercise's title as parsed, so the title misses the smart quotes that Sphinx
+    gave the exercise box itself. This runs after it (priority 21) and educates that title
+    the way Sphinx does (``smartquotes``, ``smartquotes_action``), all of its text at once so
+    that a quote sees the text around it. tests/test_site.py checks the built pages.
+    """
+
+    default_priority = 30
+
+    def run(self, **kwargs: Any) -> None:
+        from docutils.utils.smartquotes import educate_tokens
+        from sphinx_exercise.nodes import solution_node
+
+        if not self.config.smartquotes:
+            return
+        language = self.config.language or "en"
+        for solution in self.document.findall(solution_node):
+            title = solution.children[0] if solution.children else None
+            if not isinstance(title, nodes.title):
+                continue
+            texts = [t for t in title.findall(nodes.Text)
+                     if not isinstance(t.parent, (nodes.literal, nodes.math))]
+            educated = educate_tokens([("text", str(t)) for t in texts],
+                                      self.config.smartquotes_action, language)
+            for old, new in zip(texts, educated, strict=True):
+                if new != str(old):
+                    old.parent.replace(old, nodes.Text(new))
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_transform(ChapterNumber)
     app.add_post_transform(TableCodeBreaks)
+    app.add_post_transform(SolutionQuotes)
     app.add_node(TableCode, html=(_visit_table_code, None))
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
