@@ -64,6 +64,18 @@ def test_an_unnumbered_page_counts_from_one(conv):
     assert nb.cells[1].source == "Fig. 1"
 
 
+def test_an_appendix_letters_its_figures_as_the_site_does(conv):
+    """The appendix part of _toc.yml is lettered: its figures read "Fig. A.1" on the site
+    (fwbook.site) and in the Colab edition alike."""
+    assert book.appendices() == {"book/appendix_2019": "A"}
+    assert colab.chapter_number(book.ROOT / "book" / "appendix_2019.ipynb") == "A"
+    assert colab.chapter_number(book.ROOT / "book" / "04_augmentation.ipynb") == "04"
+    assert colab.chapter_number(book.ROOT / "book" / "intro.md") == ""
+    figure = new_code_cell("", metadata={"mystnb": {"figure": {"name": "fig-a"}}})
+    nb = conv.convert(_chapter(figure, new_markdown_cell("{numref}`fig-a`")), "A")
+    assert nb.cells[1].source == "Fig. A.1"
+
+
 @pytest.mark.parametrize("source, message", [
     ("{cite}`nobody2031`", "{cite} of ['nobody2031'], which references.bib lacks: add the entry"),
     ("{doc}`no_such_page`", "{doc}`no_such_page` names no page of the book"),

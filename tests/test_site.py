@@ -87,6 +87,9 @@ def test_chapters_number_their_figures_and_exercises(site):
         assert f">{n}. {n}. " not in page
     ch4 = exercises._visible_text((site / "book" / "04_augmentation.html").read_text())
     assert "Exercise 4.1" in ch4 and "Fig. 4.1" in ch4
+    # the appendix part is lettered (fwbook.site._appendix_figure_numbers), not "Fig. 1"
+    appendix = exercises._visible_text((site / "book" / "appendix_2019.html").read_text())
+    assert re.findall(r"\bFig\. [\w.]+", appendix) == ["Fig. A.1"]
 
 
 def test_solution_titles_read_as_their_exercises(site):

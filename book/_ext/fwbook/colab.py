@@ -47,9 +47,13 @@ def _labels(bib: Path) -> dict[str, str]:
 
 
 def chapter_number(path: Path) -> str:
-    """A chapter notebook's number as its file name gives it ("04"); "" for a page the
-    site does not number (the appendix)."""
-    return path.name[:2] if path.name[:2].isdigit() else ""
+    """A chapter notebook's number as its file name gives it ("04"), an appendix's letter
+    as the site gives it ("A", `fwbook.notebooks.appendices`), or "" for another page."""
+    if path.name[:2].isdigit():
+        return path.name[:2]
+    page = path.resolve().relative_to(book.ROOT).with_suffix("").as_posix() \
+        if path.resolve().is_relative_to(book.ROOT) else ""
+    return book.appendices().get(page, "")
 
 
 def _title(path: Path) -> str:
@@ -67,8 +71,8 @@ def _title(path: Path) -> str:
 
 def _numbers(nb: Any, chapter: str) -> dict[str, str]:
     """Figure names and exercise labels of `nb`, numbered as the site numbers them: "4.1" in
-    chapter 4 (a numbered chapter), "1" on an unnumbered page."""
-    prefix = f"{int(chapter)}." if chapter.isdigit() else ""
+    chapter 4 (a numbered chapter), "A.1" in appendix A, "1" on another page."""
+    prefix = f"{int(chapter)}." if chapter.isdigit() else f"{chapter}." if chapter else ""
     found: dict[str, str] = {}
     figures = exercises = 0
     for cell in nb.cells:
@@ -167,7 +171,7 @@ class Converter:
         return _ROLE.sub(lambda r: self.role(r, numbers, where), text).strip("\n")
 
     def convert(self, nb: Any, chapter: str, name: str = "notebook") -> Any:
-        """A copy of `nb` in plain Markdown; `chapter` is its number ("04") or "" (appendix)."""
+        """A copy of `nb` in plain Markdown; `chapter` is its number ("04"), letter ("A") or ""."""
         nb = copy.deepcopy(nb)
         numbers = _numbers(nb, chapter)
         cells = []

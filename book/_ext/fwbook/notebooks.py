@@ -99,6 +99,20 @@ def chapters() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
 
 
+#: the caption of the ``_toc.yml`` part whose pages are lettered A, B, ... (the appendices)
+APPENDIX_PART = "Appendix"
+
+
+def appendices() -> dict[str, str]:
+    """Each page of `_toc.yml`'s appendix part (``book/appendix_2019``) and its letter."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [c["file"] for part in toc.get("parts", []) if part.get("caption") == APPENDIX_PART
+             for c in part.get("chapters", [])]
+    return {page: chr(ord("A") + i) for i, page in enumerate(pages)}
+
+
 def execute(paths: list[Path], profile: str, timeout: int = 3600) -> None:
     """Runs each notebook top to bottom in its own kernel and saves it with its outputs, in place.
 

@@ -16,7 +16,9 @@ A Sphinx extension (listed in `_config.yml`):
   warns if the two numbers ever differ (a chapter moved in the contents but not retitled);
 * code names in tables break where they are joined (`TableCodeBreaks`): on a phone a column of
   ``test_colab_tpu.py`` breaks after ``test_`` and ``colab_``, not after any letter;
-* a solution's title has the same curly apostrophes as its exercise's (`SolutionQuotes`).
+* a solution's title has the same curly apostrophes as its exercise's (`SolutionQuotes`);
+* the appendix's figures read "Fig. A.1", not "Fig. 1" beside chapter 1's "Fig. 1.1"
+  (`_appendix_figure_numbers`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from docutils import nodes
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
+
+from fwbook import notebooks as book
 
 LOGGER = logging.getLogger(__name__)
 #: the number a chapter's title starts with ("4. ")
@@ -128,6 +132,36 @@ def _numbered(env: Any) -> set[str]:
         if tree.numbered
         for name in tree.files()
     }
+
+
+def _appendices(env: Any) -> dict[str, str]:
+    """Each page of the appendix part and its letter, in the order the part lists them (as
+    `fwbook.notebooks.appendices` reads them from ``_toc.yml`` for the Colab edition)."""
+    site_map = getattr(env, "external_site_map", None)
+    if site_map is None:
+        return {}
+    pages = [name for doc in site_map.values() for tree in doc.subtrees
+             if tree.caption == book.APPENDIX_PART for name in tree.files()]
+    return {name: chr(ord("A") + i) for i, name in enumerate(pages)}
+
+
+def _appendix_figure_numbers(app: Any, env: Any) -> list[str]:
+    """Puts the appendix's letter before its figures' numbers: "Fig. A.1".
+
+    Sphinx counts the figures of the pages outside a numbered part together, with no
+    chapter, so the appendix's first figure read "Fig. 1", as if it were chapter 1's. This
+    runs after Sphinx assigns the numbers (``env-get-updated``, priority 600 > Sphinx's
+    500) and prefixes them; the page and every reference to a figure read the tuple joined
+    with dots.
+    """
+    changed = []
+    for docname, letter in _appendices(env).items():
+        for numbers in env.toc_fignumbers.get(docname, {}).values():
+            for figure_id, number in numbers.items():
+                if number[:1] != (letter,):
+                    numbers[figure_id] = (letter, *number)
+                    changed.append(docname)
+    return sorted(set(changed))
 
 
 def _numbers(env: Any) -> dict[str, int]:
@@ -239,6 +273,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("env-check-consistency", _check_chapter_numbers)
+    app.connect("env-get-updated", _appendix_figure_numbers, priority=600)
     app.connect("config-inited", _config_inited)
     app.connect("build-finished", _build_finished)
     app.add_css_file(CSS)
