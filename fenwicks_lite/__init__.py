@@ -22,6 +22,28 @@ __version__ = "0.1.0"
 # notebook's outputs. Set before any TensorFlow import; a user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+
+def _keras_on_jax_without_tensorflow() -> None:
+    """Keras's default backend is TensorFlow; where it is missing but JAX is there
+    (``pip install 'fenwicks_lite[jax]'``, a Colab TPU runtime), Keras runs on JAX
+    instead of failing with "No module named 'tensorflow'". ``$KERAS_BACKEND`` always
+    wins."""
+    import importlib.util
+    import sys
+
+    if "KERAS_BACKEND" in os.environ or "keras" in sys.modules:
+        return
+    try:
+        has_tf = importlib.util.find_spec("tensorflow") is not None
+    except ImportError:  # a finder that refuses it
+        has_tf = False
+    if not has_tf and importlib.util.find_spec("jax"):
+        os.environ["KERAS_BACKEND"] = "jax"
+
+
+# Before any submodule imports Keras: `python -m fenwicks_lite.train`, `fw.layers`, ...
+_keras_on_jax_without_tensorflow()
+
 #: module name -> the chapter that explains it.
 SUBMODULES: dict[str, str] = {
     "colab_tpu": "Chapter 1, Where the data lives",

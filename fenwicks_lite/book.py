@@ -16,6 +16,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+# Keras on JAX where TensorFlow is missing: the package's own rule, applied when
+# `fenwicks_lite` is imported; start() applies it again (a $KERAS_BACKEND unset since).
+from fenwicks_lite import _keras_on_jax_without_tensorflow as _jax_without_tensorflow
+
 
 def start(profile_name: str | None = None) -> tuple[Any, Any]:
     """A chapter's second cell: picks the profile, loads its data and prints the
@@ -37,22 +41,6 @@ def start(profile_name: str | None = None) -> tuple[Any, Any]:
     ds = fw_data.load_profile_data(profile)
     print(profiles.environment_line(ds.describe(), profile, ds.origin()))
     return profile, ds
-
-
-def _jax_without_tensorflow() -> None:
-    """Keras's default backend is TensorFlow; where it is missing but JAX is there (a
-    Colab TPU runtime), Keras runs on JAX instead of failing. ``$KERAS_BACKEND`` always
-    wins."""
-    import importlib.util
-
-    if "KERAS_BACKEND" in os.environ or "keras" in sys.modules:
-        return
-    try:
-        has_tf = importlib.util.find_spec("tensorflow") is not None
-    except ImportError:  # a finder that refuses it
-        has_tf = False
-    if not has_tf and importlib.util.find_spec("jax"):
-        os.environ["KERAS_BACKEND"] = "jax"
 
 
 def show_source(*objects: Any) -> Any:

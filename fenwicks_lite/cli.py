@@ -79,7 +79,8 @@ def parser() -> argparse.ArgumentParser:
 
 def _choose_backend(name: str | None) -> None:
     """Sets ``KERAS_BACKEND`` from ``--backend`` before Keras is imported; without it,
-    JAX where TensorFlow (Keras's default) is not installed."""
+    `import fenwicks_lite` has chosen JAX where TensorFlow (Keras's default) is not
+    installed."""
     if name is not None:
         from fenwicks_lite import accel
 
@@ -93,11 +94,6 @@ def _choose_backend(name: str | None) -> None:
                              f"{keras.backend.backend()}: set KERAS_BACKEND={backend} "
                              f"before starting Python instead of --backend.")
         os.environ["KERAS_BACKEND"] = backend
-    elif "KERAS_BACKEND" not in os.environ and "keras" not in sys.modules:
-        import importlib.util
-
-        if importlib.util.find_spec("tensorflow") is None:
-            os.environ["KERAS_BACKEND"] = "jax"  # the GPU machine, Colab TPU runtimes
 
 
 def main(argv: Sequence[str] | None = None) -> int:

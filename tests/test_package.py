@@ -48,6 +48,22 @@ def test_import_without_tensorflow_under_jax():
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
 
 
+def test_a_jax_only_install_runs_without_keras_backend_set():
+    """`pip install 'fenwicks_lite[jax]'` and no $KERAS_BACKEND: Keras would import its
+    default backend, TensorFlow, and fail; `import fenwicks_lite` picks JAX first, so the
+    command line and help() work as on a machine with TensorFlow."""
+    runner = Path(__file__).with_name("no_tensorflow.py")
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    out = subprocess.run([sys.executable, str(runner), "fenwicks_lite.train", "--help"], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "usage:" in out.stdout, out.stderr[-3000:]
+    code = no_tensorflow.SOURCE + "import fenwicks_lite as fw\nhelp(fw.layers)\nhelp(fw)\n"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0 and "Help on package fenwicks_lite" in out.stdout, out.stdout[-2000:]
+    assert "ConvResBlk" in out.stdout and "tensorflow" not in out.stdout.splitlines()[0]
+
+
 def test_plain_import_does_not_load_keras_or_tensorflow():
     code = "import sys, fenwicks_lite; print('keras' in sys.modules, 'tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
