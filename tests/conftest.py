@@ -57,20 +57,30 @@ def site() -> Path:
 
 
 @pytest.fixture(scope="session")
-def wheel(tmp_path_factory) -> Path:
-    """The library's wheel, built once per session from this checkout (as `pip install .` would)."""
+def dist(tmp_path_factory) -> tuple[Path, Path]:
+    """The library's sdist and wheel, built once per session from this checkout as for a
+    release (`python -m build`: the sdist, then the wheel from the sdist)."""
     import shutil
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parent.parent
-    src, out = tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("wheel")
-    # a copy of what the sdist would hold, so building leaves no build/ or egg-info in the checkout
-    for name in ("pyproject.toml", "README.md"):
+    src, out = tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("dist")
+    # a copy of the sources the sdist is made from, so building leaves no build/ or egg-info
+    # in the checkout; tests/ travels too, for MANIFEST.in to leave it out
+    for name in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
         shutil.copy2(root / name, src / name)
-    shutil.copytree(root / "fenwicks_lite", src / "fenwicks_lite",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(src)],
-                   check=True, timeout=600)
-    (path,) = out.glob("fenwicks_lite-*.whl")
-    return path
+    for name in ("fenwicks_lite", "tests"):
+        shutil.copytree(root / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    done = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(src)],
+                          timeout=600, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    (sdist,) = out.glob("fenwicks_lite-*.tar.gz")
+    (wheel,) = out.glob("fenwicks_lite-*.whl")
+    return sdist, wheel
+
+
+@pytest.fixture(scope="session")
+def wheel(dist) -> Path:
+    """The library's wheel (see `dist`)."""
+    return dist[1]

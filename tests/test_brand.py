@@ -39,8 +39,17 @@ def test_readme_names_the_published_url_derived_from_config():
 
 
 def test_readme_images_exist():
-    for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", (ROOT / "README.md").read_text()):
-        assert (ROOT / target).is_file(), f"README shows {target}, which does not exist"
+    """The README is also the package's page on PyPI, where a relative path shows nothing:
+    its images are addresses of files in this checkout, on the repository's main branch
+    (derived from _config.yml's repository.url)."""
+    repo = book.config()["repository"]["url"]
+    raw = repo.replace("https://github.com/", "https://raw.githubusercontent.com/", 1) + "/main/"
+    targets = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", (ROOT / "README.md").read_text())
+    assert targets, "the README shows no image"
+    for target in targets:
+        assert target.startswith(raw), f"README image {target} must be an address under {raw}"
+        path = target.removeprefix(raw)
+        assert (ROOT / path).is_file(), f"README shows {path}, which does not exist"
 
 
 def _rgba(path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -91,6 +92,62 @@ def test_wheel_holds_the_library_and_not_the_books_machinery(wheel):
     assert not leaked, f"the book's machinery or tests are in the wheel: {leaked}"
     # the library's code is all there is: no notebooks, no build outputs
     assert all(n.endswith((".py", ".json")) or ".dist-info/" in n or n in records for n in names), names
+
+
+def _metadata(wheel: Path):
+    import email
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as z:
+        (name,) = [n for n in z.namelist() if n.endswith(".dist-info/METADATA")]
+        return email.message_from_bytes(z.read(name)), z.namelist()
+
+
+def test_metadata_says_license_urls_and_how_to_get_each_backend(wheel):
+    """What PyPI and `pip show` tell an engineer who meets the package outside the book."""
+    from fwbook import brand
+    from fwbook import notebooks as book
+
+    meta, names = _metadata(wheel)
+    assert meta["License-Expression"] == "MIT" and meta.get_all("License-File") == ["LICENSE"]
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
+    license_text = (Path(__file__).parent.parent / "LICENSE").read_text()
+    config = book.config()
+    assert f"Copyright (c) {config['copyright']} {config['author']}" in license_text
+    repo = config["repository"]["url"]
+    urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL"))
+    assert urls == {"Homepage": repo, "Documentation": brand.site_url(repo),
+                    "Issues": f"{repo}/issues"}, urls
+    extras = set(meta.get_all("Provides-Extra"))
+    assert {"tf", "jax"} <= extras
+    requires = meta.get_all("Requires-Dist")
+    assert any(r.startswith("tensorflow") and 'extra == "tf"' in r for r in requires)
+    assert any(r.startswith("jax") and 'extra == "jax"' in r for r in requires)
+    assert not any(r.startswith(("tensorflow", "jax")) and "extra" not in r for r in requires)
+    # the long description is the README, rendered on PyPI away from the repository: every
+    # link and image must be absolute (a relative one breaks there)
+    readme = meta.get_payload()
+    targets = re.findall(r"\]\(([^)\s]+)", readme) + re.findall(r'(?:src|href)="([^"]+)"', readme)
+    relative = [t for t in targets if not t.startswith(("https://", "http://", "#"))]
+    assert not relative, f"relative links break on PyPI: {relative}"
+    # and it says how to install each backend, with the URL the setup cells install
+    for extra in extras:
+        line = book.install_url().replace("fenwicks_lite @", f"fenwicks_lite[{extra}] @", 1)
+        assert f'pip install "{line}"' in readme or extra in {"widgets", "grade"}, extra
+        assert f"`[{extra}]`" in readme, f"the README does not say what [{extra}] is for"
+
+
+def test_sdist_holds_what_builds_the_wheel_and_no_tests(dist):
+    import tarfile
+
+    sdist, _ = dist
+    with tarfile.open(sdist) as t:
+        names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
+    assert {"LICENSE", "README.md", "pyproject.toml", "fenwicks_lite/__init__.py",
+            "fenwicks_lite/results/README.md"} <= names, sorted(names)
+    # tests need the book beside them: none in the sdist rather than some without conftest.py
+    assert not [n for n in names if n.startswith(("tests/", "book/", ".venv/"))
+                or "__pycache__" in n], sorted(names)
 
 
 def test_the_gpu_commands_runner_blocks_tensorflow_and_keeps_the_exit_status(tmp_path):
