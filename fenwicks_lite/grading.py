@@ -423,16 +423,17 @@ def reference_specs(nb: Any) -> list[Spec]:
     prefix, boxes = f"{int(m.group(1))}." if m else "", 0
     cells = nb.cells
     for i, cell in enumerate(cells):
-        if cell.cell_type == "markdown" and "{exercise}" in source(cell):
-            m = _DIFFICULTY.search(source(cell))
-            words = m.group(1).split() if m else []
-            difficulty = next((w for w in words if w in E.DIFFICULTIES), "medium")
         if cell.cell_type == "markdown":
-            for box in EXERCISE_BOX.finditer(source(cell)):
+            text = source(cell)
+            for box in EXERCISE_BOX.finditer(text):
                 boxes += 1
                 title = box.group(2).strip()
                 label = f"Exercise {prefix}{boxes}" + (f": {title}" if title else "")
-            for bold in _EXERCISE_BOLD.finditer(source(cell)):  # the student edition
+                # the box's :class: (up to its closing fence) states the difficulty
+                m = _DIFFICULTY.search(text[box.end() :].split(box.group(1), 1)[0])
+                words = m.group(1).split() if m else []
+                difficulty = next((w for w in words if w in E.DIFFICULTIES), "medium")
+            for bold in _EXERCISE_BOLD.finditer(text):  # the student edition
                 title = (bold.group(2) or "").strip()
                 label = f"Exercise {bold.group(1)}" + (f": {title}" if title else "")
         key = (
@@ -1484,6 +1485,14 @@ class Assignment:
         pts.update(points or {})
         return cls(chapter, nb, specs, seed, pts, **kw, source=str(reference.resolve()))
 
+    def ungraded(self, status: str, message: str) -> list[Graded]:
+        """Every exercise at 0 of its points, with `status` and `message`: a submission
+        before its answers run, or one that is not graded."""
+        return [
+            Graded(s.key, status, message, 0.0, self.points[s.key], label=s.label)
+            for s in self.specs
+        ]
+
     def entropy(self, key: str) -> int:
         """What the hidden cases of `key` are drawn from."""
         if self.seed is not None:
@@ -1555,15 +1564,8 @@ def grade_notebook(
 
     student = student or student_id(path)
     graded = {
-        s.key: Graded(
-            s.key,
-            "not-attempted",
-            "no answer cell for this exercise found",
-            0.0,
-            a.points[s.key],
-            label=s.label,
-        )
-        for s in a.specs
+        g.key: g
+        for g in a.ungraded("not-attempted", "no answer cell for this exercise found")
     }
 
     def result(error: str = "", flags: list[str] | None = None) -> Grade:
@@ -1971,11 +1973,7 @@ def grade_batch(
             g = Grade(
                 ids[i],
                 str(paths[i]),
-                [
-                    Graded(s.key, "error", "not graded", 0.0, a.points[s.key],
-                           label=s.label)
-                    for s in a.specs
-                ],
+                a.ungraded("error", "not graded"),
                 f"the grader failed: {type(e).__name__}: {e}",
             )
         twins = same.get(ids[i], [])
@@ -2161,10 +2159,7 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
         g = Grade(
             "",
             str(submission),
-            [
-                Graded(s.key, "not-attempted", "", 0.0, a.points[s.key], label=s.label)
-                for s in a.specs
-            ],
+            a.ungraded("not-attempted", ""),
             f"submit exactly one notebook (found {len(notebooks)})",
         )
     else:

@@ -186,6 +186,32 @@ def test_exercises_are_named_as_the_students_notebook_names_them(reference):
     assert seen > 0
 
 
+def test_an_unregistered_exercise_takes_its_own_box_s_difficulty():
+    """Without a registered check the difficulty (so the points) is the one its box
+    states, not another box's in the same cell, nor another directive's."""
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell(
+                "```{note}\n:class: easy\n```\n\n"
+                "```{exercise} First\n:class: easy\n\nText.\n```\n\n"
+                "```{exercise} Second\n:label: ex-b\n:class: hard\n\nText.\n```"
+            ),
+            new_code_cell(
+                "def b(x):\n    pass", metadata={"fenwicks_lite": {"answer": "chx.b"}}
+            ),
+            new_markdown_cell("```{exercise} Third\n\nText.\n```"),
+            new_code_cell(
+                "def c(x):\n    pass", metadata={"fenwicks_lite": {"answer": "chx.c"}}
+            ),
+        ]
+    )
+    specs = grading.reference_specs(nb)
+    assert [(s.key, s.difficulty, s.label) for s in specs] == [
+        ("chx.b", "hard", "Exercise 2: Second"),
+        ("chx.c", "medium", "Exercise 3: Third"),  # no :class: - the default
+    ]
+
+
 def test_answer_cells_are_matched_by_metadata_then_id_then_function(reference):
     a = _assignment(reference)
     nb = chapter(SOLUTIONS, solutions=False)
