@@ -31,13 +31,15 @@ def _keras_on_jax_without_tensorflow() -> None:
     import importlib.util
     import sys
 
+    def installed(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is not None
+        except ImportError:  # a finder that refuses it
+            return False
+
     if "KERAS_BACKEND" in os.environ or "keras" in sys.modules:
         return
-    try:
-        has_tf = importlib.util.find_spec("tensorflow") is not None
-    except ImportError:  # a finder that refuses it
-        has_tf = False
-    if not has_tf and importlib.util.find_spec("jax"):
+    if not installed("tensorflow") and installed("jax"):
         os.environ["KERAS_BACKEND"] = "jax"
 
 
@@ -75,14 +77,25 @@ SUBMODULES: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    if name == "colab_utils":  # the seed's May 2019 name of colab_tpu
-        return importlib.import_module(f"{__name__}.colab_tpu")
-    if name == "Sequential":  # the seed wrote `fw.Sequential()`; it is Keras's.
-        import keras
+    try:
+        if name in SUBMODULES:
+            return importlib.import_module(f"{__name__}.{name}")
+        if name == "colab_utils":  # the seed's May 2019 name of colab_tpu
+            return importlib.import_module(f"{__name__}.colab_tpu")
+        if name == "Sequential":  # the seed wrote `fw.Sequential()`; it is Keras's.
+            import keras
 
-        return keras.Sequential
+            return keras.Sequential
+    except ModuleNotFoundError as e:
+        # No submodule imports TensorFlow or JAX itself: Keras does, for its backend.
+        if e.name not in ("tensorflow", "jax"):
+            raise
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+        raise ModuleNotFoundError(
+            f"Keras's backend {backend!r} needs {e.name}, which is not installed: "
+            "pip install 'fenwicks_lite[jax]' (Keras on JAX) or 'fenwicks_lite[tf]' "
+            "(on TensorFlow), or set KERAS_BACKEND to a backend that is installed.",
+            name=e.name) from e
     raise AttributeError(f"module 'fenwicks_lite' has no attribute {name!r}")
 
 

@@ -49,7 +49,8 @@ def parser() -> argparse.ArgumentParser:
                    help=f"one of {sorted(PROFILES)} (default: by hardware)")
     p.add_argument("--backend", default=None,
                    help="Keras backend, tensorflow or jax (default: "
-                        "$KERAS_BACKEND, else Keras's default)")
+                        "$KERAS_BACKEND, else tensorflow, Keras's default, or jax "
+                        "where TensorFlow is not installed)")
     p.add_argument("--recipe", choices=("seed", "fast"), default="seed",
                    help="seed: DavidNet as in 2019 (chapter 9, default); fast: "
                         "fw.fast.FAST, airbench's recipe (chapter 10, JAX only)")

@@ -65,6 +65,35 @@ def test_a_jax_only_install_runs_without_keras_backend_set():
     assert "ConvResBlk" in out.stdout and "tensorflow" not in out.stdout.splitlines()[0]
 
 
+def test_an_install_without_a_backend_says_which_extra_to_install():
+    """`pip install fenwicks_lite` with no extra: Keras has no backend to import. The
+    library's first Keras import says what to install, not just "No module named ..."."""
+    block = textwrap.dedent("""
+        import importlib.abc, sys
+        class _NoBackend(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("tensorflow", "jax"):
+                    raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        sys.meta_path.insert(0, _NoBackend())
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    cases = {"import fenwicks_lite as fw\nfw.layers\n": "'tensorflow'",
+             "import fenwicks_lite as fw\nfw.Sequential\n": "'tensorflow'",
+             "import sys, runpy\nsys.argv = ['train', '--help']\n"
+             "runpy.run_module('fenwicks_lite.train', run_name='__main__')\n": "'tensorflow'"}
+    for code, backend in cases.items():
+        out = subprocess.run([sys.executable, "-c", block + code], env=env, capture_output=True,
+                             text=True, timeout=300)
+        last = out.stderr.strip().splitlines()[-1]
+        assert out.returncode != 0 and last.startswith("ModuleNotFoundError"), out.stderr[-2000:]
+        assert f"Keras's backend {backend} needs tensorflow" in last, last
+        assert "pip install 'fenwicks_lite[jax]'" in last and "'fenwicks_lite[tf]'" in last, last
+    out = subprocess.run([sys.executable, "-c", block + "import fenwicks_lite as fw\nfw.layers\n"],
+                         env={**env, "KERAS_BACKEND": "jax"}, capture_output=True, text=True,
+                         timeout=300)
+    assert "Keras's backend 'jax' needs jax, which is not installed" in out.stderr, out.stderr[-2000:]
+
+
 def test_plain_import_does_not_load_keras_or_tensorflow():
     code = "import sys, fenwicks_lite; print('keras' in sys.modules, 'tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
