@@ -166,6 +166,17 @@ def test_metadata_says_license_urls_and_how_to_get_each_backend(wheel):
         assert f"`[{extra}]`" in readme, f"the README does not say what [{extra}] is for"
 
 
+def test_the_version_is_written_once(wheel):
+    """`fw.__version__` and the package's metadata (pip show, records' versions) agree:
+    pyproject.toml reads it from fenwicks_lite/__init__.py instead of repeating it."""
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]
+    assert "version" not in project and "version" in project["dynamic"], project.get("version")
+    meta, _ = _metadata(wheel)
+    assert meta["Version"] == fw.__version__
+
+
 def test_sdist_holds_what_builds_the_wheel_and_no_tests(dist):
     import tarfile
 
