@@ -75,6 +75,12 @@ SUBMODULES: dict[str, str] = {
     "book": "Introduction (the environment line; library source shown in the page)",
 }
 
+# help(fenwicks_lite) lists them (its DATA section cuts SUBMODULES off after one line);
+# `python -OO` strips docstrings, and then there is nothing to add to.
+if __doc__:
+    __doc__ += "\nEach module and the chapter that explains it:\n\n" + "\n".join(
+        f"    {name}: {chapter}" for name, chapter in sorted(SUBMODULES.items()))
+
 
 def __getattr__(name: str) -> Any:
     try:

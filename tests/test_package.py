@@ -63,6 +63,9 @@ def test_a_jax_only_install_runs_without_keras_backend_set():
                          timeout=300)
     assert out.returncode == 0 and "Help on package fenwicks_lite" in out.stdout, out.stdout[-2000:]
     assert "ConvResBlk" in out.stdout and "tensorflow" not in out.stdout.splitlines()[0]
+    # help(fw) names each module's chapter in full (the dict itself is cut off in DATA)
+    for name, chapter in fw.SUBMODULES.items():
+        assert f"{name}: {chapter}" in out.stdout, (name, out.stdout[-3000:])
 
 
 def test_an_install_without_a_backend_says_which_extra_to_install():
