@@ -308,17 +308,16 @@ def _failure(
     )
 
 
+#: what `run_check` says when the exercise cell defined no function
+NO_FUNCTION = "no function given: define it in the exercise cell first."
+
+
 def run_check(key: str, fn: Callable[..., Any] | None) -> Result:
     """Runs the public checker of `key` on the learner's `fn`; failures become a
     `Result`."""
     ex = get(key)
     if fn is None:
-        return Result(
-            key,
-            False,
-            "no function given: define it in the exercise cell first.",
-            "not-attempted",
-        )
+        return Result(key, False, NO_FUNCTION, "not-attempted")
     guarded = _guarded(fn)
     return _judge(key, ex.title, ex.checker, lambda: ex.checker(guarded), True, guarded)
 

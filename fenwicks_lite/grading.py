@@ -698,15 +698,20 @@ def _worker() -> int:
     return 0
 
 
+#: where IPython says a cell's SyntaxError is: its cell file, a number of its own
+#: ("expected ':' (1065031382.py, line 1)"); the learner knows the cell, not the file
+_CELL_FILE = re.compile(r"\((?:[^(),]*/)?\d+\.py, line (\d+)\)")
+
+
 def _error(cell: Any) -> str:
-    return next(
-        (
-            f"{o.get('ename')}: {o.get('evalue')}"
-            for o in cell.get("outputs", [])
-            if o.get("output_type") == "error"
-        ),
-        "",
-    )
+    """What a cell raised (``ZeroDivisionError: division by zero``), ``""`` if
+    nothing; a SyntaxError's line is the cell's, without IPython's file name."""
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "error":
+            return f"{o.get('ename')}: " + _CELL_FILE.sub(
+                r"(line \1)", str(o.get("evalue"))
+            )
+    return ""
 
 
 #: run silently in the kernel after a cell went over --max-procs: reaps its children
@@ -1739,11 +1744,20 @@ def grade_notebook(
         g.printed = report["outputs"].get(ans, {}).get("text", "")[-2000:]
         err = report["outputs"].get(ans, {}).get("error")
         if err and g.status not in ("passed", "over-limit") and ans not in timed:
-            g.message += f" (the answer cell raised {err})"
             if g.status == "not-attempted" and not err.startswith(
                 "NotImplementedError"
-            ):  # attempted: the cell raised before it defined the function
+            ):  # attempted: the cell raised before it defined the function, or after
+                # a stub; what it raised comes first ("no function given" alone
+                # would tell a learner who wrote one to write it)
                 g.status = "error"
+                g.message = f"your answer cell raised {err}" + (
+                    f" before it defined `{spec.function or 'the function'}`: fix it "
+                    "so that it runs."
+                    if g.message == E.NO_FUNCTION
+                    else f"; {g.message}"
+                )
+            else:
+                g.message += f" (the answer cell raised {err})"
     hold_flagged([graded[s.key] for s in a.specs], found, a.trust_flagged)
     return result("; ".join(x for x in (note, report["failure"]) if x), flags)
 
@@ -1829,14 +1843,22 @@ def student_id(path: Path, pattern: str | None = None) -> str:
 
 
 def batch_ids(paths: list[Path], pattern: str | None = None) -> list[str]:
-    """`student_id` of each submission; where no LMS pattern names the student and
-    several submissions share a file name in different folders (``alice/05_x.ipynb``,
-    ``bob/05_x.ipynb``), the folder's name."""
+    """`student_id` of each submission; where no LMS pattern names the student, the
+    folder's name for a student's folder: one that several submissions share a file
+    name in (``alice/05_x.ipynb``, ``bob/05_x.ipynb``), or one that holds this
+    submission alone beside another submission's folder (``carol/Copy of
+    05_x.ipynb``)."""
     ids = [student_id(p, pattern) for p in paths]
-    stems = [p.stem for p in paths]
+    stems, folders = [p.stem for p in paths], [p.parent for p in paths]
+
+    def own_folder(p: Path) -> bool:
+        return folders.count(p.parent) == 1 and any(
+            f != p.parent and f.parent == p.parent.parent for f in folders
+        )
+
     return [
         p.parent.name
-        if i == p.stem and stems.count(p.stem) > 1 and p.parent.name
+        if i == p.stem and p.parent.name and (stems.count(p.stem) > 1 or own_folder(p))
         else i
         for p, i in zip(paths, ids, strict=True)
     ]

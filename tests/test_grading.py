@@ -748,7 +748,12 @@ def test_an_answer_cell_that_raised_before_its_def_is_an_error(batch):
     g = _by_name(batch[0], "raiser")
     double = next(e for e in g.exercises if e.key == "chgrade.double")
     assert double.status == "error", g.table()  # attempted: not "not-attempted"
-    assert "the answer cell raised ZeroDivisionError" in double.message
+    # what the cell raised, not "no function given: define it" to one who did
+    assert double.message.startswith(
+        "your answer cell raised ZeroDivisionError: division by zero before it "
+        "defined `double`"
+    ), double.message
+    assert "no function given" not in double.message
     assert _points(g) == {"chgrade.double": 0, "chgrade.square": 2, "chgrade.first": 3}
 
 
@@ -953,6 +958,19 @@ def test_students_in_folders_are_named_by_their_folder():
         Path("subs/erin.ipynb"),
     ]
     assert grading.batch_ids(paths) == ["carol", "dave", "12345", "erin"]
+    # a notebook of another name in a student's folder (Colab's "Copy of ...") is that
+    # student's too; notebooks side by side in one folder, or alone, keep their names
+    paths += [
+        Path("subs/frank/Copy of 05_input_pipeline.ipynb"),
+        Path("subs/late/gina.ipynb"),
+        Path("subs/late/hal.ipynb"),
+    ]
+    assert grading.batch_ids(paths) == [
+        "carol", "dave", "12345", "erin", "frank", "gina", "hal"
+    ]
+    assert grading.batch_ids([Path("Downloads/05_input_pipeline.ipynb")]) == [
+        "05_input_pipeline"
+    ]
 
 
 def test_gradebook_feedback_and_ids(batch):
@@ -1015,6 +1033,15 @@ def test_trust_flagged_credits_flagged_answers_and_says_so(trusted):
     feedback = (out / "feedback" / "250.md").read_text()
     assert "held" not in feedback
     assert "## Exercise 3: Write first (chgrade.first): passed, 3 / 3" in feedback
+
+
+def test_a_syntax_error_names_the_line_of_the_cell_not_ipythons_file():
+    cell = {"outputs": [{
+        "output_type": "error", "ename": "SyntaxError",
+        "evalue": "expected ':' (1065031382.py, line 1)",
+    }]}
+    assert grading._error(cell) == "SyntaxError: expected ':' (line 1)"
+    assert grading._error({"outputs": []}) == ""
 
 
 @pytest.mark.parametrize(
