@@ -175,7 +175,9 @@ def _run_seeds(args: argparse.Namespace, out: Path, stem: str,
         except (ValueError, FileExistsError, PermissionError) as e:
             raise SystemExit(f"error: {e}") from None
         path = write_result(result, out, f"{stem}{seed}")
-        print(f"{result.summary()} | wrote {path}", flush=True)
+        # the run printed its summary line already, unless --quiet
+        print(f"{result.summary()} | wrote {path}" if args.quiet
+              else f"seed {seed}: wrote {path}", flush=True)
         results.append(result)
     s = summarize(results)
     spath = write_summary(s, out, summary_stem)

@@ -75,9 +75,12 @@ def test_cli_tiny_run_under_jax_without_tensorflow(tmp_path):
     assert t1["compile_s"] < 0.1 * t0["compile_s"], (t0, t1)
     s = json.loads((tmp_path / "quick-summary.json").read_text())
     assert s["n"] == 2 and s["seeds"] == [0, 1] and s["compiles"] == 1
-    # One line per seed (the per-epoch lines come on top without --quiet).
-    lines = [ln for ln in out.splitlines() if ln.startswith("seed ") and "wrote" in ln]
-    assert len(lines) == 2 and "test accuracy" in lines[0] and "(reused)" in lines[1]
+    # One summary line per seed (the per-epoch lines come on top without --quiet), and
+    # one line naming the file it wrote, the summary not printed twice.
+    lines = [ln for ln in out.splitlines() if ln.startswith("seed ") and "test accuracy" in ln]
+    assert len(lines) == 2 and "(reused)" in lines[1], out[-3000:]
+    wrote = [ln for ln in out.splitlines() if ln.startswith("seed ") and "wrote" in ln]
+    assert wrote == [f"seed {s}: wrote {tmp_path / f'quick-seed{s}.json'}" for s in (0, 1)]
     # A second run into the same folder is refused (its checkpoints are there); nothing is touched.
     before = (tmp_path / "quick-seed0.json").read_text()
     rc, out = _run([*TINY_CLI, "--epochs", "1", "--out", str(tmp_path), "--quiet"])
