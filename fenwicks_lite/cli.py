@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fenwicks_lite.checkpoint import differences
-from fenwicks_lite.fit import train
 from fenwicks_lite.profiles import PROFILES
 from fenwicks_lite.records import (
     Result,
@@ -101,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs ``--seeds`` seeds in this process; writes one JSON each and a summary."""
     args = parser().parse_args(argv)
     _choose_backend(args.backend)
+    from fenwicks_lite.fit import train  # imports Keras: after --backend has chosen
+
     if args.seeds < 1:
         raise SystemExit("--seeds must be at least 1.")
     out_root = args.out

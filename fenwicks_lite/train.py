@@ -15,9 +15,16 @@ from __future__ import annotations
 
 import sys
 
-from fenwicks_lite.cli import main
-from fenwicks_lite.fit import train
-from fenwicks_lite.optim import (
+if __name__ == "__main__":
+    # `python -m fenwicks_lite.train`: --backend must set KERAS_BACKEND before anything
+    # imports Keras, so the command line runs before this module's imports below do.
+    from fenwicks_lite.cli import main
+
+    sys.exit(main())
+
+from fenwicks_lite.cli import main  # noqa: E402
+from fenwicks_lite.fit import train  # noqa: E402
+from fenwicks_lite.optim import (  # noqa: E402
     NesterovSGD,
     OneCycleLR,
     TriangularLR,
@@ -31,12 +38,10 @@ from fenwicks_lite.optim import (
 )
 
 # the seed's May 2019 names (fw.train.get_tpu_estimator, ...; April's fw.tpuest.*)
-from fenwicks_lite.tpuest import get_clf_model_func, get_tpu_estimator
+from fenwicks_lite.tpuest import get_clf_model_func, get_tpu_estimator  # noqa: E402
 
 __all__ = ["NesterovSGD", "OneCycleLR", "TriangularLR", "get_clf_model_func",
            "get_tpu_estimator", "linear_decay", "main", "one_cycle_lr",
            "schedule_steps", "sgd_optimizer", "sgd_triangle_one_cycle",
            "torch_sgd_numpy", "train", "triangular_lr"]
 
-if __name__ == "__main__":
-    sys.exit(main())

@@ -93,6 +93,21 @@ def test_cli_tiny_run_under_jax_without_tensorflow(tmp_path):
     assert json.loads((tmp_path / "quick-summary-1.json").read_text())["test_acc_mean"] == s["test_acc_mean"]
 
 
+def test_backend_flag_chooses_keras_backend_where_tensorflow_is_installed(tmp_path):
+    """`python -m fenwicks_lite.train --backend jax` with no $KERAS_BACKEND on a machine
+    that has TensorFlow (Keras's default): the flag must act before anything imports
+    Keras (it was refused with "keras is already imported with backend tensorflow")."""
+    pytest.importorskip("tensorflow")  # the case is a machine where Keras would pick TF
+    env = {**os.environ, "FENWICKS_LITE_PROFILE": "quick", **quick_data_env()}
+    for name in ("KERAS_BACKEND", "CIFAR10_DIR"):
+        env.pop(name, None)
+    out = subprocess.run([sys.executable, "-m", "fenwicks_lite.train", *TINY_CLI, "--epochs", "1",
+                          "--quiet", "--backend", "jax", "--out", str(tmp_path)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert json.loads((tmp_path / "quick-seed0.json").read_text())["backend"] == "jax"
+
+
 def test_cli_killed_run_resumes_to_the_same_history(tmp_path):
     args = [*TINY_CLI, "--epochs", "4", "--quiet"]
     # The uninterrupted run, for comparison.

@@ -82,7 +82,7 @@ def test_an_install_without_a_backend_says_which_extra_to_install():
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     cases = {"import fenwicks_lite as fw\nfw.layers\n": "'tensorflow'",
              "import fenwicks_lite as fw\nfw.Sequential\n": "'tensorflow'",
-             "import sys, runpy\nsys.argv = ['train', '--help']\n"
+             "import sys, runpy\nsys.argv = ['train', '--epochs', '1']\n"
              "runpy.run_module('fenwicks_lite.train', run_name='__main__')\n": "'tensorflow'"}
     for code, backend in cases.items():
         out = subprocess.run([sys.executable, "-c", block + code], env=env, capture_output=True,
@@ -91,6 +91,12 @@ def test_an_install_without_a_backend_says_which_extra_to_install():
         assert out.returncode != 0 and last.startswith("ModuleNotFoundError"), out.stderr[-2000:]
         assert f"Keras's backend {backend} needs tensorflow" in last, last
         assert "pip install 'fenwicks_lite[jax]'" in last and "'fenwicks_lite[tf]'" in last, last
+    # --help needs no Keras
+    code = ("import sys, runpy\nsys.argv = ['train', '--help']\n"
+            "runpy.run_module('fenwicks_lite.train', run_name='__main__')\n")
+    out = subprocess.run([sys.executable, "-c", block + code], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0 and "usage:" in out.stdout, out.stderr[-2000:]
     out = subprocess.run([sys.executable, "-c", block + "import fenwicks_lite as fw\nfw.layers\n"],
                          env={**env, "KERAS_BACKEND": "jax"}, capture_output=True, text=True,
                          timeout=300)
