@@ -2,10 +2,11 @@
 shows.
 
 `profile, data = fw.book.start()` is each chapter's second cell;
-`fw.book.show_source(f)` shows the library's own code of `f` in the page (Introduction,
-"How to read this book"). The machinery that builds the book (executing notebooks, the
-student edition, hygiene, the logo) is not part of the library: it lives beside the
-book's sources in `book/_ext/fwbook/` and is not in the wheel.
+`fw.book.show_source(f)` shows the library's own code of `f` in the page (every
+chapter; the Introduction's "How to read it" says what `start` prints). The machinery
+that builds the book (executing notebooks, the student edition, hygiene, the logo) is
+not part of the library: it lives beside the book's sources in `book/_ext/fwbook/` and
+is not in the wheel.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def start(profile_name: str | None = None) -> tuple[Any, Any]:
     environment line.
 
     Returns ``(profile, data)`` (a `fw.profiles.Profile` and a `fw.data.Dataset`).
+
+    Explained in the Introduction, "How to read it" (the lines it prints at the top
+    of every chapter).
     """
     from fenwicks_lite import accel, profiles
     from fenwicks_lite import data as fw_data
@@ -50,6 +54,8 @@ def show_source(*objects: Any) -> Any:
     show it. The prose leads: the listing is an HTML ``<details>`` whose one-line
     summary says what it holds (the names, their files, the number of lines); a click
     opens it, in the book, Jupyter and Colab alike.
+
+    Every chapter, from Chapter 1 on, shows the library's code with it.
     """
     import html
     import inspect
@@ -85,7 +91,8 @@ def sharp_figures() -> bool:
     SVG stays sharp at any width the page gives a figure (a PNG's pixels blur when
     scaled), and the site's check reads each figure's text size from it. The SVG has
     no date and fixed ids (``svg.hashsalt``), so re-running a chapter changes only the
-    figures that changed. `start` calls it; outside IPython it does nothing.
+    figures that changed. `start` calls it in every chapter, from Chapter 1 on;
+    outside IPython it does nothing.
     """
     import matplotlib
 

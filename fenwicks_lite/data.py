@@ -54,12 +54,20 @@ Split = tuple[np.ndarray, np.ndarray]
 
 
 class CIFAR10NotFoundError(FileNotFoundError):
-    """No CIFAR-10 where we looked, and no way to download it."""
+    """No CIFAR-10 where we looked, and no way to download it.
+
+    Explained in the Introduction, "Profiles: quick and full" (where the data comes
+    from).
+    """
 
 
 class CIFAR10FormatError(ValueError):
     """A CIFAR-10 file exists but is missing, truncated or not in the official
-    format."""
+    format.
+
+    Explained in the Introduction, "Profiles: quick and full" (where the data comes
+    from).
+    """
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -217,7 +225,11 @@ DOWNLOAD_TIMEOUT = 60
 
 def keras_cache_dir() -> Path:
     """Where Keras keeps data sets: ``$KERAS_HOME/datasets``, else ``~/.keras/datasets``
-    (Keras's rule, with ``/tmp/.keras`` when the home folder is not writable)."""
+    (Keras's rule, with ``/tmp/.keras`` when the home folder is not writable).
+
+    Explained in the Introduction, "Profiles: quick and full" (where the data comes
+    from).
+    """
     home = os.environ.get("KERAS_HOME")
     if not home:
         base = os.path.expanduser("~")
@@ -227,7 +239,11 @@ def keras_cache_dir() -> Path:
 
 def keras_cached() -> Path | None:
     """CIFAR-10 in Keras's cache (a folder or the archive), if
-    `keras.datasets.cifar10.load_data` or this library put it there; else None."""
+    `keras.datasets.cifar10.load_data` or this library put it there; else None.
+
+    Explained in the Introduction, "Profiles: quick and full" (where the data comes
+    from).
+    """
     cache = keras_cache_dir()
     for name in KERAS_CACHE:
         cand = cache / name
@@ -239,7 +255,11 @@ def keras_cached() -> Path | None:
 
 def not_found_message(reason: str) -> str:
     """The one message for a machine without CIFAR-10: what to download and where to
-    point ``CIFAR10_DIR``."""
+    point ``CIFAR10_DIR``.
+
+    Explained in the Introduction, "Profiles: quick and full" (where the data comes
+    from).
+    """
     return (
         f"CIFAR-10 is not on this machine and {reason}. Download {URL} (the python "
         f"version, 163 MB), unpack it, and set the environment variable {ENV_VAR} to "
@@ -281,6 +301,9 @@ def load_cifar10(path: str | os.PathLike | None = None) -> tuple[Split, Split]:
     (SHA-256 checked), into that cache. Errors name the file at fault and never delete
     anything; without a copy or a network, one error says what to download and where
     to put it.
+
+    The Introduction, "Profiles: quick and full", says where it looks; Chapter 2,
+    CIFAR-10 and channel normalization, shows what it returns.
     """
     where = path if path is not None else os.environ.get(ENV_VAR) or None
     if where is not None:
@@ -300,7 +323,11 @@ def synthetic_cifar10(
 ) -> tuple[Split, Split]:
     """CIFAR-10-shaped stand-in data for machines without any copy: each class is a
     coloured stripe pattern plus noise, so a network can learn it and every code path
-    runs. Not CIFAR-10."""
+    runs. Not CIFAR-10.
+
+    Explained in the Introduction, "Profiles: quick and full" (where the data comes
+    from).
+    """
     rng = np.random.default_rng(seed)
 
     def make(n: int) -> Split:
@@ -325,6 +352,9 @@ def balanced_subset(y: np.ndarray, per_class: int, extra: int = 0) -> np.ndarray
     A fixed choice: the same images every time from the same copy (the official batches
     are already shuffled, so the first images of a class are as good a sample as any).
     Fewer images of a class than asked is an error, not a quietly unbalanced subset.
+
+    Explained in the Introduction, "Profiles: quick and full" (the quick profile's
+    sample).
     """
     y = np.asarray(y)
     picked = []
@@ -342,7 +372,11 @@ def balanced_subset(y: np.ndarray, per_class: int, extra: int = 0) -> np.ndarray
 @dataclasses.dataclass
 class Dataset:
     """What a notebook works on, with a note of what it is (printed in the environment
-    line)."""
+    line).
+
+    Explained in the Introduction, "Profiles: quick and full"; every chapter's
+    `fw.book.start()` returns one.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -392,7 +426,10 @@ def checked(ds: Dataset) -> Dataset:
     """`ds`, checked before any training: images ``(N, 32, 32, 3)``, one integer label
     in ``0..9`` per image. Labels shaped ``(N, 1)``, as
     `keras.datasets.cifar10.load_data` returns them, are flattened (a copy of `ds` is
-    returned); anything else is a `ValueError` that says how to fix it."""
+    returned); anything else is a `ValueError` that says how to fix it.
+
+    The training loops of Chapters 8, 9 and 10 call it on their data.
+    """
     if not isinstance(ds, Dataset):
         raise TypeError(f"data must be a fw.data.Dataset, got {type(ds).__name__}: "
                         "wrap the arrays as fw.data.Dataset(x_train, y_train, x_test, "
@@ -432,7 +469,11 @@ def checked(ds: Dataset) -> Dataset:
 def mini_sample_dir() -> Path | None:
     """The real 2,500 + 1,000-image sample beside a checkout of the book
     (``../shared``), when this library is that checkout's (development and CI); None for
-    an installed package."""
+    an installed package.
+
+    Explained in the Introduction, "Profiles: quick and full" (where the data comes
+    from).
+    """
     checkout = Path(__file__).resolve().parent.parent
     cand = checkout.parent / "shared" / "data" / "cifar10-mini"
     if (checkout / ".git").exists() and (cand / BATCHES_DIR / TEST_FILE).is_file():
@@ -475,6 +516,9 @@ def load_profile_data(profile: Profile | None = None) -> Dataset:
     (`balanced_subset`: the first ``limit / 10`` images of each class, the remainder
     spread one each over the first classes), so the quick profile works on
     2,500 + 1,000 real images, the same every time.
+
+    Explained in the Introduction, "Profiles: quick and full" (where the data comes
+    from).
     """
     profile = profile or get_profile()
     choice = os.environ.get(DATA_ENV_VAR, "").strip().lower()

@@ -19,7 +19,10 @@ ENV_VAR = "FENWICKS_LITE_PROFILE"
 @dataclasses.dataclass(frozen=True)
 class Profile:
     """Every setting that differs between a quick check and the real run, in one
-    place."""
+    place.
+
+    Explained in the Introduction, "Profiles: quick and full".
+    """
 
     name: str
     #: images taken from each split (None: all). The mini sample already has 2,500 /
@@ -63,7 +66,10 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (FULL, QUICK)}
 
 def get_profile(name: str | None = None) -> Profile:
     """The profile named by `name`, else by ``$FENWICKS_LITE_PROFILE``, else chosen by
-    the hardware."""
+    the hardware.
+
+    Explained in the Introduction, "Profiles: quick and full".
+    """
     name = name or os.environ.get(ENV_VAR) or None
     if name is None:
         from fenwicks_lite import accel
@@ -88,6 +94,9 @@ def environment_line(dataset: str, profile: Profile | None = None,
 
     `dataset` is a short description such as `fw.data.Dataset.describe()` returns,
     `origin` where it was read from (`fw.data.Dataset.origin()`).
+
+    Explained in the Introduction ("each page says which backend, device, profile
+    and data"); every chapter prints it.
     """
     import keras
 

@@ -199,6 +199,31 @@ def test_sdist_holds_what_builds_the_wheel_and_no_tests(dist):
                 or "__pycache__" in n], sorted(names)
 
 
+#: the modules whose every public function and class names the part of the book that
+#: explains it, as d2l's functions do (help() then answers "where is this explained?");
+#: the other modules name their chapter in their module docstring (fw.SUBMODULES) and not
+#: yet in each function's
+CHAPTER_IN_EVERY_DOCSTRING = ["anim", "book", "data", "pipeline", "profiles", "train"]
+
+
+@pytest.mark.parametrize("module", CHAPTER_IN_EVERY_DOCSTRING)
+def test_public_functions_name_the_chapter_that_explains_them(module):
+    import importlib
+    import inspect
+
+    mod = importlib.import_module(f"fenwicks_lite.{module}")
+    names = getattr(mod, "__all__", None) or [n for n in vars(mod) if not n.startswith("_")]
+    silent = []
+    for name in names:
+        obj = getattr(mod, name)
+        if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != mod.__name__:
+            continue
+        doc = inspect.getdoc(obj) or ""
+        if not re.search(r"Chapters? \d|Introduction|Appendix", doc):
+            silent.append(name)
+    assert not silent, f"fenwicks_lite.{module}: no chapter named in the docstrings of {silent}"
+
+
 def test_the_gpu_commands_runner_blocks_tensorflow_and_keeps_the_exit_status(tmp_path):
     """`python tests/no_tensorflow.py MODULE ARGS` (how book/scripts/gpu_*.sh run the
     training): `python -m MODULE` with TensorFlow blocked, the module's exit status, and
