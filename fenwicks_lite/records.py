@@ -205,7 +205,8 @@ class Result:
         compiled = "" if t.get("compiled", True) else " (reused)"
         tta = tta_label(int(self.config.get("tta_level", 1)))
         return (f"seed {self.seed}: test accuracy {self.test_acc:.2%} "
-                f"({self.test_acc_tta:.2%} with {tta}) after {self.epochs} epochs | "
+                f"({self.test_acc_tta:.2%} with {tta}) after {self.epochs} "
+                f"epoch{'' if self.epochs == 1 else 's'} | "
                 f"train {t['train_s']:.1f} s + compile {t['compile_s']:.1f} s"
                 f"{compiled}, "
                 f"total {t['total_s']:.1f} s | {self.hardware['device']}, "

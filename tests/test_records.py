@@ -119,6 +119,8 @@ def test_summarize_mean_sample_std_and_compiles():
 
 def test_summary_line_says_when_the_compile_was_reused():
     assert "compile 2.0 s," in _result().summary()
+    assert " after 1 epoch | " in _result().summary()  # not "1 epochs"
+    assert " after 24 epochs | " in _result(epochs=24).summary()
     reused = _result(timings={"train_s": 1.0, "compile_s": 0.0, "total_s": 2.0,
                               "compiled": False})
     assert "compile 0.0 s (reused)" in reused.summary()
