@@ -31,7 +31,11 @@ def enable_compile_cache(path: str | Path, min_compile_s: float = 1.0) -> Path:
     """Turns on JAX's persistent compilation cache in folder `path`: a later process
     that compiles the same program loads it from there (compiles over `min_compile_s`
     seconds are stored). JAX reads the setting once, at its first compile: call this
-    first."""
+    first.
+
+    `fit.train` turns it on for Chapter 8's and Chapter 9's runs (the CLI's
+    ``--compile-cache``).
+    """
     import jax
 
     folder = writable_dir(path, "compile_cache")
@@ -42,7 +46,10 @@ def enable_compile_cache(path: str | Path, min_compile_s: float = 1.0) -> Path:
 
 
 def forget_compiled() -> None:
-    """Drops this process's compiled epochs (the next run compiles again)."""
+    """Drops this process's compiled epochs (the next run compiles again).
+
+    Explained in Chapter 8, "The training loop" (the compiled epoch it drops).
+    """
     _EXECUTABLES.clear()
 
 
@@ -52,6 +59,9 @@ class JaxRunner:
     `x_train` and `x_test` are uint8 images, normalized inside the step with `mean` and
     `std` (per channel, pixel units); `n_devices` > 1 splits each batch over the
     devices.
+
+    Explained in Chapter 8, "The training loop" (on JAX one epoch is a single
+    compiled call).
     """
 
     def __init__(self, model: Any, opt: Any, cfg: TrainConfig, mean: np.ndarray,

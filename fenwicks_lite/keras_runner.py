@@ -21,7 +21,11 @@ from fenwicks_lite.records import EVAL_BATCH, TrainConfig
 
 
 class KerasRunner:
-    """Runs `cfg`'s epochs with `model.fit` (same constructor as `JaxRunner`)."""
+    """Runs `cfg`'s epochs with `model.fit` (same constructor as `JaxRunner`).
+
+    Explained in Chapter 8, "The training loop" (on TensorFlow, plain `model.fit` on
+    a `tf.data` pipeline).
+    """
 
     def __init__(self, model: Any, opt: Any, cfg: TrainConfig, mean: np.ndarray,
                  std: np.ndarray, x_train: np.ndarray, y_train: np.ndarray,
