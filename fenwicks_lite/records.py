@@ -154,7 +154,10 @@ TTA_LABELS = {0: "no TTA", 1: "flip TTA", 2: "flip + translate TTA"}
 
 
 def tta_label(level: int) -> str:
-    """The words for TTA `level` ("flip + translate TTA" for airbench's level 2)."""
+    """The words for TTA `level` ("flip + translate TTA" for airbench's level 2).
+
+    Chapter 10 names its runs' test-time augmentation with it.
+    """
     if level not in TTA_LABELS:
         raise ValueError(f"level must be 0, 1 or 2 (see tta_logits), got {level!r}.")
     return TTA_LABELS[level]
@@ -162,7 +165,7 @@ def tta_label(level: int) -> str:
 
 @dataclasses.dataclass
 class Result:
-    """What a run produced and where: chapter 9's tables and plots (written as JSON)."""
+    """What a run produced and where: Chapter 9's tables and plots (written as JSON)."""
 
     profile: str
     seed: int
@@ -239,7 +242,10 @@ def write_result(result: Result, out_dir: str | os.PathLike,
                  stem: str | None = None) -> Path:
     """Writes `result` as JSON under `out_dir` and returns the path. NEVER overwrites:
     an existing ``quick-seed0.json`` makes this one ``quick-seed0-1.json`` (then -2,
-    ...)."""
+    ...).
+
+    Part of the run records that Chapter 9 reads ("The records").
+    """
     out = writable_dir(out_dir, "out")
     stem = stem or f"{result.profile}-seed{result.seed}"
     return _write_new(out, stem, result.to_json())
@@ -247,12 +253,15 @@ def write_result(result: Result, out_dir: str | os.PathLike,
 
 def is_summary(record: Any) -> bool:
     """Whether a JSON record is a summary of seeds (`summarize`, as the CLI writes it
-    beside the seeds' records), not one run's `Result`."""
+    beside the seeds' records), not one run's `Result`.
+
+    Part of the run records that Chapter 9 reads ("The records").
+    """
     return isinstance(record, dict) and {"n", "seeds", "test_acc_mean"} <= set(record)
 
 
 def load_results(paths: Sequence[str | os.PathLike]) -> list[Result]:
-    """Reads result JSON files (what `write_result` wrote), e.g. for chapter 9.
+    """Reads result JSON files (what `write_result` wrote), e.g. for Chapter 9.
 
     Summaries among them (``quick-summary.json``, which ``glob("results/*.json")``
     picks up beside the seeds' records) are skipped. A file that is neither (truncated,
@@ -274,7 +283,10 @@ def load_results(paths: Sequence[str | os.PathLike]) -> list[Result]:
 
 def summarize(results: Sequence[Result]) -> dict[str, Any]:
     """Mean and standard deviation (ddof=1 when there are several seeds) of the headline
-    numbers, and the compile time paid in all (`compile_s_sum`, `compiles`)."""
+    numbers, and the compile time paid in all (`compile_s_sum`, `compiles`).
+
+    Part of the run records that Chapter 9 reads ("The records").
+    """
     def stats(values: list[float]) -> tuple[float, float]:
         a = np.asarray(values, dtype=float)
         return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
@@ -298,7 +310,10 @@ def summarize(results: Sequence[Result]) -> dict[str, Any]:
 
 def write_summary(summary: dict[str, Any], out_dir: str | os.PathLike,
                   stem: str) -> Path:
-    """Writes `summarize`'s dict as JSON, never overwriting (like `write_result`)."""
+    """Writes `summarize`'s dict as JSON, never overwriting (like `write_result`).
+
+    Part of the run records that Chapter 9 reads ("The records").
+    """
     out = writable_dir(out_dir, "out")
     return _write_new(out, stem, json.dumps(summary, indent=1))
 
@@ -307,7 +322,10 @@ def write_summary(summary: dict[str, Any], out_dir: str | os.PathLike,
 
 def writable_dir(path: str | os.PathLike, what: str) -> Path:
     """`path`, created if needed and checked writable (by writing a probe), else a clear
-    `PermissionError` that names `what` (e.g. "work_dir")."""
+    `PermissionError` that names `what` (e.g. "work_dir").
+
+    Chapter 9's command line checks ``--out`` and ``--work-dir`` with it.
+    """
     p = Path(path).expanduser()
     try:
         p.mkdir(parents=True, exist_ok=True)
@@ -328,7 +346,10 @@ COMMIT_ENV_VAR = "FENWICKS_LITE_GIT_COMMIT"
 
 def git_commit() -> str | None:
     """The commit of the checkout the library runs from; outside a checkout, the
-    commit ``$FENWICKS_LITE_GIT_COMMIT`` names, else None."""
+    commit ``$FENWICKS_LITE_GIT_COMMIT`` names, else None.
+
+    Every run record of Chapters 8, 9 and 10 carries it (`provenance`).
+    """
     root = Path(__file__).resolve().parent.parent
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
@@ -342,13 +363,16 @@ def git_commit() -> str | None:
 
 def now() -> str:
     """The current UTC time to the second, as every record writes its ``started`` and
-    ``finished``."""
+    ``finished``.
+
+    Every run record of Chapters 8, 9 and 10 carries it (`provenance`).
+    """
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def provenance(device: Any, precision: str, backend: str) -> dict[str, Any]:
-    """The fields every run record carries about where it ran (a `Result` of chapter 9
-    and a `fenwicks_lite.fast.RunRecord` of chapter 10 alike): the backend, the
+    """The fields every run record carries about where it ran (a `Result` of Chapter 9
+    and a `fenwicks_lite.fast.RunRecord` of Chapter 10 alike): the backend, the
     precision, the hardware (`device`, an `fw.accel.DeviceInfo`, and the host CPU), the
     library versions and the commit."""
     from fenwicks_lite import accel
@@ -361,7 +385,10 @@ def provenance(device: Any, precision: str, backend: str) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
-    """The library versions a result depends on (imports Keras)."""
+    """The library versions a result depends on (imports Keras).
+
+    Every run record of Chapters 8, 9 and 10 carries it (`provenance`).
+    """
     import keras
 
     from fenwicks_lite import __version__, accel

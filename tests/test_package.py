@@ -204,7 +204,7 @@ def test_sdist_holds_what_builds_the_wheel_and_no_tests(dist):
 #: the other modules name their chapter in their module docstring (fw.SUBMODULES) and not
 #: yet in each function's
 CHAPTER_IN_EVERY_DOCSTRING = ["anim", "book", "data", "jax_runner", "keras_runner", "pipeline",
-                              "profiles", "train"]
+                              "profiles", "records", "train"]
 
 
 @pytest.mark.parametrize("module", CHAPTER_IN_EVERY_DOCSTRING)
