@@ -37,7 +37,10 @@ OVERRIDES = (("epochs", int), ("width", int), ("batch-size", int), ("train-limit
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line's arguments (``--help`` prints them)."""
+    """The command line's arguments (``--help`` prints them).
+
+    Chapter 9 (and Chapter 8's "Running the finale yourself") gives the command.
+    """
     p = argparse.ArgumentParser(
         prog="python -m fenwicks_lite.train",
         description="Train DavidNet on CIFAR-10 (chapter 9). Each seed's result is "
@@ -97,7 +100,10 @@ def _choose_backend(name: str | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs ``--seeds`` seeds in this process; writes one JSON each and a summary."""
+    """Runs ``--seeds`` seeds in this process; writes one JSON each and a summary.
+
+    Chapter 9 (and Chapter 8's "Running the finale yourself") gives the command.
+    """
     args = parser().parse_args(argv)
     _choose_backend(args.backend)
     from fenwicks_lite.fit import train  # imports Keras: after --backend has chosen

@@ -31,7 +31,10 @@ _HOW_TO = (
 
 def in_colab() -> bool:
     """True inside a Colab notebook (Colab's kernel imports `google.colab` before any
-    cell runs)."""
+    cell runs).
+
+    Chapter 1, Where the data lives: `setup_gcs` asks it.
+    """
     return "google.colab" in sys.modules
 
 

@@ -111,7 +111,11 @@ def checked_class_names(labels: np.ndarray,
                         class_names: Sequence[str] | None) -> list[str]:
     """`class_names` (default CIFAR-10's, `fw.data.CLASS_NAMES`) as a list, once
     `labels` are checked to be integer class ids that index them (`plot_counts_pie`,
-    `fw.anim.show_input_func`)."""
+    `fw.anim.show_input_func`).
+
+    Chapter 2's class pictures (`plot_counts_pie`) and Chapter 5's batches
+    (`fw.anim`) check their names with it.
+    """
     if not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(
             f"labels must be integer class ids, got dtype {labels.dtype}: one id per "

@@ -66,6 +66,8 @@ class ClfModelFunc:
     `build_nn()` returns a Keras model producing logits; `opt_func` is a Keras
     optimizer or a function returning one (the seed's `opt_func`); `reduction` is the
     Keras name of the loss reduction.
+
+    Explained in the Appendix, the 2019 notebook, run today.
     """
 
     def __init__(self, build_nn: Callable[[], Any], opt_func: Any, reduction: str):
@@ -161,7 +163,10 @@ def _batches(x: np.ndarray, y: np.ndarray, bs: int, shuffle: bool) -> Iterator:
 
 class KerasEstimator:
     """What `get_tpu_estimator` returns: `train` and `evaluate` as TPUEstimator had
-    them, on a Keras model (`.model`, built at the first call)."""
+    them, on a Keras model (`.model`, built at the first call).
+
+    Explained in the Appendix, the 2019 notebook, run today.
+    """
 
     def __init__(self, n_trn: int, n_val: int, model_func: ClfModelFunc, work_dir: str,
                  trn_bs: int, val_bs: int, verbose: int) -> None:

@@ -103,7 +103,11 @@ def _check_cutout(ch: int, cw: int, h: int, w: int) -> None:
 
 class TFOps:
     """The few ops the shared pieces need, in TensorFlow (`keras.ops` has the same
-    names), so they are written once for both families; use the instance `TF_OPS`."""
+    names), so they are written once for both families; use the instance `TF_OPS`.
+
+    Explained in Chapter 4, Augmentation (one augmentation, written once for
+    TensorFlow and `keras.ops`).
+    """
 
     @staticmethod
     def arange(n: int) -> Any:
@@ -136,7 +140,11 @@ class TFOps:
 
 class KerasOps:
     """`keras.ops` plus `batch_size` (static: the keras.ops functions need a static
-    batch); use the instance `KERAS_OPS`."""
+    batch); use the instance `KERAS_OPS`.
+
+    Explained in Chapter 4, Augmentation (one augmentation, written once for
+    TensorFlow and `keras.ops`).
+    """
 
     @staticmethod
     def batch_size(x: Any) -> int:
@@ -286,7 +294,11 @@ def hole_centres(u: Any, size: Any, extent: int, inside: bool = True,
 def check_mean_std(mean: Any, std: Any, channels: int | None = None) -> None:
     """Raises unless `mean` and `std` hold one finite value per channel (`channels`,
     when known) and every std is > 0: a zero std would turn a channel into NaN or inf
-    without a word."""
+    without a word.
+
+    Chapter 2's `normalize` and Chapter 5's pipelines check their statistics with
+    it.
+    """
     m = np.asarray(mean, dtype=np.float64)
     s = np.asarray(std, dtype=np.float64)
     want = "one value per channel" + (f" ({channels})" if channels else "")
@@ -582,7 +594,10 @@ def random_pad_crop_batch(images: Any, seed: Any, pad: int = PAD) -> Any:
 
 def random_flip_batch(images: Any, seed: Any) -> Any:
     """`random_flip` for an NHWC batch in `keras.ops`: each image mirrored with
-    probability 1/2."""
+    probability 1/2.
+
+    Explained in Chapter 4, Augmentation (`random_flip`, a batch at a time).
+    """
     n, _, _ = _batch_shape(images, "random_flip_batch")
     from keras import ops
 
@@ -593,7 +608,10 @@ def random_flip_batch(images: Any, seed: Any) -> Any:
 def cutout_batch(images: Any, seed: Any, h: int = CUTOUT, w: int | None = None,
                  inside: bool = True) -> Any:
     """`cutout` for an NHWC batch in `keras.ops`: one h x w hole per image, wholly
-    inside (``inside=False``: DeVries & Taylor's clipped placement)."""
+    inside (``inside=False``: DeVries & Taylor's clipped placement).
+
+    Explained in Chapter 4, Augmentation (`cutout`, a batch at a time).
+    """
     w = h if w is None else w
     n, ih, iw = _batch_shape(images, "cutout_batch")
     _check_cutout(h, w, ih, iw)
