@@ -226,6 +226,33 @@ def test_public_functions_name_the_chapter_that_explains_them(module):
     assert not silent, f"fenwicks_lite.{module}: no chapter named in the docstrings of {silent}"
 
 
+def test_the_book_sections_the_library_quotes_exist():
+    """A docstring that sends the reader to 'Chapter 8, "The training loop"' or 'the
+    Introduction's "How to read it"' names a heading (or a paragraph's opening words) that
+    is in that page: a renamed section leaves no dangling pointer."""
+    import json
+
+    root = Path(__file__).parent.parent
+    quote = re.compile(r'(Introduction|Chapter\s+(\d+))(?:\'s)?,?\s+\\?"([^"\\]+)\\?"')
+
+    def page(chapter: str | None) -> str:
+        if chapter is None:
+            return (root / "book" / "intro.md").read_text()
+        (nb,) = (root / "book").glob(f"{int(chapter):02d}_*.ipynb")
+        cells = json.loads(nb.read_text())["cells"]
+        return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+    found, missing = 0, []
+    for py in sorted((root / "fenwicks_lite").rglob("*.py")):
+        for m in quote.finditer(py.read_text()):
+            title = re.sub(r"\s+", " ", m.group(3))
+            found += 1
+            if not re.search(rf"^(#+ )?{re.escape(title)}", page(m.group(2)), re.M):
+                missing.append(f"{py.name}: {m.group(0)!r}")
+    assert found >= 5, "the pattern no longer finds the library's pointers into the book"
+    assert not missing, f"sections quoted by the library that the book does not have: {missing}"
+
+
 def test_the_gpu_commands_runner_blocks_tensorflow_and_keeps_the_exit_status(tmp_path):
     """`python tests/no_tensorflow.py MODULE ARGS` (how book/scripts/gpu_*.sh run the
     training): `python -m MODULE` with TensorFlow blocked, the module's exit status, and
