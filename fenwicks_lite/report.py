@@ -115,7 +115,10 @@ def check_published(rows: Sequence[dict[str, str]] = PUBLISHED) -> None:
     accuracy and time verbatim: a figure cannot drift from the sentence it cites. A
     time the source does not print but that follows from what it prints (the seed's:
     two clock readings of its log) may instead be stated, with its arithmetic, in the
-    row's ``derived``, which must then contain it."""
+    row's ``derived``, which must then contain it.
+
+    Chapters 9 and 10 show the published figures it checks.
+    """
     for r in rows:
         missing = [k for k in ("who", "recipe", "hardware", "acc", "time", "source",
                              "quote") if not r.get(k)]
@@ -141,7 +144,10 @@ MIN_SEEDS = 5
 def confusion_matrix(
     y_true: Sequence[int], y_pred: Sequence[int], n_classes: int = 10
 ) -> np.ndarray:
-    """Counts ``cm[true, predicted]``: row i says where the images of class i went."""
+    """Counts ``cm[true, predicted]``: row i says where the images of class i went.
+
+    Chapter 9 shows it for the committed run.
+    """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred differ in length ({y_true.shape} vs "
@@ -157,7 +163,10 @@ def confusion_matrix(
 
 def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
     """The fraction of each class's images classified correctly (the recall):
-    diagonal / row sum."""
+    diagonal / row sum.
+
+    Chapter 9 shows it for the committed run.
+    """
     totals = cm.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, np.diag(cm) / np.maximum(totals, 1), np.nan)
@@ -168,7 +177,10 @@ def most_confident_wrong(
 ) -> np.ndarray:
     """Indices of the `k` misclassified test images the network was most sure about,
     surest first: often label noise or genuinely ambiguous images, sometimes a
-    systematic confusion."""
+    systematic confusion.
+
+    Chapter 9 shows these images (`plot_confident_wrong`).
+    """
     y = np.asarray(y_test)
     pred, conf = np.asarray(result.test_pred), np.asarray(result.test_conf)
     if len(y) != len(pred):
@@ -180,7 +192,10 @@ def most_confident_wrong(
 
 def seed_table(results: Sequence[Result]) -> str:
     """One row per seed and a mean ± std row (sample std over seeds): accuracy and the
-    three timings."""
+    three timings.
+
+    Chapter 9 shows it for the committed run.
+    """
     head = (f"{'seed':>4} | {'test acc':>8} | {'with TTA':>8} | "
             f"{'train s':>7} | {'compile s':>9} | {'total s':>7}")
     rows = [head, "-" * len(head)]
@@ -283,13 +298,19 @@ def _lr_steps(cfg: TrainConfig, steps: int) -> np.ndarray:
 
 def lr_curve(result: Result) -> np.ndarray:
     """The learning rate at every optimizer step of the run, recomputed from its
-    recorded settings."""
+    recorded settings.
+
+    Chapter 9 shows it for the committed run.
+    """
     return _lr_steps(TrainConfig.from_record(result.config), result.steps_per_epoch)
 
 
 def plot_learning_curves(results: Sequence[Result], ax: Any = None) -> Any:
     """Training loss (left axis) and test accuracy (right axis) per epoch, one line per
-    seed."""
+    seed.
+
+    Chapter 9 shows it for the committed run.
+    """
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots(figsize=(FIGURE_WIDTH, 3.0), dpi=90)[1]
@@ -335,7 +356,10 @@ def _plot_lr_by_epoch(lr: np.ndarray, steps_per_epoch: int, ax: Any = None) -> A
 
 
 def plot_confusion(cm: np.ndarray, class_names: Sequence[str], ax: Any = None) -> Any:
-    """The confusion matrix as row fractions, with the counts written in the cells."""
+    """The confusion matrix as row fractions, with the counts written in the cells.
+
+    Chapter 9 shows it for the committed run.
+    """
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots(figsize=(4.4, 4.4), dpi=90)[1]
@@ -356,7 +380,10 @@ def plot_confusion(cm: np.ndarray, class_names: Sequence[str], ax: Any = None) -
 def plot_confident_wrong(x_test: np.ndarray, y_test: Sequence[int], result: Result,
                          class_names: Sequence[str], k: int = 8) -> Any:
     """The `k` most confidently wrong test images, each titled
-    'true -> predicted (confidence)'."""
+    'true -> predicted (confidence)'.
+
+    Chapter 9 shows it for the committed run.
+    """
     import matplotlib.pyplot as plt
 
     idx = most_confident_wrong(result, y_test, k)
@@ -436,7 +463,10 @@ def is_ready(results: Sequence[Result]) -> bool:
 
 def pending(what: str) -> str:
     """The one line a chapter-9 cell prints instead of `what` while the run is
-    pending."""
+    pending.
+
+    Chapter 9 prints it in place of each result while its run is pending.
+    """
     return f"pending: {what}, from the committed full run once it exists"
 
 
@@ -507,7 +537,10 @@ def recipe_text(cfg: TrainConfig, n_train: int | None = None) -> str:
 
 def headline(results: Sequence[Result]) -> str:
     """The run in three lines: accuracy (mean ± sample std, with TTA), time per seed
-    and compile time, and how many seeds reach 94%."""
+    and compile time, and how many seeds reach 94%.
+
+    Chapter 9 prints it for the committed run.
+    """
     s = summarize(results)
     return "\n".join([
         f"test accuracy {s['test_acc_mean']:.2%} ± {s['test_acc_std']:.2%} over "
@@ -545,7 +578,10 @@ def what_to_expect(results: Sequence[Result]) -> str:
 
 def epoch_log(result: Result, every: int = 4) -> str:
     """The run's log reprinted from its record: every `every`-th epoch and the last
-    (the 2019 log printed about every two epochs)."""
+    (the 2019 log printed about every two epochs).
+
+    Chapter 9 shows it for the committed run.
+    """
     cfg = TrainConfig.from_record(result.config)
     n = len(result.history)
     shown = sorted({*range(0, n, every), n - 1}) if n else []
@@ -603,7 +639,10 @@ def train_seed(config: TrainConfig | None = None, *, seed: int | None = None,
 def live_table(live: Result, committed: Sequence[Result]) -> str:
     """A live seed (`train_seed`) beside the committed runs (or beside *pending* when
     there are none): one row each and their mean, every row with its hardware and
-    precision (`beside_table`)."""
+    precision (`beside_table`).
+
+    Chapter 9's "Run one seed yourself" prints it.
+    """
     runs = [(r.seed, r.hardware["device"], r.precision, r.test_acc, r.test_acc_tta,
              r.timings["train_s"]) for r in committed if r.profile == "full"]
     return beside_table(live, runs, "pending: no full run committed yet", digits=1)
@@ -732,6 +771,8 @@ def reader_minutes(record: dict[str, Any] | None = None) -> dict[str, dict[str, 
 
     Minutes are a chapter's wall time in its own kernel (``wall_s``), or the sum of its
     cells' times where the record has only that (``cells_s``).
+
+    Chapter 1 prints the table of minutes per chapter (`chapter_minutes`).
     """
     return _minutes_of(reader_times() if record is None else _checked(record))
 
@@ -757,7 +798,10 @@ def _minutes_of(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def format_minutes(minutes: float | None) -> str:
     """One cell of `chapter_minutes`: minutes to one decimal, "< 0.1", or "not
-    measured"."""
+    measured".
+
+    Chapter 1 prints the table of minutes per chapter (`chapter_minutes`).
+    """
     if minutes is None:
         return "not measured"
     return "< 0.1" if minutes < 0.05 else f"{minutes:.1f}"

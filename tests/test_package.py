@@ -205,7 +205,7 @@ def test_sdist_holds_what_builds_the_wheel_and_no_tests(dist):
 #: yet in each function's
 CHAPTER_IN_EVERY_DOCSTRING = ["anim", "book", "cli", "colab_tpu", "data", "jax_runner",
                               "keras_runner", "pipeline", "plt", "profiles", "records",
-                              "tpuest", "train", "transform"]
+                              "report", "tpuest", "train", "transform"]
 
 
 @pytest.mark.parametrize("module", CHAPTER_IN_EVERY_DOCSTRING)
@@ -221,7 +221,7 @@ def test_public_functions_name_the_chapter_that_explains_them(module):
         if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != mod.__name__:
             continue
         doc = inspect.getdoc(obj) or ""
-        if not re.search(r"Chapters? \d|Introduction|Appendix", doc):
+        if not re.search(r"[Cc]hapters? \d|Introduction|Appendix", doc):
             silent.append(name)
     assert not silent, f"fenwicks_lite.{module}: no chapter named in the docstrings of {silent}"
 
