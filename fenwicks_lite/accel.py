@@ -15,6 +15,11 @@ import platform
 
 @dataclasses.dataclass(frozen=True)
 class DeviceInfo:
+    """The devices the active backend sees: their platform, how many, and their name.
+
+    Explained in Chapter 8, Training on accelerators (what `setup` finds).
+    """
+
     #: "cpu", "gpu" or "tpu"
     platform: str
     #: how many of them the backend sees
@@ -30,12 +35,20 @@ class DeviceInfo:
 
 def cpu_name() -> str:
     """The processor's model name and core count, so a timing can say which machine
-    produced it."""
+    produced it.
+
+    Every chapter's environment line prints it (the Introduction, "How to read it"),
+    and Chapter 8's timings name the machine with it.
+    """
     return f"{cpu_model()} ({cpu_cores()} cores)"
 
 
 def cpu_model() -> str:
-    """The processor's model name (Linux: /proc/cpuinfo), e.g. "AMD EPYC"."""
+    """The processor's model name (Linux: /proc/cpuinfo), e.g. "AMD EPYC".
+
+    Every chapter's environment line prints it (the Introduction, "How to read it"),
+    and Chapter 8's timings name the machine with it.
+    """
     model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -48,7 +61,11 @@ def cpu_model() -> str:
 
 
 def cpu_cores() -> int | None:
-    """The cores this process may use (None where the system cannot tell)."""
+    """The cores this process may use (None where the system cannot tell).
+
+    Every chapter's environment line prints it (the Introduction, "How to read it"),
+    and Chapter 8's timings name the machine with it.
+    """
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count()
@@ -82,7 +99,10 @@ def device_info() -> DeviceInfo:
 
 
 def backend_version() -> str:
-    """The version of the library behind the active Keras backend (TF or JAX)."""
+    """The version of the library behind the active Keras backend (TF or JAX).
+
+    Every chapter's environment line prints it (the Introduction, "How to read it").
+    """
     import keras
 
     backend = keras.backend.backend()
@@ -122,6 +142,9 @@ def check_backend(name: str) -> str:
 
     Why: Keras also runs on torch and numpy, where the training loop's fast paths do not
     exist; failing at the start is better than a confusing error in the middle of a run.
+
+    Chapter 8's `setup` and training loop, and Chapter 9's ``--backend``, check the
+    backend with it.
     """
     key = (name or "").strip().lower()
     if key not in BACKENDS:
@@ -140,6 +163,9 @@ def check_batch_size(batch_size: int, device_count: int) -> int:
     Why: data parallelism gives every device the same share of each batch (a TPU's 8
     cores in 2019, several GPUs now). 512 / 8 = 64 works; 500 / 8 does not, and XLA
     would fail later with a shape error.
+
+    Explained in Chapter 8, Training on accelerators (a batch spread over the
+    devices).
     """
     if batch_size <= 0 or device_count <= 0:
         raise ValueError(
@@ -188,7 +214,10 @@ def choose_precision(
 
 def compute_capability() -> tuple[int, int] | None:
     """The first GPU's NVIDIA compute capability (major, minor), or None when there is
-    no GPU."""
+    no GPU.
+
+    Chapter 8's precision table: bfloat16 on GPUs from compute capability 8.0.
+    """
     import keras
 
     backend = keras.backend.backend()
@@ -224,7 +253,11 @@ def _tpu_vm_present() -> bool:
 @dataclasses.dataclass
 class Accelerator:
     """What `setup` chose: the device, the dtype policy, and how a batch is spread over
-    the devices."""
+    the devices.
+
+    Explained in Chapter 8, Training on accelerators: `setup` replaces the seed's
+    estimator.
+    """
 
     backend: str
     device: DeviceInfo

@@ -58,13 +58,16 @@ __all__ = ["CHECKPOINT_FILE", "Result", "TrainConfig", "benchmark", "build",
 # ---------------------------------------------------------------------- building blocks
 
 def lr_schedule(cfg: TrainConfig, steps: int) -> Callable[[Any], Any]:
-    """Page's triangular learning rate over the run, in optimizer steps (Ch. 7)."""
+    """Page's triangular learning rate over the run, in optimizer steps (Chapter 7)."""
     return optim.triangular_lr(cfg.peak_lr, cfg.epochs * steps,
                                round(cfg.warmup_epochs * steps))
 
 
 def build(cfg: TrainConfig, steps: int) -> tuple[Any, Any]:
-    """DavidNet of width `cfg.width` and its SGD optimizer (built: variables exist)."""
+    """DavidNet of width `cfg.width` and its SGD optimizer (built: variables exist).
+
+    Chapter 8's training loop ("The training loop") builds its model with it.
+    """
     import keras
 
     from fenwicks_lite import layers
