@@ -106,7 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = parser().parse_args(argv)
     _choose_backend(args.backend)
-    from fenwicks_lite.fit import train  # imports Keras: after --backend has chosen
+    try:
+        from fenwicks_lite.fit import train  # imports Keras: after --backend has chosen
+    except ModuleNotFoundError as e:  # the backend is not installed: say which extra
+        if e.name not in ("tensorflow", "jax"):
+            raise
+        raise SystemExit(f"error: {e}") from None
 
     if args.seeds < 1:
         raise SystemExit("--seeds must be at least 1.")
