@@ -80,46 +80,63 @@ def check_shard_labels(fn) -> None:
 def _hidden_label_records(fn, rng) -> None:
     import tensorflow as tf
 
-    y = rng.integers(0, 10, int(rng.integers(1, 40))).astype(np.int64)
+    # several draws, the first longer than the public case's 5 labels: an answer built
+    # on that count (y[:5], range(5)) passes it
+    spec = {"label": tf.io.FixedLenFeature([], tf.int64)}
     with tempfile.TemporaryDirectory() as d:
-        path = str(Path(d) / "labels.tfrec")
-        fn(y, path)
-        spec = {"label": tf.io.FixedLenFeature([], tf.int64)}
-        try:
-            got = [
-                int(tf.io.parse_single_example(r, spec)["label"])
-                for r in tf.data.TFRecordDataset(path)
-            ]
-        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
-            raise CheckFailed(
-                "one tf.train.Example per label with an int64 feature 'label', "
-                "at the given path"
-            ) from None
-    expect(got == y.tolist(), "every label, once, in order")
+        for i, low in enumerate((6, 1, 1, 1)):
+            y = rng.integers(0, 10, int(rng.integers(low, 40))).astype(np.int64)
+            path = str(Path(d) / f"labels{i}.tfrec")
+            fn(y, path)
+            try:
+                records = [r.numpy() for r in tf.data.TFRecordDataset(path)]
+                got = (
+                    tf.io.parse_example(records, spec)["label"].numpy().tolist()
+                    if records
+                    else []
+                )
+            except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
+                raise CheckFailed(
+                    "one tf.train.Example per label with an int64 feature 'label', "
+                    "at the given path"
+                ) from None
+            expect(
+                got == y.tolist(),
+                "every label, once, in order, for any number of labels",
+            )
 
 
 @hidden("ch03.shard_labels")
 def _hidden_shard_labels(fn, rng) -> None:
     from fenwicks_lite import io as fio
 
-    shards = int(rng.integers(2, 5))
-    n = shards * int(
-        rng.integers(2, 6)
-    )  # equal shards: the split is not what is tested
-    x = rng.integers(0, 256, (n, 3, 2, 3), dtype=np.uint8)
-    y = rng.integers(0, 10, n)
+    # two draws: the first with more records a shard than the public case's 3 (an
+    # answer that takes 3 a shard passes it) and labels that all differ (any other
+    # order shows); the second with a label repeated next to itself in a shard read,
+    # as none is in the public case
     with tempfile.TemporaryDirectory() as d:
-        paths = fio.numpy_tfrecord(x, y, str(Path(d) / "s"), shards=shards)
-        per = n // shards
-        order = rng.permutation(len(paths))[: int(rng.integers(2, len(paths) + 1))]
-        if list(order) == sorted(order):
-            order = order[
-                ::-1
-            ]  # never in file order: the order of `paths` is what counts
-        want = np.concatenate([y[i * per : (i + 1) * per] for i in order])
-        got = np.asarray(list(fn([paths[i] for i in order], 3, 2)))
-        expect(
-            got.shape == want.shape and _array_equal(got, want),
-            "the labels of the given shards, in the order of `paths` (images need not "
-            "be square)",
-        )
+        for i, per_shard in enumerate(((4, 8), (2, 7))):
+            shards, per = int(rng.integers(2, 5)), int(rng.integers(*per_shard))
+            n = shards * per  # equal shards: the split is not what is tested
+            x = rng.integers(0, 256, (n, 3, 2, 3), dtype=np.uint8)
+            order = rng.permutation(shards)[: int(rng.integers(2, shards + 1))]
+            if list(order) == sorted(order):
+                # never in file order: the order of `paths` is what counts
+                order = order[::-1]
+            if i == 0:
+                y = rng.permutation(100)[:n]
+            else:
+                y = rng.integers(0, 10, n)
+                at = int(order[rng.integers(len(order))]) * per + int(
+                    rng.integers(per - 1)
+                )
+                y[at + 1] = y[at]
+            paths = fio.numpy_tfrecord(x, y, str(Path(d) / f"s{i}"), shards=shards)
+            want = np.concatenate([y[j * per : (j + 1) * per] for j in order])
+            got = np.asarray(list(fn([paths[j] for j in order], 3, 2)))
+            expect(
+                got.shape == want.shape and _array_equal(got, want),
+                "the labels of the given shards, in the order of `paths`, for any "
+                "number of records a shard and any labels (images need not be "
+                "square)",
+            )
