@@ -36,7 +36,7 @@ _PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 class UnsafeDirectoryError(ValueError):
     """`create_clean_dir` was asked to empty a directory whose loss would hurt (home,
-    cwd, the repo ...)."""
+    cwd, the repo ...): Chapter 1, "Emptying a folder, safely"."""
 
 
 def _is_remote(path: str) -> bool:
@@ -105,7 +105,7 @@ def get_gcs_dirs(bucket: str, project: str) -> tuple[str, str]:
     """The seed's name: `get_project_dirs` on a bucket, ``gs://bucket/data/project`` and
     ``.../work/project``.
 
-    `bucket` may be given as ``my-bucket`` or ``gs://my-bucket``.
+    `bucket` may be given as ``my-bucket`` or ``gs://my-bucket`` (Chapter 1).
     """
     if not isinstance(bucket, str) or not bucket.strip().removeprefix("gs://").strip(
         "/"
@@ -204,7 +204,7 @@ IMAGE_KEY, LABEL_KEY, DTYPE_KEY = "image", "label", "dtype"
 
 class TFRecordCorruptError(IOError):
     """A TFRecord file is truncated or corrupt (TensorFlow's DataLossError), named in
-    the message."""
+    the message: Chapter 3, "When things go wrong"."""
 
 
 #: what the parser reads without being told: one byte per value is uint8, four float32.
@@ -243,7 +243,7 @@ def _check_dtype(dtype: Any) -> str:
 def shard_paths(path: str, shards: int) -> list[str]:
     """The file names `numpy_tfrecord` writes: `path` itself for one shard, else
     ``path-00000-of-00004`` ... (TensorFlow's own sharding convention, sorted by name =
-    by order)."""
+    by order). Chapter 3's "Shards" writes them."""
     if shards == 1:
         return [path]
     return [f"{path}-{i:05d}-of-{shards:05d}" for i in range(shards)]

@@ -356,8 +356,8 @@ class Scaling(keras.layers.Layer):
     """Multiplies its input by a fixed, non-trainable `weight` (the seed's
     `fw.layers.Scaling`).
 
-    Before a softmax this is a temperature: softmax(z * 0.125) = softmax(z / 8) (Chapter
-    6).
+    Before a softmax this is a temperature: softmax(z * 0.125) = softmax(z / 8):
+    Chapter 6, "The logit scale 0.125 is a softmax temperature".
     """
 
     def __init__(self, weight: float, **kwargs: Any) -> None:
@@ -466,12 +466,13 @@ def davidnet(c: int = 64, n_classes: int = 10, weight: float = 0.125,
 
 def conv_flops(h_out: int, w_out: int, k: int, c_in: int, c_out: int) -> int:
     """FLOPs of one image through a k x k convolution: 2 (multiply + add) per weight per
-    output pixel."""
+    output pixel (Chapter 6, "FLOPs per image")."""
     return 2 * h_out * w_out * k * k * c_in * c_out
 
 
 def dense_flops(n_in: int, n_out: int) -> int:
-    """FLOPs of one input vector through a dense layer: 2 per weight."""
+    """FLOPs of one input vector through a dense layer: 2 per weight (a helper of
+    `flops_per_image`, Chapter 6, "FLOPs per image")."""
     return 2 * n_in * n_out
 
 
@@ -484,7 +485,8 @@ def walk_layers(
     returns the output shape.
 
     Follows both paths of a residual block (the residual path starts at the pooled
-    output).
+    output). The walk behind `flops_per_image` and `receptive_field`; Chapter 6,
+    "FLOPs per image" calls it to count activations.
     """
     if isinstance(layer, keras.Sequential):
         for sub in layer.layers:

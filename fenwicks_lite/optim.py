@@ -97,6 +97,8 @@ class TriangularLR(keras.optimizers.schedules.LearningRateSchedule):
     decay anneals to a sharp minimum. The learning rate at step `s` (the optimizer's
     iteration count before the update, starting at 0) is ``peak * s / warmup`` for
     s < warmup and ``peak * (total - s) / (total - warmup)`` after, never below 0.
+
+    Chapter 7, "The triangular schedule" draws it.
     """
 
     def __init__(self, peak_lr: float, total_steps: int, warmup_steps: int) -> None:
@@ -299,7 +301,7 @@ def sgd_optimizer(lr_func: Any, mom: float = 0.9, wd: float = 0.0,
 
     `lr_func` is a schedule such as `triangular_lr(...)` or a fixed number. In the
     seed's SUM-loss convention pass ``lr / BATCH_SIZE`` and ``wd * BATCH_SIZE``; with a
-    MEAN loss pass lr and wd as they are: the updates are identical (proved in Ch. 7).
+    MEAN loss pass lr and wd as they are: the updates are identical (proof: Chapter 7).
     """
     return NesterovSGD(learning_rate=lr_func, momentum=mom, l2=wd, nesterov=nesterov)
 
