@@ -46,7 +46,8 @@ SEED_N_CORES = 2
 
 @dataclasses.dataclass(frozen=True)
 class Row:
-    """One pipeline's measurement."""
+    """One pipeline's measurement: a row of the table in Chapter 5, "Measured side by
+    side"."""
 
     name: str
     images_per_s: float
@@ -82,7 +83,7 @@ def _time_epochs(
 def tf_rows(
     x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, workdir: str
 ) -> list[Row]:
-    """The naive and tuned tf.data pipelines on TFRecords written to `workdir`."""
+    """Chapter 5's naive and tuned tf.data pipelines on TFRecords in `workdir`."""
     from fenwicks_lite import accel, data, io, pipeline, transform
 
     mean, std = data.channel_stats(x)
@@ -138,7 +139,7 @@ def tf_rows(
 
 def device_row(x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int) -> Row:
     """`DeviceDataset` under the active Keras backend (the child process runs it under
-    JAX)."""
+    JAX): Chapter 5, "The accelerator pipeline: data on the device", measured."""
     import keras
 
     from fenwicks_lite import accel, data, pipeline
@@ -210,7 +211,7 @@ def run(
 ) -> list[Row]:
     """All pipelines on the same images, one after another in this process (and one
     child): the rows of the chapter's table. `x` are uint8 images (N, H, W, 3), `y`
-    integer labels."""
+    integer labels. Chapter 5, "Measured side by side" runs it."""
     from fenwicks_lite import pipeline
 
     batch_size = pipeline._check_batch_size(batch_size)
@@ -234,7 +235,10 @@ def run(
 
 def format_table(rows: list[Row], width: int = 88) -> str:
     """A plain-text table: images/s and the ratio to the first (naive) row, then each
-    row's device and notes, wrapped to `width` columns (the table itself is 61 wide)."""
+    row's device and notes, wrapped to `width` columns (the table itself is 61 wide).
+
+    Chapter 5, "Measured side by side" prints it.
+    """
     import textwrap
 
     base = rows[0].images_per_s
@@ -263,7 +267,7 @@ def plot(
 ) -> Any:
     """Bar chart of images/s per pipeline; `consumers` draws horizontal lines at how
     fast a chip eats images (e.g. ``{"TPU v2 (2019)": 40_000}``), to see which side sets
-    the pace."""
+    the pace: Chapter 5, "When the pipeline, not the chip, sets the pace"."""
     import matplotlib.pyplot as plt
 
     from fenwicks_lite.plt import FIGURE_WIDTH, MIN_TEXT_PT
@@ -303,6 +307,9 @@ def plot(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m fenwicks_lite.bench_pipeline``: Chapter 5's "Measured side by side"
+    on the machine at hand (the module's docstring lists the options); prints the table
+    and returns the exit status."""
     p = argparse.ArgumentParser(
         prog="python -m fenwicks_lite.bench_pipeline",
         description=__doc__,

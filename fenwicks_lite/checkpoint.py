@@ -34,7 +34,7 @@ def save_checkpoint(work_dir: Path, epoch: int, state: Sequence[Sequence[Any]],
 
     Atomic: written to a temporary file in the same folder and renamed over the old
     checkpoint, so a run killed while writing (a Colab disconnect) still has the
-    previous epoch's checkpoint.
+    previous epoch's checkpoint. Chapter 8, "The training loop".
     """
     arrays: dict[str, np.ndarray] = {}
     for part, values in zip(PARTS, state, strict=True):
@@ -56,7 +56,10 @@ def save_checkpoint(work_dir: Path, epoch: int, state: Sequence[Sequence[Any]],
 def load_checkpoint(
         work_dir: Path) -> tuple[dict[str, Any], list[list[np.ndarray]]] | None:
     """``(meta, [trainable, non_trainable, optimizer])`` from `work_dir`, or None if
-    there is no checkpoint; an unreadable file is a clear error."""
+    there is no checkpoint; an unreadable file is a clear error.
+
+    What ``resume=True`` reads: Chapter 8, "Had the session died after the first epoch".
+    """
     path = Path(work_dir) / CHECKPOINT_FILE
     if not path.is_file():
         return None
@@ -78,7 +81,10 @@ def check_checkpoint(meta: dict[str, Any], parts: list[list[np.ndarray]],
                      cfg: TrainConfig, shapes: list[list[tuple]], path: Path) -> None:
     """Refuses a checkpoint of another model or other run settings (`shapes`: this run's
     weight shapes): resuming it would silently train a different experiment, or crash on
-    a shape deep in the step."""
+    a shape deep in the step.
+
+    A helper of ``resume=True`` (Chapter 8, "The training loop").
+    """
     if meta.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} has checkpoint format {meta.get('format')}, this "
                          f"library writes {CHECKPOINT_FORMAT}: start afresh in another "
@@ -101,7 +107,11 @@ def check_checkpoint(meta: dict[str, Any], parts: list[list[np.ndarray]],
 def differences(theirs: dict[str, Any], ours: dict[str, Any],
                 keys: Sequence[str] | None = None) -> str:
     """The settings in which `theirs` (a stored run's) and `ours` differ, as
-    ``"epochs: 1 there vs 3 now, ..."``; "" when they agree. Only `keys` when given."""
+    ``"epochs: 1 there vs 3 now, ..."``; "" when they agree. Only `keys` when given.
+
+    A helper of `check_checkpoint`, `check_data` and Chapter 9's command line, which
+    refuse to resume a run with other settings (Chapter 8 resumes one).
+    """
     keys = sorted(ours) if keys is None else keys
     return ", ".join(f"{k}: {theirs.get(k)!r} there vs {ours.get(k)!r} now"
                      for k in keys if theirs.get(k) != ours.get(k))
@@ -111,7 +121,10 @@ def check_data(meta: dict[str, Any], identity: dict[str, Any], path: Path) -> No
     """Refuses to resume a checkpoint on other data than it was trained on
     (`identity`: `fw.data.Dataset.identity` of this run's data): the record would claim
     images the model never saw, and the steps per epoch (the schedule) would change. A
-    checkpoint that predates these fields is accepted (there is nothing to compare)."""
+    checkpoint that predates these fields is accepted (there is nothing to compare).
+
+    A helper of ``resume=True`` (Chapter 8, "The training loop").
+    """
     theirs = meta.get("data")
     if not isinstance(theirs, dict):
         return
