@@ -179,7 +179,7 @@ def recipe_source() -> str:
 
 def ablation_recipes() -> list[tuple[str, dict[str, Any]]]:
     """The rows of `ABLATION` as full recipes (each row adds its changes to the one
-    before)."""
+    before): what Chapter 10, "The ablation, on a GPU" trains."""
     rows, current = [], dict(SEED)
     for name, change in ABLATION:
         current = {**current, **change}
@@ -191,7 +191,9 @@ def ablation_recipes() -> list[tuple[str, dict[str, Any]]]:
 
 def scale_recipe(recipe: dict[str, Any], profile: str) -> dict[str, Any]:
     """`recipe` for `profile` ("full": unchanged; "quick": scaled down as `QUICK_VAL`
-    says)."""
+    says). Chapter 10, "Idea 5: averaging recent weights" uses it to show the quick
+    profile's run length; the sweep and Chapter 10, "Try it here (quick profile)" train
+    the scaled recipes."""
     from fenwicks_lite.profiles import FULL, get_profile
 
     p = get_profile(profile)
@@ -221,7 +223,7 @@ def validation_split(
 
     The same `n`, `n_val` and `seed` always give the same split. Every choice of this
     chapter is made on the held-out images; the test set is used once, for the final
-    table.
+    table: Chapter 10, "A validation split".
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ValueError(
@@ -247,7 +249,8 @@ def validation_split(
 
 def image_patches(images: np.ndarray, k: int) -> np.ndarray:
     """Every k x k patch of NHWC `images` as a row, in the order a Keras kernel (k, k,
-    c) has."""
+    c) has. Chapter 10, "Idea 3: whitening the first layer" checks the whitening on
+    them."""
     x = np.asarray(images, np.float64)
     if x.ndim != 4 or x.shape[1] < k or x.shape[2] < k:
         raise ValueError(
@@ -263,7 +266,7 @@ def patch_whitening_kernel(
     images: np.ndarray, k: int = 2, eps: float = 5e-4
 ) -> np.ndarray:
     """A (k, k, c, 2 k k c) conv kernel whose first half whitens the k x k patches of
-    `images`.
+    `images` (Chapter 10, "Idea 3: whitening the first layer").
 
     `images` are normalized NHWC floats (airbench: 5,000 training images). With the
     patches' second-moment matrix ``C = V diag(lam) V^T``, filter i is ``v_i /
@@ -292,7 +295,7 @@ def patch_whitening_kernel(
 
 def label_smoothing_loss(logits: Any, labels: Any, smoothing: Any = 0.0) -> Any:
     """Mean cross-entropy against smoothed targets ``(1 - s) onehot + s / K`` (K
-    classes).
+    classes): Chapter 10, "Idea 4: label smoothing".
 
     Szegedy et al. 2016 (https://arxiv.org/abs/1512.00567); airbench uses s = 0.2.
     `labels` are integer classes; `smoothing` may be a traced scalar. Any Keras backend.
@@ -310,7 +313,7 @@ def label_smoothing_loss(logits: Any, labels: Any, smoothing: Any = 0.0) -> Any:
 
 def ema_update(average: Sequence[Any], new: Sequence[Any], decay: Any) -> list[Any]:
     """``decay * average + (1 - decay) * new`` for each pair of arrays (NumPy or
-    backend)."""
+    backend): Chapter 10, "Idea 5: averaging recent weights"."""
     if len(average) != len(new):
         raise ValueError(
             f"average and new must hold as many arrays ({len(average)} vs {len(new)})."
@@ -325,7 +328,7 @@ LOOKAHEAD_REF_STEPS = 476
 
 def lookahead_period(every: int, total_steps: int) -> int:
     """Steps between averaging steps: `every` steps of airbench's 476, as the same
-    fraction of a run of `total_steps`, rounded up (at least 1).
+    fraction of a run of `total_steps`, rounded up (at least 1). Chapter 10, Idea 5.
 
     airbench's full run and this book's (476 steps; 426 on the 45,000 training images of
     the validation split) keep its 5; a quick-profile run of 6 steps averages every
@@ -347,7 +350,7 @@ def lookahead_plan(
     power: float = 3.0,
 ) -> np.ndarray:
     """Per step (1-based, as counted after the step), the averaging decay, or -1 for
-    none.
+    none (Chapter 10, Idea 5).
 
     airbench94.py's Lookahead: from epoch `start_epochs` on, every
     ``k = lookahead_period(every, total_steps)`` steps the average moves towards the
@@ -371,7 +374,7 @@ def lookahead_step(
     sync: Any = False,
 ) -> tuple[list[Any], list[Any], Any]:
     """One step of airbench94.py's `LookaheadState`, after the optimizer's step:
-    ``(weights, average, count)``.
+    ``(weights, average, count)`` (Chapter 10, Idea 5).
 
     `rho` < 0: no averaging this step. The first averaging step (`count` 0) starts the
     average as a copy of the weights; each later one moves it, ``average = rho *
@@ -402,8 +405,8 @@ def triangle_schedule(
     """Learning rate per step: linear from ``start * peak`` to `peak_lr` at fraction
     `peak_at` of the steps, then linear to ``end * peak``. Page's (start = end = 0, peak
     at 5/24) and airbench's (0.2, 0.23, 0.07) schedules are both of this shape. The lr
-    of step i is the
-    value at i (0-based)."""
+    of step i is the value at i (0-based). Chapter 10, "Idea 1: a larger batch, fewer
+    epochs, a different schedule"."""
     if total_steps < 1 or not 0 <= peak_at <= 1:
         raise ValueError(
             f"need total_steps >= 1 and 0 <= peak_at <= 1, got {total_steps}, "
@@ -440,9 +443,9 @@ def nesterov_sgd(
 
 def alternating_flip(flip_bits: Any, epoch: Any) -> Any:
     """Which images to mirror in `epoch`: a fixed random half in even epochs, the other
-    half
-    in odd ones (airbench94.py, CifarLoader): every image is seen both ways every 2
-    epochs."""
+    half in odd ones (airbench94.py, CifarLoader): every image is seen both ways every 2
+    epochs. Chapter 10, "Idea 6: augmentation (translate, alternate the flip, no
+    cutout)"."""
     from keras import ops
 
     return ops.logical_xor(ops.cast(flip_bits, "bool"), ops.cast(epoch % 2, "bool"))
@@ -451,8 +454,8 @@ def alternating_flip(flip_bits: Any, epoch: Any) -> Any:
 def train_augment(
     images: Any, u: Any, flip: Any, translate: Any, cutout: Any
 ) -> Any:
-    """The training augmentation, from one (n, 5) draw of uniforms `u`, with chapter
-    4's functions (`fw.transform.crop_flip`, `cutout_at`, `hole_centres`):
+    """Chapter 10's training augmentation, from one (n, 5) draw of uniforms `u`, with
+    Chapter 4's functions (`fw.transform.crop_flip`, `cutout_at`, `hole_centres`):
     translate by up to `translate` pixels (reflect padding), mirror where `flip`
     (None: where ``u[:, 2] < 0.5``, as `fw.transform.augment_from_uniforms`), then a
     `cutout` x `cutout` hole (0: none). Columns of `u` as in `augment_from_uniforms`.
@@ -492,7 +495,7 @@ def _reflect_pad1(x: Any) -> Any:
 
 
 def tta_logits(fn: Callable[[Any], Any], x: Any, level: int = 2) -> Any:
-    """Test-time augmentation as airbench94.py does it, averaging logits.
+    """Test-time augmentation as airbench94.py does it, averaging logits (Chapter 10).
 
     level 0: ``fn(x)``; 1: mean of `x` and its mirror image; 2: half of level 1 plus
     half of level 1 applied to the two 1-pixel diagonal translations (reflect padding).
@@ -532,8 +535,10 @@ def _keras() -> Any:
 def partial_identity(base: Any = None) -> Any:
     """An initializer for (k, k, c_in, c_out) kernels: `base`'s values, except that
     output channel i < c_in is the identity on input channel i (airbench94.py's
-    `dirac_`): each conv
-    starts as a partial residual connection."""
+    `dirac_`): each conv starts as a partial residual connection.
+
+    Chapter 10, "Idea 2: a leaner network".
+    """
     from fenwicks_lite.layers import PyTorchUniform
 
     return PartialIdentity(base or PyTorchUniform())
@@ -544,7 +549,10 @@ def _register(cls: Any) -> Any:
 
 
 class PartialIdentity:
-    """See `partial_identity`; a Keras initializer (callable on shape and dtype)."""
+    """See `partial_identity`; a Keras initializer (callable on shape and dtype).
+
+    Chapter 10, "Idea 2: a leaner network" (`airbench_net`'s convolutions).
+    """
 
     def __init__(self, base: Any) -> None:
         self.base = base
@@ -572,7 +580,7 @@ def airbench_net(
     logit_scale: float = 1 / 9,
     n_classes: int = 10,
 ) -> Any:
-    """The leaner network of airbench94.py's make_net, in Keras (channels last).
+    """Chapter 10's leaner network: airbench94.py's make_net, in Keras (channels last).
 
     A 2x2 'valid' conv with bias and 2 k k 3 = 24 channels (`patch_whitening_kernel`
     sets it), GELU, then three groups of conv 3x3 -> max-pool 2 -> BatchNorm -> GELU ->
@@ -659,7 +667,11 @@ def build_net(recipe: dict[str, Any]) -> Any:
 
 
 def shape_key(recipe: dict[str, Any]) -> tuple:
-    """What fixes the compiled program: rows with the same key share one executable."""
+    """What fixes the compiled program: rows with the same key share one executable.
+
+    A helper of `train_runs`: Chapter 10, "The ablation, on a GPU" compiles each
+    network shape once.
+    """
     keys = ("net", "widths", "batch_size")
     extra = ("bn_momentum", "bn_eps", "logit_scale")  # baked into the Keras layers
     return tuple(recipe[k] for k in keys + extra)
@@ -673,7 +685,8 @@ EVAL_BATCH = 500
 
 @dataclasses.dataclass
 class RunRecord:
-    """One training run of `train_runs` (written as JSON by `write_record`)."""
+    """One training run of `train_runs` (written as JSON by `write_record`): the
+    records Chapter 10, "The records" reads."""
 
     row: str
     seed: int
@@ -723,7 +736,7 @@ class RunRecord:
 
 def write_record(record: RunRecord, out_dir: str | os.PathLike, stem: str) -> Path:
     """Writes `record` as ``stem.json`` under `out_dir` (never overwriting:
-    ``stem-1.json``)."""
+    ``stem-1.json``). A helper of `sweep`: Chapter 10, "The records"."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(dataclasses.asdict(record), indent=1)
@@ -742,7 +755,7 @@ def write_record(record: RunRecord, out_dir: str | os.PathLike, stem: str) -> Pa
 
 def load_records(folder: str | os.PathLike, pattern: str = "*.json") -> list[RunRecord]:
     """Every `RunRecord` JSON in `folder` matching `pattern` (other JSON files are
-    skipped)."""
+    skipped). A helper of `sweep_records`: Chapter 10, "The records"."""
     fields = dataclasses.fields(RunRecord)
     names = {f.name for f in fields}
     required = {f.name for f in fields if f.default is dataclasses.MISSING}
@@ -767,7 +780,8 @@ def run_length(recipe: dict[str, Any], n_train: int) -> tuple[int, int]:
 
     Full batches only, and ``ceil(steps per epoch x epochs)`` steps in all, as
     airbench94.py counts them (``ceil(len(train_loader) * epochs)``): 48 and 476 for
-    the fast recipe on 50,000 images, 97 and 2,328 for the seed's.
+    the fast recipe on 50,000 images, 97 and 2,328 for the seed's. Chapter 10, "Idea 1:
+    a larger batch, fewer epochs, a different schedule" prints them.
     """
     bs = recipe["batch_size"]
     if n_train < bs:
@@ -1088,7 +1102,7 @@ def split_data(data: Any, split: str, n_val: int = FULL_VAL) -> tuple:
     "val": train on the training images minus `validation_split(n, n_val)`, evaluate on
     the held-out ones; the test set is not read. "test": train on all training images,
     evaluate on the test set (the final table only). The channel statistics come from
-    the images trained on.
+    the images trained on. Chapter 10, "The ablation, on a GPU".
     """
     from fenwicks_lite import data as fw_data
 
@@ -1382,7 +1396,11 @@ def fit_fast(
 
 def recipe_record(recipe: dict[str, Any]) -> dict[str, Any]:
     """What `fit_fast`'s record says of its recipe (its ``config``, less the step
-    count): ``--recipe fast --resume`` compares a finished seed's with this run's."""
+    count): ``--recipe fast --resume`` compares a finished seed's with this run's.
+
+    A helper of `fit_fast` (Chapter 10, "Run the fast recipe yourself") and of
+    Chapter 9's command line.
+    """
     return {"recipe": "fast", **_jsonable(recipe)}
 
 
@@ -1403,8 +1421,8 @@ def ablation_table(
     records: Sequence[RunRecord], split: str = "val"
 ) -> list[dict[str, Any]]:
     """One row per ablation row (in `ABLATION` order): seeds, mean and std of the
-    accuracies
-    (ddof=1) and of train seconds, the compile seconds of its shape (0: shared)."""
+    accuracies (ddof=1) and of train seconds, the compile seconds of its shape (0:
+    shared). Chapter 10, "The ablation, on a GPU" prints it (`ablation_text`)."""
     out = []
     for name, _ in ABLATION:
         rs = [r for r in records if r.row == name and r.split == split]
@@ -1469,7 +1487,7 @@ def sweep_records(paths: Sequence[Any] | None = None) -> list[RunRecord]:
 
 def final_runs(records: Sequence[RunRecord]) -> list[RunRecord]:
     """The fast recipe's runs on the test set (the final table's; nothing else is
-    evaluated on it)."""
+    evaluated on it): Chapter 10, "The final table"."""
     return [r for r in records if r.split == "test" and r.row == ABLATION[-1][0]]
 
 
@@ -1569,7 +1587,10 @@ def live_plan(
 def live_table(live: Any, records: Sequence[RunRecord]) -> str:
     """A live run of the fast recipe (`fit_fast`'s `Result`) beside the committed test
     runs (or beside *pending*): one row each and their mean, with TTA at the recipe's
-    level (flip + translate), every row with its hardware (`fw.report.beside_table`)."""
+    level (flip + translate), every row with its hardware (`fw.report.beside_table`).
+
+    Chapter 10, "Run the fast recipe yourself" prints it.
+    """
     from fenwicks_lite import report
 
     runs = [(r.seed, r.hardware["device"], r.precision, r.acc, r.acc_tta2, r.train_s)
@@ -1598,8 +1619,8 @@ def sweep(
 ) -> list[RunRecord]:
     """The whole GPU part as one call: the fast recipe on the test set first (the
     headline), then the ablation rows on the validation split, fastest shapes first, so
-    a deadline cuts
-    the slow seed-recipe rows, never the fast ones. One JSON per run under `out`."""
+    a deadline cuts the slow seed-recipe rows, never the fast ones. One JSON per run
+    under `out`. Chapter 10, "The ablation, on a GPU"."""
     t_start = time.perf_counter()
     deadline = None if budget_s is None else t_start + budget_s
     data = _load(profile)
@@ -1641,7 +1662,11 @@ def sweep(
 def side_by_side(records: Sequence[RunRecord]) -> dict[str, Any]:
     """The seed recipe's and the fast recipe's validation runs side by side: mean
     train seconds, compile seconds (of the recipe's shape), mean accuracies, and the
-    ratios seed / fast. `records` from one process (`compare` or `sweep`)."""
+    ratios seed / fast. `records` from one process (`compare` or `sweep`).
+
+    Chapter 10, "Try it here (quick profile)" (``python -m fenwicks_lite.fast
+    compare``).
+    """
     out: dict[str, Any] = {}
     for name, key in (("seed", ABLATION[0][0]), ("fast", ABLATION[-1][0])):
         rs = [r for r in records if r.row == key and r.split == "val"]
@@ -1665,7 +1690,7 @@ def side_by_side(records: Sequence[RunRecord]) -> dict[str, Any]:
 
 def compare(profile: str, seeds: int = 1) -> dict[str, Any]:
     """Trains the seed and the fast recipe in one process, on the validation split, and
-    returns `side_by_side` of the runs."""
+    returns `side_by_side` of the runs: Chapter 10, "Try it here (quick profile)"."""
     data = _load(profile)
     n_val = FULL_VAL if profile == "full" else QUICK_VAL
     rows = [
@@ -1678,7 +1703,8 @@ def compare(profile: str, seeds: int = 1) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fenwicks_lite.fast sweep|compare`` (see the module docstring)."""
+    """``python -m fenwicks_lite.fast sweep|compare`` (see the module docstring):
+    Chapter 10, "The ablation, on a GPU" and "Try it here (quick profile)"."""
     p = argparse.ArgumentParser(prog="python -m fenwicks_lite.fast")
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sweep", help="the ablation and the fast recipe's test runs")

@@ -206,9 +206,9 @@ def test_sdist_holds_what_builds_the_wheel_and_no_tests(dist):
 #: the other modules name their chapter in their module docstring (fw.SUBMODULES) and not
 #: yet in each function's
 CHAPTER_IN_EVERY_DOCSTRING = ["accel", "anim", "bench_pipeline", "book", "checkpoint",
-                              "cli", "colab_tpu", "data", "fit", "io", "jax_runner",
-                              "keras_runner", "layers", "optim", "pipeline", "plt",
-                              "profiles", "records", "report", "tpuest", "train",
+                              "cli", "colab_tpu", "data", "fast", "fit", "io",
+                              "jax_runner", "keras_runner", "layers", "optim", "pipeline",
+                              "plt", "profiles", "records", "report", "tpuest", "train",
                               "transform"]
 
 
