@@ -43,7 +43,10 @@ class CheckFailed(AssertionError):
     """A learner's answer is wrong; the message is the hint shown to them.
 
     One made while the learner's function runs (``by_learner``) is the learner's, not
-    the checker's: `_judge` never passes on what it says as a hint."""
+    the checker's: `_judge` never passes on what it says as a hint.
+
+    Every chapter's self-checks raise it (the Introduction's "Exercises").
+    """
 
     def __init__(self, *args: object) -> None:
         super().__init__(*args)
@@ -51,13 +54,21 @@ class CheckFailed(AssertionError):
 
 
 def expect(condition: bool, hint: str) -> None:
-    """Inside a checker: fail with `hint` unless `condition` holds."""
+    """Inside a checker: fail with `hint` unless `condition` holds.
+
+    Every chapter's self-checks (``fenwicks_lite/checks/chNN.py``) are written with it
+    (the Introduction's "Exercises").
+    """
     if not condition:
         raise CheckFailed(hint)
 
 
 @dataclasses.dataclass(frozen=True)
 class Exercise:
+    """One exercise of a chapter, as its self-check registers it (`exercise`): its key
+    (``"ch04.hole_area"``), title, difficulty and checker. For instructors, "Exercises"
+    lists them."""
+
     key: str
     title: str
     difficulty: str
@@ -87,6 +98,10 @@ STATUSES = (
 
 @dataclasses.dataclass(frozen=True)
 class Result:
+    """What a check of a learner's function found (one of `STATUSES`): ``str`` is the
+    line `check` prints under an exercise of any chapter (the Introduction's
+    "Exercises"); the grader scores its status (For instructors, "Grading")."""
+
     key: str
     passed: bool
     message: str
@@ -114,7 +129,8 @@ POINTS = {"easy": 1, "medium": 2, "hard": 3}
 
 def exercise(key: str, *, title: str, difficulty: str = "medium") -> Callable:
     """Registers the decorated function as the checker of exercise `key`
-    (``"chNN.name"``)."""
+    (``"chNN.name"``): the self-check that Chapter NN's exercise names (the
+    Introduction's "Exercises")."""
     if difficulty not in DIFFICULTIES:
         raise ValueError(
             f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}"
@@ -136,7 +152,10 @@ def hidden(key: str) -> Callable:
 
     `rng` is a NumPy generator seeded from the instructor's seed and the key: the cases
     differ from the public ones and from one course to the next. Raise `CheckFailed`
-    with a hint that names the property, not the case (learners may resubmit)."""
+    with a hint that names the property, not the case (learners may resubmit).
+
+    For instructors, "Grading" explains the hidden tests.
+    """
     if "." not in key:
         raise ValueError(f"exercise keys look like 'ch02.name', got {key!r}")
 
@@ -148,7 +167,8 @@ def hidden(key: str) -> Callable:
 
 
 def get(key: str) -> Exercise:
-    """The exercise `key`, importing its chapter's checks on first use."""
+    """The exercise `key`, importing its chapter's checks on first use (`check`, the
+    Introduction's "Exercises")."""
     if key not in _REGISTRY:
         chapter = key.split(".", 1)[0]
         try:
@@ -162,12 +182,15 @@ def get(key: str) -> Exercise:
 
 
 def has_hidden(key: str) -> bool:
+    """Whether exercise `key` has a hidden test besides its public self-check:
+    For instructors, "Grading"."""
     get(key)
     return key in _HIDDEN
 
 
 def all_exercises() -> list[Exercise]:
-    """Every registered exercise, after importing all chapters' checks."""
+    """Every registered exercise, after importing all chapters' checks: what
+    `table_markdown` lists (For instructors, "Exercises")."""
     import pkgutil
 
     from fenwicks_lite import checks
@@ -314,7 +337,7 @@ NO_FUNCTION = "no function given: define it in the exercise cell first."
 
 def run_check(key: str, fn: Callable[..., Any] | None) -> Result:
     """Runs the public checker of `key` on the learner's `fn`; failures become a
-    `Result`."""
+    `Result`. `check` (the Introduction's "Exercises") and the grader call it."""
     ex = get(key)
     if fn is None:
         return Result(key, False, NO_FUNCTION, "not-attempted")
@@ -325,7 +348,8 @@ def run_check(key: str, fn: Callable[..., Any] | None) -> Result:
 def hidden_entropy(seed: int, key: str) -> int:
     """What the hidden cases of `key` are drawn from under the instructor's `seed`: a
     one-way function of both. The grader hands the kernel this, never the seed: an
-    answer that finds it learns this exercise's cases, not the seed."""
+    answer that finds it learns this exercise's cases, not the seed (For instructors,
+    "Grading")."""
     digest = hashlib.sha256(f"fenwicks_lite:{int(seed)}:{key}".encode()).digest()
     return int.from_bytes(digest[:16], "big")
 
@@ -339,7 +363,8 @@ def run_hidden(
 ) -> Result:
     """The grader's verdict on `fn`: the public checker, then the hidden test (if any)
     with cases drawn from `seed` (or from `hidden_entropy(seed, key)`, `entropy`). A
-    hidden failure says so without giving the case away."""
+    hidden failure says so without giving the case away. For instructors, "Grading".
+    """
     import numpy as np
 
     if (seed is None) == (entropy is None):
@@ -366,13 +391,16 @@ def run_hidden(
 
 def check(key: str, fn: Callable[..., Any] | None) -> None:
     """Prints whether the learner's `fn` solves exercise `key` (a pass, or a hint).
-    Never raises."""
+    Never raises.
+
+    Each chapter's exercises call it; the Introduction's "Exercises" explains it.
+    """
     print(run_check(key, fn))
 
 
 def table_markdown() -> str:
     """Every exercise with its difficulty and points (``python -m
-    fenwicks_lite.exercises table``)."""
+    fenwicks_lite.exercises table``; For instructors, "Exercises")."""
     rows = [
         "| self-check | title | difficulty | points | hidden test |",
         "|---|---|---|---|---|",
@@ -388,7 +416,8 @@ def table_markdown() -> str:
 def main(argv: list[str] | None = None) -> int:
     """``python -m fenwicks_lite.exercises table``; ``grade``, ``autograder`` and
     ``gradescope`` are the grader's (`fenwicks_lite.grading`, which sits above this
-    module: the script block below hands them over)."""
+    module: the script block below hands them over). For instructors, "Exercises" and
+    "Grading"."""
     argv = list(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(
         prog="python -m fenwicks_lite.exercises",

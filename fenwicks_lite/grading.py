@@ -88,7 +88,11 @@ READY, STARTED = MARK + "ready", MARK + "started:"
 class GradingEnvironmentError(RuntimeError):
     """The grading process failed before any code of the submission ran: the grader's
     environment is broken (the sandbox, the Python it runs, the kernel), not the
-    submission. `grade_batch` stops at the first; nothing is written for it."""
+    submission. `grade_batch` stops at the first; nothing is written for it.
+
+    For instructors, "Grading" says what the instructor then sees (one message, exit
+    status 2).
+    """
 
 
 # Answers that reach into the grader or the process get flagged for the instructor to
@@ -183,7 +187,10 @@ def suspicious(text: str, key: str = "") -> list[str]:
     and `_SUSPICIOUS_TEXT` in its code (names, attributes, imports, calls and
     strings; not its comments), IPython's history and shell, and an assignment to an
     attribute of a module (``np.array_equal = ...``: the checks compare with NumPy).
-    The exercise's own ``fw.exercises.check(key, fn)`` is not flagged."""
+    The exercise's own ``fw.exercises.check(key, fn)`` is not flagged.
+
+    For instructors, "Grading" (4, flagged answers are held) explains the flags.
+    """
     python = _ipython_to_python(text)
     try:
         tree = ast.parse(python)
@@ -292,6 +299,9 @@ def _timing_magic(node: ast.AST) -> str | None:
 
 
 def source(cell: Any) -> str:
+    """A cell's source as one string (a notebook file may store a list of lines): a
+    helper of the grader (For instructors, "Grading") and of the book's exercise
+    tables."""
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
 
@@ -305,7 +315,8 @@ def _python_only(text: str) -> str:
 
 def find_checks(text: str) -> list[tuple[str, str]]:
     """``(key, function expression)`` of each ``...check("key", fn)`` call in a code
-    cell."""
+    cell: how the grader and the exercise table of For instructors, "Exercises" find
+    each exercise's self-check."""
     try:
         tree = ast.parse(_python_only(text))
     except SyntaxError:
@@ -337,7 +348,10 @@ def find_checks(text: str) -> list[tuple[str, str]]:
 
 
 def defined_functions(text: str) -> list[str]:
-    """Names of the functions a cell defines at top level (empty if it won't parse)."""
+    """Names of the functions a cell defines at top level (empty if it won't parse).
+
+    A helper of `answer_cells` (For instructors, "Grading", 1).
+    """
     try:
         tree = ast.parse(_python_only(text))
     except SyntaxError:
@@ -350,12 +364,14 @@ def defined_functions(text: str) -> list[str]:
 
 
 def is_solution(cell: Any) -> bool:
+    """Whether `cell` is tagged ``solution``: a cell that For instructors, "The student
+    edition" leaves out, as the grader does."""
     return E.SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
 
 
 def without_solutions(cells: list[Any]) -> list[Any]:
     """The cells minus solutions: tagged ``solution`` or (a lost tag) gated by
-    solution-start/end."""
+    solution-start/end. For instructors, "The student edition"; the grader too."""
     kept, inside = [], False
     for cell in cells:
         src = source(cell)
@@ -372,7 +388,10 @@ def without_solutions(cells: list[Any]) -> list[Any]:
 
 def strip_solutions(nb: Any) -> Any:
     """A copy of `nb` without solution cells, outputs of the rest cleared (the student
-    notebook), and without the times at which the book's run executed each cell."""
+    notebook), and without the times at which the book's run executed each cell.
+
+    ``make student`` writes these: For instructors, "The student edition".
+    """
     out = copy.deepcopy(nb)
     out.cells = without_solutions(out.cells)
     for c in out.cells:
@@ -385,7 +404,7 @@ def strip_solutions(nb: Any) -> Any:
 @dataclasses.dataclass(frozen=True)
 class Spec:
     """One exercise of a reference notebook: its key, answer cell, function and
-    difficulty."""
+    difficulty (For instructors, "Grading", 1)."""
 
     key: str
     cell: int  # index of the answer cell in the reference's cells
@@ -410,12 +429,17 @@ _EXERCISE_BOLD = re.compile(
 
 
 def chapter_of(nb: Any) -> str:
+    """The chapter a notebook's metadata names (``"ch05"``; "" if none): the grader
+    refuses a notebook of another chapter (For instructors, "Grading", 1)."""
     return str((nb.metadata.get(META) or {}).get("chapter", ""))
 
 
 def reference_specs(nb: Any) -> list[Spec]:
     """The exercises of a reference notebook: every code cell marked as an answer cell
-    (``metadata.fenwicks_lite.answer``); the check call after it names the function."""
+    (``metadata.fenwicks_lite.answer``); the check call after it names the function.
+
+    For instructors, "Grading" (1, the book defines the assignment).
+    """
     specs, difficulty, label = [], "medium", ""
     # numbered as the site numbers them (fwbook.colab): "4.2" is chapter 4's second
     # exercise box, in the order of the cells; "2" in a chapter without a number
@@ -475,7 +499,10 @@ def answer_cells(nb: Any, specs: list[Spec]) -> dict[str, tuple[str, str]]:
     cell that defines the exercise's function. Solution-gated cells are never taken.
     A cell that still holds the student edition's ``raise NotImplementedError`` gives
     way to one that answers: a duplicate of the answer cell, or a cell of the learner's
-    own that defines the function (how: "... (not the unanswered cell)")."""
+    own that defines the function (how: "... (not the unanswered cell)").
+
+    For instructors, "Grading" (1, the book defines the assignment).
+    """
     cells = without_solutions(nb.cells)
     found: dict[str, tuple[str, str]] = {}
     for spec in specs:
@@ -571,7 +598,11 @@ def fresh_notebook(
     """The reference without solutions and public checks, with the learner's answer
     cells and a hidden cell after each. Returns it and the roles of its cells (cell id
     -> role). `entropy(key)`: what each exercise's hidden cases are drawn from
-    (`Assignment.entropy`); the seed itself never goes into the notebook."""
+    (`Assignment.entropy`); the seed itself never goes into the notebook.
+
+    For instructors, "Grading" (1 and 2: the book defines the assignment, hidden tests
+    decide).
+    """
     import nbformat
 
     by_cell = {s.cell: s for s in specs}
@@ -938,7 +969,8 @@ def _stdout(output: Any) -> str:
 
 
 def unshare_works() -> bool:
-    """Whether unprivileged user, mount, PID and network namespaces work here."""
+    """Whether unprivileged user, mount, PID and network namespaces work here: the
+    ``isolation: unshare`` of For instructors, "Grading" (3)."""
     if not hasattr(unshare_works, "_ok"):
         try:
             ok = (
@@ -985,7 +1017,10 @@ def sandbox_command(
     gradebook, the library's sources, the data, the instructor's files: nothing
     outside them can be changed, and nothing lands on a real disk). docker: the same
     with ``--pids-limit`` `max_procs`, the work folder read-only and tmpfs mounts of
-    `disk_gb` over its ``run`` folder and ``/tmp``."""
+    `disk_gb` over its ``run`` folder and ``/tmp``.
+
+    For instructors, "Grading" (3, each submission is isolated).
+    """
     py = [str(_python()), "-m", "fenwicks_lite.grading", "_worker"]
     size = f"size={max(1, int(disk_gb * 2**20))}k" if disk_gb else ""
     if mode == "docker":
@@ -1121,7 +1156,10 @@ def _cgroup_parent() -> Path | None:
 def process_cap(mode: str) -> str:
     """How the submissions' processes are capped in `mode`: ``cgroup``, ``rlimit``
     (in a user namespace, for an instructor who is not root), ``docker``, or ``""``
-    (not at all: process mode without a writable cgroup)."""
+    (not at all: process mode without a writable cgroup).
+
+    For instructors, "How the two last caps are kept" explains each.
+    """
     if mode == "docker":
         return "docker"
     if _cgroup_parent() is not None:
@@ -1249,6 +1287,9 @@ def _clean_env(work: Path) -> dict[str, str]:
 
 @dataclasses.dataclass
 class Graded:
+    """One exercise's grade in a submission: its columns of ``gradebook.csv`` and its
+    part of the feedback file (For instructors, "Grading")."""
+
     key: str
     status: str
     message: str
@@ -1273,6 +1314,9 @@ class Graded:
 
 @dataclasses.dataclass
 class Grade:
+    """One submission's grade: a row of ``gradebook.csv`` and a feedback file
+    (For instructors, "Grading")."""
+
     student: str
     notebook: str
     exercises: list[Graded]
@@ -1379,7 +1423,10 @@ def hold_flagged(
     A flagged answer that did not pass keeps its verdict, with a note on the flag.
     The exercises before the first flagged answer were judged before it ran.
     `trust` (``--trust-flagged``): flagged answers are credited; the flags are still
-    listed (`Grade.flags`), and the exercises carry them."""
+    listed (`Grade.flags`), and the exercises carry them.
+
+    For instructors, "Grading" (4, flagged answers are held, not scored).
+    """
     first: Graded | None = None
     for e in exercises:
         own = flags.get(e.key, [])
@@ -1425,7 +1472,7 @@ def hold_flagged(
 @dataclasses.dataclass
 class Assignment:
     """What the instructor grades against: the reference without solutions, its
-    exercises."""
+    exercises (For instructors, "Grading")."""
 
     chapter: str
     reference: Any  # the reference notebook, solutions removed
@@ -1564,7 +1611,8 @@ def grade_notebook(
     hide: list[Path] | None = None,
     total_timeout: int | None = None,
 ) -> Grade:
-    """Grades one submission in its own sandboxed process (see the module docstring)."""
+    """Grades one submission in its own sandboxed process (see the module docstring;
+    For instructors, "Grading")."""
     import nbformat
 
     student = student or student_id(path)
@@ -1832,7 +1880,10 @@ ID_PATTERNS = [
 def student_id(path: Path, pattern: str | None = None) -> str:
     """The student's id from an LMS download's file name (`ID_PATTERNS`, or `pattern`
     with a group ``id``); else the file name (`batch_ids` takes the folder's name for
-    ``alice/05_x.ipynb`` style folders)."""
+    ``alice/05_x.ipynb`` style folders).
+
+    For instructors, "Grading" (the gradebook's rows).
+    """
     for pat in [pattern] if pattern else ID_PATTERNS:
         m = re.search(pat, path.name)
         if m and m.groupdict().get("id"):
@@ -1847,7 +1898,8 @@ def batch_ids(paths: list[Path], pattern: str | None = None) -> list[str]:
     folder's name for a student's folder: one that several submissions share a file
     name in (``alice/05_x.ipynb``, ``bob/05_x.ipynb``), or one that holds this
     submission alone beside another submission's folder (``carol/Copy of
-    05_x.ipynb``)."""
+    05_x.ipynb``). For instructors, "Grading" (the gradebook's rows).
+    """
     ids = [student_id(p, pattern) for p in paths]
     stems, folders = [p.stem for p in paths], [p.parent for p in paths]
 
@@ -1865,7 +1917,8 @@ def batch_ids(paths: list[Path], pattern: str | None = None) -> list[str]:
 
 
 def collect(paths: list[Path]) -> list[Path]:
-    """Notebooks named directly, and every notebook inside named folders (sorted)."""
+    """Notebooks named directly, and every notebook inside named folders (sorted):
+    what ``grade submissions/`` grades (For instructors, "Grading")."""
     found = []
     for p in paths:
         if p.is_dir():
@@ -1881,7 +1934,8 @@ def collect(paths: list[Path]) -> list[Path]:
 
 class Gradebook:
     """Writes each grade the moment it is known: a CSV row, a feedback file, a JSON
-    line."""
+    line (``gradebook.csv``, ``feedback/``, ``results.jsonl``: For instructors,
+    "Grading")."""
 
     def __init__(self, out: Path, a: Assignment, overwrite: bool = False) -> None:
         self.out, self.a, self.lock = out, a, threading.Lock()
@@ -1972,7 +2026,10 @@ def grade_batch(
     each row and a feedback file each. A `GradingEnvironmentError` (the grading process
     failed before any code of a submission ran) stops the batch: no submission starts
     after it, nothing is written for it, what was written stays; it is raised again
-    with the counts once the submissions under way have finished."""
+    with the counts once the submissions under way have finished.
+
+    ``python -m fenwicks_lite.exercises grade`` runs it: For instructors, "Grading".
+    """
     book = Gradebook(out, a, overwrite)
     # the submissions and the gradebook are out of the submissions' sight
     hide = sorted({p.parent.resolve() for p in paths} | {out.resolve()})
@@ -2039,7 +2096,10 @@ def gradescope_results(
     "hidden"``, which Gradescope never shows to students (only to the course staff);
     the top-level ``output`` is the students' to see. The specification:
     https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format":
-    a test's visibility is visible, hidden, after_due_date or after_published)."""
+    a test's visibility is visible, hidden, after_due_date or after_published).
+
+    For instructors, "Grading" (Gradescope).
+    """
     tests: list[dict[str, Any]] = [
         {
             "name": e.name,
@@ -2126,7 +2186,11 @@ def build_autograder(a: Assignment, dest: Path) -> Path:
     """A Gradescope autograder zip: setup.sh, run_autograder, the reference without
     solutions, the assignment (points, timeouts, and for each exercise the number its
     hidden cases are drawn from, `exercises.hidden_entropy(seed, key)`: not the seed,
-    which the zip never holds) and a copy of the library with its hidden tests."""
+    which the zip never holds) and a copy of the library with its hidden tests.
+
+    ``python -m fenwicks_lite.exercises autograder`` builds it (For instructors,
+    "Grading").
+    """
     import nbformat
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -2163,7 +2227,7 @@ def build_autograder(a: Assignment, dest: Path) -> Path:
 
 def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
     """Inside Gradescope's container: grade the one notebook submitted, write
-    results.json."""
+    results.json (the zip's ``run_autograder``; For instructors, "Grading")."""
     cfg = json.loads(assignment.read_text())
     a = Assignment.load(
         assignment.parent / cfg["reference"],
@@ -2208,7 +2272,8 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
 
 
 def find_reference(chapter: str, root: Path | None = None) -> Path:
-    """The book's notebook whose metadata names `chapter` (in a book checkout)."""
+    """The book's notebook whose metadata names `chapter` (in a book checkout): what
+    ``--chapter ch05`` grades against (For instructors, "Grading")."""
     import nbformat
 
     folders = [root] if root else _book_dirs()
@@ -2240,6 +2305,8 @@ def _points(items: list[str]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m fenwicks_lite.exercises grade|autograder|gradescope`` (handed over
+    by `fenwicks_lite.exercises.main`): For instructors, "Grading"."""
     p = argparse.ArgumentParser(
         prog="python -m fenwicks_lite.exercises",
         description="Grade learners' notebooks with hidden tests.",

@@ -206,10 +206,10 @@ def test_sdist_holds_what_builds_the_wheel_and_no_tests(dist):
 #: the other modules name their chapter in their module docstring (fw.SUBMODULES) and not
 #: yet in each function's
 CHAPTER_IN_EVERY_DOCSTRING = ["accel", "anim", "bench_pipeline", "book", "checkpoint",
-                              "cli", "colab_tpu", "data", "fast", "fit", "io",
-                              "jax_runner", "keras_runner", "layers", "optim", "pipeline",
-                              "plt", "profiles", "records", "report", "tpuest", "train",
-                              "transform"]
+                              "cli", "colab_tpu", "data", "exercises", "fast", "fit",
+                              "grading", "io", "jax_runner", "keras_runner", "layers",
+                              "optim", "pipeline", "plt", "profiles", "records", "report",
+                              "tpuest", "train", "transform"]
 
 
 @pytest.mark.parametrize("module", CHAPTER_IN_EVERY_DOCSTRING)
@@ -225,23 +225,25 @@ def test_public_functions_name_the_chapter_that_explains_them(module):
         if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != mod.__name__:
             continue
         doc = inspect.getdoc(obj) or ""
-        if not re.search(r"[Cc]hapters? \d|Introduction|Appendix", doc):
+        if not re.search(r"[Cc]hapters? \d|Introduction|Appendix|For instructors", doc):
             silent.append(name)
     assert not silent, f"fenwicks_lite.{module}: no chapter named in the docstrings of {silent}"
 
 
 def test_the_book_sections_the_library_quotes_exist():
-    """A docstring that sends the reader to 'Chapter 8, "The training loop"' or 'the
-    Introduction's "How to read it"' names a heading (or a paragraph's opening words) that
-    is in that page: a renamed section leaves no dangling pointer."""
+    """A docstring that sends the reader to 'Chapter 8, "The training loop"', 'the
+    Introduction's "How to read it"' or 'For instructors, "Grading"' names a heading (or a
+    paragraph's opening words) that is in that page: a renamed section leaves no dangling
+    pointer."""
     import json
 
     root = Path(__file__).parent.parent
-    quote = re.compile(r'(Introduction|Chapter\s+(\d+))(?:\'s)?,?\s+\\?"([^"\\]+)\\?"')
+    quote = re.compile(r'(Introduction|For instructors|Chapter\s+(\d+))(?:\'s)?,?\s+\\?"([^"\\]+)\\?"')
 
-    def page(chapter: str | None) -> str:
+    def page(name: str, chapter: str | None) -> str:
         if chapter is None:
-            return (root / "book" / "intro.md").read_text()
+            md = "intro.md" if name == "Introduction" else "instructors.md"
+            return (root / "book" / md).read_text()
         (nb,) = (root / "book").glob(f"{int(chapter):02d}_*.ipynb")
         cells = json.loads(nb.read_text())["cells"]
         return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
@@ -251,7 +253,7 @@ def test_the_book_sections_the_library_quotes_exist():
         for m in quote.finditer(py.read_text()):
             title = re.sub(r"\s+", " ", m.group(3))
             found += 1
-            if not re.search(rf"^(#+ )?{re.escape(title)}", page(m.group(2)), re.M):
+            if not re.search(rf"^(#+ )?{re.escape(title)}", page(m.group(1), m.group(2)), re.M):
                 missing.append(f"{py.name}: {m.group(0)!r}")
     assert found >= 5, "the pattern no longer finds the library's pointers into the book"
     assert not missing, f"sections quoted by the library that the book does not have: {missing}"
