@@ -24,7 +24,10 @@
 # rehearsal venv (pyenv's 3.12) needs `jax[cpu]==0.11.2 numpy==2.5.2` and what the GPU
 # image already holds but the staged wheels lack (keras imports them): typing_extensions,
 # absl-py, h5py, rich (the image's package list: the device library's KINDS.md); and a
-# stub `nvidia-smi` on PATH, since assemble.sh ends by calling it. The call of step 3,
+# stub `nvidia-smi` on PATH, since assemble.sh ends by calling it. Again at 96df92d,
+# after the CLI began choosing its backend before Keras loads (704a1c0) and printing one
+# summary per seed (82809eb): gpu_run.sh SEEDS=2 in 62 s wall on the quiet CPU (the
+# second seed's compile reused), gpu_fast.sh every row in 77 s, both rc 0. The call of step 3,
 # rehearsed (a fresh environment, as on the device; /tmp/rv is that venv):
 #   env -i PATH=STUBDIR:/tmp/rv/bin:/usr/bin:/bin HOME=$HOME bash -c 'source \
 #     .gpu/p1/assemble.sh && PROFILE=quick SEEDS=2 OUT=/tmp/rehearsal bash \
