@@ -1636,6 +1636,12 @@ def grade_notebook(
         return result(
             f"this is the notebook of {chapter}, not of {a.chapter}: not graded"
         )
+    for sp in a.specs:  # no cell of this exercise at all: say what to write, and where
+        if sp.key not in answers and sp.function:
+            graded[sp.key].message = (
+                f"no answer found: no cell defines `{sp.function}` (the exercise's "
+                "answer cell is gone): define it in a code cell under the exercise"
+            )
     note = (
         ""
         if chapter

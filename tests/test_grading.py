@@ -618,7 +618,11 @@ def batch(reference, tmp_path_factory):
     _write(
         grading.strip_solutions(chapter(SOLUTIONS)), subs / "alice_101_1_chgrade.ipynb"
     )
-    _write(grading.strip_solutions(chapter()), subs / "blank_102_1_chgrade.ipynb")
+    blank = grading.strip_solutions(chapter())
+    # and the answer cell of "square" deleted
+    blank.cells = [c for c in blank.cells
+                   if (c.metadata.get(grading.META) or {}).get("answer") != "chgrade.square"]
+    _write(blank, subs / "blank_102_1_chgrade.ipynb")
     _write(
         grading.strip_solutions(chapter({**SOLUTIONS, "square": "return x * 2"})),
         subs / "wrong_103_1_chgrade.ipynb",
@@ -689,6 +693,8 @@ def test_honest_submissions_score_what_they_answer(batch):
     assert (full.flags, full.held, full.held_line()) == ([], 0, "")
     blank = _by_name(grades, "blank")
     assert blank.score == 0 and {e.status for e in blank.exercises} == {"not-attempted"}
+    lost = next(e.message for e in blank.exercises if e.key == "chgrade.square")
+    assert lost.startswith("no answer found: no cell defines `square`"), lost
     wrong = _by_name(grades, "wrong")
     assert _points(wrong) == {
         "chgrade.double": 1,
