@@ -420,12 +420,27 @@ class Spec:
 
 _DIFFICULTY = re.compile(r"^:class:[ \t]*(.*)$", re.M)
 #: an exercise box of the book (MyST, fenced with colons or backticks): its fence and
-#: its title (also what fwbook.exercises lists the book's exercises by)
-EXERCISE_BOX = re.compile(r"^(`{3,}|:{3,})\{exercise\}[ \t]*(.*)$", re.M)
+#: its title (`exercise_boxes`)
+_EXERCISE_BOX = re.compile(r"^(`{3,}|:{3,})\{exercise\}[ \t]*(.*)$", re.M)
 #: the same box in the student edition (plain Markdown): "**Exercise 4.2: <title>**"
 _EXERCISE_BOLD = re.compile(
     r"^\*\*Exercise (\d+(?:\.\d+)?)(?:: (.*?))?\*\*[ \t]*$", re.M
 )
+
+
+def exercise_boxes(text: str) -> list[tuple[str, str, str]]:
+    """``(title, body, difficulty)`` of each exercise box in a Markdown cell's `text`:
+    its body up to its closing fence, and the difficulty its ``:class:`` states ("" if
+    none). What the grader (`reference_specs`) and the instructors' table
+    (fwbook.exercises) read of a box (For instructors, "Exercises")."""
+    boxes = []
+    for box in _EXERCISE_BOX.finditer(text):
+        body = text[box.end() :].split(box.group(1), 1)[0]
+        m = _DIFFICULTY.search(body)
+        words = m.group(1).split() if m else []
+        stated = next((w for w in words if w in E.DIFFICULTIES), "")
+        boxes.append((box.group(2).strip(), body, stated))
+    return boxes
 
 
 def chapter_of(nb: Any) -> str:
@@ -449,14 +464,10 @@ def reference_specs(nb: Any) -> list[Spec]:
     for i, cell in enumerate(cells):
         if cell.cell_type == "markdown":
             text = source(cell)
-            for box in EXERCISE_BOX.finditer(text):
+            for title, _, stated in exercise_boxes(text):
                 boxes += 1
-                title = box.group(2).strip()
                 label = f"Exercise {prefix}{boxes}" + (f": {title}" if title else "")
-                # the box's :class: (up to its closing fence) states the difficulty
-                m = _DIFFICULTY.search(text[box.end() :].split(box.group(1), 1)[0])
-                words = m.group(1).split() if m else []
-                difficulty = next((w for w in words if w in E.DIFFICULTIES), "medium")
+                difficulty = stated or "medium"  # the box's own :class:
             for bold in _EXERCISE_BOLD.finditer(text):  # the student edition
                 title = (bold.group(2) or "").strip()
                 label = f"Exercise {bold.group(1)}" + (f": {title}" if title else "")

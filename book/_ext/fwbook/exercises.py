@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from fenwicks_lite import exercises as E
-from fenwicks_lite.grading import EXERCISE_BOX, META, find_checks, source
+from fenwicks_lite.grading import META, exercise_boxes, find_checks, source
 
 ROOT = Path(__file__).resolve().parents[3]
 #: the instructors' page: in the book, not in the student edition.
@@ -83,23 +83,13 @@ def notebook_exercises(path: Path, root: Path | None = None) -> list[NotebookExe
     for cell in nb.cells:
         src = source(cell)
         if cell.cell_type == "markdown":
-            for m in EXERCISE_BOX.finditer(src):
-                body = src[m.end() :].split(m.group(1), 1)[0]
+            for title, body, stated in exercise_boxes(src):
                 label = re.search(r"^:label:[ \t]*(\S+)", body, re.M)
-                cls = re.search(r"^:class:[ \t]*(.*)$", body, re.M)
-                stated = next(
-                    (
-                        w
-                        for w in (cls.group(1).split() if cls else [])
-                        if w in E.DIFFICULTIES
-                    ),
-                    "",
-                )
                 found.append(
                     {
                         "label": label.group(1) if label else "",
                         "stated": stated,
-                        "title": m.group(2).strip(),
+                        "title": title,
                         "task": plain_task(body),
                         "key": "",
                     }
