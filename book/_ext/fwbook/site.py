@@ -134,17 +134,6 @@ def _numbered(env: Any) -> set[str]:
     }
 
 
-def _appendices(env: Any) -> dict[str, str]:
-    """Each page of the appendix part and its letter, in the order the part lists them (as
-    `fwbook.notebooks.appendices` reads them from ``_toc.yml`` for the Colab edition)."""
-    site_map = getattr(env, "external_site_map", None)
-    if site_map is None:
-        return {}
-    pages = [name for doc in site_map.values() for tree in doc.subtrees
-             if tree.caption == book.APPENDIX_PART for name in tree.files()]
-    return {name: chr(ord("A") + i) for i, name in enumerate(pages)}
-
-
 def _appendix_figure_numbers(app: Any, env: Any) -> list[str]:
     """Puts the appendix's letter before its figures' numbers: "Fig. A.1".
 
@@ -152,10 +141,11 @@ def _appendix_figure_numbers(app: Any, env: Any) -> list[str]:
     chapter, so the appendix's first figure read "Fig. 1", as if it were chapter 1's. This
     runs after Sphinx assigns the numbers (``env-get-updated``, priority 600 > Sphinx's
     500) and prefixes them; the page and every reference to a figure read the tuple joined
-    with dots.
+    with dots. The letters are `fwbook.notebooks.appendices`' (``_toc.yml``'s Appendix
+    part), as the Colab edition numbers them.
     """
     changed = []
-    for docname, letter in _appendices(env).items():
+    for docname, letter in book.appendices().items():
         for numbers in env.toc_fignumbers.get(docname, {}).values():
             for figure_id, number in numbers.items():
                 if number[:1] != (letter,):
