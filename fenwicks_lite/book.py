@@ -19,7 +19,7 @@ from typing import Any
 
 # Keras on JAX where TensorFlow is missing: the package's own rule, applied when
 # `fenwicks_lite` is imported; start() applies it again (a $KERAS_BACKEND unset since).
-from fenwicks_lite import _keras_on_jax_without_tensorflow as _jax_without_tensorflow
+from fenwicks_lite import _keras_on_jax_without_tensorflow
 
 
 def start(profile_name: str | None = None) -> tuple[Any, Any]:
@@ -34,7 +34,7 @@ def start(profile_name: str | None = None) -> tuple[Any, Any]:
     from fenwicks_lite import accel, profiles
     from fenwicks_lite import data as fw_data
 
-    _jax_without_tensorflow()
+    _keras_on_jax_without_tensorflow()
     # TF's C++ start-up banner would otherwise land in every page
     with _native_stderr_silenced():
         import keras  # noqa: F401 - imports the backend (TF or JAX)

@@ -522,7 +522,7 @@ def test_start_keeps_keras_on_jax_where_tensorflow_is_missing(tf_missing):
     code = (no_tensorflow.SOURCE if tf_missing else "") + textwrap.dedent("""
         import os
         from fenwicks_lite import book
-        book._jax_without_tensorflow()
+        book._keras_on_jax_without_tensorflow()
         print(os.environ.get("KERAS_BACKEND"))
     """)
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
