@@ -23,6 +23,7 @@ import figure_text
 import nbformat
 import pytest
 import site_tools
+from docutils import nodes
 from fwbook import brand, exercises
 from fwbook import notebooks as book
 
@@ -125,6 +126,25 @@ def test_a_chapter_title_that_disagrees_with_the_contents_fails_the_build(monkey
                       "(_toc.yml) number it 5: retitle the chapter or move it in _toc.yml"]
 
 
+def test_html_in_the_prose_fails_the_build_and_a_cells_html_does_not(monkeypatch):
+    """"Exercise 5.2: <title>" in the instructors' page's Markdown hid the rest of the page
+    (a browser reads everything after ``<title>`` as the title's text): such HTML warns, and
+    ``-W`` fails the build; HTML a cell printed (a folded listing) is the cell's output."""
+    from docutils.utils import new_document
+    from fwbook import site as fwsite
+
+    doc = new_document("book/instructors.md")
+    prose = nodes.paragraph("", "", nodes.Text("Exercise 5.2: "), nodes.raw("", "<title>", format="html"))
+    output = nodes.container("", nodes.raw("", "<details class='fw-source'>", format="html"),
+                             classes=["cell_output"])
+    doc += [prose, nodes.container("", output, classes=["cell"])]
+    warned = []
+    monkeypatch.setattr(fwsite.LOGGER, "warning", lambda msg, **kw: warned.append(msg))
+    fwsite._check_prose_html(None, doc)
+    assert warned == ["HTML in the prose: '<title>' is read as a tag by the browser, not shown "
+                      "as text; write it as code (`<title>`) or as &lt;title&gt;"]
+
+
 @pytest.mark.parametrize("stem", PAGES)
 def test_link_previews_have_title_description_and_url(site, stem):
     page = (site / f"{stem}.html").read_text()
@@ -218,8 +238,23 @@ MEASURE = r"""function (win, doc) {
     }
     stubs.push([longest(src.textContent), passes]);
   });
+  // the Previous / Next links under the page: every piece (arrow, subtitle, title) inside its link
+  // (which clips what overflows it) and inside the window
+  var links = [], clipped = [];
+  doc.querySelectorAll(".prev-next-area a").forEach(function (a) {
+    var box = a.getBoundingClientRect();
+    links.push(a.className);
+    a.querySelectorAll("svg, i, p").forEach(function (piece) {
+      var r = piece.getBoundingClientRect();
+      if (r.width === 0) return;
+      if (r.left < Math.max(box.left, 0) - 1 || r.right > Math.min(box.right, win.innerWidth) + 1)
+        clipped.push([a.className, piece.tagName + "." + (piece.getAttribute("class") || ""),
+                      Math.round(r.left), Math.round(r.right), Math.round(box.right), win.innerWidth]);
+    });
+  });
   return {column: art.clientWidth, wide: wide, figures: figures, maths: maths.length, rawMath: rawMath,
-          typeset: art.querySelectorAll("mjx-container").length, stubs: stubs};
+          typeset: art.querySelectorAll("mjx-container").length, stubs: stubs, prevNext: links,
+          clipped: clipped};
 }"""
 
 
@@ -284,6 +319,17 @@ def test_figure_text_is_readable(site, measured, measured_phone, stem, screen):
         if px < least:
             small.append(f"{src}: text {px:.1f} px at {shown:.0f} px wide")
     assert not small, f"{stem}: " + "\n".join(small)
+
+
+@pytest.mark.parametrize("stem", PAGES)
+@pytest.mark.parametrize("screen", ["wide", "phone"])
+def test_previous_and_next_links_show_whole(measured, measured_phone, stem, screen):
+    """Under each page the Previous / Next links show their arrow and title whole. On a phone the
+    theme's two 45% columns were narrower than a title's longest word ("Augmentation:"), and the
+    Next arrow was pushed out of its link and clipped (fwbook.css stacks them there)."""
+    m = (measured if screen == "wide" else measured_phone)[f"{stem}.html"]
+    assert m["prevNext"], f"{stem}: no Previous / Next link found: the check checks nothing"
+    assert not m["clipped"], f"{stem}: pieces outside their link or the window: {m['clipped']}"
 
 
 @pytest.mark.parametrize("stem", PAGES)

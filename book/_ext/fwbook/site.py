@@ -18,7 +18,10 @@ A Sphinx extension (listed in `_config.yml`):
   ``test_colab_tpu.py`` breaks after ``test_`` and ``colab_``, not after any letter;
 * a solution's title has the same curly apostrophes as its exercise's (`SolutionQuotes`);
 * the appendix's figures read "Fig. A.1", not "Fig. 1" beside chapter 1's "Fig. 1.1"
-  (`_appendix_figure_numbers`).
+  (`_appendix_figure_numbers`);
+* the build warns (so ``-W`` fails) on HTML written in the prose (`_check_prose_html`): a
+  placeholder such as "Exercise 5.2: <title>" is a tag to the browser, and a ``<title>``
+  turned the rest of the instructors' page into one invisible string.
 """
 
 from __future__ import annotations
@@ -185,6 +188,25 @@ def _check_chapter_numbers(app: Any, env: Any) -> None:
 CODE_JOINS = re.compile(r"(?<=[_/])(?=[^_./])|(?<=\.)(?=[^_./]{4}|[^_./]*[_./])")
 
 
+def _check_prose_html(app: Any, doctree: nodes.document) -> None:
+    """Warns on each piece of HTML in a page's Markdown (MyST passes ``<word>`` through as
+    HTML): the browser reads it as a tag, not as text. "Exercise 5.2: <title>" on the
+    instructors' page opened a ``<title>`` element, and everything after it, footer
+    included, became its invisible text; an unknown ``<student>`` just vanishes. HTML that
+    a cell printed (a `fw.book.show_source` listing, a widget) is a cell's output and stays.
+    """
+    for raw in doctree.findall(nodes.raw):
+        if "html" not in raw.get("format", "").split():
+            continue
+        parent = raw.parent
+        while parent is not None and "cell_output" not in parent.get("classes", ()):
+            parent = parent.parent
+        if parent is None:
+            LOGGER.warning(f"HTML in the prose: {raw.astext().strip()[:60]!r} is read as a tag by "
+                           "the browser, not shown as text; write it as code (`<title>`) or "
+                           "as &lt;title&gt;", location=raw)
+
+
 class TableCode(nodes.literal):
     """Inline code in a table, written as HTML with ``<wbr>`` where its name is joined
     (`TableCodeBreaks`); its text stays one node, so the search index sees the name whole."""
@@ -264,6 +286,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("env-merge-info", _merge)
     app.connect("env-check-consistency", _check_chapter_numbers)
     app.connect("env-get-updated", _appendix_figure_numbers, priority=600)
+    app.connect("doctree-read", _check_prose_html)
     app.connect("config-inited", _config_inited)
     app.connect("build-finished", _build_finished)
     app.add_css_file(CSS)
