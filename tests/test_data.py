@@ -181,6 +181,24 @@ def test_parse_batch_reads_one_file_channels_last():
                                                   b"labels": [3, 10]})), "mine")
 
 
+@pytest.mark.parametrize("module", ["numpy.core.multiarray", "numpy._core.multiarray"])
+def test_parse_batch_reads_a_batch_pickled_by_either_numpy(module):
+    """The official batches name numpy < 2's ``numpy.core.multiarray``; a copy pickled under
+    numpy >= 2 (the quick profile's sample, say) names ``numpy._core.multiarray``, which numpy
+    1.26 lacks: the installed numpy reads both."""
+    import io
+
+    x = np.arange(3 * 3072, dtype=np.int64).reshape(3, 3072) % 251
+    raw = pickle.dumps({b"data": x.astype(np.uint8), b"labels": [0, 5, 9]}, protocol=3)
+    # protocols <= 3 name each global on a "module\nname\n" line: respell it as the other numpy does
+    raw = raw.replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
+    raw = raw.replace(b"numpy.core.multiarray\n", module.encode() + b"\n")
+    assert module.encode() + b"\n_reconstruct" in raw
+    images, labels = data.parse_batch(io.BytesIO(raw), "mine")
+    assert labels.tolist() == [0, 5, 9]
+    np.testing.assert_array_equal(images, x.astype(np.uint8).reshape(3, 3, 32, 32).transpose(0, 2, 3, 1))
+
+
 # ------------------------------------------- where the data comes from (load_cifar10, load_profile_data)
 
 def _official_copy(root: Path, per_class: int, test_per_class: int, seed: int = 0) -> Path:
