@@ -90,7 +90,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):  # noqa: ANN201 - pickle's signature
         if (module, name) in self._ALLOWED:
             if module.startswith("numpy._core.") and not hasattr(np, "_core"):
-                module = module.replace("numpy._core.", "numpy.core.")  # written by numpy >= 2
+                # pickled under numpy >= 2, read under numpy 1.x
+                module = module.replace("numpy._core.", "numpy.core.")
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not part of a "
                                      "CIFAR-10 batch")
