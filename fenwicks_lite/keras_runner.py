@@ -100,6 +100,9 @@ class KerasRunner:
                 return len(x) // bs
 
             def __getitem__(self, i: int) -> Any:
+                # the end of a plain `for` (Keras < 3.11's PyDataset has no __iter__)
+                if not 0 <= i < len(self):
+                    raise IndexError(f"batch {i} of {len(self)}")
                 s = transform.step_seed(seed, first + i)
                 xb = transform.augment_batch(x[i * bs:(i + 1) * bs], s, cutout=cutout)
                 return np.asarray(xb), y[i * bs:(i + 1) * bs]

@@ -45,3 +45,20 @@ def test_compile_reports_seconds_and_leaves_the_weights():
     assert seconds >= 0 and compiled is True
     for a, b in zip(sum(before, []), sum(runner.state(), []), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_jax_batches_end_where_the_epoch_does():
+    """On JAX an epoch's batches are a PyDataset: past its last batch it raises IndexError, so a
+    plain `for` over it ends (Keras < 3.11's PyDataset has no __iter__; Python then indexes on until
+    IndexError, and empty batches came for ever)."""
+    if keras.backend.backend() != "jax":
+        pytest.skip("TensorFlow's batches are a tf.data pipeline")
+    (x, y), (xt, _) = fw_data.synthetic_cifar10(200, 64, seed=3)
+    cfg = fit.TrainConfig.from_profile("quick", width=8, batch_size=64, seed=7, verbose=0)
+    mean, std = fw_data.channel_stats(x)
+    model, opt = fit.build(cfg, 3)
+    batches = keras_runner.KerasRunner(model, opt, cfg, mean, std, x, y, xt, 1)._dataset(0)
+    assert len(batches) == 3 and batches[2][0].shape == (64, 32, 32, 3)
+    for past in (3, -1):
+        with pytest.raises(IndexError, match=f"batch {past} of 3"):
+            batches[past]
