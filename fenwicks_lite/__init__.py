@@ -12,8 +12,10 @@ that explains it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
+import sys
 from typing import Any
 
 __version__ = "0.1.0"
@@ -45,6 +47,49 @@ def _keras_on_jax_without_tensorflow() -> None:
 
 # Before any submodule imports Keras: `python -m fenwicks_lite.train`, `fw.layers`, ...
 _keras_on_jax_without_tensorflow()
+
+
+class TensorFlowMissingError(ModuleNotFoundError):
+    """A function of the tf.io / tf.data side of the library was called where TensorFlow
+    cannot be imported (a Colab TPU runtime, ``pip install 'fenwicks_lite[jax]'``).
+
+    A `ModuleNotFoundError` with ``name="tensorflow"``, so ``except ImportError`` still
+    catches it; the message names the function and what to install. Chapter 1 says
+    which chapters need TensorFlow (its note on TPUs).
+    """
+
+
+def needs_tensorflow(func: Any = None, *, instead: str | None = None) -> Any:
+    """Marks a function that cannot work without TensorFlow: called where TensorFlow
+    cannot be imported, it raises `TensorFlowMissingError` naming itself, the install
+    line and, as `instead`, the library's TensorFlow-free way to the same end.
+
+    The function imports TensorFlow itself, as before; this only makes the failure
+    say what to do. Chapters 1, 3, 4 and 5 show functions marked with it.
+    """
+    if func is None:
+        return functools.partial(needs_tensorflow, instead=instead)
+    module = sys.modules[func.__module__]  # `python -m` runs a module as __main__
+    spec_name = module.__spec__.name if module.__spec__ else module.__name__
+    name = f"{spec_name.replace('fenwicks_lite.', 'fw.', 1)}.{func.__qualname__}"
+
+    @functools.wraps(func)
+    def tensorflow_only(*args: Any, **kwargs: Any) -> Any:
+        if sys.modules.get("tensorflow") is None:
+            try:
+                importlib.import_module("tensorflow")
+            except ImportError as e:
+                hint = f"\nWithout TensorFlow, use {instead}." if instead else ""
+                raise TensorFlowMissingError(
+                    f"{name} needs TensorFlow, which cannot be imported here ({e}).\n"
+                    "Install it: pip install 'fenwicks_lite[tf]' (or pip install "
+                    f"tensorflow).{hint}",
+                    name="tensorflow") from e
+        return func(*args, **kwargs)
+
+    tensorflow_only.needs_tensorflow = True
+    return tensorflow_only
+
 
 #: module name -> the chapter that explains it.
 SUBMODULES: dict[str, str] = {

@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from fenwicks_lite import TensorFlowMissingError, needs_tensorflow
+
 #: TensorFlow 1 on the seed's Colab TPU host: `tfrecord_ds`'s default parallelism was
 #: two cores.
 SEED_N_CORES = 2
@@ -80,6 +82,7 @@ def _time_epochs(
     return n, best
 
 
+@needs_tensorflow(instead="fw.bench_pipeline.device_row, the device pipeline alone")
 def tf_rows(
     x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, workdir: str
 ) -> list[Row]:
@@ -202,6 +205,7 @@ def _device_row_in_child(
     return Row(**json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+@needs_tensorflow(instead="fw.bench_pipeline.device_row, the device pipeline alone")
 def run(
     x: np.ndarray,
     y: np.ndarray,
@@ -360,13 +364,17 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(x):,} images of {ds.describe()}, batch "
         f"{args.batch_size or profile.batch_size}"
     )
-    rows = run(
-        x,
-        y,
-        args.batch_size or profile.batch_size,
-        args.epochs,
-        device=not args.no_device,
-    )
+    try:
+        rows = run(
+            x,
+            y,
+            args.batch_size or profile.batch_size,
+            args.epochs,
+            device=not args.no_device,
+        )
+    except TensorFlowMissingError as e:  # a JAX-only install: what to do, no traceback
+        print(e, file=sys.stderr)
+        return 1
     print(format_table(rows))
     if args.json:
         args.json.write_text(

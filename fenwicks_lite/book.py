@@ -72,7 +72,8 @@ def show_source(*objects: Any) -> Any:
         sources.append(inspect.getsource(o).rstrip())
         module = o.__module__.replace("fenwicks_lite.", "fw.", 1)
         names.append(f"{module}.{o.__qualname__}")
-        path = Path(inspect.getsourcefile(o)).resolve()
+        # a decorated function's file, not its decorator's (`fw.needs_tensorflow`)
+        path = Path(inspect.getsourcefile(inspect.unwrap(o))).resolve()
         inside = path.is_relative_to(package)
         file = f"fenwicks_lite/{path.relative_to(package)}" if inside else path.name
         if file not in files:

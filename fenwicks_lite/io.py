@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from fenwicks_lite.pipeline import _is_folder
+from fenwicks_lite import needs_tensorflow
+from fenwicks_lite.pipeline import IN_MEMORY_PIPELINE, _is_folder
 
 # --------------------------------------------------------------- Chapter 1: directories
 
@@ -60,6 +61,7 @@ def _check_project(project: str) -> None:
         )
 
 
+@needs_tensorflow
 def get_project_dirs(root: str | os.PathLike, project: str) -> tuple[str, str]:
     """Creates and returns ``(data_dir, work_dir)`` = ``root/data/project`` and
     ``root/work/project``.
@@ -101,6 +103,7 @@ def get_project_dirs(root: str | os.PathLike, project: str) -> tuple[str, str]:
     return dirs
 
 
+@needs_tensorflow
 def get_gcs_dirs(bucket: str, project: str) -> tuple[str, str]:
     """The seed's name: `get_project_dirs` on a bucket, ``gs://bucket/data/project`` and
     ``.../work/project``.
@@ -125,6 +128,7 @@ def _protected_dirs() -> list[Path]:
     return [Path("/"), *keep, *(up for d in keep for up in d.parents)]
 
 
+@needs_tensorflow
 def create_clean_dir(path: str | os.PathLike) -> str:
     """Makes `path` an existing, EMPTY directory: creates it, or deletes everything
     inside it.
@@ -249,6 +253,7 @@ def shard_paths(path: str, shards: int) -> list[str]:
     return [f"{path}-{i:05d}-of-{shards:05d}" for i in range(shards)]
 
 
+@needs_tensorflow(instead=IN_MEMORY_PIPELINE)
 def image_example(image_bytes: bytes, label: int, dtype_name: bytes) -> bytes:
     """One serialized `tf.train.Example`, as `numpy_tfrecord` writes it for each image:
     three features, `image` (the raw pixel bytes), `label` (int64) and `dtype` (the
@@ -309,6 +314,7 @@ def _written_together(paths: list[str]) -> Iterator[list[str]]:
         raise
 
 
+@needs_tensorflow(instead=IN_MEMORY_PIPELINE)
 def numpy_tfrecord(
     x: np.ndarray,
     y: np.ndarray,
@@ -417,6 +423,7 @@ def numpy_tfrecord(
     return paths
 
 
+@needs_tensorflow(instead=IN_MEMORY_PIPELINE)
 def tfexample_numpy_image_parser(
     example: Any, h: int, w: int, c: int = 3, dtype: str | None = None
 ) -> tuple[Any, Any]:
@@ -507,6 +514,7 @@ def _tf_message(e: Any) -> str:
     )
 
 
+@needs_tensorflow(instead=IN_MEMORY_PIPELINE)
 def tfrecord_numpy(paths: str | Sequence[str], h: int, w: int, c: int = 3,
                    dtype: str = "uint8") -> tuple[np.ndarray, np.ndarray]:
     """Reads `numpy_tfrecord`'s file(s) back into NumPy ``(x, y)``, in order. For checks
@@ -550,6 +558,7 @@ def tfrecord_numpy(paths: str | Sequence[str], h: int, w: int, c: int = 3,
     return np.stack(xs), np.asarray(ys, np.int64)
 
 
+@needs_tensorflow(instead=IN_MEMORY_PIPELINE)
 def tfrecord_ds(*args: Any, **kwargs: Any) -> Any:
     """The seed's `fw.io.tfrecord_ds`: the tf.data input pipeline, which lives in
     `fenwicks_lite.pipeline` (Chapter 5); this name only forwards to it."""

@@ -27,11 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from fenwicks_lite import transform
+from fenwicks_lite import needs_tensorflow, transform
 
 #: The seed's `shuffle_buf_sz` default: CIFAR-10's training set, i.e. a buffer that
 #: holds a full epoch.
 CIFAR10_TRAIN_SIZE = 50_000
+
+#: what the tf.data functions' error names where TensorFlow is missing (JAX-only
+#: installs, Colab's TPU runtimes): the pipeline that needs no TensorFlow.
+IN_MEMORY_PIPELINE = "fw.pipeline.DeviceDataset, the arrays in memory (Chapter 5)"
 
 
 def _is_folder(path: str) -> bool:
@@ -73,6 +77,7 @@ def _check_parsed(spec: Any, what: str) -> None:
         )
 
 
+@needs_tensorflow(instead=IN_MEMORY_PIPELINE)
 def tf_augment(
     pad: int = transform.PAD,
     cutout: int = transform.CUTOUT,
@@ -101,6 +106,7 @@ def tf_augment(
     return fn
 
 
+@needs_tensorflow(instead=IN_MEMORY_PIPELINE)
 def tfrecord_ds(
     file_pattern: str | list[str],
     parser: Callable[[Any], tuple[Any, Any]],

@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from fenwicks_lite import needs_tensorflow
+
 #: Page's settings (page2018): 4-pixel reflection padding, 8 x 8 cutout.
 PAD = 4
 CUTOUT = 8
@@ -110,17 +112,20 @@ class TFOps:
     """
 
     @staticmethod
+    @needs_tensorflow(instead="fw.transform.KERAS_OPS")
     def arange(n: int) -> Any:
         import tensorflow as tf
 
         return tf.range(n)
 
     @staticmethod
+    @needs_tensorflow(instead="fw.transform.KERAS_OPS")
     def batch_size(x: Any) -> Any:
         import tensorflow as tf
 
         return x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
 
+    @needs_tensorflow(instead="fw.transform.KERAS_OPS")
     def __getattr__(self, name: str) -> Any:
         import tensorflow as tf
 
@@ -377,6 +382,7 @@ def _tf_batched(x: Any, what: str) -> tuple[Any, bool, int, int]:
     return (x[None] if single else x), single, h, w
 
 
+@needs_tensorflow(instead="fw.transform.random_pad_crop_batch")
 def random_pad_crop(x: Any, pad: int = PAD, seed: Any = None) -> Any:
     """Reflect-pads by `pad` pixels and cuts a random window of the original size
     (TensorFlow).
@@ -408,6 +414,7 @@ def random_pad_crop(x: Any, pad: int = PAD, seed: Any = None) -> Any:
 ramdom_pad_crop = random_pad_crop
 
 
+@needs_tensorflow(instead="fw.transform.random_flip_batch")
 def random_flip(x: Any, seed: Any = None) -> Any:
     """Mirrors left-right with probability 1/2, independently per image (TensorFlow; HWC
     or NHWC).
@@ -423,6 +430,7 @@ def random_flip(x: Any, seed: Any = None) -> Any:
     return out[0] if single else out
 
 
+@needs_tensorflow(instead="fw.transform.cutout_batch")
 def cutout(x: Any, h: int = CUTOUT, w: int | None = None, seed: Any = None,
            inside: bool = True) -> Any:
     """Zeroes an h x w window at a random place in each image (TensorFlow).
@@ -449,6 +457,7 @@ def cutout(x: Any, h: int = CUTOUT, w: int | None = None, seed: Any = None,
     return out[0] if single else out
 
 
+@needs_tensorflow(instead="fw.transform.augment_batch")
 def augment_batch_tf(
     images: Any,
     seed: Any = None,

@@ -29,6 +29,55 @@ def install() -> None:
     exec(SOURCE, {})
 
 
+def errors_without_tensorflow(calls: dict[str, str], setup: str = "") -> dict[str, dict]:
+    """What each of `calls` (a label -> one Python expression) raises in a fresh interpreter
+    where TensorFlow is blocked and Keras runs on JAX (`import fenwicks_lite as fw`, `numpy as
+    np` and `setup` come first): {label: {"types": the error's class and bases, "name": its
+    `name`, "message": str(error), "cause": the class of its __cause__}}, or {"returned": ...}
+    for a call that raised nothing."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = SOURCE + textwrap.dedent("""
+        import json, sys
+        import numpy as np
+        import fenwicks_lite as fw
+    """) + setup + textwrap.dedent(f"""
+        out = {{}}
+        for label, expr in {calls!r}.items():
+            try:
+                out[label] = {{"returned": repr(eval(expr))[:200]}}
+            except BaseException as e:
+                out[label] = {{"types": [t.__name__ for t in type(e).__mro__], "message": str(e),
+                              "name": getattr(e, "name", None),
+                              "cause": type(e.__cause__).__name__ if e.__cause__ else None}}
+        assert "tensorflow" not in sys.modules
+        print(json.dumps(out))
+    """)
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def assert_says_what_to_install(got: dict, function: str, instead: str | None = None) -> None:
+    """`got` (one entry of `errors_without_tensorflow`) is the library's error for a call of
+    `function` (e.g. "fw.io.numpy_tfrecord") without TensorFlow: still a ModuleNotFoundError
+    about tensorflow, chained from the import's own error, naming the function, the install
+    line and, where given, the TensorFlow-free way (`instead`)."""
+    assert "returned" not in got, f"{function} ran without TensorFlow: {got}"
+    assert "ModuleNotFoundError" in got["types"] and got["name"] == "tensorflow", got
+    assert got["cause"] is not None, f"{function}: not chained from the import's error: {got}"
+    assert got["message"].startswith(f"{function} needs TensorFlow"), got["message"]
+    assert "pip install 'fenwicks_lite[tf]'" in got["message"], got["message"]
+    if instead is not None:
+        assert f"Without TensorFlow, use {instead}" in got["message"], got["message"]
+
+
 def main(argv: list[str]) -> int:
     """``python tests/no_tensorflow.py MODULE ARGS...`` (see the module docstring)."""
     import runpy

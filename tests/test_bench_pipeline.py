@@ -4,8 +4,13 @@ data. Timings themselves are not asserted (a benchmark, not a timed test); Tenso
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import figure_text
+import no_tensorflow
 import numpy as np
 import pytest
 from quick_data import quick_data_env
@@ -86,3 +91,25 @@ def test_cli_writes_json(tmp_path, monkeypatch, capsys):
     rows = json.loads(out.read_text())
     assert [r["name"] for r in rows] == ["naive tf.data", "tuned tf.data"] and rows[0]["images"] == 256
     assert "tuned tf.data" in capsys.readouterr().out
+
+
+def test_without_tensorflow_the_benchmark_says_what_to_install_and_what_runs_without(tmp_path):
+    """A JAX-only install: the tf.data rows need TensorFlow; `run` and `tf_rows` say so by name,
+    with the install line and `device_row`, the row that needs none."""
+    x, y = "np.zeros((64, 8, 8, 3), np.uint8)", "np.arange(64) % 10"
+    got = no_tensorflow.errors_without_tensorflow({
+        "run": f"fw.bench_pipeline.run({x}, {y}, batch_size=32, epochs=1)",
+        "tf_rows": f"fw.bench_pipeline.tf_rows({x}, {y}, 32, 1, {str(tmp_path)!r})",
+    })
+    for name in ("run", "tf_rows"):
+        no_tensorflow.assert_says_what_to_install(got[name], f"fw.bench_pipeline.{name}",
+                                                  "fw.bench_pipeline.device_row")
+    assert list(tmp_path.iterdir()) == []
+    # the command line says the same, without a traceback, and fails
+    runner = Path(no_tensorflow.__file__)
+    env = {**os.environ, **quick_data_env(), "FENWICKS_LITE_PROFILE": "quick"}
+    out = subprocess.run([sys.executable, str(runner), "fenwicks_lite.bench_pipeline", "--images", "64",
+                          "--batch-size", "32", "--epochs", "1"], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 1, out.stderr[-2000:]
+    assert "fw.bench_pipeline.run needs TensorFlow" in out.stderr and "Traceback" not in out.stderr, out.stderr

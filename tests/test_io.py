@@ -10,6 +10,7 @@ import os
 import uuid
 from pathlib import Path
 
+import no_tensorflow
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -445,3 +446,37 @@ def test_a_folder_where_a_file_is_expected(tmp_path, rng):
     with pytest.raises(IsADirectoryError, match=r"is a folder: pass the TFRecord file.*os\.path\.join"):
         fio.tfrecord_numpy(str(tmp_path), 2, 2)
     assert sorted(os.listdir(tmp_path)) == ["keep.txt"]
+
+
+# --------------------------------------------------------------------------------- without TensorFlow
+
+def test_without_tensorflow_each_function_names_itself_and_what_to_install(tmp_path):
+    """A JAX-only install (Colab's TPU runtimes, pip install 'fenwicks_lite[jax]'): each fw.io
+    function that needs TensorFlow says so by name, with the install line (and, for the records,
+    the pipeline that needs none), not a bare "No module named 'tensorflow'"; still a
+    ModuleNotFoundError for `except ImportError`. The TF-free helpers keep working."""
+    d, x, y = str(tmp_path), "np.zeros((4, 2, 2, 3), np.uint8)", "np.arange(4)"
+    records = "fw.pipeline.DeviceDataset"
+    cases = {  # label: (the call, the name the error gives, the TF-free way it offers)
+        "get_project_dirs": (f"fw.io.get_project_dirs({d!r}, 'cifar10')", "fw.io.get_project_dirs", None),
+        "get_gcs_dirs": ("fw.io.get_gcs_dirs('my-bucket', 'cifar10')", "fw.io.get_gcs_dirs", None),
+        "create_clean_dir": (f"fw.io.create_clean_dir({d + '/w'!r})", "fw.io.create_clean_dir", None),
+        "image_example": ("fw.io.image_example(bytes(12), 3, b'uint8')", "fw.io.image_example", records),
+        "numpy_tfrecord": (f"fw.io.numpy_tfrecord({x}, {y}, {d + '/r.tfrec'!r})", "fw.io.numpy_tfrecord",
+                           records),
+        "parser": ("fw.io.tfexample_numpy_image_parser(b'', 2, 2)", "fw.io.tfexample_numpy_image_parser",
+                   records),
+        "tfrecord_numpy": (f"fw.io.tfrecord_numpy({d + '/r.tfrec'!r}, 2, 2)", "fw.io.tfrecord_numpy", records),
+        "tfrecord_ds": (f"fw.io.tfrecord_ds({d + '/r*'!r}, None, 2)", "fw.io.tfrecord_ds", records),
+        # the seed's May names (fw.data.*) are the same functions
+        "data.numpy_tfrecord": (f"fw.data.numpy_tfrecord({x}, {y}, {d + '/r.tfrec'!r})",
+                                "fw.io.numpy_tfrecord", records),
+    }
+    got = no_tensorflow.errors_without_tensorflow(
+        {**{k: call for k, (call, _, _) in cases.items()},
+         "shard_paths": "fw.io.shard_paths('r', 2)", "default_dtype": f"fw.io.default_dtype({x})"})
+    for label, (_, name, instead) in cases.items():
+        no_tensorflow.assert_says_what_to_install(got[label], name, instead)
+    assert got["shard_paths"] == {"returned": repr(["r-00000-of-00002", "r-00001-of-00002"])}
+    assert got["default_dtype"] == {"returned": "'uint8'"}
+    assert os.listdir(tmp_path) == []  # nothing was written or created

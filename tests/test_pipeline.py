@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import no_tensorflow
 import numpy as np
 import pytest
 
@@ -212,3 +213,20 @@ def test_io_forwarder_is_this_pipeline(records):
     pattern, _, _ = records
     ds = io.tfrecord_ds(pattern, _parser, 100, training=False)
     assert [len(b[1]) for b in ds] == [100, 100, 100]
+
+
+# ----------------------------------------------------------------------------------- without TensorFlow
+
+def test_without_tensorflow_the_tf_data_functions_say_what_to_install_and_what_instead():
+    """A JAX-only install: `tfrecord_ds` and `tf_augment` name themselves, the install line and
+    DeviceDataset (which works there) instead of failing on a bare import."""
+    got = no_tensorflow.errors_without_tensorflow({
+        "tfrecord_ds": "fw.pipeline.tfrecord_ds('data/train*.tfrec', None, 512)",
+        "tf_augment": "fw.pipeline.tf_augment(mean=(125.0,) * 3, std=(63.0,) * 3)",
+        "DeviceDataset": "len(fw.pipeline.DeviceDataset(np.zeros((8, 16, 16, 3), np.float32), "
+                         "np.arange(8), 4))",
+    })
+    for name in ("tfrecord_ds", "tf_augment"):
+        no_tensorflow.assert_says_what_to_install(got[name], f"fw.pipeline.{name}",
+                                                  "fw.pipeline.DeviceDataset")
+    assert got["DeviceDataset"] == {"returned": "2"}

@@ -6,6 +6,7 @@ test the TensorFlow family for tf.data and are TensorFlow-only.
 
 from __future__ import annotations
 
+import no_tensorflow
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -479,3 +480,28 @@ def test_reverse_standard_scaler_wrong_channels_say_what_to_do():
     back = T.tfm_reverse_standard_scaler([0.5, 0.4, 0.3], [0.2, 0.2, 0.2])
     with pytest.raises(ValueError, match=r"3 channels last .* got shape \(2, 4, 4, 1\)"):
         back(np.zeros((2, 4, 4, 1)))
+
+
+# ----------------------------------------------------------------------------------- without TensorFlow
+
+def test_without_tensorflow_the_tensorflow_family_names_the_keras_ops_function_to_use():
+    """A JAX-only install: each function of the TensorFlow family (and the op set `TF_OPS`) says
+    it needs TensorFlow, the install line and its keras.ops twin, which works there."""
+    x = "np.zeros((2, 8, 8, 3), np.float32)"
+    cases = {  # label: (the call, the name the error gives, the twin it offers)
+        "random_pad_crop": (f"fw.transform.random_pad_crop({x})", "random_pad_crop", "random_pad_crop_batch"),
+        "ramdom_pad_crop": (f"fw.transform.ramdom_pad_crop({x})", "random_pad_crop", "random_pad_crop_batch"),
+        "random_flip": (f"fw.transform.random_flip({x}, seed=(1, 2))", "random_flip", "random_flip_batch"),
+        "cutout": (f"fw.transform.cutout({x}, 4)", "cutout", "cutout_batch"),
+        "augment_batch_tf": (f"fw.transform.augment_batch_tf({x}, (1, 2))", "augment_batch_tf",
+                             "augment_batch"),
+        "TF_OPS.arange": ("fw.transform.TF_OPS.arange(3)", "TFOps.arange", "KERAS_OPS"),
+        "TF_OPS.batch_size": (f"fw.transform.TF_OPS.batch_size({x})", "TFOps.batch_size", "KERAS_OPS"),
+        "TF_OPS.where": ("fw.transform.TF_OPS.where", "TFOps.__getattr__", "KERAS_OPS"),
+    }
+    got = no_tensorflow.errors_without_tensorflow(
+        {**{k: call for k, (call, _, _) in cases.items()},
+         "random_flip_batch": f"fw.transform.random_flip_batch({x}, 0).shape"})
+    for label, (_, name, twin) in cases.items():
+        no_tensorflow.assert_says_what_to_install(got[label], f"fw.transform.{name}", f"fw.transform.{twin}")
+    assert got["random_flip_batch"] == {"returned": repr((2, 8, 8, 3))}
