@@ -322,3 +322,135 @@ def test_the_seeds_april_and_may_names_are_both_here():
         assert _resolve(april) is _resolve(may), (april, may)
     for name in SEED_ONLY:
         assert _resolve(name) is not None, name
+
+
+# ---------------------------------------------------------------- functions that need TensorFlow
+
+def _calls_tensorflow_unconditionally(fn, seen: dict) -> bool:
+    """Whether `fn`, once called, always imports TensorFlow: its body (outside `if` and `try`
+    blocks and nested functions) imports it, or calls a function of the library that does,
+    whether its own module's helper (`_tf_batched`), another module's (`io.numpy_tfrecord`)
+    or one marked `@needs_tensorflow`."""
+    import ast
+    import importlib
+    import inspect
+    import textwrap
+
+    fn = inspect.unwrap(fn)
+    if getattr(fn, "__code__", None) in seen:
+        return seen[fn.__code__]
+    seen[fn.__code__] = False  # a cycle says no more than the rest of the body
+    try:
+        (node,) = ast.parse(textwrap.dedent(inspect.getsource(fn))).body
+    except (OSError, TypeError, ValueError):  # no source (generated, builtin)
+        return False
+    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+    def walk(tree):
+        stack = [tree]
+        while stack:
+            n = stack.pop()
+            yield n
+            stack.extend(c for c in ast.iter_child_nodes(n) if not isinstance(c, nested))
+
+    def unconditional(body):
+        for stmt in body:
+            if isinstance(stmt, (*nested, ast.Try, ast.TryStar)):
+                continue
+            if isinstance(stmt, (ast.If, ast.While)):
+                yield from walk(stmt.test)
+            elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+                yield from walk(stmt.iter)
+            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                for item in stmt.items:
+                    yield from walk(item.context_expr)
+                yield from unconditional(stmt.body)
+            elif isinstance(stmt, ast.Match):
+                yield from walk(stmt.subject)
+            else:
+                yield from walk(stmt)
+
+    names = dict(vars(inspect.getmodule(fn)))
+    for n in walk(node):  # the library's own imports inside the function
+        if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("fenwicks_lite"):
+            module = importlib.import_module(n.module)
+            names.update({a.asname or a.name: getattr(module, a.name, None) for a in n.names})
+
+    def needs(target) -> bool:
+        if getattr(target, "needs_tensorflow", False):
+            return True
+        if inspect.isfunction(target) and target.__module__.startswith("fenwicks_lite"):
+            return _calls_tensorflow_unconditionally(target, seen)
+        return False
+
+    for n in unconditional(node.body):
+        if isinstance(n, ast.Import) and any(a.name.split(".")[0] == "tensorflow" for a in n.names):
+            break
+        if isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == "tensorflow":
+            break
+        if isinstance(n, ast.Call):
+            f = n.func
+            if isinstance(f, ast.Name) and needs(names.get(f.id)):
+                break
+            if (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+                    and inspect.ismodule(names.get(f.value.id))
+                    and needs(getattr(names[f.value.id], f.attr, None))):
+                break
+    else:
+        return False
+    seen[fn.__code__] = True
+    return True
+
+
+def _public_functions():
+    """{"fw.io.numpy_tfrecord": the function, ...}: every public function of the library's
+    modules, and every public (or dunder) method and property of their public classes."""
+    import importlib
+    import inspect
+
+    found = {}
+    for module in sorted(fw.SUBMODULES):
+        mod = importlib.import_module(f"fenwicks_lite.{module}")
+        for name, obj in vars(mod).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != mod.__name__:
+                continue
+            if inspect.isfunction(obj):
+                found[f"fw.{module}.{name}"] = obj
+            elif inspect.isclass(obj):
+                for attr, v in vars(obj).items():
+                    if attr.startswith("_") and not (attr.startswith("__") and attr.endswith("__")):
+                        continue
+                    v = v.fget if isinstance(v, property) else getattr(v, "__func__", v)
+                    if inspect.isfunction(v):
+                        found[f"fw.{module}.{name}.{attr}"] = v
+    return found
+
+
+def test_every_function_that_needs_tensorflow_says_so_where_it_is_missing():
+    """The guard: a public function whose body always imports TensorFlow (itself, or through a
+    helper or another function of the library) is marked `@fw.needs_tensorflow`, so that on a
+    JAX-only install it says what to install instead of "No module named 'tensorflow'"; a new
+    one fails here until marked. Then each marked one, called there, says so by name."""
+    seen: dict = {}
+    public = _public_functions()
+    need = {name for name, f in public.items() if _calls_tensorflow_unconditionally(f, seen)}
+    # the detector finds them directly, through a helper, and across modules
+    assert {"fw.io.numpy_tfrecord", "fw.transform.random_pad_crop", "fw.transform.cutout",
+            "fw.io.tfrecord_ds", "fw.io.get_gcs_dirs", "fw.bench_pipeline.run",
+            "fw.transform.TFOps.arange"} <= need, sorted(need)
+    # and leaves alone what uses TensorFlow only on its backend or as an option
+    assert not need & {"fw.accel.setup", "fw.accel.device_info", "fw.pipeline.DeviceDataset.epoch",
+                       "fw.transform.random_flip_batch", "fw.book.start"}, sorted(need)
+    unmarked = sorted(n for n in need if not getattr(public[n], "needs_tensorflow", False))
+    assert not unmarked, f"always import TensorFlow, but are not marked @needs_tensorflow: {unmarked}"
+
+    marked = sorted(n for n, f in public.items() if getattr(f, "needs_tensorflow", False))
+    got = no_tensorflow.errors_without_tensorflow(  # called bare: the mark answers first
+        {n: f"_fn({n[3:]!r})()" for n in marked},
+        setup="def _fn(path):\n    obj = fw\n    for part in path.split('.'):\n"
+              "        obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)\n"
+              "    return getattr(obj, '__func__', obj)\n")
+    for name in marked:  # an alias (the seed's ramdom_pad_crop) gives the function's own name
+        f = public[name]
+        no_tensorflow.assert_says_what_to_install(
+            got[name], f"{f.__module__.replace('fenwicks_lite.', 'fw.')}.{f.__qualname__}")
