@@ -2188,7 +2188,7 @@ KERAS_HOME=/autograder/data PYTHONPATH=/autograder/source/lib python3 -c \\
 """
 
 _REQUIREMENTS = [
-    "keras>=3.5,<4",
+    "keras>=3.6,<4",
     "numpy>=1.26",
     "matplotlib>=3.8",
     "tensorflow-cpu>=2.16,<3",
