@@ -48,7 +48,11 @@ def _compiles_during(fn):
     try:
         return fn(), seen
     finally:
-        jax.monitoring.unregister_event_duration_listener(listen)
+        # public since jax 0.8.1; before, only a private function did it
+        unregister = getattr(jax.monitoring, "unregister_event_duration_listener", None)
+        if unregister is None:
+            from jax._src.monitoring import _unregister_event_duration_listener_by_callback as unregister
+        unregister(listen)
 
 
 def test_second_seed_reuses_the_compiled_epoch(small):
