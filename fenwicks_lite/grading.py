@@ -1015,6 +1015,7 @@ def sandbox_command(
     memory_gb: float = 0,
     max_procs: int = 0,
     disk_gb: float = 0,
+    env: dict[str, str] | None = None,
 ) -> list[str]:
     """The command that runs `_worker` for the job in `work` (mode: unshare, docker or
     process).
@@ -1028,13 +1029,24 @@ def sandbox_command(
     gradebook, the library's sources, the data, the instructor's files: nothing
     outside them can be changed, and nothing lands on a real disk). docker: the same
     with ``--pids-limit`` `max_procs`, the work folder read-only and tmpfs mounts of
-    `disk_gb` over its ``run`` folder and ``/tmp``.
+    `disk_gb` over its ``run`` folder and ``/tmp``, and `env` (the kernel's,
+    `_clean_env`: a container starts with none of the grader's) but its ``PATH``, the
+    image's own; the data it names (``CIFAR10_DIR``) is mounted read-only at the same
+    path.
 
     For instructors, "Grading" (3, each submission is isolated).
     """
     py = [str(_python()), "-m", "fenwicks_lite.grading", "_worker"]
     size = f"size={max(1, int(disk_gb * 2**20))}k" if disk_gb else ""
     if mode == "docker":
+        inside = {k: v for k, v in (env or {}).items() if k != "PATH"}
+        inside.update(
+            PYTHONPATH=str(work / "lib"),
+            HOME=str(work / "run"),
+            FENWICKS_LITE_PROFILE="quick",
+            PYTHONNOUSERSITE="1",
+        )
+        cifar = inside.get("CIFAR10_DIR", "")
         return [
             "docker",
             "run",
@@ -1052,16 +1064,10 @@ def sandbox_command(
             f"{work}:{work}:ro",
             "--tmpfs",
             f"{work / 'run'}:" + ",".join(x for x in ("rw", "exec", size) if x),
+            *(["-v", f"{cifar}:{cifar}:ro"] if cifar else []),
             "-w",
             str(work / "run"),
-            "-e",
-            f"PYTHONPATH={work / 'lib'}",
-            "-e",
-            f"HOME={work / 'run'}",
-            "-e",
-            "FENWICKS_LITE_PROFILE=quick",
-            "-e",
-            "PYTHONNOUSERSITE=1",
+            *[x for k, v in sorted(inside.items()) for x in ("-e", f"{k}={v}")],
             image,
             "python",
             "-m",
@@ -1287,10 +1293,52 @@ def _clean_env(work: Path) -> dict[str, str]:
     }
     if os.environ.get("KERAS_BACKEND"):
         env["KERAS_BACKEND"] = os.environ["KERAS_BACKEND"]
-    cifar = os.environ.get(data.ENV_VAR) or data.mini_sample_dir()
+    cifar = _kernel_data()
     if cifar:
-        env[data.ENV_VAR] = str(Path(cifar).resolve())
+        env[data.ENV_VAR] = str(cifar)
     return env
+
+
+def _kernel_data() -> Path | None:
+    """The CIFAR-10 the graded kernels read, as their ``CIFAR10_DIR``: the grader's
+    ``$CIFAR10_DIR``, else the sample beside a checkout of the book, else the copy in
+    the grader's Keras cache (`fw.data.keras_cached`); None if there is none. A kernel
+    has its own home (so no Keras cache of its own) and, isolated, no network, so it
+    cannot look further itself; `grade_batch` stops before the first submission without
+    one.
+
+    For instructors, "Grading".
+    """
+    from fenwicks_lite import data
+
+    cifar = (
+        os.environ.get(data.ENV_VAR) or data.mini_sample_dir() or data.keras_cached()
+    )
+    return Path(cifar).expanduser().resolve() if cifar else None
+
+
+def _reads_cifar10(nb: Any) -> bool:
+    """Whether notebook `nb` loads CIFAR-10: a code cell calls ``fw.book.start`` (every
+    chapter's first cell) or a loader of `fw.data`."""
+    calls = re.compile(r"\bbook\.start\(|\b(?:load_cifar10|load_profile_data)\(")
+    return any(
+        c.cell_type == "code" and calls.search(c.source) for c in nb.cells
+    )
+
+
+def _no_kernel_data_message() -> str:
+    """What `grade_batch` says when `_kernel_data` finds no CIFAR-10."""
+    from fenwicks_lite import data
+
+    return (
+        "no CIFAR-10 for the graded notebooks: each chapter's first cell "
+        "(fw.book.start) reads it, and the kernels that run the submissions have no "
+        "network and a home of their own, so they cannot download it. Set "
+        f"{data.ENV_VAR} to a copy (the folder holding {data.BATCHES_DIR}/, the python "
+        f"version from {data.URL}), or fill your Keras cache "
+        f"({data.keras_cache_dir()}) once: python -c \"from fenwicks_lite import "
+        "data; data.load_cifar10()\"; then grade again."
+    )
 
 
 # --------------------------------------------------------------------------- grading on
@@ -1676,7 +1724,7 @@ def grade_notebook(
         if a.source:
             hidden.append(Path(a.source).parent)
         cmd = sandbox_command(
-            work, hidden, keep, mode, a.image, a.memory_gb, a.max_procs, a.disk_gb
+            work, hidden, keep, mode, a.image, a.memory_gb, a.max_procs, a.disk_gb, env
         )
         job_nonce = secrets.token_hex(16)
         job = {
@@ -2047,6 +2095,9 @@ def grade_batch(
 
     ``python -m fenwicks_lite.exercises grade`` runs it: For instructors, "Grading".
     """
+    if _kernel_data() is None and _reads_cifar10(a.reference):
+        # every kernel would fail on the chapter's first cell
+        raise GradingEnvironmentError(_no_kernel_data_message())
     book = Gradebook(out, a, overwrite)
     # the submissions and the gradebook are out of the submissions' sight
     hide = sorted({p.parent.resolve() for p in paths} | {out.resolve()})

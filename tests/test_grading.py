@@ -1280,6 +1280,78 @@ def test_docker_command_has_no_network_and_a_read_only_root(tmp_path):
     assert "/tmp:size=524288k" in cmd
 
 
+def test_docker_command_hands_the_container_the_kernels_environment_and_data(tmp_path):
+    """A container starts with none of the grader's environment: the kernel's (but
+    PATH, the image's own) goes in with -e, and CIFAR10_DIR's folder is mounted
+    read-only at the same path. Without them a chapter's first cell found no data
+    in the container (no network, no Keras cache) and every submission failed."""
+    data = tmp_path / "cifar"
+    data.mkdir()
+    work = tmp_path / "w"
+    env = {"PATH": "/venv/bin:/usr/bin", "CIFAR10_DIR": str(data), "HOME": "/elsewhere",
+           "KERAS_BACKEND": "jax", "MPLBACKEND": "Agg", "JAX_PLATFORMS": "cpu"}
+    cmd = grading.sandbox_command(work, [], [], "docker", "fw-grader:1", env=env)
+    given = {cmd[i + 1] for i, x in enumerate(cmd[:-1]) if x == "-e"}
+    assert given == {f"CIFAR10_DIR={data}", f"HOME={work / 'run'}", "KERAS_BACKEND=jax",
+                     "MPLBACKEND=Agg", "JAX_PLATFORMS=cpu", f"PYTHONPATH={work / 'lib'}",
+                     "FENWICKS_LITE_PROFILE=quick", "PYTHONNOUSERSITE=1"}
+    mount = cmd.index(f"{data}:{data}:ro")
+    assert cmd[mount - 1] == "-v" and mount < cmd.index("fw-grader:1")
+    bare = grading.sandbox_command(work, [], [], "docker", "fw-grader:1")
+    assert not any(x.endswith(":ro") and str(data) in x for x in bare)
+
+
+def test_kernels_read_cifar10_dir_else_the_sample_else_the_graders_keras_cache(
+    tmp_path, monkeypatch
+):
+    """The graded kernels have their own home and no network: they read the copy the
+    grader names (CIFAR10_DIR), else the checkout's sample, else the grader's own Keras
+    cache, which an installed library's kernels could not find before."""
+    from fenwicks_lite import data
+
+    env_dir, sample, cache = (tmp_path / n for n in ("env", "sample", "cache"))
+    for d in (env_dir, sample, cache):
+        d.mkdir()
+    monkeypatch.setenv(data.ENV_VAR, str(env_dir))
+    monkeypatch.setattr(data, "mini_sample_dir", lambda: sample)
+    monkeypatch.setattr(data, "keras_cached", lambda: cache)
+    assert grading._kernel_data() == env_dir
+    monkeypatch.delenv(data.ENV_VAR)
+    assert grading._kernel_data() == sample
+    monkeypatch.setattr(data, "mini_sample_dir", lambda: None)
+    assert grading._kernel_data() == cache
+    assert grading._clean_env(tmp_path / "w")[data.ENV_VAR] == str(cache)
+    monkeypatch.setattr(data, "keras_cached", lambda: None)
+    assert grading._kernel_data() is None
+    assert data.ENV_VAR not in grading._clean_env(tmp_path / "w")
+
+
+def test_grading_a_chapter_without_cifar10_stops_before_the_first_submission(
+    reference, tmp_path, monkeypatch, capsys
+):
+    """A chapter whose first cell reads CIFAR-10, and no copy for the kernels: one
+    message that says what to set, exit status 2, no submission run, nothing written.
+    (Before, every submission ran and failed on the chapter's first cell.)"""
+    nb = nbformat.read(reference, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        "import fenwicks_lite as fw\nprofile, data = fw.book.start()"))
+    chapter_ref = _write(nb, tmp_path / "ref" / "chgrade.ipynb")
+    assert grading._reads_cifar10(nb) and not grading._reads_cifar10(
+        nbformat.read(reference, as_version=4))
+    monkeypatch.setattr(grading, "_kernel_data", lambda: None)
+    monkeypatch.setattr(grading, "grade_notebook", lambda *a, **k: pytest.fail("ran"))
+    _subs(tmp_path, 2)
+    out = tmp_path / "g"
+    rc = grading.main([
+        "grade", str(tmp_path / "subs"), "--reference", str(chapter_ref),
+        "--seed", "1", "--isolation", "process", "--out", str(out),
+    ])
+    err = capsys.readouterr().err
+    assert rc == 2 and "no CIFAR-10 for the graded notebooks" in err, err
+    assert "Set CIFAR10_DIR to a copy" in err and "data.load_cifar10()" in err, err
+    assert not out.exists()
+
+
 # ------------------------------------------------------------------ the real chapters
 
 
