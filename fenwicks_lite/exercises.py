@@ -293,12 +293,33 @@ def _judge(
     return _failure(key, failure, reveal, getattr(guarded, "returned_none", False))
 
 
+def _missing_tensorflow(e: BaseException | None) -> bool:
+    """Whether `e`, or what it was raised from, is TensorFlow failing to import (the
+    exercise's data side needs it: chapter 3's records)."""
+    seen = 0
+    while e is not None and seen < 10:
+        name = getattr(e, "name", None) or ""
+        if isinstance(e, ImportError) and name.split(".")[0] == "tensorflow":
+            return True
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return False
+
+
 def _failure(
     key: str, e: Exception, reveal: bool, returned_none: bool = False
 ) -> Result:
     """The Result of an exception that is not the checker's verdict. `returned_none`:
     the learner's function last returned None, and did not raise `e` (the checker
     then fails on the None, and says so better than its TypeError would)."""
+    if _missing_tensorflow(e):
+        return Result(
+            key,
+            False,
+            "this check needs TensorFlow, which cannot be imported here: not your "
+            "answer's fault. Install it (pip install 'fenwicks_lite[tf]'; on a Colab "
+            "TPU runtime the chapter's setup cell does) and check again.",
+            "checker-error",
+        )
     line = _raised_by_learner(e)
     said = f": {e}" if reveal else ""
     if returned_none and isinstance(e, TypeError | AttributeError):

@@ -17,7 +17,8 @@ import sys as _sys
 class _BlockTensorFlow(_abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] == "tensorflow":
-            raise ImportError(f"TensorFlow is blocked here ({name}), as on a machine without it")
+            raise ModuleNotFoundError(f"TensorFlow is blocked here ({name}), as on a machine "
+                                      "without it", name=name)
         return None
 
 

@@ -418,3 +418,36 @@ def test_registry_titles_are_the_notebooks_headings():
         if exercises.get(ex.key).title != ex.title
     ]
     assert differ == [], "set these registry titles to the notebook's headings"
+
+
+def test_a_missing_tensorflow_is_the_machines_not_the_answers():
+    """Chapter 3's checks write TFRecords with TensorFlow. Where it cannot be imported
+    (a JAX-only install), the feedback said "your function raised ImportError" or
+    "does your function return what the exercise asks for?"; it now says what to
+    install, and the status is the checker's (a grader reads it as the machine's)."""
+    exercise("chtest.records", title="Records", difficulty="easy")(
+        lambda fn: (fn(1), __import__("tensorflow_blocked_for_this_test"))
+    )
+
+    def no_tf(*_):
+        raise ModuleNotFoundError("No module named 'tensorflow'", name="tensorflow")
+
+    @exercise("chtest.records_tf", title="Records (TF)", difficulty="easy")
+    def _needs_tf(fn):
+        fn(1)
+        no_tf()
+
+    def wrapped(x):  # as fw.io.numpy_tfrecord raises it: chained from the import's error
+        try:
+            no_tf()
+        except ImportError as e:
+            raise RuntimeError("fw.io.numpy_tfrecord needs TensorFlow") from e
+
+    for key, answer in [("chtest.records_tf", lambda x: x),  # the checker's import
+                        ("chtest.class_counts", no_tf),  # the answer's own
+                        ("chtest.class_counts", wrapped)]:
+        r = exercises.run_check(key, answer)
+        assert r.status == "checker-error" and not r.passed, (key, r)
+        assert "needs TensorFlow" in r.message and "pip install" in r.message, r.message
+    r = exercises.run_check("chtest.records", lambda x: x)  # another module: as before
+    assert r.status != "checker-error" and "needs TensorFlow" not in r.message, r
