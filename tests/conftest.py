@@ -48,12 +48,34 @@ def rng():
 
 
 @pytest.fixture(scope="session")
-def site() -> Path:
-    """The book built once per session with -W (into ``_build/html``, or ``$FENWICKS_LITE_SITE_OUT``)."""
+def site(tmp_path_factory) -> Path:
+    """The book built once per test run with -W (into ``_build/html``, or ``$FENWICKS_LITE_SITE_OUT``).
+
+    Under pytest-xdist every worker asks for it, and two builds into one ``_build`` at once spoil
+    each other: the first worker builds while holding a lock in the run's shared temporary folder,
+    and the others wait for it, then use its site (or fail with its error).
+    """
     from fwbook import notebooks
 
     root = notebooks.ROOT
-    return site_tools.build(root, Path(os.environ.get("FENWICKS_LITE_SITE_OUT", root)))
+    out = Path(os.environ.get("FENWICKS_LITE_SITE_OUT", root))
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return site_tools.build(root, out)
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent  # one folder for all workers of this run
+    outcome = shared / "site-build.txt"
+    with FileLock(str(shared / "site-build.lock")):
+        if not outcome.is_file():
+            try:
+                site_tools.build(root, out)
+                outcome.write_text("")
+            except AssertionError as e:
+                outcome.write_text(str(e))
+                raise
+    error = outcome.read_text()
+    assert not error, f"(built by another worker) {error}"
+    return out / "_build" / "html"
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -88,7 +89,7 @@ def measure(site: Path, pages: list[str], script: str, tmp_path: Path, width: in
     import json
     import re
 
-    harness = site / "_fw_measure.html"
+    harness = site / f"_fw_measure_{os.getpid()}.html"  # one per process: xdist workers share the site
     harness.write_text(_HARNESS % (json.dumps(pages), script, width, height, wait_ms))
     budget = (wait_ms + 3000) * len(pages) + 10_000
     try:
