@@ -11,7 +11,7 @@ JB     := $(BIN)/jupyter-book build . -W -n --keep-going
 export PYTHONPATH := $(CURDIR)/book/_ext$(if $(PYTHONPATH),:$(PYTHONPATH))
 NOTEBOOKS := $(wildcard book/*.ipynb)
 
-.PHONY: install book test test-unit test-jax test-notebooks test-book chromium outputs student colab train lint clean
+.PHONY: install book test test-unit test-jax test-notebooks test-book test-lowest chromium outputs student colab train lint clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ test-notebooks: install
 # Builds the site with -W (warnings are errors) and checks the HTML, with a Chromium screenshot.
 test-book: install chromium
 	$(BIN)/pytest -m book tests
+
+# The library's dependencies at the lowest versions pyproject.toml allows, on the oldest Python it
+# allows (tests/lowest_deps.py: two venvs outside the checkout, one with TensorFlow and one JAX-only,
+# and the library's unit tests as test-unit and test-jax run them). Not part of `make test`: it
+# downloads TensorFlow once and takes longer than CI can spare (see the README). LOWEST_ARGS passes
+# options on, e.g. LOWEST_ARGS="--python ~/.pyenv/versions/3.10.13/bin/python -n 2".
+test-lowest: install
+	$(BIN)/python tests/lowest_deps.py $(LOWEST_ARGS)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
