@@ -85,15 +85,21 @@ def test_another_recipe_compiles_anew(small):
 
 
 def test_scanned_epoch_equals_step_by_step(small):
-    """The GPU/TPU path (one `lax.scan` call per epoch) computes exactly what the CPU path
-    (one call per step) computes: same batches, same augmentation, same updates."""
+    """The GPU/TPU path (one `lax.scan` call per epoch) computes what the CPU path (one
+    call per step) computes: same batches, same augmentation, same updates. The two are
+    compiled apart, so their floats may differ in the last bits (losses to ~1e-6), and a
+    test image at a near-tie between two classes may flip: at most one of 128 (jax 0.6.1
+    and 0.6.2 flip one, `make test-lowest`; jax 0.10.2 none). Different batches or
+    updates would move the losses and many predictions."""
     cfg = fit.TrainConfig.from_profile("quick", **TINY)
     by_step = fit.train(cfg.replace(scan=False), data=small)
     scanned = fit.train(cfg.replace(scan=True), data=small)
     for a, b in zip(by_step.history, scanned.history, strict=True):
         for key in ("train_loss", "train_acc", "test_acc"):
             assert math.isclose(a[key], b[key], rel_tol=1e-4, abs_tol=1e-5), (key, a, b)
-    assert by_step.test_pred == scanned.test_pred
+    assert len(by_step.test_pred) == len(scanned.test_pred) == 128
+    flipped = sum(a != b for a, b in zip(by_step.test_pred, scanned.test_pred, strict=True))
+    assert flipped <= 1, f"{flipped} of 128 test predictions differ"
 
 
 
