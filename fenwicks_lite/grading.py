@@ -1029,8 +1029,8 @@ def sandbox_command(
     gradebook, the library's sources, the data, the instructor's files: nothing
     outside them can be changed, and nothing lands on a real disk). docker: the same
     with ``--pids-limit`` `max_procs`, the work folder read-only and tmpfs mounts of
-    `disk_gb` over its ``run`` folder and ``/tmp``, and `env` (the kernel's,
-    `_clean_env`: a container starts with none of the grader's) but its ``PATH``, the
+    `disk_gb` over its ``run`` folder and ``/tmp``, and `env` (the kernel's; by default
+    `_clean_env`'s: a container starts with none of the grader's) but its ``PATH``, the
     image's own; the data it names (``CIFAR10_DIR``) is mounted read-only at the same
     path.
 
@@ -1039,13 +1039,8 @@ def sandbox_command(
     py = [str(_python()), "-m", "fenwicks_lite.grading", "_worker"]
     size = f"size={max(1, int(disk_gb * 2**20))}k" if disk_gb else ""
     if mode == "docker":
-        inside = {k: v for k, v in (env or {}).items() if k != "PATH"}
-        inside.update(
-            PYTHONPATH=str(work / "lib"),
-            HOME=str(work / "run"),
-            FENWICKS_LITE_PROFILE="quick",
-            PYTHONNOUSERSITE="1",
-        )
+        kernel = env if env is not None else _clean_env(work)
+        inside = {k: v for k, v in kernel.items() if k != "PATH"}
         cifar = inside.get("CIFAR10_DIR", "")
         return [
             "docker",
@@ -1300,21 +1295,19 @@ def _clean_env(work: Path) -> dict[str, str]:
 
 
 def _kernel_data() -> Path | None:
-    """The CIFAR-10 the graded kernels read, as their ``CIFAR10_DIR``: the grader's
-    ``$CIFAR10_DIR``, else the sample beside a checkout of the book, else the copy in
-    the grader's Keras cache (`fw.data.keras_cached`); None if there is none. A kernel
-    has its own home (so no Keras cache of its own) and, isolated, no network, so it
-    cannot look further itself; `grade_batch` stops before the first submission without
-    one.
+    """The CIFAR-10 the graded kernels read, as their ``CIFAR10_DIR``: the copy the
+    grader's own quick profile would read (`fw.data.load_profile_data`'s order: the
+    grader's ``$CIFAR10_DIR``, else the sample beside a checkout of the book, else the
+    grader's Keras cache); None if there is none. A kernel has its own home (so no Keras
+    cache of its own) and, isolated, no network, so it cannot look further itself;
+    `grade_batch` stops before the first submission without one.
 
     For instructors, "Grading".
     """
     from fenwicks_lite import data
 
-    cifar = (
-        os.environ.get(data.ENV_VAR) or data.mini_sample_dir() or data.keras_cached()
-    )
-    return Path(cifar).expanduser().resolve() if cifar else None
+    found = data._local_copy(quick=True)  # the kernels run the quick profile
+    return found[0].resolve() if found else None
 
 
 def _reads_cifar10(nb: Any) -> bool:

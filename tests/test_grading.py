@@ -1280,7 +1280,9 @@ def test_docker_command_has_no_network_and_a_read_only_root(tmp_path):
     assert "/tmp:size=524288k" in cmd
 
 
-def test_docker_command_hands_the_container_the_kernels_environment_and_data(tmp_path):
+def test_docker_command_hands_the_container_the_kernels_environment_and_data(
+    tmp_path, monkeypatch
+):
     """A container starts with none of the grader's environment: the kernel's (but
     PATH, the image's own) goes in with -e, and CIFAR10_DIR's folder is mounted
     read-only at the same path. Without them a chapter's first cell found no data
@@ -1288,15 +1290,20 @@ def test_docker_command_hands_the_container_the_kernels_environment_and_data(tmp
     data = tmp_path / "cifar"
     data.mkdir()
     work = tmp_path / "w"
-    env = {"PATH": "/venv/bin:/usr/bin", "CIFAR10_DIR": str(data), "HOME": "/elsewhere",
-           "KERAS_BACKEND": "jax", "MPLBACKEND": "Agg", "JAX_PLATFORMS": "cpu"}
+    monkeypatch.setenv("CIFAR10_DIR", str(data))
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    env = grading._clean_env(work)
     cmd = grading.sandbox_command(work, [], [], "docker", "fw-grader:1", env=env)
     given = {cmd[i + 1] for i, x in enumerate(cmd[:-1]) if x == "-e"}
-    assert given == {f"CIFAR10_DIR={data}", f"HOME={work / 'run'}", "KERAS_BACKEND=jax",
+    assert given == {f"{k}={v}" for k, v in env.items() if k != "PATH"}
+    assert given >= {f"CIFAR10_DIR={data}", f"HOME={work / 'run'}", "KERAS_BACKEND=jax",
                      "MPLBACKEND=Agg", "JAX_PLATFORMS=cpu", f"PYTHONPATH={work / 'lib'}",
                      "FENWICKS_LITE_PROFILE=quick", "PYTHONNOUSERSITE=1"}
     mount = cmd.index(f"{data}:{data}:ro")
     assert cmd[mount - 1] == "-v" and mount < cmd.index("fw-grader:1")
+    # without an env given, the kernel's own (the same command)
+    assert grading.sandbox_command(work, [], [], "docker", "fw-grader:1") == cmd
+    monkeypatch.setattr(grading, "_kernel_data", lambda: None)  # no data: no mount
     bare = grading.sandbox_command(work, [], [], "docker", "fw-grader:1")
     assert not any(x.endswith(":ro") and str(data) in x for x in bare)
 
