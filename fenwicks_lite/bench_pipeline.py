@@ -55,7 +55,7 @@ class Row:
     images_per_s: float
     images: int
     seconds: float
-    #: where it ran: "CPU, <model> (2 cores)" or "1 x GPU NVIDIA H100 ..."
+    #: where it ran: ``"CPU, <model> (2 cores)"`` or ``"1 x GPU NVIDIA H100 ..."``
     device: str
     note: str = ""
 

@@ -25,6 +25,7 @@ from fenwicks_lite.records import TrainConfig
 CHECKPOINT_FILE = "checkpoint.npz"
 #: bumped when the layout changes, so that an old file gives a clear error, not garbage.
 CHECKPOINT_FORMAT = 1
+#: the model's and optimizer's variable lists a checkpoint holds, in its order.
 PARTS = ("trainable", "non_trainable", "optimizer")
 
 

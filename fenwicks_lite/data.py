@@ -36,20 +36,29 @@ from fenwicks_lite.io import (  # noqa: F401 (re-exported)
 )
 from fenwicks_lite.profiles import Profile, get_profile
 
+#: the environment variable that names a local copy of CIFAR-10 (`load_cifar10`).
 ENV_VAR = "CIFAR10_DIR"
+#: the official archive, the python version (Krizhevsky's page lists it).
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 #: SHA-256 of the official archive (the value Keras checks too).
 SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
+#: the folder the archive unpacks to: five training batches and a test batch.
 BATCHES_DIR = "cifar-10-batches-py"
+#: the archive's file name on the official site.
 ARCHIVE = "cifar-10-python.tar.gz"
+#: the training batches' file names (10,000 images each).
 TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
+#: the test batch's file name (10,000 images).
 TEST_FILE = "test_batch"
+#: the ten classes, in label order: label 3 is "cat".
 CLASS_NAMES = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
 )
+#: the number of training and test images.
 FULL_SIZES = (50_000, 10_000)
 
+#: one split as `load_cifar10` returns it: ``(images, labels)``.
 Split = tuple[np.ndarray, np.ndarray]
 
 

@@ -121,6 +121,7 @@ _HIDDEN: dict[str, Callable[[Callable[..., Any], Any], None]] = {}
 #: them.
 SOLUTION_TAG = "solution"
 
+#: the difficulties an exercise can have, easiest first.
 DIFFICULTIES = ("easy", "medium", "hard")
 #: the grader's points per exercise by difficulty (``grade --points KEY=N`` overrides
 #: one).

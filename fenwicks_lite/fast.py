@@ -166,6 +166,7 @@ ABLATION: tuple[tuple[str, dict[str, Any]], ...] = (
 #: widths by quick/full width (16/64), batch sizes by quick/full batch (128/512). It
 #: checks that everything runs, in seconds on a CPU; its accuracies mean nothing.
 QUICK_VAL = 500
+#: the validation images held out of the training set in the full profile.
 FULL_VAL = 5_000
 
 

@@ -38,8 +38,8 @@ The assignment is defined by the book, not by the submission (nbgrader's approac
    (the flags are still listed).
 6. Results go to ``OUT/gradebook.csv`` (a ``held`` column beside the points),
    ``OUT/feedback/<student>.md`` (each exercise named as the student's notebook names
-   it, "Exercise 4.2: <title>") and ``OUT/results.jsonl`` as each submission finishes
-   (`--jobs N` at once); an ``OUT`` with grades in it is refused unless
+   it, "Exercise 5.2: Steps per epoch") and ``OUT/results.jsonl`` as each submission
+   finishes (`--jobs N` at once); an ``OUT`` with grades in it is refused unless
    ``--overwrite``; several submissions of one student are each graded and noted.
    ``autograder`` packs the same grading as a Gradescope autograder whose
    ``run_autograder`` writes Gradescope's ``results.json``.
@@ -413,8 +413,8 @@ class Spec:
     difficulty: (
         str  # from the exercise directive's :class: (the registry's wins where known)
     )
-    #: "Exercise 4.2: <title>", as the site and the student edition name it ("" if the
-    #: reference has no exercise box before the answer cell)
+    #: "Exercise 5.2: Steps per epoch", as the site and the student edition name it
+    #: ("" if the reference has no exercise box before the answer cell)
     label: str = ""
 
 
@@ -1129,6 +1129,7 @@ def sandbox_command(
 #: the defaults of --max-procs (processes and threads of one submission, the worker's
 #: and the kernel's included: TensorFlow and XLA start some per core) and --disk (GB)
 MAX_PROCS = 1024
+#: the default of --disk (GB).
 DISK_GB = 1.0
 #: the default of --memory (GB of data segment for each process of a submission)
 MEMORY_GB = 8.0

@@ -31,6 +31,7 @@ from typing import Any
 import keras
 from keras import ops
 
+#: the package name the layers are registered under for Keras serialization.
 PACKAGE = "fenwicks_lite"
 
 
@@ -95,6 +96,7 @@ init_pytorch = PyTorchUniform()
 #: same update is Keras momentum 0.9. Epsilon (added to the variance) means the same in
 #: both: PyTorch's default 1e-5 (Keras's default: 1e-3).
 PYTORCH_BN_MOM = 0.9
+#: BatchNorm's epsilon, PyTorch's default (Keras's is 1e-3).
 PYTORCH_BN_EPS = 1e-5
 #: The seed's keyword set for every conv block: PyTorch's init and BatchNorm settings.
 PYTORCH_CONV_PARAMS: dict[str, Any] = {

@@ -25,6 +25,7 @@ from keras import ops
 
 from fenwicks_lite.pipeline import steps_per_epoch as _steps_per_epoch
 
+#: the package name the schedules are registered under for Keras serialization.
 PACKAGE = "fenwicks_lite"
 
 

@@ -390,6 +390,7 @@ def architecture_boxes(model: Any, input_shape: tuple[int, int, int] = (32, 32, 
 #: 9 pt at 5.2 in is 8.5 px on a phone and 12 px at the figure's own size on a wide
 #: screen (tests/test_plt.py and tests/test_site.py measure both).
 FIGURE_WIDTH = 5.2
+#: the smallest text of a figure, in points.
 MIN_TEXT_PT = 9
 #: The smallest text of the book's diagrams, in points: 7.5 pt is 10 px on a page that
 #: shows the figure at its own size; a diagram is at most `PAGE_WIDTH` inches wide, so
@@ -397,6 +398,7 @@ MIN_TEXT_PT = 9
 #: and a phone lets it scroll sideways at 600 px (the cell's `wide-figure` tag,
 #: fwbook.css) rather than shrink its text below 8 px.
 TEXT_PT = 7.5
+#: a diagram's widest, in inches.
 PAGE_WIDTH = 7.6
 #: What each kind of box of the architecture diagram stands for (its legend).
 ARCH_LEGEND = {

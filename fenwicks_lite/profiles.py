@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+#: the environment variable that picks the profile (`get_profile`): quick or full.
 ENV_VAR = "FENWICKS_LITE_PROFILE"
 
 
@@ -50,6 +51,7 @@ class Profile:
     cutout: int
 
 
+#: Page's recipe as the finale runs it (chapter 9): all of CIFAR-10, 24 epochs.
 FULL = Profile(
     name="full", train_limit=None, test_limit=None, width=64, epochs=24, batch_size=512,
     warmup_epochs=5, peak_lr=0.4, weight_decay=5e-4, momentum=0.9, cutout=8,
@@ -61,6 +63,7 @@ QUICK = Profile(
     batch_size=128,
     warmup_epochs=0.5, peak_lr=0.4, weight_decay=5e-4, momentum=0.9, cutout=8,
 )
+#: every profile by its name.
 PROFILES: dict[str, Profile] = {p.name: p for p in (FULL, QUICK)}
 
 

@@ -48,6 +48,7 @@ from fenwicks_lite import needs_tensorflow
 
 #: Page's settings (page2018): 4-pixel reflection padding, 8 x 8 cutout.
 PAD = 4
+#: the side of the cutout square, in pixels (Page: 8).
 CUTOUT = 8
 
 

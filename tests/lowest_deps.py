@@ -34,8 +34,8 @@ import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 #: test files of the book's machinery (fwbook, the site, the notebooks, the packaging), not the library's
-BOOK_TESTS = {"book", "brand", "colab", "hygiene", "package", "page_width", "reader_runtime", "site",
-              "workflow"}
+BOOK_TESTS = {"apidoc", "book", "brand", "colab", "hygiene", "package", "page_width", "reader_runtime",
+              "site", "workflow"}
 #: what the tests themselves import, at their newest versions
 TEST_TOOLS = ["pytest", "pytest-xdist", "pytest-timeout", "hypothesis", "pyyaml"]
 #: (environment, extras, pytest arguments, environment variables): `make test-unit`, `make test-jax`

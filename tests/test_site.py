@@ -33,7 +33,8 @@ ROOT = book.ROOT
 URL = brand.site_url(book.config()["repository"]["url"])
 #: the tag of a cell whose output is a printed table (fwbook.css keeps its lines on a phone)
 TABLE_TAG = "aligned-output"
-PAGES = ["book/intro", *[str(p.relative_to(ROOT).with_suffix("")) for p in book.chapters()], "book/instructors"]
+PAGES = ["book/intro", *[str(p.relative_to(ROOT).with_suffix("")) for p in book.chapters()], "book/reference",
+         "book/instructors"]
 
 
 def _meta(page: str, prop: str) -> str:
@@ -587,6 +588,7 @@ def _small_book(tmp_path: Path) -> Path:
     (src / "book").mkdir(parents=True)
     for name in ("_config.yml", "references.bib"):
         shutil.copy2(ROOT / name, src / name)
+    (src / "fenwicks_lite").symlink_to(ROOT / "fenwicks_lite")  # the config's autodoc2 package
     shutil.copy2(ROOT / "book" / "instructors.md", src / "book" / "instructors.md")
     # a stand-in intro: the book's own links pages (glossary, chapters) this small book lacks
     (src / "book" / "intro.md").write_text(

@@ -1,0 +1,157 @@
+"""The library reference (book/reference.md, book/_ext/fwbook/apidoc.py): what fwbook adds to
+sphinx-autodoc2 (the ``#:`` comments, aliases, values on the signature line), the page's order
+and chapter links against `fenwicks_lite.SUBMODULES`, and, on the built site, every public
+function, class and documented constant of the library on the page."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from autodoc2.analysis import analyse_module
+from autodoc2.config import Config
+from autodoc2.db import InMemoryDb
+from fwbook import apidoc
+from fwbook import notebooks as book
+
+import fenwicks_lite as fw
+
+ROOT = book.ROOT
+PAGE = ROOT / "book" / "reference.md"
+LIBRARY = ROOT / "fenwicks_lite"
+
+MODULE = '''\
+"""A module."""
+
+#: the answer.
+ANSWER = 42
+UNDOCUMENTED = 1
+#: two lines
+#: of doc.
+TWO = 2
+#: a comment
+WITH_DOCSTRING = 3
+"""its own docstring."""
+
+
+def real():
+    """Real."""
+
+
+#: the old name.
+old = real
+bare_alias = real
+
+
+class Box:
+    """A box."""
+
+    #: its side.
+    side: int = 3
+'''
+
+
+def _db(tmp_path: Path) -> InMemoryDb:
+    path = tmp_path / "mod.py"
+    path.write_text(MODULE)
+    db = InMemoryDb()
+    for item in analyse_module(path, "pkg.mod"):
+        db.add(item)
+    return db
+
+
+def test_doc_comments_become_docstrings_and_aliases_name_their_target(tmp_path):
+    db = _db(tmp_path)
+    assert db.get_item("pkg.mod.ANSWER")["doc"] == ""  # what autodoc2 reads by itself
+    assert db.get_item("pkg.mod.old")["value"] is None
+    assert apidoc.fill_items(db) == 6
+    doc = {name: db.get_item(f"pkg.mod.{name}")["doc"]
+           for name in ("ANSWER", "UNDOCUMENTED", "TWO", "WITH_DOCSTRING", "old", "bare_alias")}
+    assert doc == {"ANSWER": "the answer.", "UNDOCUMENTED": "", "TWO": "two lines\nof doc.",
+                   "WITH_DOCSTRING": "its own docstring.", "old": "the old name.",
+                   "bare_alias": ""}
+    assert db.get_item("pkg.mod.Box.side")["doc"] == "its side."
+    assert db.get_item("pkg.mod.old")["value"] == "real"
+    assert db.get_item("pkg.mod.bare_alias")["value"] == "real"
+    assert db.get_item("pkg.mod.ANSWER")["value"] == 42
+    assert apidoc.fill_items(db) == 0  # a second build's pass changes nothing
+
+
+def test_a_constant_value_is_on_its_option_line_not_in_the_body(tmp_path):
+    db = _db(tmp_path)
+    apidoc.fill_items(db)
+    renderer = apidoc.Renderer(db, Config())
+    text = "\n".join(renderer.render_item("pkg.mod.ANSWER"))
+    assert ":value: 42\n" in text and ":value: >" not in text
+    text = "\n".join(renderer.render_item("pkg.mod.old"))
+    assert ":value: real\n" in text
+
+
+def _modules_on_the_page() -> list[str]:
+    return re.findall(r"^```\{autodoc2-object\} fenwicks_lite\.(\w+)$", PAGE.read_text(), re.M)
+
+
+def test_the_page_renders_every_module_in_the_chapters_order():
+    modules = [m for m in _modules_on_the_page() if m in fw.SUBMODULES]
+    assert modules == list(fw.SUBMODULES)
+    assert sorted(_modules_on_the_page()) == sorted(
+        [*fw.SUBMODULES, "TensorFlowMissingError", "needs_tensorflow"])
+    on_disk = {p.stem for p in LIBRARY.glob("*.py")} - {"__init__"}
+    assert set(fw.SUBMODULES) == on_disk, "a module without a chapter, or a chapter without it"
+
+
+def _chapters(text: str) -> set[str]:
+    """The chapters a `fw.SUBMODULES` entry names ("Chapters 1, 3 and 5 (...)",
+    "Appendix, ...", "Introduction and For instructors (...)"): numbers, "appendix",
+    "introduction", "instructors"."""
+    found = set()
+    listed = re.match(r"Chapters? ((?:\d+(?:, | and )?)+)", text)
+    if listed:
+        found |= set(re.findall(r"\d+", listed.group(1)))
+    head = text.split("(")[0].lower()
+    return found | {word for word in ("appendix", "introduction", "instructors") if word in head}
+
+
+def test_the_table_links_each_module_to_the_chapters_that_explain_it():
+    rows = re.findall(r"^\| \{py:mod\}`fw\.(\w+) <fenwicks_lite\.\1>` \| (.*?) \| (.*?) \|$",
+                      PAGE.read_text(), re.M)
+    assert [m for m, _, _ in rows] == list(fw.SUBMODULES)
+    for module, chapters, _ in rows:
+        linked = set(re.findall(r"\{doc\}`([^<`]+?) <", chapters))
+        if "For instructors" in chapters:  # not a link: the student edition has no such page
+            linked.add("instructors")
+        assert linked == _chapters(fw.SUBMODULES[module]), module
+
+
+def _public(path: Path) -> list[str]:
+    """The public functions and classes a module defines."""
+    tree = ast.parse(path.read_text())
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+            and not n.name.startswith("_")]
+
+
+@pytest.mark.book
+def test_the_built_page_has_every_public_name_and_no_private_one(site):
+    page = (site / "book" / "reference.html").read_text()
+    ids = set(re.findall(r'<dt class="sig sig-object py" id="([\w.]+)"', page))
+    expected = {f"fenwicks_lite.{m}.{name}" for m in fw.SUBMODULES
+                for name in _public(LIBRARY / f"{m}.py")}
+    assert expected - ids == set()
+    assert not [i for i in ids if re.search(r"\._[a-z]", i)]  # _private, __dunder__
+    assert not [i for i in ids if i.startswith("fenwicks_lite.checks")]
+    # constants documented by a `#:` comment, the 2019 alias with what it stands for
+    assert "fenwicks_lite.data.CLASS_NAMES" in ids
+    assert "label 3 is “cat”" in page or "label 3 is &quot;cat&quot;" in page
+    alias = page[page.index('id="fenwicks_lite.transform.ramdom_pad_crop"'):][:2000]
+    assert "random_pad_crop" in alias and "spelling" in alias
+
+
+@pytest.mark.book
+def test_a_constants_value_is_on_its_signature(site):
+    page = (site / "book" / "reference.html").read_text()
+    entry = page[page.index('id="fenwicks_lite.grading.ID_PATTERNS"'):]
+    signature, body = entry.split("</dt>", 1)
+    assert "?P&lt;name&gt;" in signature
+    assert body.split("</dd>")[0].count("<p>") == 1  # the comment only, no value paragraph
