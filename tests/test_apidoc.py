@@ -155,3 +155,71 @@ def test_a_constants_value_is_on_its_signature(site):
     signature, body = entry.split("</dt>", 1)
     assert "?P&lt;name&gt;" in signature
     assert body.split("</dd>")[0].count("<p>") == 1  # the comment only, no value paragraph
+
+
+@pytest.fixture(scope="module")
+def library_db() -> InMemoryDb:
+    """The modules these tests name, as sphinx-autodoc2 analyses them for the site, with
+    fwbook's additions (the whole library takes seconds more)."""
+    db = InMemoryDb()
+    for stem in ("__init__", "colab_tpu", "data", "io", "optim", "pipeline", "records",
+                 "train", "transform"):
+        path = LIBRARY / f"{stem}.py"
+        name = "fenwicks_lite" if stem == "__init__" else f"fenwicks_lite.{stem}"
+        for item in analyse_module(path, name):
+            db.add(item)
+    apidoc.fill_items(db)
+    return db
+
+
+def test_a_name_resolves_through_the_module_that_re_exports_it(library_db):
+    assert apidoc.resolve(library_db, "fenwicks_lite.transform.cutout") == \
+        "fenwicks_lite.transform.cutout"
+    assert apidoc.resolve(library_db, "fenwicks_lite.train.triangular_lr") == \
+        "fenwicks_lite.optim.triangular_lr"
+    assert apidoc.resolve(library_db, "fenwicks_lite.data.numpy_tfrecord") == \
+        "fenwicks_lite.io.numpy_tfrecord"
+    assert apidoc.resolve(library_db, "fenwicks_lite.records.TrainConfig.precision") == \
+        "fenwicks_lite.records.TrainConfig.precision"
+    assert apidoc.resolve(library_db, "fenwicks_lite.transform.cutout_old") is None
+    assert apidoc.resolve(library_db, "fenwicks_lite.colab_utils") is None  # a run-time name
+
+
+def test_library_names_in_the_prose_are_found_and_a_missing_one_warns(library_db, monkeypatch):
+    from docutils import nodes
+    from docutils.utils import new_document
+
+    doc = new_document("book/04_augmentation.md")
+    texts = ["fw.transform.cutout", "fw.io.numpy_tfrecord(x, y, path)", "fw.train.triangular_lr",
+             "fw.colab_utils.setup_gcs()", "fw.transform", "fw.Sequential", "cutout",
+             "fw.transform.cutout_old"]
+    doc += [nodes.paragraph("", "", nodes.literal(t, t)) for t in texts]
+    doc += nodes.section("", nodes.title("", "", nodes.literal("fw.layers", "fw.layers")))
+    warned = []
+    monkeypatch.setattr(apidoc.LOGGER, "warning", lambda msg, **kw: warned.append(msg))
+    found = {literal.astext(): target for literal, target in apidoc.library_literals(doc, library_db)}
+    targets = {t: found.get(t) for t in [*texts, "fw.layers"]}
+    assert targets == {
+        "fw.transform.cutout": "fenwicks_lite.transform.cutout",
+        "fw.io.numpy_tfrecord(x, y, path)": "fenwicks_lite.io.numpy_tfrecord",
+        "fw.train.triangular_lr": "fenwicks_lite.optim.triangular_lr",
+        "fw.colab_utils.setup_gcs()": "fenwicks_lite.colab_tpu.setup_gcs",  # the May name
+        "fw.transform": "fenwicks_lite.transform",
+        "fw.Sequential": None,  # Keras's, not the library's
+        "cutout": None,
+        "fw.transform.cutout_old": None,
+        "fw.layers": None,  # in a heading: no link
+    }
+    assert warned == ["'fw.transform.cutout_old' names nothing in the library "
+                      "(fenwicks_lite.transform.cutout_old does not exist): write the name it "
+                      "has now"]
+
+
+@pytest.mark.book
+def test_the_chapters_link_library_names_to_the_reference(site):
+    ch4 = (site / "book" / "04_augmentation.html").read_text()
+    assert 'href="reference.html#fenwicks_lite.transform.cutout"' in ch4
+    ch7 = (site / "book" / "07_schedule_sgd.html").read_text()
+    assert 'href="reference.html#fenwicks_lite.optim.triangular_lr"' in ch7
+    appendix = (site / "book" / "appendix_2019.html").read_text()
+    assert 'href="reference.html#fenwicks_lite.colab_tpu.setup_gcs"' in appendix

@@ -12,19 +12,35 @@ reader of them (`sphinx.pycode.ModuleAnalyzer`), the alias as the name it stands
 constant's value goes on its signature line (``ID_PATTERNS = [...]``). The stock one writes it
 on the line after the ``:value:`` option, which MyST reads as the start of the body, so the
 value became a paragraph of Markdown: ``(?P<name>...)`` an HTML tag, ``_LATE_`` emphasis.
+
+`LinkLibraryNames` makes each library name that a page writes as inline code
+(``fw.transform.cutout``, ``fw.io.numpy_tfrecord(...)``, ``fenwicks_lite.fit``) a link to its
+entry on that page, through the name the seed called where a module re-exports it
+(``fw.train.triangular_lr`` is `fenwicks_lite.optim.triangular_lr`). It links only where the
+build documents the name; a name the library does not have at all warns, so ``-W`` fails the
+build: the prose cannot name a function the library no longer has.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from autodoc2.render.myst_ import MystRenderer
+from docutils import nodes
+from sphinx import addnodes
 from sphinx.pycode import ModuleAnalyzer
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
+from sphinx.util.nodes import make_refnode
 
 LOGGER = logging.getLogger(__name__)
+PACKAGE = "fenwicks_lite"
+#: inline code that names the library: ``fw.io.numpy_tfrecord``, with a call's arguments or not
+LIBRARY_NAME = re.compile(r"(?:fw|fenwicks_lite)((?:\.[A-Za-z_]\w*)+)(?:\(.*\))?", re.S)
 
 
 def _module_of(db: Any, full_name: str) -> dict[str, Any] | None:
@@ -81,6 +97,93 @@ class Renderer(MystRenderer):
         return lines
 
 
+def resolve(db: Any, name: str) -> str | None:
+    """The full name `name` (``fenwicks_lite.train.triangular_lr``) stands for in the
+    autodoc2 database `db`, following a module's re-exports (``fenwicks_lite.optim.
+    triangular_lr``); None if the library has no such name."""
+    if db.get_item(name) is not None:
+        return name
+    parts = name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        module = db.get_item(".".join(parts[:i]))
+        if module is None or module["type"] not in ("module", "package"):
+            continue
+        for imported, alias in module.get("imports") or []:
+            if (alias or imported.rsplit(".", 1)[-1]) == parts[i] and imported != name:
+                return resolve(db, ".".join([imported, *parts[i + 1:]]))
+        return None
+    return None
+
+
+_MISSING = object()
+
+
+def _imported(name: str) -> Any:
+    """What `name` is once imported, for the names `fenwicks_lite.__getattr__` makes at run
+    time (the seed's ``fw.colab_utils``, ``fw.Sequential``); `_MISSING` if nothing."""
+    import importlib
+
+    parts = name.split(".")
+    try:
+        obj = importlib.import_module(parts[0])
+        for part in parts[1:]:
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        return _MISSING
+    return obj
+
+
+def _full_name(obj: Any) -> str:
+    """``fenwicks_lite.colab_tpu.setup_gcs`` for that function, a module's own name."""
+    if isinstance(obj, type(re)):
+        return obj.__name__
+    return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
+
+
+def library_literals(document: nodes.document, db: Any) -> Iterator[tuple[nodes.literal, str]]:
+    """Each inline code of `document` that names the library (``fw.transform.cutout``,
+    ``fw.io.numpy_tfrecord(...)``; not in a heading, not already a link), with the full name
+    of what it names. A name the library does not have is not yielded but warned about."""
+    for literal in list(document.findall(nodes.literal)):
+        if type(literal) is not nodes.literal or isinstance(
+                literal.parent, (addnodes.pending_xref, nodes.reference, nodes.title)):
+            continue
+        found = LIBRARY_NAME.fullmatch(literal.astext())
+        if not found:
+            continue
+        name = PACKAGE + found.group(1)
+        target = resolve(db, name)
+        if target is None:
+            obj = _imported(name)
+            if obj is _MISSING:
+                LOGGER.warning(f"{literal.astext()!r} names nothing in the library ({name} "
+                               "does not exist): write the name it has now", location=literal)
+                continue
+            target = resolve(db, _full_name(obj))  # None: not the library's (Keras's)
+        if target is not None:
+            yield literal, target
+
+
+class LinkLibraryNames(SphinxPostTransform):
+    """Inline code that names the library becomes a link to its entry in the reference
+    (module docstring), where the build has that page (the grader's small test books do not).
+    """
+
+    default_priority = 5  # before fwbook.site's TableCodeBreaks marks a table's code
+
+    def run(self, **kwargs: Any) -> None:
+        db = getattr(self.env, "autodoc2_db", None)
+        if db is None:
+            return
+        objects = self.env.get_domain("py").objects
+        for literal, target in library_literals(self.document, db):
+            entry = objects.get(target)
+            if entry is not None:
+                literal.replace_self(make_refnode(self.app.builder, self.env.docname,
+                                                  entry.docname, entry.node_id,
+                                                  literal.deepcopy(), target))
+
+
 def _fill(app: Any) -> None:
     db = getattr(app.env, "autodoc2_db", None)
     if db is None:
@@ -93,4 +196,5 @@ def _fill(app: Any) -> None:
 def setup(app: Any) -> dict[str, Any]:
     # autodoc2 analyses the package at builder-inited (priority 500); this runs after it.
     app.connect("builder-inited", _fill, priority=600)
+    app.add_post_transform(LinkLibraryNames)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
