@@ -433,11 +433,12 @@ def tfexample_numpy_image_parser(
     Meant for ``tf.data.TFRecordDataset(...).map(lambda e: parser(e, 32, 32))``: it runs
     in TF's graph, so the image's output dtype must be fixed in advance. `dtype` None
     (the default, the seed's call) reads either kind of record `numpy_tfrecord` writes
-    by default - the byte length tells: h*w*c bytes are uint8, 4*h*w*c float32 - and
-    returns float32 either way (the seed's parser returned float32). An explicit `dtype`
-    returns that dtype and checks the dtype the record was written with; a mismatch
-    fails with a message naming both, instead of decoding four uint8 pixels as one
-    float (Chapter 3). Chapter 5 passes dtype="uint8" to keep the small pixels.
+    by default - the byte length tells: ``h*w*c`` bytes are uint8, ``4*h*w*c``
+    float32 - and returns float32 either way (the seed's parser returned float32). An
+    explicit `dtype` returns that dtype and checks the dtype the record was written
+    with; a mismatch fails with a message naming both, instead of decoding four uint8
+    pixels as one float (Chapter 3). Chapter 5 passes dtype="uint8" to keep the small
+    pixels.
     """
     import tensorflow as tf
 

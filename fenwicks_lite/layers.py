@@ -1,7 +1,7 @@
 """DavidNet's building blocks, as the 2019 `fenwicks.layers` named them (Chapter 6, The
 architecture).
 
-David Page's ResNet-9 ("DavidNet", {cite}`page2018`) is four blocks of 3x3 convolutions:
+David Page's ResNet-9 ("DavidNet", [Page, 2018]) is four blocks of 3x3 convolutions:
 
     prep   ConvBN(c)                                   32x32 x c
     layer1 ConvResBlk(2c) = ConvBN + max-pool + 2 ConvBN residual    16x16 x 2c

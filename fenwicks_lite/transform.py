@@ -1,6 +1,6 @@
 """Data augmentation: pad-and-crop, flip, cutout (Chapter 4, Augmentation).
 
-Page's recipe for DavidNet (page2018) augments every training image, every epoch, with
+Page's recipe for DavidNet [Page, 2018] augments every training image, every epoch, with
 three random transforms, and the 2019 tutorial (`fw.transform.ramdom_pad_crop`, sic,
 `random_flip`, `cutout`) kept them:
 
@@ -46,7 +46,7 @@ import numpy as np
 
 from fenwicks_lite import needs_tensorflow
 
-#: Page's settings (page2018): 4-pixel reflection padding, 8 x 8 cutout.
+#: Page's settings [Page, 2018]: 4-pixel reflection padding, 8 x 8 cutout.
 PAD = 4
 #: the side of the cutout square, in pixels (Page: 8).
 CUTOUT = 8

@@ -166,7 +166,7 @@ def library_literals(document: nodes.document, db: Any) -> Iterator[tuple[nodes.
 
 class LinkLibraryNames(SphinxPostTransform):
     """Inline code that names the library becomes a link to its entry in the reference
-    (module docstring), where the build has that page (the grader's small test books do not).
+    (module docstring), where the build has that page (test_site's small books have not).
     """
 
     default_priority = 5  # before fwbook.site's TableCodeBreaks marks a table's code
