@@ -162,7 +162,7 @@ def library_db() -> InMemoryDb:
     """The modules these tests name, as sphinx-autodoc2 analyses them for the site, with
     fwbook's additions (the whole library takes seconds more)."""
     db = InMemoryDb()
-    for stem in ("__init__", "colab_tpu", "data", "io", "optim", "pipeline", "records",
+    for stem in ("__init__", "colab_tpu", "data", "fit", "io", "optim", "pipeline", "records",
                  "train", "transform"):
         path = LIBRARY / f"{stem}.py"
         name = "fenwicks_lite" if stem == "__init__" else f"fenwicks_lite.{stem}"
@@ -215,6 +215,33 @@ def test_library_names_in_the_prose_are_found_and_a_missing_one_warns(library_db
                       "has now"]
 
 
+def test_a_docstrings_short_names_resolve_in_its_entry_then_its_module(library_db):
+    from docutils import nodes
+    from docutils.utils import new_document
+    from sphinx import addnodes
+
+    def paragraph(*texts):
+        return nodes.paragraph("", "", *[nodes.literal(t, t) for t in texts])
+
+    doc = new_document("book/reference.md")
+    signature = addnodes.desc_signature("", "", module="fenwicks_lite.records",
+                                        fullname="TrainConfig")
+    entry = addnodes.desc("", signature, addnodes.desc_content(
+        "", paragraph("replace", "load_results", "fit.train", "keras.ops", "x")))
+    module = nodes.section("", nodes.target(ids=["module-fenwicks_lite.data"]),
+                           paragraph("load_cifar10", "checked()"))
+    doc += [entry, module, paragraph("load_cifar10")]  # the last one outside both: no scope
+    found = [(literal.astext(), targets)
+             for literal, targets in apidoc.local_literals(doc, library_db)]
+    assert found == [
+        ("replace", ["fenwicks_lite.records.TrainConfig.replace"]),
+        ("load_results", ["fenwicks_lite.records.load_results"]),
+        ("fit.train", ["fenwicks_lite.fit.train"]),
+        ("load_cifar10", ["fenwicks_lite.data.load_cifar10"]),
+        ("checked()", ["fenwicks_lite.data.checked"]),
+    ]
+
+
 @pytest.mark.book
 def test_the_chapters_link_library_names_to_the_reference(site):
     ch4 = (site / "book" / "04_augmentation.html").read_text()
@@ -223,3 +250,6 @@ def test_the_chapters_link_library_names_to_the_reference(site):
     assert 'href="reference.html#fenwicks_lite.optim.triangular_lr"' in ch7
     appendix = (site / "book" / "appendix_2019.html").read_text()
     assert 'href="reference.html#fenwicks_lite.colab_tpu.setup_gcs"' in appendix
+    reference = (site / "book" / "reference.html").read_text()  # a docstring's short names
+    entry = reference[reference.index('id="fenwicks_lite.data.load_cifar10"'):].split("</dd>")[0]
+    assert 'href="#fenwicks_lite.data.keras_cached"' in entry

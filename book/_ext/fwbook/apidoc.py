@@ -18,7 +18,10 @@ value became a paragraph of Markdown: ``(?P<name>...)`` an HTML tag, ``_LATE_`` 
 entry on that page, through the name the seed called where a module re-exports it
 (``fw.train.triangular_lr`` is `fenwicks_lite.optim.triangular_lr`). It links only where the
 build documents the name; a name the library does not have at all warns, so ``-W`` fails the
-build: the prose cannot name a function the library no longer has.
+build: the prose cannot name a function the library no longer has. Inside the reference, a
+docstring's short names link too: ```load_cifar10``` in `fw.data`'s entries, ```replace``` in
+`TrainConfig`'s, ```fit.train``` anywhere (`local_literals`); a short name that is not one of the
+library's (a parameter, ```keras.ops```) stays plain.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ LOGGER = logging.getLogger(__name__)
 PACKAGE = "fenwicks_lite"
 #: inline code that names the library: ``fw.io.numpy_tfrecord``, with a call's arguments or not
 LIBRARY_NAME = re.compile(r"(?:fw|fenwicks_lite)((?:\.[A-Za-z_]\w*)+)(?:\(.*\))?", re.S)
+#: a short name in a docstring: ``load_cifar10``, ``TrainConfig.replace``, ``setup()``
+SHORT_NAME = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\(\))?")
 
 
 def _module_of(db: Any, full_name: str) -> dict[str, Any] | None:
@@ -164,6 +169,50 @@ def library_literals(document: nodes.document, db: Any) -> Iterator[tuple[nodes.
             yield literal, target
 
 
+def _scope(literal: nodes.Node) -> list[str]:
+    """Where a short name in `literal` is looked up, innermost first: the class and module of
+    the reference entry it is in, or the module whose section it is in; [] elsewhere."""
+    node = literal.parent
+    while node is not None:
+        if isinstance(node, addnodes.desc) and node.children and isinstance(
+                node.children[0], addnodes.desc_signature):
+            signature = node.children[0]
+            module, full = signature.get("module"), signature.get("fullname")
+            if module and full:
+                parts = full.split(".")
+                return [".".join([module, *parts[:i]]) for i in range(len(parts), -1, -1)]
+        if isinstance(node, nodes.section):
+            for child in node.children:
+                for node_id in child.get("ids", []) if isinstance(child, nodes.Element) else []:
+                    if node_id.startswith(f"module-{PACKAGE}"):
+                        return [node_id.removeprefix("module-")]
+        node = node.parent
+    return []
+
+
+def local_literals(document: nodes.document,
+                   db: Any) -> Iterator[tuple[nodes.literal, list[str]]]:
+    """Each inline code of `document` that may be a short name of the library (a docstring's
+    ``load_cifar10``, ``fit.train``), with the full names it may stand for, innermost scope
+    first; a dotted one may also be relative to the package. Nothing outside the reference's
+    entries and module sections."""
+    for literal in list(document.findall(nodes.literal)):
+        if type(literal) is not nodes.literal or isinstance(
+                literal.parent, (addnodes.pending_xref, nodes.reference, nodes.title)):
+            continue
+        found = SHORT_NAME.fullmatch(literal.astext())
+        scope = _scope(literal) if found else []
+        if not scope:
+            continue
+        name = found.group(1)
+        wanted = [f"{where}.{name}" for where in scope]
+        if "." in name:
+            wanted.append(f"{PACKAGE}.{name}")
+        targets = [t for t in (resolve(db, w) for w in wanted) if t is not None]
+        if targets:
+            yield literal, targets
+
+
 class LinkLibraryNames(SphinxPostTransform):
     """Inline code that names the library becomes a link to its entry in the reference
     (module docstring), where the build has that page (test_site's small books have not).
@@ -176,9 +225,11 @@ class LinkLibraryNames(SphinxPostTransform):
         if db is None:
             return
         objects = self.env.get_domain("py").objects
-        for literal, target in library_literals(self.document, db):
-            entry = objects.get(target)
-            if entry is not None:
+        found = [(literal, [target]) for literal, target in library_literals(self.document, db)]
+        for literal, targets in [*found, *local_literals(self.document, db)]:
+            target = next((t for t in targets if t in objects), None)
+            if target is not None and literal.parent is not None:
+                entry = objects[target]
                 literal.replace_self(make_refnode(self.app.builder, self.env.docname,
                                                   entry.docname, entry.node_id,
                                                   literal.deepcopy(), target))
