@@ -33,8 +33,18 @@ ROOT = book.ROOT
 URL = brand.site_url(book.config()["repository"]["url"])
 #: the tag of a cell whose output is a printed table (fwbook.css keeps its lines on a phone)
 TABLE_TAG = "aligned-output"
-PAGES = ["book/intro", *[str(p.relative_to(ROOT).with_suffix("")) for p in book.chapters()], "book/reference",
-         "book/instructors"]
+
+
+def _toc_pages() -> list[str]:
+    """Every page of the book, in the order of _toc.yml: the introduction first, the
+    instructors' page last."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"], *[c["file"] for part in toc["parts"] for c in part["chapters"]]]
+
+
+PAGES = _toc_pages()
 
 
 def _meta(page: str, prop: str) -> str:
