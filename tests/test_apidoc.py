@@ -242,6 +242,23 @@ def test_a_docstrings_short_names_resolve_in_its_entry_then_its_module(library_d
     ]
 
 
+def test_a_docstrings_chapters_become_links_to_their_pages():
+    chapters = {n: f"book/{n:02d}" for n in range(1, 11)}
+    assert apidoc.chapter_links("(Chapter 4, Augmentation).", chapters) == [
+        ("(", None), ("Chapter 4", "book/04"), (", Augmentation).", None)]
+    assert apidoc.chapter_links("Chapters 1, 3 and 5 (TFRecords)", chapters) == [
+        ("Chapters ", None), ("1", "book/01"), (", ", None), ("3", "book/03"), (" and ", None),
+        ("5", "book/05"), (" (TFRecords)", None)]
+    assert apidoc.chapter_links("a compiled epoch (Ch. 8, 9)", chapters) == [
+        ("a compiled epoch (", None), ("Ch. ", None), ("8", "book/08"), (", ", None),
+        ("9", "book/09"), (")", None)]
+    assert apidoc.chapter_links("as chapter 7 says; CIFAR-10", chapters) == [
+        ("as ", None), ("chapter 7", "book/07"), (" says; CIFAR-10", None)]
+    assert apidoc.chapter_links("Chapter 12 and Chapter 2", chapters) == [
+        ("Chapter 12 and ", None), ("Chapter 2", "book/02")]  # no chapter 12: text
+    assert apidoc.chapter_links("no chapter here", chapters) == [("no chapter here", None)]
+
+
 @pytest.mark.book
 def test_the_chapters_link_library_names_to_the_reference(site):
     ch4 = (site / "book" / "04_augmentation.html").read_text()
@@ -253,3 +270,4 @@ def test_the_chapters_link_library_names_to_the_reference(site):
     reference = (site / "book" / "reference.html").read_text()  # a docstring's short names
     entry = reference[reference.index('id="fenwicks_lite.data.load_cifar10"'):].split("</dd>")[0]
     assert 'href="#fenwicks_lite.data.keras_cached"' in entry
+    assert re.search(r'href="02_cifar10.html"[^>]*>Chapter 2</a>', entry)  # and its chapter

@@ -21,7 +21,8 @@ build documents the name; a name the library does not have at all warns, so ``-W
 build: the prose cannot name a function the library no longer has. Inside the reference, a
 docstring's short names link too: ```load_cifar10``` in `fw.data`'s entries, ```replace``` in
 `TrainConfig`'s, ```fit.train``` anywhere (`local_literals`); a short name that is not one of the
-library's (a parameter, ```keras.ops```) stays plain.
+library's (a parameter, ```keras.ops```) stays plain. And the chapters a docstring names
+("Chapter 4", "Chapters 8 and 9", "Ch. 8, 9") link to those chapters (`LinkChapters`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ LOGGER = logging.getLogger(__name__)
 PACKAGE = "fenwicks_lite"
 #: inline code that names the library: ``fw.io.numpy_tfrecord``, with a call's arguments or not
 LIBRARY_NAME = re.compile(r"(?:fw|fenwicks_lite)((?:\.[A-Za-z_]\w*)+)(?:\(.*\))?", re.S)
+#: a docstring's mention of chapters: "Chapter 4", "Chapters 1, 3 and 5", "Ch. 8, 9"
+CHAPTERS = re.compile(r"\b(?:[Cc]hapters?|Ch\.) (\d+)((?:(?:, | and )\d+\b)*)")
 #: a short name in a docstring: ``load_cifar10``, ``TrainConfig.replace``, ``setup()``
 SHORT_NAME = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\(\))?")
 
@@ -235,6 +238,50 @@ class LinkLibraryNames(SphinxPostTransform):
                                                   literal.deepcopy(), target))
 
 
+def chapter_links(text: str, chapters: dict[int, str]) -> list[tuple[str, str | None]]:
+    """`text` cut into ``(piece, docname)`` parts: the number of each chapter it names (the
+    whole "Chapter 4" where it names one) with that chapter's page, the rest with None. A
+    number that `chapters` lacks stays text."""
+    parts: list[tuple[str, str | None]] = []
+    done = 0
+    for found in CHAPTERS.finditer(text):
+        numbers = [found.group(1), *re.findall(r"\d+", found.group(2))]
+        if not all(int(n) in chapters for n in numbers):
+            continue
+        parts.append((text[done:found.start()], None))
+        if len(numbers) == 1:
+            parts.append((found.group(0), chapters[int(numbers[0])]))
+        else:
+            for piece in re.split(r"(\d+)", found.group(0)):
+                parts.append((piece, chapters[int(piece)] if piece.isdigit() else None))
+        done = found.end()
+    parts.append((text[done:], None))
+    return [(piece, doc) for piece, doc in parts if piece]
+
+
+class LinkChapters(SphinxPostTransform):
+    """In the reference's entries and module sections, "Chapter 4" links to chapter 4."""
+
+    default_priority = 6
+
+    def run(self, **kwargs: Any) -> None:
+        chapters = {numbers[""][0]: doc for doc, numbers in self.env.toc_secnumbers.items()
+                    if len(numbers.get("", ())) == 1}
+        for text in list(self.document.findall(nodes.Text)):
+            if isinstance(text.parent, (nodes.literal, nodes.reference, nodes.title,
+                                        nodes.FixedTextElement, addnodes.pending_xref,
+                                        addnodes.desc_signature)) or not _scope(text):
+                continue
+            parts = chapter_links(str(text), chapters)
+            if len(parts) == 1 and parts[0][1] is None:
+                continue
+            text.parent.replace(text, [
+                nodes.Text(piece) if doc is None else
+                make_refnode(self.app.builder, self.env.docname, doc, None,
+                             nodes.Text(piece), self.env.titles[doc].astext())
+                for piece, doc in parts])
+
+
 def _fill(app: Any) -> None:
     db = getattr(app.env, "autodoc2_db", None)
     if db is None:
@@ -248,4 +295,5 @@ def setup(app: Any) -> dict[str, Any]:
     # autodoc2 analyses the package at builder-inited (priority 500); this runs after it.
     app.connect("builder-inited", _fill, priority=600)
     app.add_post_transform(LinkLibraryNames)
+    app.add_post_transform(LinkChapters)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
