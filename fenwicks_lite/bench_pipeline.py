@@ -1,7 +1,7 @@
 """Benchmark of the input pipelines, side by side in one run on one machine (Chapter 5).
 
-    python -m fenwicks_lite.bench_pipeline [--profile quick|full] [--images N] [--epochs
-    2] [--no-device]
+    python -m fenwicks_lite.bench_pipeline [--profile quick|full] [--images N]
+        [--batch-size B] [--epochs N] [--no-device] [--json FILE]
 
 Measures images per second delivered, as training would consume them (shuffled,
 augmented batches), of:
@@ -18,9 +18,9 @@ augmented batches), of:
    with ``KERAS_BACKEND=jax`` (the backend is fixed when Keras is imported; the tf.data
    pipelines need TensorFlow in this one).
 
-Each pipeline runs one warm-up epoch (fills caches, compiles), then `epochs` timed
-epochs; the table reports the fastest of them (`images` is one epoch's). This is a
-script, not a test: timings depend on the machine, which the table names.
+Each pipeline runs one warm-up epoch (fills caches, compiles), then ``--epochs`` timed
+epochs (default 3); the table reports the fastest of them (`images` is one epoch's).
+This is a script, not a test: timings depend on the machine, which the table names.
 """
 
 from __future__ import annotations

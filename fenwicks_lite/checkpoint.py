@@ -59,7 +59,7 @@ def load_checkpoint(
     """``(meta, [trainable, non_trainable, optimizer])`` from `work_dir`, or None if
     there is no checkpoint; an unreadable file is a clear error.
 
-    What ``resume=True`` reads: Chapter 8, "Had the session died after the first epoch".
+    What ``resume=True`` reads: Chapter 8, "The training loop".
     """
     path = Path(work_dir) / CHECKPOINT_FILE
     if not path.is_file():

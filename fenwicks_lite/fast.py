@@ -162,9 +162,11 @@ ABLATION: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
 )
 
-#: Quick profile: every length in epochs is scaled by quick/full seed epochs (2/24),
-#: widths by quick/full width (16/64), batch sizes by quick/full batch (128/512). It
-#: checks that everything runs, in seconds on a CPU; its accuracies mean nothing.
+#: the validation images held out of the training set in the quick profile (`sweep`:
+#: at most a fifth of the training images). Its recipes (`scale_recipe`) scale every
+#: length in epochs by quick/full seed epochs (2/24), widths by quick/full width
+#: (16/64), batch sizes by quick/full batch (128/512). It checks that everything runs,
+#: in seconds on a CPU; its accuracies mean nothing.
 QUICK_VAL = 500
 #: the validation images held out of the training set in the full profile.
 FULL_VAL = 5_000
@@ -191,10 +193,11 @@ def ablation_recipes() -> list[tuple[str, dict[str, Any]]]:
 
 
 def scale_recipe(recipe: dict[str, Any], profile: str) -> dict[str, Any]:
-    """`recipe` for `profile` ("full": unchanged; "quick": scaled down as `QUICK_VAL`
-    says). Chapter 10, "Idea 5: averaging recent weights" uses it to show the quick
-    profile's run length; the sweep and Chapter 10, "Try it here (quick profile)" train
-    the scaled recipes."""
+    """`recipe` for `profile` ("full": unchanged; "quick": every length in epochs times
+    2/24, widths times 16/64 (at least 4), batch sizes times 128/512 (at least 8), the
+    quick profile's own ratios). Chapter 10, "Idea 5: averaging recent weights" uses it
+    to show the quick profile's run length; the sweep and Chapter 10, "Try it here
+    (quick profile)" train the scaled recipes."""
     from fenwicks_lite.profiles import FULL, get_profile
 
     p = get_profile(profile)
@@ -1563,8 +1566,8 @@ def final_table(records: Sequence[RunRecord], finale: Sequence[Any] = ()) -> str
 def live_plan(
     device: Any = None, env: dict[str, str] | None = None, backend: str | None = None
 ) -> tuple[bool, str]:
-    """Whether chapter 10's "Run it yourself" trains here, and why: where chapter 9's
-    live seed would (`fw.report.live_seed_plan`: a GPU or TPU, or
+    """Whether chapter 10's "Run the fast recipe yourself" trains here, and why: where
+    chapter 9's live seed would (`fw.report.live_seed_plan`: a GPU or TPU, or
     ``FENWICKS_LITE_LIVE_SEED=1``), and only with Keras on JAX (`backend`, default
     Keras's), since `train_runs` is a JAX loop; otherwise what to do instead."""
     from fenwicks_lite import report

@@ -1126,8 +1126,8 @@ def sandbox_command(
     ]
 
 
-#: the defaults of --max-procs (processes and threads of one submission, the worker's
-#: and the kernel's included: TensorFlow and XLA start some per core) and --disk (GB)
+#: the default of --max-procs (processes and threads of one submission, the worker's
+#: and the kernel's included: TensorFlow and XLA start some per core)
 MAX_PROCS = 1024
 #: the default of --disk (GB).
 DISK_GB = 1.0

@@ -521,9 +521,12 @@ def tfrecord_numpy(paths: str | Sequence[str], h: int, w: int, c: int = 3,
     """Reads `numpy_tfrecord`'s file(s) back into NumPy ``(x, y)``, in order. For checks
     and small data.
 
-    A truncated or corrupt file (TFRecords carry CRC checksums) raises
-    `TFRecordCorruptError` naming the file and the record, not TF's bare DataLossError
-    (Chapter 3).
+    `h`, `w`, `c` are the image shape and `dtype` the dtype the records were written
+    with (default uint8, what `numpy_tfrecord` stores uint8 pixels as); ``x`` comes back
+    in that dtype, ``y`` as int64. A record of another dtype or shape is a `ValueError`
+    naming the file and the record. A truncated or corrupt file (TFRecords carry CRC
+    checksums) raises `TFRecordCorruptError` naming the file and the record, not TF's
+    bare DataLossError (Chapter 3).
     """
     import tensorflow as tf
 

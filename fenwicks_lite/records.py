@@ -131,8 +131,8 @@ class TrainConfig:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> TrainConfig:
         """The config a `Result` was trained with, from its ``config`` record: the
-        nested shape `to_record` writes, or the flat one of records written before 0.2
-        (the profile's name and its settings side by side)."""
+        nested shape `to_record` writes, or the flat one of older records (the
+        profile's name and its settings side by side)."""
         own = {f.name for f in dataclasses.fields(cls)} - {"profile"}
         if isinstance(record.get("profile"), dict):
             profile = Profile(**record["profile"])
@@ -324,7 +324,8 @@ def writable_dir(path: str | os.PathLike, what: str) -> Path:
     """`path`, created if needed and checked writable (by writing a probe), else a clear
     `PermissionError` that names `what` (e.g. "work_dir").
 
-    Chapter 9's command line checks ``--out`` and ``--work-dir`` with it.
+    Chapter 9's command line checks ``--out`` with it, the training loop its
+    `work_dir` (``--work-dir``).
     """
     p = Path(path).expanduser()
     try:
