@@ -263,9 +263,24 @@ MEASURE = r"""function (win, doc) {
                       Math.round(r.left), Math.round(r.right), Math.round(box.right), win.innerWidth]);
     });
   });
+  // the page itself must not scroll sideways: what reaches past the window, outside any box that
+  // scrolls on its own (a printed table, a wide diagram)
+  var past = [], walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT), text;
+  while ((text = walker.nextNode())) {  // text, since an unbreakable word overflows its box
+    var range = doc.createRange();
+    range.selectNodeContents(text);
+    var r = range.getBoundingClientRect(), free = true;
+    if (r.width === 0 || r.right <= win.innerWidth + 1) continue;
+    for (var up = text.parentElement; up && free; up = up.parentElement) {
+      var style = win.getComputedStyle(up);
+      free = style.overflowX === "visible" && style.position !== "fixed";
+    }
+    if (free) past.push([text.parentElement.tagName, text.textContent.trim().slice(0, 50), Math.round(r.right)]);
+  }
   return {column: art.clientWidth, wide: wide, figures: figures, maths: maths.length, rawMath: rawMath,
           typeset: art.querySelectorAll("mjx-container").length, stubs: stubs, prevNext: links,
-          clipped: clipped};
+          clipped: clipped, pageWidth: doc.documentElement.scrollWidth, window: win.innerWidth,
+          past: past.slice(0, 8)};
 }"""
 
 
@@ -341,6 +356,16 @@ def test_previous_and_next_links_show_whole(measured, measured_phone, stem, scre
     m = (measured if screen == "wide" else measured_phone)[f"{stem}.html"]
     assert m["prevNext"], f"{stem}: no Previous / Next link found: the check checks nothing"
     assert not m["clipped"], f"{stem}: pieces outside their link or the window: {m['clipped']}"
+
+
+@pytest.mark.parametrize("stem", PAGES)
+@pytest.mark.parametrize("screen", ["wide", "phone"])
+def test_no_page_scrolls_sideways(measured, measured_phone, stem, screen):
+    """The page fits the window: at 400 px the reference's signatures
+    (``fenwicks_lite.io.tfexample_numpy_image_parser(...)``) and a value (``SHA256 = '6d95...'``)
+    once made the whole page 651 px wide. A printed table or a wide diagram scrolls in its own box."""
+    m = (measured if screen == "wide" else measured_phone)[f"{stem}.html"]
+    assert m["pageWidth"] <= m["window"], f"{stem}: {m['pageWidth']} px wide in {m['window']}: {m['past']}"
 
 
 @pytest.mark.parametrize("stem", PAGES)
