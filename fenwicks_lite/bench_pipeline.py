@@ -228,7 +228,7 @@ def run(
     if x.dtype != np.uint8:
         raise ValueError(
             "x must be uint8 pixels as loaded by fw.data (the benchmark writes both "
-            "record formats from them), got {x.dtype}."
+            f"record formats from them), got {x.dtype}."
         )
     with tempfile.TemporaryDirectory(prefix="fw_bench_") as workdir:
         rows = tf_rows(x, y, batch_size, epochs, workdir)

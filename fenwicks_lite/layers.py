@@ -554,10 +554,10 @@ def receptive_field(
     """(receptive field in pixels, jump) of the last spatial feature map, before any
     global pooling.
 
-    The usual recursion (Chapter 6): a k x k layer with stride s grows the field by (k -
-    1) * jump, then jump *= s. A residual block's field is that of its longer path, the
-    residual one, which starts at the pooled output: walking the main path and then the
-    residual path in sequence gives exactly that.
+    The usual recursion (Chapter 6): a k x k layer with stride s grows the field by
+    ``(k - 1) * jump``, then ``jump *= s``. A residual block's field is that of its
+    longer path, the residual one, which starts at the pooled output: walking the main
+    path and then the residual path in sequence gives exactly that.
     """
     field, jump = 1, 1
 

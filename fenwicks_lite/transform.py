@@ -505,10 +505,11 @@ def step_seed(seed: int, step: Any) -> Any:
     `seed=` under `jax.jit`.
 
     `step` may be a traced integer, so one compiled function serves every step, and each
-    step gets its own augmentation, reproducibly (Chapter 5). Under JAX it is a raw
-    uint32 PRNG key `[seed, step]`; under TensorFlow an int32 pair for the stateless
-    random ops - the same counter scheme a `keras.random.SeedGenerator` uses internally,
-    without its variable.
+    step gets its own augmentation, reproducibly (Chapter 4; Chapter 5's in-memory
+    pipeline passes it for every batch). Under JAX it is a raw uint32 PRNG key
+    `[seed, step]`; under TensorFlow an int32 pair for the stateless random ops - the
+    same counter scheme a `keras.random.SeedGenerator` uses internally, without its
+    variable.
     """
     from keras import ops
 
