@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import re
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,33 +62,42 @@ def _module_of(db: Any, full_name: str) -> dict[str, Any] | None:
     return None
 
 
+def _source_docs(module: dict[str, Any]) -> tuple[dict, dict[str, str]]:
+    """The ``#:`` comments of `module` (an autodoc2 module item) by ``(namespace, name)``,
+    and its aliases (``ramdom_pad_crop = random_pad_crop``): name -> the name it stands for.
+    """
+    path = Path(module["file_path"])
+    comments = ModuleAnalyzer.for_file(str(path), module["full_name"]).find_attr_docs()
+    tree = ast.parse(path.read_text(encoding=module.get("encoding") or "utf-8"))
+    aliases = {node.targets[0].id: node.value.id for node in tree.body
+               if isinstance(node, ast.Assign) and len(node.targets) == 1
+               and isinstance(node.targets[0], ast.Name)
+               and isinstance(node.value, ast.Name)}
+    return comments, aliases
+
+
 def fill_items(db: Any) -> int:
     """Gives each data item and attribute of the autodoc2 database `db` the ``#:`` comment
     above it as its docstring, where it has none, and an alias its target's name as its
     value. Returns how many items changed."""
-    modules = [*db.get_by_type("module"), *db.get_by_type("package")]
+    sources: dict[str, tuple[dict, dict[str, str]]] = {}  # each module read once
     changed = 0
-    for module in modules:
-        path = Path(module["file_path"])
-        comments = ModuleAnalyzer.for_file(str(path), module["full_name"]).find_attr_docs()
-        tree = ast.parse(path.read_text(encoding=module.get("encoding") or "utf-8"))
-        aliases = {node.targets[0].id: node.value.id for node in tree.body
-                   if isinstance(node, ast.Assign) and len(node.targets) == 1
-                   and isinstance(node.targets[0], ast.Name)
-                   and isinstance(node.value, ast.Name)}
-        for kind in ("data", "attribute"):
-            for item in db.get_by_type(kind):
-                if _module_of(db, item["full_name"]) is not module:
-                    continue
-                rest = item["full_name"][len(module["full_name"]) + 1:]
-                namespace, _, name = rest.rpartition(".")
-                lines = comments.get((namespace, name))
-                if lines and not item.get("doc"):
-                    item["doc"] = "\n".join(lines).strip()
-                    changed += 1
-                if not namespace and item.get("value") is None and name in aliases:
-                    item["value"] = item["alias_of"] = aliases[name]
-                    changed += 1
+    for item in [*db.get_by_type("data"), *db.get_by_type("attribute")]:
+        module = _module_of(db, item["full_name"])
+        if module is None:
+            continue
+        if module["full_name"] not in sources:
+            sources[module["full_name"]] = _source_docs(module)
+        comments, aliases = sources[module["full_name"]]
+        rest = item["full_name"][len(module["full_name"]) + 1:]
+        namespace, _, name = rest.rpartition(".")
+        lines = comments.get((namespace, name))
+        if lines and not item.get("doc"):
+            item["doc"] = "\n".join(lines).strip()
+            changed += 1
+        if not namespace and item.get("value") is None and name in aliases:
+            item["value"] = item["alias_of"] = aliases[name]
+            changed += 1
     return changed
 
 
@@ -143,19 +153,24 @@ def _imported(name: str) -> Any:
 
 def _full_name(obj: Any) -> str:
     """``fenwicks_lite.colab_tpu.setup_gcs`` for that function, a module's own name."""
-    if isinstance(obj, type(re)):
+    if isinstance(obj, types.ModuleType):
         return obj.__name__
     return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
+
+
+def _free_literals(document: nodes.document) -> list[nodes.literal]:
+    """The inline code of `document` that a link could wrap: not in a heading, not already
+    a link (or a cross-reference), not one of fwbook's own literal kinds."""
+    return [literal for literal in document.findall(nodes.literal)
+            if type(literal) is nodes.literal and not isinstance(
+                literal.parent, (addnodes.pending_xref, nodes.reference, nodes.title))]
 
 
 def library_literals(document: nodes.document, db: Any) -> Iterator[tuple[nodes.literal, str]]:
     """Each inline code of `document` that names the library (``fw.transform.cutout``,
     ``fw.io.numpy_tfrecord(...)``; not in a heading, not already a link), with the full name
     of what it names. A name the library does not have is not yielded but warned about."""
-    for literal in list(document.findall(nodes.literal)):
-        if type(literal) is not nodes.literal or isinstance(
-                literal.parent, (addnodes.pending_xref, nodes.reference, nodes.title)):
-            continue
+    for literal in _free_literals(document):
         found = LIBRARY_NAME.fullmatch(literal.astext())
         if not found:
             continue
@@ -198,10 +213,10 @@ def local_literals(document: nodes.document,
     """Each inline code of `document` that may be a short name of the library (a docstring's
     ``load_cifar10``, ``fit.train``), with the full names it may stand for, innermost scope
     first; a dotted one may also be relative to the package. Nothing outside the reference's
-    entries and module sections."""
-    for literal in list(document.findall(nodes.literal)):
-        if type(literal) is not nodes.literal or isinstance(
-                literal.parent, (addnodes.pending_xref, nodes.reference, nodes.title)):
+    entries and module sections, and none that names the library in full (`library_literals`
+    has those)."""
+    for literal in _free_literals(document):
+        if LIBRARY_NAME.fullmatch(literal.astext()):
             continue
         found = SHORT_NAME.fullmatch(literal.astext())
         scope = _scope(literal) if found else []
@@ -229,9 +244,9 @@ class LinkLibraryNames(SphinxPostTransform):
             return
         objects = self.env.get_domain("py").objects
         found = [(literal, [target]) for literal, target in library_literals(self.document, db)]
-        for literal, targets in [*found, *local_literals(self.document, db)]:
+        for literal, targets in [*found, *local_literals(self.document, db)]:  # disjoint
             target = next((t for t in targets if t in objects), None)
-            if target is not None and literal.parent is not None:
+            if target is not None:
                 entry = objects[target]
                 literal.replace_self(make_refnode(self.app.builder, self.env.docname,
                                                   entry.docname, entry.node_id,
@@ -268,10 +283,11 @@ class LinkChapters(SphinxPostTransform):
         chapters = {numbers[""][0]: doc for doc, numbers in self.env.toc_secnumbers.items()
                     if len(numbers.get("", ())) == 1}
         for text in list(self.document.findall(nodes.Text)):
-            if isinstance(text.parent, (nodes.literal, nodes.reference, nodes.title,
-                                        nodes.FixedTextElement, addnodes.pending_xref,
-                                        addnodes.desc_signature)) or not _scope(text):
-                continue
+            if not CHAPTERS.search(text) or isinstance(
+                    text.parent, (nodes.literal, nodes.reference, nodes.title,
+                                  nodes.FixedTextElement, addnodes.pending_xref,
+                                  addnodes.desc_signature)) or not _scope(text):
+                continue  # the cheap test first: most text names no chapter
             parts = chapter_links(str(text), chapters)
             if len(parts) == 1 and parts[0][1] is None:
                 continue
