@@ -33,18 +33,8 @@ ROOT = book.ROOT
 URL = brand.site_url(book.config()["repository"]["url"])
 #: the tag of a cell whose output is a printed table (fwbook.css keeps its lines on a phone)
 TABLE_TAG = "aligned-output"
-
-
-def _toc_pages() -> list[str]:
-    """Every page of the book, in the order of _toc.yml: the introduction first, the
-    instructors' page last."""
-    import yaml
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"], *[c["file"] for part in toc["parts"] for c in part["chapters"]]]
-
-
-PAGES = _toc_pages()
+#: every page, in the order of _toc.yml: the introduction first, the instructors' page last
+PAGES = book.pages()
 
 
 def _meta(page: str, prop: str) -> str:

@@ -90,13 +90,19 @@ def setup_cell_source(chapter: str | os.PathLike | None = None) -> str:
     )
 
 
-def chapters() -> list[Path]:
-    """The chapter notebooks, in the order of `_toc.yml`."""
+def pages() -> list[str]:
+    """Every page of the book (``book/intro``, ``book/01_data_location``, ...), in the order
+    of `_toc.yml`: its root first."""
     import yaml
 
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+    return [toc["root"], *[c["file"] for part in toc.get("parts", [])
+                           for c in part.get("chapters", [])]]
+
+
+def chapters() -> list[Path]:
+    """The chapter notebooks, in the order of `_toc.yml`."""
+    return [ROOT / f"{f}.ipynb" for f in pages() if (ROOT / f"{f}.ipynb").exists()]
 
 
 #: the caption of the ``_toc.yml`` part whose pages are lettered A, B, ... (the appendices)
