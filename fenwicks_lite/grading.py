@@ -1171,7 +1171,7 @@ def process_cap(mode: str) -> str:
     (in a user namespace, for an instructor who is not root), ``docker``, or ``""``
     (not at all: process mode without a writable cgroup).
 
-    For instructors, "How the two last caps are kept" explains each.
+    For instructors, "How the processes and the disk are capped" explains each.
     """
     if mode == "docker":
         return "docker"
