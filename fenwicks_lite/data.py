@@ -265,20 +265,27 @@ def keras_cached() -> Path | None:
     return None
 
 
-def not_found_message(reason: str) -> str:
+def not_found_message(reason: str, *, kernels: bool = False) -> str:
     """The one message for a machine without CIFAR-10: what to download and where to
-    point ``CIFAR10_DIR``.
+    point ``CIFAR10_DIR``. `kernels`: the message of a tool whose notebooks read the
+    data in kernels of their own (the grader's), where neither a `path` argument nor
+    stand-in images would do.
 
     Explained in the Introduction, "Profiles: quick and full" (where the data comes
     from).
     """
+    path = "" if kernels else " (or pass that folder as `path`)"
     return (
         f"CIFAR-10 is not on this machine and {reason}. Download {URL} (the python "
         f"version, 163 MB), unpack it, and set the environment variable {ENV_VAR} to "
-        f"the folder that holds {BATCHES_DIR}/ (or pass that folder as `path`); or put "
-        f"the archive in Keras's cache as {keras_cache_dir() / KERAS_NAME}_archive."
-        f" Without any copy, {DATA_ENV_VAR}=synthetic runs on stand-in images that are "
-        "not CIFAR-10."
+        f"the folder that holds {BATCHES_DIR}/{path}; or put the archive in Keras's "
+        f"cache as {keras_cache_dir() / KERAS_NAME}_archive."
+        + (
+            ""
+            if kernels
+            else f" Without any copy, {DATA_ENV_VAR}=synthetic runs on stand-in images"
+            " that are not CIFAR-10."
+        )
     )
 
 

@@ -1321,17 +1321,20 @@ def _reads_cifar10(nb: Any) -> bool:
 
 
 def _no_kernel_data_message() -> str:
-    """What `grade_batch` says when `_kernel_data` finds no CIFAR-10."""
+    """What `grade_batch` says when `_kernel_data` finds no CIFAR-10: the library's
+    own message (`fw.data.not_found_message`), for the kernels."""
     from fenwicks_lite import data
 
     return (
         "no CIFAR-10 for the graded notebooks: each chapter's first cell "
-        "(fw.book.start) reads it, and the kernels that run the submissions have no "
-        "network and a home of their own, so they cannot download it. Set "
-        f"{data.ENV_VAR} to a copy (the folder holding {data.BATCHES_DIR}/, the python "
-        f"version from {data.URL}), or fill your Keras cache "
-        f"({data.keras_cache_dir()}) once: python -c \"from fenwicks_lite import "
-        "data; data.load_cifar10()\"; then grade again."
+        "(fw.book.start) reads it. "
+        + data.not_found_message(
+            "the kernels that run the submissions cannot download it (they have no "
+            "network and a home of their own)",
+            kernels=True,
+        )
+        + " Or let your own Keras cache download it once: python -c \"from "
+        "fenwicks_lite import data; data.load_cifar10()\". Then grade again."
     )
 
 

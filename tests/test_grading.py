@@ -1355,7 +1355,9 @@ def test_grading_a_chapter_without_cifar10_stops_before_the_first_submission(
     ])
     err = capsys.readouterr().err
     assert rc == 2 and "no CIFAR-10 for the graded notebooks" in err, err
-    assert "Set CIFAR10_DIR to a copy" in err and "data.load_cifar10()" in err, err
+    assert "set the environment variable CIFAR10_DIR to the folder" in err, err
+    assert "data.load_cifar10()" in err, err
+    assert "synthetic" not in err and "`path`" not in err, err
     assert not out.exists()
 
 
