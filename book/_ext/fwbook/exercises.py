@@ -27,6 +27,7 @@ from typing import Any
 
 from fenwicks_lite import exercises as E
 from fenwicks_lite.grading import META, exercise_boxes, find_checks, source
+from fwbook import notebooks
 
 ROOT = Path(__file__).resolve().parents[3]
 #: the instructors' page: in the book, not in the student edition.
@@ -105,15 +106,8 @@ def notebook_exercises(path: Path, root: Path | None = None) -> list[NotebookExe
 
 def chapter_notebooks(root: Path | None = None) -> list[Path]:
     """The chapter notebooks of the book whose sources are at `root`, in `_toc.yml`'s
-    order."""
-    import yaml
-
-    root = root or ROOT
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files = [
-        c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])
-    ]
-    return [root / f"{f}.ipynb" for f in files if (root / f"{f}.ipynb").exists()]
+    order (`fwbook.notebooks.chapters`)."""
+    return notebooks.chapters(root or ROOT)
 
 
 def book_exercises(root: Path | None = None) -> list[NotebookExercise]:
@@ -375,7 +369,7 @@ def write_student_toc(dest: Path, root: Path | None = None) -> Path:
     """
     import yaml
 
-    toc = yaml.safe_load(((root or ROOT) / "_toc.yml").read_text())
+    toc = notebooks.toc(root or ROOT)
     parts = []
     for part in toc.get("parts", []):
         chapters = [c for c in part.get("chapters", []) if c.get("file") != INSTRUCTORS]

@@ -90,33 +90,37 @@ def setup_cell_source(chapter: str | os.PathLike | None = None) -> str:
     )
 
 
-def pages() -> list[str]:
-    """Every page of the book (``book/intro``, ``book/01_data_location``, ...), in the order
-    of `_toc.yml`: its root first."""
+def toc(root: Path = ROOT) -> dict:
+    """The table of contents (`_toc.yml`) of the book whose sources are at `root`, parsed:
+    the one reader of it for `pages`, `chapters`, `appendices` and the student edition's
+    toc (`fwbook.exercises.write_student_toc`)."""
     import yaml
 
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"], *[c["file"] for part in toc.get("parts", [])
-                           for c in part.get("chapters", [])]]
+    return yaml.safe_load((root / "_toc.yml").read_text())
 
 
-def chapters() -> list[Path]:
-    """The chapter notebooks, in the order of `_toc.yml`."""
-    return [ROOT / f"{f}.ipynb" for f in pages() if (ROOT / f"{f}.ipynb").exists()]
+def pages(root: Path = ROOT) -> list[str]:
+    """Every page of the book (``book/intro``, ``book/01_data_location``, ...), in the order
+    of `_toc.yml`: its root first."""
+    t = toc(root)
+    return [t["root"], *[c["file"] for part in t.get("parts", [])
+                         for c in part.get("chapters", [])]]
+
+
+def chapters(root: Path = ROOT) -> list[Path]:
+    """The chapter notebooks of the book at `root`, in the order of `_toc.yml`."""
+    return [root / f"{f}.ipynb" for f in pages(root) if (root / f"{f}.ipynb").exists()]
 
 
 #: the caption of the ``_toc.yml`` part whose pages are lettered A, B, ... (the appendices)
 APPENDIX_PART = "Appendix"
 
 
-def appendices() -> dict[str, str]:
+def appendices(root: Path = ROOT) -> dict[str, str]:
     """Each page of `_toc.yml`'s appendix part (``book/appendix_2019``) and its letter."""
-    import yaml
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [c["file"] for part in toc.get("parts", []) if part.get("caption") == APPENDIX_PART
-             for c in part.get("chapters", [])]
-    return {page: chr(ord("A") + i) for i, page in enumerate(pages)}
+    found = [c["file"] for part in toc(root).get("parts", [])
+             if part.get("caption") == APPENDIX_PART for c in part.get("chapters", [])]
+    return {page: chr(ord("A") + i) for i, page in enumerate(found)}
 
 
 def execute(paths: list[Path], profile: str, timeout: int = 3600) -> None:
