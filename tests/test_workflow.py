@@ -98,3 +98,50 @@ def test_publishes_the_colab_edition_as_the_branch_the_colab_buttons_open():
     assert branch != "main"  # main keeps the MyST sources
     push = job["steps"][-1]["run"]
     assert f"git checkout -B {branch}" in push and f"git push --force origin {branch}" in push
+
+
+# ------------------------------------------------------------ make test-lowest (tests/lowest_deps.py)
+
+
+def _lowest_deps():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lowest_deps", ROOT / "tests" / "lowest_deps.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _make_pass(target: str) -> tuple[str, dict[str, str]]:
+    """The pytest marker expression and the environment variables of a Makefile test target."""
+    import re
+
+    text = (ROOT / "Makefile").read_text()
+    recipe = re.search(rf"^{target}:.*\n\t(.*)$", text, re.M)
+    assert recipe, f"the Makefile has no target {target}"
+    line = recipe.group(1)
+    marks = re.search(r'-m "([^"]+)"|-m (\S+)', line)
+    env = dict(re.findall(r"\b([A-Z][A-Z_]+)=(\S+)", line.split("$(BIN)/pytest")[0]))
+    return (marks.group(1) or marks.group(2)), env
+
+
+def test_lowest_deps_runs_what_make_test_unit_and_test_jax_run():
+    """lowest_deps.py repeats the two test passes of the Makefile (its marker expression and
+    environment): a change to one without the other fails here, not in a run that downloads
+    TensorFlow."""
+    lowest = _lowest_deps()
+    passes = {name: (marks, env) for name, _extras, marks, env in lowest.PASSES}
+    for name, target in [("tf", "test-unit"), ("jax", "test-jax")]:
+        marks, env = _make_pass(target)
+        assert passes[name][0] == ["-m", marks], (name, target, passes[name][0], marks)
+        # TEST_ENV (XLA_FLAGS) is make's own and lowest_deps sets it for every pass
+        assert passes[name][1] == {k: v for k, v in env.items() if k != "TEST_ENV"}, (name, env)
+
+
+def test_lowest_deps_book_tests_are_test_files():
+    """Each name lowest_deps.py leaves out (BOOK_TESTS: the book's machinery, which the
+    lowest-version environments do not install) is a test file: a renamed file would otherwise
+    run there and fail on an import, or a misspelt name leave nothing out."""
+    files = {p.stem.removeprefix("test_") for p in (ROOT / "tests").glob("test_*.py")}
+    book_tests = _lowest_deps().BOOK_TESTS
+    assert book_tests <= files, book_tests - files
