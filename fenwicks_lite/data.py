@@ -594,11 +594,13 @@ def channel_stats(
     streaming pass.
 
     Why streaming: `x.std()` on 50,000 uint8 images makes a float64 copy of 1.2 GB;
-    here each batch of `batch_size` images (all at once if None) is reduced in float64
-    to (count, mean, M2) and merged with Chan, Golub and LeVeque's parallel update,
-    which stays exact where the textbook E[x^2] - E[x]^2 loses digits. `x` may be any
-    sequence of images that supports slicing (a NumPy array, a memory map). Pixels are
-    used as stored: divide by 255 first for the [0, 1] values of Chapter 2.
+    here each batch of `batch_size` images is reduced in float64 to (count, mean, M2)
+    and merged with Chan, Golub and LeVeque's parallel update, which stays exact where
+    the textbook E[x^2] - E[x]^2 loses digits. `batch_size` None (the default) makes
+    all of `x` one batch, with that same float64 copy: pass e.g. 5000 (as Chapter 2
+    does) to keep the memory to one batch's. `x` may be any sequence of images that
+    supports slicing (a NumPy array, a memory map). Pixels are used as stored: divide
+    by 255 first for the [0, 1] values of Chapter 2.
     """
     if not hasattr(x, "shape") or not hasattr(x, "__getitem__"):
         x = np.asarray(x)

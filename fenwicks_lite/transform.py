@@ -200,8 +200,8 @@ def crop_flip(
     Done as ONE gather of pixels by index, without building the padded batch: output
     pixel (i, j) of image k comes from row reflect(dy + i - pad) and column reflect(dx +
     j' - pad) of image k, where j' = w - 1 - j for mirrored images. This is the same as
-    padding, cropping and flipping, and is the fastest of the vectorized forms we timed
-    on a CPU (Chapter 5). `dy`, `dx` in 0..2*pad and `coin` (bool) have one entry per
+    padding, cropping and flipping, in one pass over the batch (Chapter 5 times the
+    pipelines built on it). `dy`, `dx` in 0..2*pad and `coin` (bool) have one entry per
     image. Chapter 4.
     """
     ops = KERAS_OPS if ops is None else ops
