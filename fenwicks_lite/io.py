@@ -120,10 +120,24 @@ def get_gcs_dirs(bucket: str, project: str) -> tuple[str, str]:
     return get_project_dirs(root, project)
 
 
+def _package_home() -> tuple[Path, str]:
+    """The folder that holds the fenwicks_lite package, and what it is: the book's
+    repository in a checkout, the environment's packages (site-packages) once
+    installed."""
+    home = Path(__file__).resolve().parent.parent
+    checkout = (home / "pyproject.toml").is_file() and (home / "book").is_dir()
+    return home, (
+        "the book's repository root"
+        if checkout
+        else "the folder fenwicks_lite is installed in (your Python packages)"
+    )
+
+
 def _protected_dirs() -> list[Path]:
     """Directories `create_clean_dir` must never empty (see its docstring): the home
-    directory, this repository, the cwd, and every folder that holds one of them."""
-    keep = [Path.home().resolve(), Path(__file__).resolve().parent.parent]
+    directory, the folder that holds the library (the repository in a checkout), the
+    cwd, and every folder that holds one of them."""
+    keep = [Path.home().resolve(), _package_home()[0]]
     keep.append(Path.cwd().resolve())
     return [Path("/"), *keep, *(up for d in keep for up in d.parents)]
 
@@ -135,8 +149,9 @@ def create_clean_dir(path: str | os.PathLike) -> str:
 
     The seed called it before each training run so that an old checkpoint could not be
     resumed by mistake. Deleting is dangerous, so a typo must not cost data: it refuses
-    ``""``, ``/``, the home directory, the current working directory, this repository's
-    root, and any folder above one of them (Chapter 1). Returns the path.
+    ``""``, ``/``, the home directory, the current working directory, the folder that
+    holds the library (the book's repository in a checkout, site-packages once
+    installed), and any folder above one of them (Chapter 1). Returns the path.
     """
     import tensorflow as tf
 
@@ -152,11 +167,9 @@ def create_clean_dir(path: str | os.PathLike) -> str:
                 why = {
                     Path("/"): "the file system root",
                     Path.home().resolve(): "your home directory",
-                    Path(__file__)
-                    .resolve()
-                    .parent.parent: "the book's repository root",
+                    _package_home()[0]: _package_home()[1],
                 }.get(protected, "the current working directory or a folder above it, "
-                      "your home directory or the book's repository")
+                      "your home directory or the library's folder")
                 raise UnsafeDirectoryError(
                     f"refusing to empty {p!r}: it is {why}, and emptying it would "
                     f"delete files you need. "

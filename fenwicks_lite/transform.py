@@ -549,7 +549,8 @@ def _uniform(n: int, count: int, seed: Any, like: Any = None) -> Any:
         raise ValueError(
             "a keras.random.SeedGenerator inside jax.jit (outside Keras's own training "
             "step) would leak its state as a tracer and repeat the same augmentation "
-            "every call: pass fw.transform.step_seed(seed, step) instead (Chapter 5)."
+            "every call: pass fw.transform.step_seed(seed, step) instead (Chapters 4 "
+            "and 5)."
         )
     return keras.random.uniform((n, count), seed=seed, dtype="float32")
 

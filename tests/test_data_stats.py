@@ -97,3 +97,27 @@ def test_normalize_bad_stats(mean, std, match):
 def test_normalize_needs_three_channels():
     with pytest.raises(ValueError, match="3 colour channels"):
         data.normalize(np.zeros((2, 2, 2, 1)), (0, 0, 0), (1, 1, 1))
+
+
+def test_channel_stats_streams_by_default():
+    """Without `batch_size` it reads STATS_BATCH images at a time: its peak memory stays
+    well under the float64 copy of all of `x` that batch_size=None (like `x.std()`) makes,
+    and both give the same numbers."""
+    import tracemalloc
+
+    n = 6 * data.STATS_BATCH
+    x = np.random.default_rng(0).integers(0, 256, (n, 4, 4, 3), dtype=np.uint8)
+    full_copy = n * 4 * 4 * 3 * 8
+    peaks = {}
+    for batch_size in ("default", None):
+        tracemalloc.start()
+        try:
+            got = (data.channel_stats(x) if batch_size == "default"
+                   else data.channel_stats(x, batch_size=None))
+            peaks[batch_size] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        np.testing.assert_allclose(got[0], x.mean(axis=(0, 1, 2)), rtol=1e-12)
+        np.testing.assert_allclose(got[1], x.std(axis=(0, 1, 2)), rtol=1e-9)
+    assert peaks[None] >= full_copy
+    assert peaks["default"] < 0.5 * full_copy, peaks

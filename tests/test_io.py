@@ -120,6 +120,19 @@ def test_create_clean_dir_refuses_dangerous_targets(tmp_path, monkeypatch):
     assert (work / "precious.txt").read_text() == "data"
 
 
+def test_create_clean_dir_names_an_installed_librarys_folder_as_such(tmp_path, monkeypatch):
+    """Installed (pip, Colab) the library's parent is site-packages, not the book's
+    repository: refused all the same, and called what it is."""
+    site = tmp_path / "venv" / "lib" / "site-packages"
+    (site / "fenwicks_lite").mkdir(parents=True)
+    (site / "numpy").mkdir()
+    monkeypatch.setattr(fio, "__file__", str(site / "fenwicks_lite" / "io.py"))
+    monkeypatch.chdir(tmp_path)
+    _refused(str(site), "the folder fenwicks_lite is installed in")
+    _refused(str(site.parent), "folder above it")
+    assert (site / "numpy").is_dir()
+
+
 def test_create_clean_dir_refuses_a_file(tmp_path):
     f = tmp_path / "notes.txt"
     f.write_text("keep")
@@ -381,7 +394,7 @@ def test_create_clean_dir_refuses_folders_above_home_and_repo(tmp_path, monkeypa
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setattr(fio, "__file__", str(repo / "fenwicks_lite" / "io.py"))
     monkeypatch.chdir(cwd)
-    _refused(str(tmp_path / "home"), "folder above it, your home directory or the book's repository")
+    _refused(str(tmp_path / "home"), "folder above it, your home directory or the library's folder")
     _refused("~/..", "folder above it")
     _refused(str(tmp_path / "src"), "folder above it")
     _refused(str(tmp_path), "folder above it")
