@@ -443,8 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(
         prog="python -m fenwicks_lite.exercises",
-        description="The book's exercises. Subcommands: grade, autograder "
-        "(see `grade --help`), table.",
+        description="The book's exercises. Subcommands: table; grade and autograder "
+        "(see `grade --help`); gradescope (what the autograder runs inside "
+        "Gradescope).",
     )
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser(

@@ -716,12 +716,28 @@ def _worker() -> int:
     except Exception as e:  # nbclient's own failures
         failure = f"{type(e).__name__}: {e}"
     outputs = {}
+    chapter_failure = ""  # the chapter's own code failed before any answer ran
     for cell in nb.cells:
         if cell.get("id") in roles:
             outputs[cell.id] = {
                 "text": _kept("".join(_stdout(o) for o in cell.get("outputs", []))),
                 "error": _error(cell),
             }
+    for cell in nb.cells:
+        if roles.get(cell.get("id"), "").startswith("answer:"):
+            break
+        if cell.get("id") not in roles and cell.get("cell_type") == "code":
+            why = (
+                f"it ran past --cell-timeout {job['cell_timeout']} s"
+                if cell.get("id") in timed_out
+                else _error(cell)
+            )
+            if why:
+                first = next(
+                    (ln for ln in cell.get("source", "").splitlines() if ln.strip()), ""
+                )
+                chapter_failure = f"the chapter's cell `{first[:70]}`: {why}"
+                break
     print(
         "\n"
         + job["nonce"]
@@ -731,6 +747,7 @@ def _worker() -> int:
                 "timed_out": timed_out,
                 "finished": finished,
                 "failure": failure,
+                "chapter_failure": chapter_failure,
                 "over_procs": limits.over_procs,
                 "over_disk": limits.over_disk,
             }
@@ -1775,6 +1792,8 @@ def grade_notebook(
                 g.status, g.message = "error", why
         return result(why, flags)
     report = json.loads(line[len(job_nonce) :])
+    if report.get("chapter_failure"):
+        raise GradingEnvironmentError(_chapter_failure(report["chapter_failure"]))
     timed = set(report["timed_out"])
     over_procs, over_disk = set(report["over_procs"]), set(report["over_disk"])
     ids = {v: k for k, v in roles.items()}
@@ -1872,6 +1891,25 @@ def grade_notebook(
     return result("; ".join(x for x in (note, report["failure"]) if x), flags)
 
 
+def _chapter_failure(what: str) -> str:
+    """What `GradingEnvironmentError` says when the chapter's own code failed in the
+    kernel before any answer ran (a package the chapter imports is missing, say): every
+    submission would lose the points of the exercises that need it."""
+    hint = ""
+    if "tensorflow" in what.lower():
+        hint = (
+            " Chapters 1, 3, 4, 5 and the appendix import TensorFlow: pip install "
+            "'fenwicks_lite[grade,tf]' into the Python that grades."
+        )
+    return (
+        f"{what}. The chapter's own code failed before any answer ran, so the "
+        "grading environment lacks something the chapter needs, not the submission."
+        + hint
+        + " Run the chapter there (the reference notebook, top to bottom) until it "
+        "runs, then grade again."
+    )
+
+
 def _text(b: bytes | str | None) -> str:
     return b.decode(errors="replace") if isinstance(b, bytes) else b or ""
 
@@ -1955,19 +1993,25 @@ def student_id(path: Path, pattern: str | None = None) -> str:
     return path.stem
 
 
-def batch_ids(paths: list[Path], pattern: str | None = None) -> list[str]:
+def batch_ids(
+    paths: list[Path], pattern: str | None = None, roots: list[Path] | None = None
+) -> list[str]:
     """`student_id` of each submission; where no LMS pattern names the student, the
     folder's name for a student's folder: one that several submissions share a file
     name in (``alice/05_x.ipynb``, ``bob/05_x.ipynb``), or one that holds this
     submission alone beside another submission's folder (``carol/Copy of
-    05_x.ipynb``). For instructors, "Grading" (the gradebook's rows).
+    05_x.ipynb``) or inside a folder the batch was given (`roots`: ``grade subs/`` of
+    ``subs/zoe/07_x.ipynb`` alone). For instructors, "Grading" (the gradebook's rows).
     """
     ids = [student_id(p, pattern) for p in paths]
     stems, folders = [p.stem for p in paths], [p.parent for p in paths]
+    given = [r.resolve() for r in roots or []]
 
     def own_folder(p: Path) -> bool:
-        return folders.count(p.parent) == 1 and any(
-            f != p.parent and f.parent == p.parent.parent for f in folders
+        below = any(r in p.parent.resolve().parents for r in given)
+        return folders.count(p.parent) == 1 and (
+            below
+            or any(f != p.parent and f.parent == p.parent.parent for f in folders)
         )
 
     return [
@@ -1999,21 +2043,27 @@ class Gradebook:
     line (``gradebook.csv``, ``feedback/``, ``results.jsonl``: For instructors,
     "Grading")."""
 
+    @staticmethod
+    def refuse_existing(out: Path, overwrite: bool) -> bool:
+        """Whether `out` holds grades already; FileExistsError (saying whose, and what
+        to pass) if it does and `overwrite` is false: nothing of it is lost."""
+        old = out / "assignment.json"
+        if not ((out / "gradebook.csv").exists() or old.exists()):
+            return False
+        if not overwrite:
+            what = "an earlier run"
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                cfg = json.loads(old.read_text())
+                what = f"{cfg['chapter']} with seed {cfg['seed']}"
+            raise FileExistsError(
+                f"{out} holds the grades of {what}: pass another --out, or "
+                "--overwrite to replace them"
+            )
+        return True
+
     def __init__(self, out: Path, a: Assignment, overwrite: bool = False) -> None:
         self.out, self.a, self.lock = out, a, threading.Lock()
-        old = out / "assignment.json"
-        if (out / "gradebook.csv").exists() or old.exists():
-            if not overwrite:
-                what = "an earlier run"
-                try:
-                    cfg = json.loads(old.read_text())
-                    what = f"{cfg['chapter']} with seed {cfg['seed']}"
-                except (OSError, ValueError, KeyError, TypeError):
-                    pass
-                raise FileExistsError(
-                    f"{out} holds the grades of {what}: pass another --out, or "
-                    "--overwrite to replace them"
-                )
+        if self.refuse_existing(out, overwrite):
             for f in (out / "feedback").glob("*.md"):  # none left from the last run
                 f.unlink()
         (out / "feedback").mkdir(parents=True, exist_ok=True)
@@ -2082,13 +2132,15 @@ def grade_batch(
     id_pattern: str | None = None,
     echo: Any = None,
     overwrite: bool = False,
+    roots: list[Path] | None = None,
 ) -> list[Grade]:
     """Grades every submission, `jobs` at a time, each in its own process; writes as
     they come. Several submissions of one student are each graded, with a note on
     each row and a feedback file each. A `GradingEnvironmentError` (the grading process
     failed before any code of a submission ran) stops the batch: no submission starts
     after it, nothing is written for it, what was written stays; it is raised again
-    with the counts once the submissions under way have finished.
+    with the counts once the submissions under way have finished. `roots`: the
+    folders the submissions were collected from (`batch_ids`).
 
     ``python -m fenwicks_lite.exercises grade`` runs it: For instructors, "Grading".
     """
@@ -2098,7 +2150,7 @@ def grade_batch(
     book = Gradebook(out, a, overwrite)
     # the submissions and the gradebook are out of the submissions' sight
     hide = sorted({p.parent.resolve() for p in paths} | {out.resolve()})
-    ids = batch_ids(paths, id_pattern)
+    ids = batch_ids(paths, id_pattern, roots)
     same = {s: [p for p, t in zip(paths, ids, strict=True) if t == s] for s in set(ids)}
     same = {s: ps for s, ps in same.items() if len(ps) > 1}
 
@@ -2215,7 +2267,11 @@ if [ -s "$ROOT/data/cifar10_path" ]; then
   CIFAR10_DIR="$(cat "$ROOT/data/cifar10_path")"
   export CIFAR10_DIR
 fi
-PYTHONPATH="$ROOT/source/lib" python3 -m fenwicks_lite.grading gradescope \\
+# setup.sh's virtual environment; where there is none (trying the zip on your own
+# machine), the python3 first on PATH
+PY="$ROOT/venv/bin/python"
+[ -x "$PY" ] || PY=python3
+PYTHONPATH="$ROOT/source/lib" "$PY" -m fenwicks_lite.grading gradescope \\
   --assignment "$ROOT/source/assignment.json" --submission "$ROOT/submission" \\
   --results "$ROOT/results/results.json"
 """
@@ -2225,12 +2281,17 @@ _SETUP = """#!/usr/bin/env bash
 # lib/).
 set -e
 apt-get update -qq && apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
-python3 -m pip install -q -r /autograder/source/requirements.txt
+# a virtual environment of its own: newer base images (Ubuntu 24.04, Debian 12) mark the
+# system Python as externally managed, and pip refuses to install into it (PEP 668)
+python3 -m venv /autograder/venv
+/autograder/venv/bin/python -m pip install -q --upgrade pip
+/autograder/venv/bin/python -m pip install -q -r /autograder/source/requirements.txt
 # CIFAR-10 (163 MB, checksummed), once, while the image builds: each submission's
 # kernel then reads it (run_autograder passes it on) instead of downloading it again,
 # and grading needs no network
 mkdir -p /autograder/data
-KERAS_HOME=/autograder/data PYTHONPATH=/autograder/source/lib python3 -c \\
+KERAS_HOME=/autograder/data PYTHONPATH=/autograder/source/lib \\
+  /autograder/venv/bin/python -c \\
   "from fenwicks_lite import data; data.load_cifar10(); print(data.keras_cached())" \\
   > /autograder/data/cifar10_path
 """
@@ -2534,6 +2595,10 @@ def main(argv: list[str] | None = None) -> int:
         print(build_autograder(a, args.out))
         return 0
     echo = None if args.json else (lambda g: print(g.table() + "\n", flush=True))
+    try:  # an --out with grades in it: refused before "writing" is said
+        Gradebook.refuse_existing(args.out, args.overwrite)
+    except FileExistsError as e:
+        p.error(str(e))
     print(
         f"grading {len(paths)} notebook(s) of {a.chapter} against {ref} "
         f"(isolation: {a.isolation_line()}; {_size(a.disk_gb)} written at most); "
@@ -2542,7 +2607,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         grades = grade_batch(
-            paths, a, args.out, args.jobs, args.id_pattern, echo, args.overwrite
+            paths,
+            a,
+            args.out,
+            args.jobs,
+            args.id_pattern,
+            echo,
+            args.overwrite,
+            [d for d in args.submissions if d.is_dir()],
         )
     except FileExistsError as e:
         p.error(str(e))

@@ -925,15 +925,21 @@ def test_two_submissions_of_one_student_keep_both_feedbacks(batch):
     assert files == ["500__twin_500_1_chgrade.md", "500__twin_LATE_500_2_chgrade.md"]
 
 
-def test_a_second_run_into_the_same_folder_is_refused_unless_asked(batch, reference):
+def test_a_second_run_into_the_same_folder_is_refused_unless_asked(
+    batch, reference, capsys
+):
     grades, out, a = batch
     before = (out / "gradebook.csv").read_text()
     with pytest.raises(FileExistsError, match="grades of chgrade with seed 20261127"):
         grading.Gradebook(out, a)
     assert (out / "gradebook.csv").read_text() == before
+    capsys.readouterr()
     _refused(str(reference), "--reference", str(reference), "--seed", "1",
              "--out", str(out))
+    err = capsys.readouterr().err
     assert (out / "gradebook.csv").read_text() == before
+    # refused before the grader says it is writing there
+    assert "--overwrite to replace them" in err and "writing" not in err, err
 
 
 def test_overwrite_leaves_no_stale_feedback(tmp_path, reference):
@@ -978,6 +984,14 @@ def test_students_in_folders_are_named_by_their_folder():
     assert grading.batch_ids([Path("Downloads/05_input_pipeline.ipynb")]) == [
         "05_input_pipeline"
     ]
+    # one student's folder in the folder given (`grade s7/` to regrade zoe alone): the
+    # folder names her; a notebook directly in the folder given keeps its name
+    assert grading.batch_ids(
+        [Path("s7/zoe/07_schedule_sgd.ipynb")], roots=[Path("s7")]
+    ) == ["zoe"]
+    assert grading.batch_ids(
+        [Path("s7/07_schedule_sgd.ipynb")], roots=[Path("s7")]
+    ) == ["07_schedule_sgd"]
 
 
 def test_gradebook_feedback_and_ids(batch):
@@ -1200,6 +1214,19 @@ def test_gradescope_reads_the_cifar10_setup_fetched(reference, tmp_path):
         env=env, capture_output=True, text=True, timeout=60,
     )
     assert run.stdout.strip() == "CIFAR10_DIR=/somewhere/cifar-10-batches-py", run
+    # on Gradescope: the virtual environment setup.sh made, not the image's python3
+    # (which newer images do not let pip install into, PEP 668)
+    assert "python3 -m venv /autograder/venv" in setup
+    assert "/autograder/venv/bin/python -m pip install" in setup
+    venv_py = root / "venv" / "bin" / "python"
+    venv_py.parent.mkdir(parents=True)
+    venv_py.write_text('#!/bin/sh\necho "venv $1 $2"\n')
+    venv_py.chmod(0o755)
+    run = subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert run.stdout.strip() == "venv -m fenwicks_lite.grading", run
 
 
 def test_autograder_without_a_chapter_says_to_name_one(tmp_path, capsys):
@@ -1705,6 +1732,40 @@ def test_a_kernel_that_cannot_start_the_checks_stops_the_batch(
     assert [f.name for f in (out / "feedback").glob("*.md")] == ["700.md"]
     assert len((out / "results.jsonl").read_text().splitlines()) == 1
     assert grading._SETUP_CELL != real  # the patch did break the later ones
+
+
+def test_a_chapter_cell_that_fails_before_the_answers_stops_the_batch(tmp_path):
+    """The chapter's own code fails in the kernel before any answer ran (its `import
+    tensorflow` where the grading Python has no TensorFlow, found by an instructor's
+    walk-through: correct answers then scored as NameErrors, exit status 0): the
+    environment's fault, one message naming the cell and what to install, exit status
+    2, nothing written. A chapter cell that fails AFTER an answer may be that answer's
+    doing, and is graded as before."""
+    nb = chapter()
+    nb.cells.insert(2, new_code_cell("import tensorflow_not_installed_here as tf"))
+    ref = _write(nb, tmp_path / "ref" / "chgrade.ipynb")
+    subs = _subs(tmp_path, 2)
+    out = tmp_path / "grades"
+    rc = grading.main([
+        "grade", str(tmp_path / "subs"), "--reference", str(ref), "--seed", "1",
+        "--isolation", "process", "--out", str(out), "--timeout", "20",
+    ])
+    assert rc == 2
+    with pytest.raises(grading.GradingEnvironmentError) as e:
+        grading.grade_notebook(subs[0], _assignment(ref, isolation="process"))
+    msg = str(e.value)
+    assert "the chapter's cell `import tensorflow_not_installed_here as tf`" in msg, msg
+    assert "ModuleNotFoundError" in msg and "fenwicks_lite[grade,tf]" in msg, msg
+    assert "not the submission" in msg, msg
+    assert list(csv.DictReader((out / "gradebook.csv").open())) == []
+    # the same cell after the first answer: graded, the exercises before it score
+    nb = chapter()
+    first = next(i for i, c in enumerate(nb.cells)
+                 if (c.metadata.get(grading.META) or {}).get("answer"))
+    nb.cells.insert(first + 1, new_code_cell("import tensorflow_not_installed_here"))
+    ref = _write(nb, tmp_path / "ref2" / "chgrade.ipynb")
+    g = grading.grade_notebook(subs[0], _assignment(ref, isolation="process"))
+    assert g.score == 6, g.table()
 
 
 def test_a_students_own_crash_does_not_stop_the_batch(reference, tmp_path):
