@@ -1429,6 +1429,27 @@ class _KernelConn(_Conn):
     def __init__(self, sock: Any, fn: Any) -> None:
         super().__init__(sock)
         self.fn = fn
+        self.peak = 0  # the traced peak before the last item was asked for
+
+    def _asked(self, msg: dict[str, Any]) -> Any:
+        """The value a request of the learner's side brings. Under tracemalloc the
+        peak before it is kept and the peak restarts after it: what the RPC takes
+        meanwhile is not the learner's function's (the item it brings is, and stays
+        counted while held)."""
+        import tracemalloc
+
+        tracing = tracemalloc.is_tracing()
+        if tracing:
+            self.peak = max(self.peak, tracemalloc.get_traced_memory()[1])
+        reply = self.request(msg)
+        if reply["op"] == "raised":
+            raise RuntimeError(f"{reply.get('type')}: {reply.get('message')}")
+        value = (StopIteration if reply["op"] == "stop"
+                 else _decode(reply.get("value"), self.stub))
+        if tracing:
+            del reply
+            tracemalloc.reset_peak()
+        return value
 
     def stub(self, kind: str, i: int) -> Any:
         conn = self
@@ -1442,20 +1463,17 @@ class _KernelConn(_Conn):
                     return self
 
                 def __next__(self) -> Any:
-                    reply = conn.request({"op": "next", "id": i})
-                    if reply["op"] == "stop":
+                    item = conn._asked({"op": "next", "id": i})
+                    if item is StopIteration:
                         raise StopIteration
-                    return _decode(reply.get("value"), conn.stub)
+                    return item
 
             return _Batches()
 
         def function(*args: Any, **kw: Any) -> Any:
             """A function of the checker's (``predict``): each call is asked for."""
-            reply = conn.request({"op": "callback", "id": i,
-                                  "args": _encode(list(args)), "kwargs": _encode(kw)})
-            if reply["op"] == "raised":
-                raise RuntimeError(f"{reply.get('type')}: {reply.get('message')}")
-            return _decode(reply.get("value"), conn.stub)
+            return conn._asked({"op": "callback", "id": i,
+                                "args": _encode(list(args)), "kwargs": _encode(kw)})
 
         return function
 
@@ -1473,10 +1491,11 @@ class _KernelConn(_Conn):
                 import tracemalloc
 
                 tracemalloc.start()
+                self.peak = 0
             try:
                 out = self.fn(*args, **kwargs)
                 if trace:
-                    peak = tracemalloc.get_traced_memory()[1]
+                    peak = max(self.peak, tracemalloc.get_traced_memory()[1])
             finally:
                 if trace:
                     tracemalloc.stop()
