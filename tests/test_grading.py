@@ -1229,6 +1229,11 @@ def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
     assert "--max-procs takes a number of processes, 1 or more" in (
         capsys.readouterr().err
     )
+    _refused(str(reference), "--reference", str(reference), "--seed", "1",
+             "--checks", str(reference))
+    assert "--checks takes a Python file of checkers (FILE.py)" in (
+        capsys.readouterr().err
+    )
 
 
 def test_gradescope_reads_the_cifar10_setup_fetched(reference, tmp_path):
