@@ -572,10 +572,10 @@ _SERVE = (
     '__import__("fenwicks_lite.grading").grading._serve('
     "globals().get({fn!r}), {path!r})"
 )
-#: the fresh notebook's first cell: the grader and the chapter's checks are imported
-#: before any answer runs, so that an answer cannot change what they import. It can
-#: still reassign what they look up when they run (``np.array_equal``, a helper of a
-#: checks module): such an answer is flagged, and held (`hold_flagged`)
+#: the fresh notebook's first cell: imports the grader (and the chapter's checks, for
+#: any self-check call the chapter itself makes) in the kernel before any answer runs,
+#: and tells the worker the kernel works (`STARTED`). The checks that grade run in
+#: the worker, not here
 _SETUP_CELL = (
     "# hidden setup (fenwicks_lite grader)\n"
     '__import__("fenwicks_lite.grading").grading._setup({keys!r})'
@@ -2078,10 +2078,12 @@ def hold_flagged(
     """The grader's policy on flagged answers (`suspicious`; module docstring, 5),
     applied to `exercises` in the notebook's order (the order their cells ran).
 
-    An answer runs in the same process as the checks that judge it and every later
-    one, and may have changed them: from the first flagged answer on, an exercise
-    that passed scores 0 with status "held", its points in ``held``, and a message
-    that names the flag, says it is held for the instructor to read and what to do.
+    The checks run in the worker, out of the answers' reach; the hold stays as a
+    conservative policy (a flagged answer reaches for what it has no business with,
+    and ran in the kernel before the later answers): from the first flagged answer on,
+    an exercise that passed scores 0 with status "held", its points in ``held``, and a
+    message that names the flag, says it is held for the instructor to read and what
+    to do.
     A flagged answer that did not pass keeps its verdict, with a note on the flag.
     The exercises before the first flagged answer were judged before it ran.
     `trust` (``--trust-flagged``): flagged answers are credited; the flags are still

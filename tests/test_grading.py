@@ -1155,6 +1155,7 @@ def test_gradescope_autograder_zip_runs_and_writes_results_json(reference, tmp_p
         "assignment.json",
         "lib/fenwicks_lite/grading.py",
         "requirements.txt",
+        "checks.py",  # the test chapter's checkers (--checks)
     } <= set(names)
     root = tmp_path / "autograder"
     zipfile.ZipFile(zpath).extractall(root / "source")
