@@ -211,10 +211,38 @@ _LIBRARY_DIRS = tuple(
 )
 
 
+class LearnerError(Exception):
+    """What the learner's function raised in another process (the grader's kernel:
+    `fenwicks_lite.grading` runs the checks outside it) when its type is not one of
+    Python's built-in exceptions: the type's name (``type_name``), its message and
+    the line of the learner's code it came from (``KERNEL_LINE``). A built-in type
+    comes back as itself (``ValueError``, ``NotImplementedError``), so that a checker's
+    ``except ValueError`` still sees it; both carry ``KERNEL_LINE`` and are the
+    learner's (`_failure`). For instructors, "Grading"."""
+
+    def __init__(self, type_name: str, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.type_name = type_name
+        setattr(self, KERNEL_LINE, line)
+
+
+#: the attribute that marks an exception raised by the learner's function in the
+#: grader's kernel: the line of the learner's code (None if unknown)
+KERNEL_LINE = "fw_kernel_line"
+
+
+def _type_name(exc: BaseException) -> str:
+    """The name of `exc`'s type, the learner's own for a `LearnerError`."""
+    return getattr(exc, "type_name", None) or type(exc).__name__
+
+
 def _raised_by_learner(exc: BaseException) -> int | None:
     """The line of the innermost traceback frame outside the library and the installed
     packages (the learner's code), or None if the exception never passed through the
-    learner's code."""
+    learner's code. One that came from the grader's kernel (`LearnerError`) carries
+    its line there."""
+    if hasattr(exc, KERNEL_LINE):
+        return getattr(exc, KERNEL_LINE)
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         path = os.path.abspath(frame.filename)
         if not path.startswith(_LIBRARY_DIRS) and not frame.filename.startswith(
@@ -323,6 +351,7 @@ def _failure(
         )
     line = _raised_by_learner(e)
     said = f": {e}" if reveal else ""
+    name = _type_name(e)
     if returned_none and isinstance(e, TypeError | AttributeError):
         return Result(
             key,
@@ -330,11 +359,9 @@ def _failure(
             "your function returned None: end it with `return` and the result "
             "(printing a value shows it but does not return it).",
         )
-    if line is not None or isinstance(e, CheckFailed):
+    if line is not None or isinstance(e, CheckFailed) or hasattr(e, KERNEL_LINE):
         at = f" (line {line})" if line is not None else ""
-        return Result(
-            key, False, f"your function raised {type(e).__name__}{said}{at}.", "error"
-        )
+        return Result(key, False, f"your function raised {name}{said}{at}.", "error")
     where = traceback.extract_tb(e.__traceback__)[-1]
     place = f"{Path(where.filename).name}, line {where.lineno}"
     if isinstance(e, AssertionError):

@@ -11,11 +11,14 @@ The assignment is defined by the book, not by the submission (nbgrader's approac
    cell id, else by the function they define) and put into a fresh copy of the reference
    without its solutions and public check cells. Monkeypatching in other cells, deleted
    or added check calls and other chapters' exercises therefore change nothing.
-3. After each answer cell a hidden cell runs the public checker and the hidden test
-   (`exercises.run_hidden`, cases from the instructor's `--seed`) and reports with a
-   per-run nonce; a verdict counts only if it is the only one the hidden cell printed
-   and the cell ran to its end (no SystemExit, no dead kernel). Points come from the
-   exercise's difficulty (`exercises.POINTS`, `--points` overrides).
+3. After each answer cell a hidden cell checks it with the public checker and the
+   hidden test (`exercises.run_hidden`, cases from the instructor's `--seed`). The
+   checks run in the worker, the kernel's parent; the hidden cell (`_serve`) only runs
+   the learner's function for each call they make, over a Unix socket (`_Learner`,
+   plain values both ways: `_encode`). The worker writes the verdict itself; it counts
+   if the cell ran to its end (no SystemExit, no dead kernel). Points come from the
+   exercise's difficulty (`exercises.POINTS`, `--points` overrides). Exercises of the
+   instructor's own: `--checks FILE.py`, loaded by the worker.
 4. Each submission runs in its own process (`_worker`), with a scrubbed environment, a
    private copy of the library, the kernel on a Unix socket and, where ``unshare``
    works, in new user, mount, PID and network namespaces: no network, the book's
@@ -28,14 +31,17 @@ The assignment is defined by the book, not by the submission (nbgrader's approac
    and writes at most `--disk` GB (each file; under unshare and docker all of it, in a
    tmpfs): a cell over either is reported "over-limit", its processes stopped or its
    files removed, and the rest is graded.
-5. The answer cells run in the kernel that runs the checks, and Python has no wall
-   inside a process: an answer that changes the checks (or the grader's code in the
-   kernel) is not prevented, only detected. `suspicious` flags an answer that reaches
-   for the grader, the process or a module's attributes; from the first flagged answer
-   on (it ran before the later checks too), an exercise that passed scores 0 as
-   "held", with the points it passed for and a message naming the flag, for the
-   instructor to read and clear (`hold_flagged`). ``--trust-flagged`` credits them
-   (the flags are still listed).
+5. The checks and the seed are out of the kernel's reach: an answer that changes the
+   checks, the grader's code or NumPy in the kernel changes nothing that judges it.
+   The worker makes itself non-dumpable and starts the kernel without capabilities
+   (`_not_dumpable`, `_without_capabilities`): the kernel can neither trace it nor
+   read its memory. Still, `suspicious` flags an answer that reaches for the grader,
+   the process or a module's attributes; from the first flagged answer on, an
+   exercise that passed scores 0 as "held", with the points it passed for and a
+   message naming the flag, for the instructor to read and clear (`hold_flagged`).
+   ``--trust-flagged`` credits them (the flags are still listed). One figure comes
+   from the kernel: Chapter 2's peak of memory (tracemalloc), measured where the
+   learner's function runs.
 6. Results go to ``OUT/gradebook.csv`` (a ``held`` column beside the points),
    ``OUT/feedback/<student>.md`` (each exercise named as the student's notebook names
    it, "Exercise 5.2: Steps per epoch") and ``OUT/results.jsonl`` as each submission
@@ -44,9 +50,10 @@ The assignment is defined by the book, not by the submission (nbgrader's approac
    ``autograder`` packs the same grading as a Gradescope autograder whose
    ``run_autograder`` writes Gradescope's ``results.json``.
 
-What it does not protect against: tampering written so that `suspicious` does not
-recognise it (its flags are words found in the code, and code can hide its intent), and
-learners copying the book's public solutions."""
+What it does not protect against: learners copying the book's public solutions; an
+answer that fakes Chapter 2's memory figure in its kernel; in process mode, a
+submission that runs as the instructor (without ``setpriv``, a root kernel keeps its
+capabilities)."""
 
 from __future__ import annotations
 
@@ -107,6 +114,7 @@ class GradingEnvironmentError(RuntimeError):
 #: built-ins, the interpreter's hooks, IPython's history)
 _SUSPICIOUS_NAMES = re.compile(
     r"exercises|checks|grading|run_check|run_hidden|settrace|setprofile|getppid|"
+    r"tracemalloc|"
     r"subprocess|socket|ctypes|importlib|setattr|delattr|_getframe|_current_frames|"
     r"inspect|get_ipython|builtins|__builtins__|__import__|addaudithook|signal|pdb|"
     r"__(subclasses|globals|code|closure|dict|class|mro|bases?|traceback|self|"
@@ -557,16 +565,17 @@ def _unanswered(src: str) -> bool:
 
 # --------------------------------------------------------------------------- the fresh
 
-_PROBE = (
+#: the hidden cell after each answer: runs the learner's function for the checks,
+#: which run in the worker (`_serve`; the worker fills in its socket's path)
+_SERVE = (
     "# hidden test (fenwicks_lite grader)\n"
-    '__import__("fenwicks_lite.grading").grading._probe('
-    "{key!r}, globals().get({fn!r}), "
-    "{entropy}, {nonce!r})"
+    '__import__("fenwicks_lite.grading").grading._serve('
+    "globals().get({fn!r}), {path!r})"
 )
-#: the fresh notebook's first cell: the grader and the chapter's checks are imported
-#: before any answer runs, so that an answer cannot change what they import. It can
-#: still reassign what they look up when they run (``np.array_equal``, a helper of a
-#: checks module): such an answer is flagged, and held (`hold_flagged`)
+#: the fresh notebook's first cell: imports the grader (and the chapter's checks, for
+#: any self-check call the chapter itself makes) in the kernel before any answer runs,
+#: and tells the worker the kernel works (`STARTED`). The checks that grade run in
+#: the worker, not here
 _SETUP_CELL = (
     "# hidden setup (fenwicks_lite grader)\n"
     '__import__("fenwicks_lite.grading").grading._setup({keys!r})'
@@ -580,36 +589,15 @@ def _setup(keys: list[str]) -> None:
             E.get(key)
 
 
-def _probe(key: str, fn: Any, entropy: int, nonce: str) -> None:
-    """Runs in the kernel after the answer cell: prints the verdict after the nonce.
-    `entropy`: `exercises.hidden_entropy` of the instructor's seed and `key` (the
-    kernel never sees the seed)."""
-    try:
-        r = E.run_hidden(key, fn, entropy=entropy)
-        out = {"key": key, "passed": r.passed, "status": r.status, "message": r.message}
-    except (
-        Exception
-    ) as e:  # an unknown key, a broken checks module: the checker's failure
-        out = {
-            "key": key,
-            "passed": False,
-            "status": "checker-error",
-            "message": f"the check could not run ({type(e).__name__}: {e})",
-        }
-    print(MARK + nonce + json.dumps(out), flush=True)
-
-
 def fresh_notebook(
     reference: Any,
     answers: dict[str, tuple[str, str]],
     specs: list[Spec],
-    entropy: Callable[[str], int],
-    nonce: str,
 ) -> tuple[Any, dict[str, str]]:
     """The reference without solutions and public checks, with the learner's answer
-    cells and a hidden cell after each. Returns it and the roles of its cells (cell id
-    -> role). `entropy(key)`: what each exercise's hidden cases are drawn from
-    (`Assignment.entropy`); the seed itself never goes into the notebook.
+    cells and a hidden cell after each (`_serve`: it runs the learner's function for
+    the checks, which run in the worker). Returns it and the roles of its cells (cell
+    id -> role). Neither the seed nor the hidden cases' numbers go into the notebook.
 
     For instructors, "Grading" (1 and 2: the book defines the assignment, hidden tests
     decide).
@@ -625,12 +613,7 @@ def fresh_notebook(
             src = answers.get(spec.key, ("", ""))[0]
             ans = nbformat.v4.new_code_cell(src)
             probe = nbformat.v4.new_code_cell(
-                _PROBE.format(
-                    key=spec.key,
-                    fn=spec.function,
-                    entropy=entropy(spec.key),
-                    nonce=nonce,
-                )
+                _SERVE.format(fn=spec.function, path="")
             )
             roles[ans.id], roles[probe.id] = "answer:" + spec.key, "hidden:" + spec.key
             cells += [ans, probe]
@@ -664,11 +647,14 @@ def _worker() -> int:
 
     print(READY, flush=True)
     job = json.loads(sys.stdin.readline())
+    _not_dumpable()  # before the kernel: it cannot read or trace this process
     nb = nbformat.from_dict(job["notebook"])
     limits = _Limits(job)
     roles = job["roles"]
+    _load_checks(job, roles)  # before the kernel too: nothing it writes is imported
     timed_out: list[str] = []
     finished: list[str] = []  # cells whose execute_reply came: the kernel lived on
+    verdicts: dict[str, str] = {}  # hidden cell -> the verdict line the worker wrote
 
     class Client(NotebookClient):
         async def _async_handle_timeout(self, timeout, cell=None):  # noqa: ANN001
@@ -678,7 +664,10 @@ def _worker() -> int:
 
         async def async_execute_cell(self, cell, *args, **kw):  # noqa: ANN001
             before = limits.before()
+            role = roles.get(cell.get("id"), "")
             try:
+                if role.startswith("hidden:"):
+                    return await self._hidden(cell, role.split(":", 1)[1], args, kw)
                 done = await super().async_execute_cell(cell, *args, **kw)
                 if roles.get(cell.get("id")) == "setup" and not _error(cell):
                     print(STARTED + job["nonce"], flush=True)  # the kernel works
@@ -691,10 +680,63 @@ def _worker() -> int:
                     with contextlib.suppress(Exception):  # a dead kernel
                         await self.async_wait_for_reply(reap, cell)
 
+        async def _hidden(self, cell, key, args, kw):  # noqa: ANN001
+            """A hidden cell: the checks run here, in a thread, and call the learner's
+            function in the kernel (`_serve`) over a socket of this cell's own."""
+            import asyncio
+            import socket
+
+            path = os.path.join(job["cwd"], f".fw_check_{secrets.token_hex(8)}")
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(path)
+            listener.listen(1)
+            cell.source = _SERVE.format(fn=job["functions"].get(key, ""), path=path)
+            loop = asyncio.get_running_loop()
+            found = loop.create_future()
+            stop, held = threading.Event(), {}
+
+            def check() -> None:
+                verdict = None
+                try:
+                    verdict = _check_over_rpc(
+                        listener, key, int(job["entropies"][key]), stop, held
+                    )
+                finally:
+                    loop.call_soon_threadsafe(
+                        lambda: found.done() or found.set_result(verdict)
+                    )
+
+            threading.Thread(target=check, daemon=True).start()
+            try:
+                return await super().async_execute_cell(cell, *args, **kw)
+            finally:
+                # the cell ended (the kernel interrupted at the timeout, or dead): the
+                # check must not wait for it any longer
+                stop.set()
+                if held.get("sock") is not None and not found.done():
+                    with contextlib.suppress(OSError):
+                        held["sock"].shutdown(socket.SHUT_RDWR)
+                verdict = None
+                with contextlib.suppress(asyncio.TimeoutError):
+                    verdict = await asyncio.wait_for(found, 30)
+                listener.close()
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                if verdict is not None:
+                    verdicts[cell.get("id", "")] = (
+                        MARK + job["verdict_nonce"] + json.dumps(verdict)
+                    )
+
     def timeout_of(cell: Any) -> int:
         return job["timeout"] if cell.get("id") in roles else job["cell_timeout"]
 
-    km = AsyncKernelManager(
+    prefix = _without_capabilities()
+
+    class Manager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):  # noqa: ANN001
+            return prefix + super().format_kernel_cmd(extra_arguments)
+
+    km = Manager(
         kernel_name="python3", transport="ipc", ip=str(Path(job["cwd"]) / ".kernel")
     )
     client = Client(
@@ -719,10 +761,12 @@ def _worker() -> int:
     chapter_failure = ""  # the chapter's own code failed before any answer ran
     for cell in nb.cells:
         if cell.get("id") in roles:
-            outputs[cell.id] = {
-                "text": _kept("".join(_stdout(o) for o in cell.get("outputs", []))),
-                "error": _error(cell),
-            }
+            # a hidden cell's text is the verdict the worker wrote, never what the
+            # kernel printed
+            text = verdicts.get(cell.id, "") if roles[cell.id].startswith(
+                "hidden:"
+            ) else "".join(_stdout(o) for o in cell.get("outputs", []))
+            outputs[cell.id] = {"text": _kept(text), "error": _error(cell)}
     for cell in nb.cells:
         if roles.get(cell.get("id"), "").startswith("answer:"):
             break
@@ -755,6 +799,72 @@ def _worker() -> int:
         flush=True,
     )
     return 0
+
+
+def _not_dumpable() -> None:
+    """Makes this process (the worker) not dumpable (Linux): a process of the same
+    user, the kernel, can then neither trace it nor read its memory, environment or
+    open files under ``/proc`` (without CAP_SYS_PTRACE, which `_without_capabilities`
+    takes from the kernel). Elsewhere nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+
+
+def _without_capabilities() -> list[str]:
+    """What the kernel's command starts with where this process holds capabilities
+    (under unshare it is root of its user namespace, in process mode the instructor
+    may be root), which the kernel would inherit (CAP_SYS_PTRACE: it could trace the
+    worker, not dumpable or not): ``setpriv`` dropping them all, for good. [] where
+    there are none to drop, or no ``setpriv`` (For instructors, "What the grader
+    prevents, and what it does not")."""
+    exe = shutil.which("setpriv")
+    try:
+        status = Path("/proc/self/status").read_text()
+        held = int(re.search(r"^CapEff:\s*([0-9a-f]+)", status, re.M).group(1), 16)
+    except (OSError, AttributeError, ValueError):
+        held = 0
+    if not exe or not held:
+        return []
+    return [exe, "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all",
+            "--no-new-privs"]
+
+
+def _load_checks(job: dict[str, Any], roles: dict[str, str]) -> None:
+    """Loads the checks before the kernel starts: the instructor's own file
+    (``--checks``, which registers checkers with `exercises.exercise` and
+    `exercises.hidden`), then each exercise's chapter module; in process mode, where
+    the kernel could write the library's copy, also the library's modules that they
+    import when they run."""
+    import importlib.util
+
+    if job.get("checks"):
+        spec = importlib.util.spec_from_file_location(
+            "fenwicks_lite_grading_checks", job["checks"]
+        )
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        sys.modules[spec.name] = module  # type: ignore[union-attr]
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    for role in roles.values():
+        if role.startswith("hidden:"):
+            with contextlib.suppress(KeyError):
+                E.get(role.split(":", 1)[1])
+    if job.get("mode") != "process":
+        return
+    import importlib
+
+    names = set()
+    for mod in list(sys.modules.values()):
+        if getattr(mod, "__name__", "").startswith("fenwicks_lite.checks."):
+            with contextlib.suppress(OSError, TypeError):
+                text = Path(mod.__file__ or "").read_text()
+                names |= set(re.findall(r"from fenwicks_lite import (\w+)", text))
+    for name in sorted(names):
+        with contextlib.suppress(Exception):  # one the checks will not need here
+            importlib.import_module(f"fenwicks_lite.{name}")
 
 
 #: where IPython says a cell's SyntaxError is: its cell file, a number of its own
@@ -991,6 +1101,502 @@ def _stdout(output: Any) -> str:
         text = output.get("text", "")
         return "".join(text) if isinstance(text, list) else text
     return ""
+
+
+# --------------------------------------------------------------------------- the RPC
+# The checks run in the worker; only the learner's function runs in the kernel. For
+# each hidden cell the worker listens on a Unix socket in the kernel's folder, runs the
+# checker in a thread and has the kernel run `_serve`, which connects and calls the
+# learner's function for each CALL. Messages are JSON (8 bytes of length first), values
+# tagged (`_encode`): numbers, strings, NumPy arrays (``np.save``, no pickle), and
+# lists, tuples, dicts and sets of them. What the checker passes that is a function or
+# an iterator (a `predict`, batches) stays in the worker: the kernel gets a stub that
+# asks for each call or item over the same connection.
+
+#: the largest message the worker reads from a kernel (bytes)
+RPC_MAX_BYTES = 256 * 2**20
+#: the most items of an iterator that a learner's function returns that are listed
+RPC_MAX_ITEMS = 1_000_000
+#: the replies of a request (the rest of the messages are requests)
+_REPLIES = {"result", "raised", "return", "item", "stop"}
+
+
+class _Gone(BaseException):
+    """The other end of the connection closed: the kernel was interrupted (a timeout)
+    or died, or the worker gave up. A BaseException: no checker's ``except`` takes it.
+    """
+
+
+class _Refused(Exception):
+    """A message from the kernel that the worker does not take (too big, garbled)."""
+
+
+def _encode(v: Any, handle: Callable[[Any], Any] | None = None,
+            kernel: bool = False, depth: int = 0) -> Any:
+    """`v` as JSON with tags (``{"~": tag, "v": ...}``). `handle` (the worker's): a
+    function or an iterator becomes a handle. `kernel` (a result of the learner's):
+    what has ``__array__`` (a tensor) becomes an array, an iterator a list."""
+    import base64
+    import io
+    from collections.abc import Iterator
+    from pathlib import PurePath
+
+    import numpy as np
+
+    def tag(t: str, x: Any) -> dict[str, Any]:
+        return {"~": t, "v": x}
+
+    def again(x: Any) -> Any:
+        return _encode(x, handle, kernel, depth + 1)
+
+    if depth > 64:
+        raise TypeError("the value is nested more than 64 levels deep")
+    if v is None or type(v) in (bool, str):
+        return v
+    if kernel and not isinstance(v, np.ndarray | np.generic) and hasattr(
+        v, "__array__"
+    ):
+        v = np.asarray(v)
+    if isinstance(v, np.ndarray | np.generic):
+        a = np.asarray(v)
+        if a.dtype.hasobject:
+            raise TypeError("a NumPy array of Python objects: use numbers")
+        buf = io.BytesIO()
+        np.save(buf, a, allow_pickle=False)
+        return tag("a" if isinstance(v, np.ndarray) else "n",
+                   base64.b64encode(buf.getvalue()).decode())
+    if isinstance(v, bool):
+        return bool(v)
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, float):
+        return float(v)
+    if isinstance(v, complex):
+        return tag("c", [v.real, v.imag])
+    if isinstance(v, str):
+        return str(v)
+    if isinstance(v, bytes | bytearray):
+        return tag("b", base64.b64encode(bytes(v)).decode())
+    if isinstance(v, PurePath):
+        return tag("p", str(v))
+    if isinstance(v, list):
+        return [again(x) for x in v]
+    if isinstance(v, tuple):
+        return tag("t", [again(x) for x in v])
+    if isinstance(v, dict):
+        return tag("d", [[again(k), again(x)] for k, x in v.items()])
+    if isinstance(v, set | frozenset):
+        return tag("s" if isinstance(v, set) else "f", [again(x) for x in v])
+    if isinstance(v, range):
+        return tag("t", [int(x) for x in v])
+    if handle is not None and (callable(v) or isinstance(v, Iterator)):
+        return tag("i" if isinstance(v, Iterator) else "h", handle(v))
+    if kernel and isinstance(v, Iterator):
+        items = list(__import__("itertools").islice(v, RPC_MAX_ITEMS + 1))
+        if len(items) > RPC_MAX_ITEMS:
+            raise TypeError(f"an iterator of more than {RPC_MAX_ITEMS} items")
+        return again(items)
+    raise TypeError(
+        f"a value of type {type(v).__name__} cannot be handed to the checks (they run "
+        "in another process): return numbers, strings, NumPy arrays, or lists, "
+        "tuples and dicts of them"
+    )
+
+
+def _decode(v: Any, stub: Callable[[str, int], Any] | None = None) -> Any:
+    """What `_encode` made; `stub(kind, id)` (the kernel's) makes a handle's stub, and
+    a handle is refused without it (the worker never takes one). Never unpickles."""
+    import base64
+    import io
+    from pathlib import Path as _Path
+
+    import numpy as np
+
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    if isinstance(v, list):
+        return [_decode(x, stub) for x in v]
+    if not isinstance(v, dict) or set(v) != {"~", "v"}:
+        raise ValueError(f"not an encoded value: {str(v)[:80]}")
+    t, x = v["~"], v["v"]
+    if t in ("a", "n"):
+        a = np.load(io.BytesIO(base64.b64decode(x)), allow_pickle=False)
+        return a if t == "a" else a[()]
+    if t == "c":
+        return complex(float(x[0]), float(x[1]))
+    if t == "b":
+        return base64.b64decode(x)
+    if t == "p":
+        return _Path(str(x))
+    if t == "t":
+        return tuple(_decode(y, stub) for y in x)
+    if t == "d":
+        return {_decode(k, stub): _decode(y, stub) for k, y in x}
+    if t in ("s", "f"):
+        items = (_decode(y, stub) for y in x)
+        return set(items) if t == "s" else frozenset(items)
+    if t in ("h", "i") and stub is not None:
+        return stub(t, int(x))
+    raise ValueError(f"not an encoded value: tag {t!r}")
+
+
+class _Conn:
+    """One end of the RPC: length-prefixed JSON messages on a socket. `request` sends
+    one and answers the other end's requests until its reply comes (a callback of
+    the checker's, called while the learner's function runs)."""
+
+    def __init__(self, sock: Any, limit: int = 0) -> None:
+        self.sock, self.limit = sock, limit
+
+    def send(self, msg: dict[str, Any]) -> None:
+        data = json.dumps(msg).encode()
+        try:
+            self.sock.sendall(len(data).to_bytes(8, "big") + data)
+        except OSError as e:
+            raise _Gone(str(e)) from None
+
+    def _exactly(self, n: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            try:
+                chunk = self.sock.recv(min(n - len(buf), 2**20))
+            except OSError as e:
+                raise _Gone(str(e)) from None
+            if not chunk:
+                raise _Gone("the connection closed")
+            buf += chunk
+        return bytes(buf)
+
+    def recv(self) -> dict[str, Any]:
+        n = int.from_bytes(self._exactly(8), "big")
+        if self.limit and n > self.limit:
+            raise _Refused(f"a message of {n:,} bytes (at most {self.limit:,})")
+        try:
+            msg = json.loads(self._exactly(n))
+        except (ValueError, RecursionError) as e:
+            raise _Refused(f"a garbled message ({type(e).__name__})") from None
+        if not isinstance(msg, dict) or not isinstance(msg.get("op"), str):
+            raise _Refused("a message without an op")
+        return msg
+
+    def request(self, msg: dict[str, Any]) -> dict[str, Any]:
+        self.send(msg)
+        while True:
+            reply = self.recv()
+            if reply["op"] in _REPLIES:
+                return reply
+            self.answer(reply)
+
+    def answer(self, msg: dict[str, Any]) -> None:  # each side its own
+        raise _Refused(f"an unexpected {msg['op']!r}")
+
+
+def _raised(e: BaseException) -> dict[str, Any]:
+    """An exception of the learner's as a RAISED message (the kernel's side)."""
+    try:
+        args = _encode(list(e.args))
+    except Exception:
+        args = None
+    try:
+        said = str(e)
+    except Exception:
+        said = "(its message could not be shown)"
+    return {
+        "op": "raised",
+        "type": type(e).__name__,
+        "builtin": type(e).__module__ == "builtins",
+        "args": args,
+        "message": said[:4000],
+        "line": E._raised_by_learner(e),
+        "import_name": getattr(e, "name", None) if isinstance(e, ImportError) else None,
+        "tensorflow": E._missing_tensorflow(e),
+    }
+
+
+def _learner_exception(m: dict[str, Any]) -> Exception:
+    """The worker's copy of what the learner's function raised in the kernel: a
+    built-in type as itself (``except ValueError`` in a checker, NotImplementedError
+    for not attempted, an ImportError's name), any other as `exercises.LearnerError`;
+    both carry the line in the learner's cell (`exercises.KERNEL_LINE`). Never a
+    `CheckFailed`: one the learner raised is not the checker's verdict."""
+    import builtins
+
+    name, said = str(m.get("type", "Exception"))[:100], str(m.get("message", ""))
+    line = m.get("line") if type(m.get("line")) is int else None
+    cls = getattr(builtins, name, None) if m.get("builtin") is True else None
+    e: Exception | None = None
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            args = _decode(m["args"]) if isinstance(m.get("args"), list) else [said]
+            if issubclass(cls, ImportError):
+                imported = m.get("import_name")
+                e = cls(*args, name=imported if isinstance(imported, str) else None)
+            else:
+                e = cls(*args)
+        except Exception:
+            e = None
+    if e is None:
+        e = E.LearnerError(name, said[:4000], line)
+    setattr(e, E.KERNEL_LINE, line)
+    if m.get("tensorflow") is True and not E._missing_tensorflow(e):
+        e.__cause__ = ImportError("No module named 'tensorflow'", name="tensorflow")
+    return e
+
+
+class _WorkerConn(_Conn):
+    """The worker's end: the checker's functions and iterators handed to the learner's
+    function stay here, by number; the kernel asks for their calls and items."""
+
+    def __init__(self, sock: Any) -> None:
+        super().__init__(sock, RPC_MAX_BYTES)
+        self.handles: list[Any] = []
+
+    def handle(self, v: Any) -> int:
+        self.handles.append(v)
+        return len(self.handles) - 1
+
+    def answer(self, msg: dict[str, Any]) -> None:
+        op, i = msg["op"], msg.get("id")
+        if op not in ("callback", "next") or type(i) is not int or not (
+            0 <= i < len(self.handles)
+        ):
+            raise _Refused(f"an unexpected request {op!r}")
+        target = self.handles[i]
+        try:
+            if op == "next":
+                try:
+                    item = next(target)
+                except StopIteration:
+                    self.send({"op": "stop"})
+                    return
+                self.send({"op": "item", "value": _encode(item, self.handle)})
+                return
+            args = _decode(msg.get("args"))
+            kwargs = _decode(msg.get("kwargs"))
+            out = target(*args, **kwargs)
+            self.send({"op": "return", "value": _encode(out, self.handle)})
+        except (_Gone, _Refused):
+            raise
+        except Exception as e:
+            self.send(_raised(e) | {"line": None})
+
+
+class _Learner:
+    """The learner's function as the checker sees it, in the worker: each call runs
+    it in the kernel (a CALL) and returns its result or raises its exception (as
+    `_learner_exception` makes it). Arrays it was given come back after the call and
+    are copied into the checker's (an answer that changes its input in place still
+    fails "leave the input unchanged"). ``traced`` also returns the peak of memory
+    that tracemalloc saw in the kernel while it ran (Chapter 2's streaming check)."""
+
+    def __init__(self, conn: _WorkerConn) -> None:
+        self.conn = conn
+
+    def __call__(self, *args: Any, **kw: Any) -> Any:
+        return self._call(args, kw, False)[0]
+
+    def traced(self, *args: Any, **kw: Any) -> tuple[Any, int]:
+        return self._call(args, kw, True)
+
+    def _call(self, args: tuple, kw: dict[str, Any], trace: bool) -> tuple[Any, int]:
+        import numpy as np
+
+        try:
+            msg = {"op": "call", "args": _encode(list(args), self.conn.handle),
+                   "kwargs": _encode(kw, self.conn.handle), "trace": trace}
+        except TypeError as e:  # the checker passes what cannot be handed over
+            raise AssertionError(f"the grader cannot pass this on: {e}") from None
+        raised: Exception | None = None
+        try:
+            reply = self.conn.request(msg)
+            if reply["op"] == "raised":
+                raised = _learner_exception(reply)
+                return None, 0
+            if reply["op"] != "result":
+                raise _Refused(f"an unexpected reply {reply['op']!r}")
+            out = _decode(reply.get("value"))
+            peak = reply.get("peak") if trace else 0
+            if type(peak) is not int:
+                raise _Refused("no peak of memory")
+            back = _decode(reply.get("back"))
+            given = dict(enumerate(args)) | kw
+            for k, now in (back.items() if isinstance(back, dict) else []):
+                old = given.get(k)
+                if isinstance(old, np.ndarray) and isinstance(now, np.ndarray):
+                    with contextlib.suppress(ValueError, TypeError):
+                        np.copyto(old, now.reshape(old.shape), casting="unsafe")
+        except _Refused as e:
+            raise E.LearnerError(
+                "ValueError", f"the grader could not read its result: {e}"
+            ) from None
+        except Exception as e:  # a garbled reply: not a value `_encode` makes
+            raise E.LearnerError(
+                "ValueError",
+                f"the grader could not read its result ({type(e).__name__}: {e})",
+            ) from None
+        finally:
+            if raised is not None:
+                raise raised  # noqa: B012 - the learner's exception, not a return
+        return out, peak
+
+
+class _KernelConn(_Conn):
+    """The kernel's end (`_serve`): runs the learner's function for each CALL."""
+
+    def __init__(self, sock: Any, fn: Any) -> None:
+        super().__init__(sock)
+        self.fn = fn
+        self.peak = 0  # the traced peak before the last item was asked for
+
+    def _asked(self, msg: dict[str, Any]) -> Any:
+        """The value a request of the learner's side brings. Under tracemalloc the
+        peak before it is kept and the peak restarts after it: what the RPC takes
+        meanwhile is not the learner's function's (the item it brings is, and stays
+        counted while held)."""
+        import tracemalloc
+
+        tracing = tracemalloc.is_tracing()
+        if tracing:
+            self.peak = max(self.peak, tracemalloc.get_traced_memory()[1])
+        reply = self.request(msg)
+        if reply["op"] == "raised":
+            raise RuntimeError(f"{reply.get('type')}: {reply.get('message')}")
+        value = (StopIteration if reply["op"] == "stop"
+                 else _decode(reply.get("value"), self.stub))
+        if tracing:
+            del reply
+            tracemalloc.reset_peak()
+        return value
+
+    def stub(self, kind: str, i: int) -> Any:
+        conn = self
+
+        if kind == "i":
+
+            class _Batches:
+                """The checker's iterator: each item is asked for."""
+
+                def __iter__(self) -> Any:
+                    return self
+
+                def __next__(self) -> Any:
+                    item = conn._asked({"op": "next", "id": i})
+                    if item is StopIteration:
+                        raise StopIteration
+                    return item
+
+            return _Batches()
+
+        def function(*args: Any, **kw: Any) -> Any:
+            """A function of the checker's (``predict``): each call is asked for."""
+            return conn._asked({"op": "callback", "id": i,
+                                "args": _encode(list(args)), "kwargs": _encode(kw)})
+
+        return function
+
+    def answer(self, msg: dict[str, Any]) -> None:
+        import numpy as np
+
+        if msg["op"] != "call":
+            raise _Refused(f"an unexpected request {msg['op']!r}")
+        trace = msg.get("trace") is True
+        peak = 0
+        try:
+            args = _decode(msg["args"], self.stub)
+            kwargs = _decode(msg["kwargs"], self.stub)
+            if trace:
+                import tracemalloc
+
+                tracemalloc.start()
+                self.peak = 0
+            try:
+                out = self.fn(*args, **kwargs)
+                if trace:
+                    peak = max(self.peak, tracemalloc.get_traced_memory()[1])
+            finally:
+                if trace:
+                    tracemalloc.stop()
+            value = _encode(out, kernel=True)
+            given = dict(enumerate(args)) | kwargs
+            back = _encode({k: a for k, a in given.items()
+                            if isinstance(a, np.ndarray)})
+        except (_Gone, _Refused):
+            raise
+        except Exception as e:
+            self.send(_raised(e))
+            return
+        self.send({"op": "result", "value": value, "back": back, "peak": peak})
+
+
+def _serve(fn: Any, path: str) -> None:
+    """The hidden cell (runs in the kernel): connects to the worker's socket at
+    `path`, says whether the learner's function is defined, and runs it for each CALL
+    until DONE. Nothing of the checks, the cases' numbers or the verdict is here."""
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with sock:
+        sock.connect(path)
+        _serve_on(sock, fn)
+
+
+def _serve_on(sock: Any, fn: Any) -> None:
+    """`_serve` on a connected socket."""
+    conn = _KernelConn(sock, fn)
+    try:
+        conn.send({"op": "hello", "defined": fn is not None})
+        while True:
+            msg = conn.recv()
+            if msg["op"] == "done":
+                return
+            conn.answer(msg)
+    except (_Gone, _Refused):
+        return  # the worker ended the check: it reports
+
+
+def _check_over_rpc(
+    listener: Any, key: str, entropy: int, stop: threading.Event,
+    held: dict[str, Any],
+) -> dict[str, Any] | None:
+    """The worker's side of one hidden cell (in a thread): takes the kernel's one
+    connection, runs `exercises.run_hidden` on the learner's function through it and
+    returns the verdict; None if the kernel went away first (interrupted at the
+    timeout, dead) or never came."""
+    listener.settimeout(0.2)
+    while True:
+        if stop.is_set():
+            return None
+        try:
+            sock, _ = listener.accept()
+            break
+        except TimeoutError:
+            continue
+        except OSError:
+            return None
+    listener.close()  # one connection: nobody else comes in
+    sock.settimeout(None)
+    held["sock"] = sock
+    conn = _WorkerConn(sock)
+    try:
+        with sock:
+            hello = conn.recv()
+            fn = _Learner(conn) if hello.get("defined") is True else None
+            try:
+                r = E.run_hidden(key, fn, entropy=entropy)
+                out = {"key": key, "passed": r.passed, "status": r.status,
+                       "message": r.message}
+            except Exception as e:  # an unknown key, a broken checks module
+                out = {
+                    "key": key,
+                    "passed": False,
+                    "status": "checker-error",
+                    "message": f"the check could not run ({type(e).__name__}: {e})",
+                }
+            with contextlib.suppress(_Gone):
+                conn.send({"op": "done"})
+            return out
+    except (_Gone, _Refused):
+        return None
 
 
 # --------------------------------------------------------------------------- isolation
@@ -1489,10 +2095,12 @@ def hold_flagged(
     """The grader's policy on flagged answers (`suspicious`; module docstring, 5),
     applied to `exercises` in the notebook's order (the order their cells ran).
 
-    An answer runs in the same process as the checks that judge it and every later
-    one, and may have changed them: from the first flagged answer on, an exercise
-    that passed scores 0 with status "held", its points in ``held``, and a message
-    that names the flag, says it is held for the instructor to read and what to do.
+    The checks run in the worker, out of the answers' reach; the hold stays as a
+    conservative policy (a flagged answer reaches for what it has no business with,
+    and ran in the kernel before the later answers): from the first flagged answer on,
+    an exercise that passed scores 0 with status "held", its points in ``held``, and a
+    message that names the flag, says it is held for the instructor to read and what
+    to do.
     A flagged answer that did not pass keeps its verdict, with a note on the flag.
     The exercises before the first flagged answer were judged before it ran.
     `trust` (``--trust-flagged``): flagged answers are credited; the flags are still
@@ -1521,15 +2129,15 @@ def hold_flagged(
         pts = f"{e.max_points:g} / {e.max_points:g}"
         if own:
             why = (
-                f"your answer {_flag_words(own)}, which the grader cannot tell "
-                "apart from code that changes its checks"
+                f"your answer {_flag_words(own)}, code that reaches for the grader or "
+                "the process, which the grader leaves to your instructor to judge"
             )
             fix = "write the answer without that"
         else:
             why = (
                 f"it ran after your answer to {first.name}, which "
-                f"{_flag_words(e.flags)}: code that could have changed this "
-                "exercise's checks as well"
+                f"{_flag_words(e.flags)}: code that could have changed how this "
+                "exercise's function runs"
             )
             fix = f"write your answer to {first.label or first.key} without that"
         said = e.message.strip()
@@ -1567,6 +2175,10 @@ class Assignment:
     #: credit flagged answers (``--trust-flagged``) instead of holding them
     #: (`hold_flagged`)
     trust_flagged: bool = False
+    #: a Python file of the instructor's own checkers (``--checks``: registered with
+    #: `exercises.exercise` and `exercises.hidden`), loaded by each worker before its
+    #: kernel starts; "" for the book's own
+    checks: str = ""
 
     @classmethod
     def load(
@@ -1726,11 +2338,13 @@ def grade_notebook(
     found = {k: suspicious(src, k) for k, (src, _) in answers.items()}
     flags = [f"{k}: the answer {why}; read it" for k, w in found.items() for why in w]
     nonce = secrets.token_hex(16)
-    fresh, roles = fresh_notebook(a.reference, answers, a.specs, a.entropy, nonce)
+    fresh, roles = fresh_notebook(a.reference, answers, a.specs)
     with tempfile.TemporaryDirectory(prefix="fw_grade_") as tmp:
         work = Path(tmp)
         (work / "run" / "tmp").mkdir(parents=True)
         _lib_copy(work / "lib")
+        if a.checks:  # read-only to the kernel under unshare and docker
+            shutil.copyfile(a.checks, work / "checks.py")
         mode = a.mode()
         env = _clean_env(work)
         keep = [work, *_kept_in_sight(env)]
@@ -1742,9 +2356,14 @@ def grade_notebook(
         )
         job_nonce = secrets.token_hex(16)
         job = {
-            # the hidden cases' numbers and the verdicts' nonce are in it: on stdin,
-            # not on a disk
+            # the hidden cases' numbers and the verdicts' nonce are in it: on stdin to
+            # the worker, never on a disk nor in the kernel
             "notebook": fresh,
+            "entropies": {s.key: a.entropy(s.key) for s in a.specs},
+            "functions": {s.key: s.function for s in a.specs},
+            "verdict_nonce": nonce,
+            "checks": str(work / "checks.py") if a.checks else "",
+            "mode": mode,
             "cwd": str(work / "run"),
             "roles": roles,
             "timeout": a.timeout,
@@ -1829,23 +2448,21 @@ def grade_notebook(
                 f"{_size(a.disk_gb)} (--disk); what it wrote was removed"
             )
         elif verdict is not None and probe not in report.get("finished", [probe]):
-            # printed, then the kernel ended before the check could finish: the line
-            # may be the learner's own (the nonce is in the running cell's source)
+            # the check finished, then the kernel ended before the hidden cell did
             g.status = "error"
             g.message = "its check did not finish: " + (
                 report["failure"] or "the kernel stopped"
             )
         elif len(verdicts) > 1:
-            # the hidden cell prints one; the others came from the learner's code
+            # the worker writes one verdict: more is a bug of the grader's
             g.status = "error"
             g.message = (
                 "its check printed more than one verdict: your code printed "
                 "something that imitates the grader's output"
             )
         elif report["outputs"].get(probe, {}).get("error"):
-            # `_probe` catches every Exception: what ended the hidden cell was raised
-            # past it (SystemExit, KeyboardInterrupt) by the learner's code, maybe after
-            # printing a verdict of its own
+            # `_serve` sends every Exception back: what ended the hidden cell was
+            # raised past it (SystemExit, KeyboardInterrupt) by the learner's code
             g.status = "error"
             g.message = (
                 "its check was stopped by "
@@ -2323,6 +2940,8 @@ def build_autograder(a: Assignment, dest: Path) -> Path:
         t = Path(tmp)
         _lib_copy(t / "lib")
         nbformat.write(a.reference, t / "reference.ipynb")
+        if a.checks:
+            shutil.copyfile(a.checks, t / "checks.py")
         (t / "assignment.json").write_text(
             json.dumps(
                 {
@@ -2333,6 +2952,7 @@ def build_autograder(a: Assignment, dest: Path) -> Path:
                     "cell_timeout": a.cell_timeout,
                     **a.limits(),
                     "trust_flagged": a.trust_flagged,
+                    "checks": "checks.py" if a.checks else "",
                 },
                 indent=1,
             )
@@ -2364,6 +2984,7 @@ def run_gradescope(assignment: Path, submission: Path, results: Path) -> int:
         cell_timeout=cfg["cell_timeout"],
         **{k: cfg[k] for k in LIMITS if k in cfg},  # else the defaults
         trust_flagged=bool(cfg.get("trust_flagged", False)),
+        checks=str(assignment.parent / cfg["checks"]) if cfg.get("checks") else "",
     )
     t0 = time.perf_counter()
     notebooks = collect([submission])
@@ -2504,6 +3125,14 @@ def main(argv: list[str] | None = None) -> int:
             "more is reported over the limit and its files are removed",
         )
         sp.add_argument(
+            "--checks",
+            type=Path,
+            metavar="FILE.py",
+            help="a Python file of your own checkers (registered with "
+            "fenwicks_lite.exercises.exercise and .hidden) for exercises the book "
+            "does not have; the grading process loads it, the kernel never sees it",
+        )
+        sp.add_argument(
             "--trust-flagged",
             action="store_true",
             help="credit the answers the grader flags (still listed under flags); "
@@ -2584,6 +3213,13 @@ def main(argv: list[str] | None = None) -> int:
             "disk_gb": args.disk,
             "trust_flagged": args.trust_flagged,
         }
+        if args.checks is not None:
+            if not args.checks.is_file() or args.checks.suffix != ".py":
+                raise ValueError(
+                    f"--checks takes a Python file of checkers (FILE.py); "
+                    f"{args.checks} is not one"
+                )
+            kw["checks"] = str(args.checks.resolve())
         if args.cmd == "grade":
             kw.update(isolation=args.isolation, image=args.docker_image)
         a = Assignment.load(ref, args.seed, _points(args.points), **kw)

@@ -10,24 +10,46 @@ import pytest
 from fenwicks_lite import exercises
 
 
+def served(fn):
+    """`fn` as the grader's checks see it (`grading._Learner`): called over the
+    grader's RPC, its kernel side (`grading._serve_on`) in a thread of this process
+    instead of a kernel."""
+    import socket
+    import threading
+
+    from fenwicks_lite import grading
+
+    worker, kernel = socket.socketpair()
+    threading.Thread(
+        target=grading._serve_on, args=(kernel, fn), daemon=True
+    ).start()
+    conn = grading._WorkerConn(worker)
+    conn.recv()  # hello
+    return grading._Learner(conn)
+
+
 def tests(references: list, wrong: list) -> tuple:
     """The two test functions for a chapter's `references` ((key, fn)) and `wrong`
-    answers ((key, fn, hint or None)); assign them to module-level test names."""
+    answers ((key, fn, hint or None)); assign them to module-level test names. Each
+    runs called directly and through the grader's RPC (`served`): the grader runs the
+    checks in its own process and the answer in the kernel."""
 
+    @pytest.mark.parametrize("rpc", [False, True], ids=["direct", "rpc"])
     @pytest.mark.parametrize("seed", [0, 1])
     @pytest.mark.parametrize("key, fn", references)
-    def test_references_pass_the_hidden_tests(key, fn, seed):
-        r = exercises.run_hidden(key, fn, seed)
+    def test_references_pass_the_hidden_tests(key, fn, seed, rpc):
+        r = exercises.run_hidden(key, served(fn) if rpc else fn, seed)
         assert r.passed, r.message
 
+    @pytest.mark.parametrize("rpc", [False, True], ids=["direct", "rpc"])
     @pytest.mark.parametrize("key, wrong, hint", wrong)
-    def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint):
+    def test_wrong_answers_fail_the_hidden_tests(key, wrong, hint, rpc):
         """`hint`: the public self-check catches it too, with this hint (None: only
         the hidden one)."""
-        public = exercises.run_check(key, wrong)
+        public = exercises.run_check(key, served(wrong) if rpc else wrong)
         if hint:
             assert not public.passed and hint in public.message, public.message
-        r = exercises.run_hidden(key, wrong, 0)
+        r = exercises.run_hidden(key, served(wrong) if rpc else wrong, 0)
         assert not r.passed and r.status != "checker-error", r.message
 
     return test_references_pass_the_hidden_tests, test_wrong_answers_fail_the_hidden_tests

@@ -132,7 +132,17 @@ def reference(tmp_path_factory) -> Path:
     return _write(chapter(), tmp_path_factory.mktemp("ref") / "chgrade.ipynb")
 
 
+def _checks_file(folder: Path) -> Path:
+    """The test chapter's checkers as an instructor's ``--checks`` file: the grader
+    runs the checks in its own process, which never runs the notebook's cells."""
+    path = folder / "chgrade_checks.py"
+    if not path.exists():
+        path.write_text(CHECKERS)
+    return path
+
+
 def _assignment(reference: Path, **kw) -> grading.Assignment:
+    kw.setdefault("checks", str(_checks_file(reference.parent)))
     return grading.Assignment.load(reference, SEED, **kw)
 
 
@@ -396,14 +406,17 @@ def test_the_checks_are_imported_before_any_answer_runs(reference):
     """The fresh notebook's first cell imports the chapter's checks (their references
     to NumPy's comparisons are bound before an answer can replace them)."""
     a = _assignment(reference)
-    fresh, roles = grading.fresh_notebook(a.reference, {}, a.specs, a.entropy, "n")
+    fresh, roles = grading.fresh_notebook(a.reference, {}, a.specs)
     first = fresh.cells[0]
     assert roles[first.id] == "setup"
     assert f"_setup({KEYS!r})" in first.source
-    # and the seed is not in the notebook the kernel runs: an entropy per exercise
+    # and neither the seed nor the hidden cases' numbers are in the notebook the
+    # kernel runs: the checks run in the worker, the hidden cells only serve calls
     text = json.dumps(fresh)
     assert str(SEED) not in text
-    assert str(exercises.hidden_entropy(SEED, "chgrade.double")) in text
+    assert str(exercises.hidden_entropy(SEED, "chgrade.double")) not in text
+    hidden = [c for c in fresh.cells if roles.get(c.id, "").startswith("hidden:")]
+    assert len(hidden) == 3 and all("._serve(" in c.source for c in hidden)
 
 
 # ------------------------------------------------------------------ a batch: right, wro
@@ -535,25 +548,42 @@ ATTACKS["seedleak"] = (
         "    f, seen, cls = sys._getframe(), [], None\n    while f is not None:\n"
         "        seen += [v for v in f.f_locals.values() if type(v) is int]\n"
         "        cls = f.f_globals.get('CheckFailed', cls)\n"
-        "        f = f.f_back\n    raise cls(f'LEAKED {seen}')",
+        "        f = f.f_back\n"
+        "    cls = cls or __import__('fenwicks_lite.exercises').exercises.CheckFailed\n"
+        "    raise cls(f'LEAKED {seen}')",
     },
     None,
 )
 # answers that change the checks in their own process (the audit of the grader): the
 # second exercise's answer is wrong and replaces the grader's `run_hidden` by setattr,
-# or NumPy's comparison that its check calls; the setattr one's third answer is wrong
-# too. Held at 0 with the points they passed for; credited with --trust-flagged
+# or NumPy's comparison that its check calls, or `print` (the old verdict line), or
+# NumPy's comparison in a way `suspicious` does not recognise; the setattr one's third
+# answer is wrong too. The checks run in the grading process, which the kernel cannot
+# change: the wrong answers fail, flagged or not, with --trust-flagged too
 TAMPER = {
     "setattr": (
         {**SOLUTIONS, "square": "return 0", "first": "return None"},
         {
             "square": 'E = __import__("fenwicks_lite.exercises", fromlist=["x"])\n'
             'setattr(E, "run_hidden", lambda k, f, **kw: E.Result(k, True, "ok"))\n'
+            'setattr(E, "run_check", lambda k, f: E.Result(k, True, "ok"))\n'
         },
     ),
     "numpyset": (
         {**SOLUTIONS, "square": "return 0"},
         {"square": "import numpy as np\nnp.array_equal = lambda *a, **k: True\n"},
+    ),
+    "printer": (
+        {**SOLUTIONS, "square": "return 0"},
+        {
+            "square": "import builtins\n_p = builtins.print\n"
+            "builtins.print = lambda *a, **k: _p(a[0].replace('false', 'true'), **k)\n"
+        },
+    ),
+    # not flagged: a module's own __setattr__, which no list of words names
+    "sneaky": (
+        {**SOLUTIONS, "square": "return 0"},
+        {"square": 'np.__setattr__("array_equal", lambda *a, **k: True)\n'},
     ),
 }
 
@@ -748,7 +778,7 @@ def test_a_killer_loses_its_own_points_not_the_batch(batch):
     else:  # the worker died: this submission is reported as such, the others are graded
         assert "grading process died" in g.error
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
-    assert len(rows) == 20  # every submission has its row (two are one student's)
+    assert len(rows) == 22  # every submission has its row (two are one student's)
 
 
 def test_an_answer_cell_that_raised_before_its_def_is_an_error(batch):
@@ -780,22 +810,36 @@ def test_an_answer_cannot_put_its_own_text_or_the_seed_into_the_feedback(batch):
     [
         ("setattr", "mentions 'setattr'"),
         ("numpyset", "assigns to 'np.array_equal', an attribute of a module"),
+        ("printer", "mentions 'builtins'"),
+        ("sneaky", None),
     ],
 )
-def test_an_answer_that_changes_the_checks_is_held_not_scored(batch, name, flag):
-    """An answer that replaces the grader's `run_hidden` (setattr) or NumPy's
-    comparison its check calls passed with wrong answers and got their points (the
-    audit). Flagged, it scores 0 as "held", with the points it passed for; so does
-    every exercise checked after it (it ran before their checks); the one checked
-    before it keeps its point. The student's feedback says why and what to do."""
+def test_an_answer_that_changes_the_checks_in_the_kernel_changes_nothing(
+    batch, name, flag
+):
+    """An answer that replaces the grader's `run_hidden` (setattr), NumPy's comparison
+    its check calls, or `print` (the verdict line) in the kernel passed with wrong
+    answers when the checks ran there (the audit). They run in the grading process
+    now: the wrong answer fails, flagged (with a note) or not flagged at all (a
+    module's own __setattr__); a right answer after a flagged one is still held."""
     grades, out, _ = batch
     g = _by_name(grades, name)
     double, square, first = g.exercises
     assert (double.status, double.points, double.held) == ("passed", 1, 0), g.table()
-    assert (square.status, square.points, square.held) == ("held", 0, 2), g.table()
+    assert (square.status, square.points, square.held) == ("failed", 0, 0), g.table()
+    assert "square(x) is x * x" in square.message, square.message
+    if flag is None:  # unflagged: nothing held, the right third answer scores
+        assert g.flags == [] and (first.status, first.points) == ("passed", 3)
+        assert (g.score, g.held) == (4, 0), g.table()
+        return
+    assert flag in square.flags and flag in square.message.split("Note: your answer")[1]
+    if name == "setattr":  # its third answer is wrong too: it fails, nothing held
+        assert (first.status, first.points, first.held) == ("failed", 0, 0)
+        assert (g.score, g.held) == (1, 0), g.table()
+        return
+    # the third answer is right, and ran after the flagged one: held for review
     assert (first.status, first.points, first.held) == ("held", 0, 3), g.table()
-    assert (g.score, g.held, g.total) == (1, 5, 6)
-    assert flag in square.flags and flag in square.message
+    assert (g.score, g.held, g.total) == (1, 3, 6)
     assert double.flags == [] and first.flags == square.flags
     assert (
         "it ran after your answer to Exercise 2: Write square (chgrade.square), "
@@ -804,21 +848,27 @@ def test_an_answer_that_changes_the_checks_is_held_not_scored(batch, name, flag)
     rows = csv.DictReader((out / "gradebook.csv").open())
     row = next(r for r in rows if r["student"] == g.student)
     assert (row["chgrade.square"], row["total"], row["max"]) == ("0", "1", "6")
-    assert row["held"] == "chgrade.square 2/2, chgrade.first 3/3 if cleared"
+    assert row["held"] == "chgrade.first 3/3 if cleared"
     assert flag in row["flags"]
     feedback = (out / "feedback" / f"{g.student}.md").read_text()
     assert (
-        "## Exercise 2: Write square (chgrade.square): held for review, 0 / 2 "
-        "(2 / 2 if cleared)\n" in feedback
+        "## Exercise 3: Write first (chgrade.first): held for review, 0 / 3 "
+        "(3 / 3 if cleared)\n" in feedback
     ), feedback
-    said = feedback.split("(2 / 2 if cleared)\n\n", 1)[1].split("\n", 1)[0]
+    said = feedback.split("(3 / 3 if cleared)\n\n", 1)[1].split("\n", 1)[0]
     assert said.startswith(
-        "held for your instructor to read, not scored until cleared: your answer "
+        "held for your instructor to read, not scored until cleared: it ran after "
     ), said
-    assert f"{flag}, which the grader cannot tell apart from code that changes its " \
-        "checks" in said, said
-    assert "to be graded without review, write the answer without that." in feedback
-    assert "Held for your instructor to read: 5 more points" in feedback
+    assert "write your answer to Exercise 2: Write square without that" in said, said
+    assert "Held for your instructor to read: 3 more points" in feedback
+
+
+def test_a_forged_verdict_line_cannot_score(batch):
+    """The worker writes each verdict itself; what the kernel prints is never read
+    as one (the forger prints a passing verdict and returns a wrong answer)."""
+    g = _by_name(batch[0], "forger")
+    square = next(e for e in g.exercises if e.key == "chgrade.square")
+    assert (square.status, square.points) == ("failed", 0), g.table()
 
 
 def test_holds_apply_from_the_first_flagged_answer_on():
@@ -1008,7 +1058,7 @@ def test_gradebook_feedback_and_ids(batch):
     wrong = (out / "feedback" / "103.md").read_text()
     assert "\n## Exercise 2: Write square (chgrade.square): failed, 0 / 2\n" in wrong
     assert "held" not in feedback and rows["101"]["held"] == ""
-    assert len((out / "results.jsonl").read_text().splitlines()) == 20
+    assert len((out / "results.jsonl").read_text().splitlines()) == 22
     cfg = json.loads((out / "assignment.json").read_text())
     assert (cfg["seed"], cfg["flagged_answers"]) == (SEED, "held for review")
 
@@ -1031,6 +1081,7 @@ def trusted(reference, tmp_path_factory):
         rc = grading.main([
             "grade", str(subs), "--reference", str(reference), "--seed", str(SEED),
             "--out", str(out), "--jobs", "3", "--timeout", "20", "--trust-flagged",
+            "--checks", str(_checks_file(reference.parent)),
         ])
     assert rc == 0, err.getvalue()
     rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
@@ -1039,11 +1090,11 @@ def trusted(reference, tmp_path_factory):
 
 def test_trust_flagged_credits_flagged_answers_and_says_so(trusted):
     """--trust-flagged keeps the old policy: a flagged answer is credited and still
-    listed under flags. The tampering then works (its wrong answers get every point):
-    in the kernel nothing stops it; the hold is what keeps it out of the grade."""
+    listed under flags. The tampering does not work even then: the checks run in the
+    grading process, out of the kernel's reach, and its wrong answers score 0."""
     rows, out, err = trusted
     assert {s: r["total"] for s, r in rows.items()} == {
-        "250": "6", "251": "6", "260": "6"
+        "250": "1", "251": "4", "252": "4", "253": "4", "260": "6"
     }
     assert {r["held"] for r in rows.values()} == {""}
     assert "chgrade.square: the answer mentions 'setattr'" in rows["250"]["flags"]
@@ -1053,7 +1104,9 @@ def test_trust_flagged_credits_flagged_answers_and_says_so(trusted):
     assert cfg["flagged_answers"] == "credited (--trust-flagged)"
     feedback = (out / "feedback" / "250.md").read_text()
     assert "held" not in feedback
-    assert "## Exercise 3: Write first (chgrade.first): passed, 3 / 3" in feedback
+    assert "## Exercise 2: Write square (chgrade.square): failed, 0 / 2" in feedback
+    assert "## Exercise 3: Write first (chgrade.first): failed, 0 / 3" in feedback
+    assert rows["253"]["flags"] == "" and rows["253"]["chgrade.square"] == "0"
 
 
 def test_a_syntax_error_names_the_line_of_the_cell_not_ipythons_file():
@@ -1116,6 +1169,7 @@ def test_gradescope_autograder_zip_runs_and_writes_results_json(reference, tmp_p
         "assignment.json",
         "lib/fenwicks_lite/grading.py",
         "requirements.txt",
+        "checks.py",  # the test chapter's checkers (--checks)
     } <= set(names)
     root = tmp_path / "autograder"
     zipfile.ZipFile(zpath).extractall(root / "source")
@@ -1188,6 +1242,11 @@ def test_cli_errors_say_what_to_do(reference, tmp_path, capsys):
     _refused(str(reference), "--reference", str(reference), "--seed", "1",
              "--max-procs", "0")
     assert "--max-procs takes a number of processes, 1 or more" in (
+        capsys.readouterr().err
+    )
+    _refused(str(reference), "--reference", str(reference), "--seed", "1",
+             "--checks", str(reference))
+    assert "--checks takes a Python file of checkers (FILE.py)" in (
         capsys.readouterr().err
     )
 
@@ -1842,3 +1901,205 @@ def test_gradescope_does_not_score_a_broken_environment(
     out = capsys.readouterr().out
     assert rc == 1 and not results.exists()
     assert "No module named nbclient" in out and "not the submission" in out, out
+
+
+# ------------------------------------------------------------------ the checks' RPC
+
+
+def _served(fn):
+    """The learner's `fn` behind the grader's RPC, its kernel side in a thread of this
+    process: the proxy that the checks call (`grading._Learner`) and the kernel's
+    thread."""
+    import socket
+    import threading
+
+    worker, kernel = socket.socketpair()
+    t = threading.Thread(target=grading._serve_on, args=(kernel, fn), daemon=True)
+    t.start()
+    conn = grading._WorkerConn(worker)
+    assert conn.recv() == {"op": "hello", "defined": fn is not None}
+    return grading._Learner(conn), t
+
+
+def test_the_rpc_hands_each_kind_of_value_over_and_back():
+    import numpy as np
+
+    values = [
+        0, -7, 2**80, 1.5, float("inf"), 1 + 2j, "text", b"\x00bytes", None, True,
+        [1, [2.5, "x"]], (1, (2, 3)), {"a": 1, 2: "b", (3, 4): [5]}, {1, 2},
+        frozenset({3}), Path("/some/where"), np.arange(6.0).reshape(2, 3),
+        np.array(["a", "bc"]), np.zeros((2, 0), np.uint8), np.float32(2.5),
+        np.int64(-3), np.bool_(True), range(3),
+    ]
+    same, _ = _served(lambda v: v)
+    for v in values:
+        got = same(v)
+        want = tuple(v) if isinstance(v, range) else v
+        assert type(got) is type(want), (v, got)
+        if isinstance(want, np.ndarray):
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+        else:
+            assert got == want, (v, got)
+    nan = same(float("nan"))
+    assert nan != nan
+
+
+def test_the_rpc_turns_tensors_and_iterators_into_values_and_refuses_objects():
+    import numpy as np
+
+    class Tensor:  # what Keras, TensorFlow and JAX tensors have
+        def __array__(self, dtype=None, copy=None):
+            return np.ones(3, np.float32)
+
+    results = {
+        "tensor": Tensor(),
+        "generator": (i * i for i in range(4)),
+        "object": object(),
+    }
+    fn, _ = _served(lambda k: results[k])
+    assert np.array_equal(fn("tensor"), np.ones(3, np.float32))
+    assert fn("generator") == [0, 1, 4, 9]
+    with pytest.raises(TypeError, match="return numbers, strings, NumPy arrays"):
+        fn("object")
+
+
+def test_the_checkers_functions_and_iterators_stay_in_the_grading_process():
+    """A `predict` the checker passes is called in the worker for each call the
+    learner's function makes; a generator is read there, item by item (the checker
+    counts the reads); an array the learner changes in place is changed in the
+    checker's hands too ("leave the input unchanged" still fails)."""
+    import numpy as np
+
+    calls, reads = [], []
+
+    def predict(x):
+        calls.append(x.shape)
+        return x * 2
+
+    def batches():
+        for i in range(3):
+            reads.append(i)
+            yield np.full(4, float(i))
+
+    def learner(predict, batches, x):
+        total = sum(float(b.sum()) for b in batches)
+        x[0] = 99.0  # in place
+        return predict(x), total
+
+    fn, _ = _served(learner)
+    x = np.zeros((2, 2))
+    (twice, total) = fn(predict, batches(), x)
+    assert calls == [(2, 2)] and reads == [0, 1, 2] and total == 12.0
+    assert x[0].tolist() == [99.0, 99.0] and np.array_equal(twice, x * 2)
+    # the peak of memory the learner's call took, measured in its process
+    _, peak = fn.traced(predict, iter([np.zeros(10**5)]), np.zeros(1))
+    assert 8 * 10**5 <= peak < 10**8, peak
+
+
+def test_what_the_learners_function_raises_is_the_learners():
+    """Built-in exceptions come back as themselves (a checker's ``except ValueError``
+    sees them; NotImplementedError means not attempted; TensorFlow's ImportError is
+    the environment's), any other by its name; each with the line of the learner's
+    code, and a CheckFailed the learner raised is never the checker's hint."""
+    import numpy as np
+
+    exercises.exercise("chrpc.raise", title="Raise", difficulty="easy")(
+        lambda fn: exercises.expect(fn(1) + 0 == 2, "one more")
+    )
+
+    def check(fn):
+        learner, _ = _served(fn)
+        return exercises.run_check("chrpc.raise", learner)
+
+    def value_error(x):
+        raise ValueError("bad value")
+
+    class Odd(Exception):
+        pass
+
+    def odd(x):
+        raise Odd("odd")
+
+    def no_tf(x):
+        raise ImportError("No module named 'tensorflow'", name="tensorflow")
+
+    def check_failed(x):
+        raise exercises.CheckFailed("LEAKED 1234")
+
+    def none(x):
+        print(x + 1)
+
+    r = check(value_error)
+    assert r.status == "error" and r.message.startswith(
+        "your function raised ValueError: bad value (line "
+    ), r.message
+    assert check(odd).message.startswith("your function raised Odd: odd (line ")
+    assert check(lambda x: np.sum(None + x)).status == "error"
+    r = check(lambda x: (_ for _ in ()).throw(NotImplementedError))
+    assert r.status == "not-attempted", r
+    r = check(no_tf)
+    assert r.status == "checker-error" and "needs TensorFlow" in r.message, r
+    r = check(check_failed)
+    assert r.status == "error" and r.message.startswith(
+        "your function raised CheckFailed"
+    ), r.message
+    assert "your function returned None" in check(none).message
+    assert check(lambda x: x + 1).passed
+    # a checker that expects a ValueError of the learner's gets one
+    learner, _ = _served(value_error)
+    with pytest.raises(ValueError, match="bad value"):
+        learner(1)
+
+
+def test_a_garbled_or_huge_reply_is_the_learners_failure_not_a_pass(monkeypatch):
+    import socket
+    import threading
+
+    worker, kernel = socket.socketpair()
+
+    def liar():
+        conn = grading._Conn(kernel)
+        conn.recv()  # the CALL
+        conn.send({"op": "result", "value": {"~": "x", "v": 1}, "back": None,
+                   "peak": 0})
+        conn.recv()
+        kernel.sendall((grading.RPC_MAX_BYTES + 1).to_bytes(8, "big"))
+
+    threading.Thread(target=liar, daemon=True).start()
+    fn = grading._Learner(grading._WorkerConn(worker))
+    for _ in range(2):
+        with pytest.raises(exercises.LearnerError, match="could not read its result"):
+            fn(1)
+
+
+@pytest.mark.parametrize("mode", ["process", "unshare"])
+def test_the_kernel_cannot_read_or_trace_the_grading_process(reference, tmp_path, mode):
+    """The worker (the kernel's parent, which runs the checks) is not dumpable, and
+    under unshare the kernel holds no capability: its environment, memory and open
+    files cannot be read, nor can it be traced."""
+    if mode == "unshare" and not grading.unshare_works():
+        pytest.skip("needs unshare")
+    probe = (
+        "import ctypes, os\n"
+        "pid, seen = os.getppid(), {}\n"
+        "for what in ('environ', 'mem', 'fd/0'):\n"
+        "    try:\n"
+        "        p = f'/proc/{pid}/{what}'\n"
+        "        seen[what] = os.readlink(p) if what == 'fd/0' else open(p, 'rb').read(1)\n"
+        "    except OSError as e:\n"
+        "        seen[what] = type(e).__name__\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "seen['ptrace'] = libc.ptrace(16, pid, 0, 0)\n"  # PTRACE_ATTACH
+        "if seen['ptrace'] == 0:\n    libc.ptrace(17, pid, 0, 0)\n"  # else it hangs
+        "print('SEEN', seen)\n"
+    )
+    nb = grading.strip_solutions(chapter(SOLUTIONS, extra={"double": probe}))
+    path = _write(nb, tmp_path / "subs" / "tracer_1_1_chgrade.ipynb")
+    g = grading.grade_notebook(path, _assignment(reference, isolation=mode))
+    double = next(e for e in g.exercises if e.key == "chgrade.double")
+    line = next(ln for ln in double.printed.splitlines() if ln.startswith("SEEN"))
+    import ast
+
+    seen = ast.literal_eval(line[len("SEEN "):])
+    assert seen == {"environ": "PermissionError", "mem": "PermissionError",
+                    "fd/0": "PermissionError", "ptrace": -1}, seen
