@@ -83,7 +83,7 @@ from fenwicks_lite import exercises as E
 
 #: notebook and cell metadata namespace of the book's exercises.
 META = "fenwicks_lite"
-#: hidden cells print this, a nonce and a JSON verdict.
+#: what the lines the worker prints about its progress start with
 MARK = "@@fenwicks_lite-grade@@"
 #: the worker prints this once its imports worked, before it reads the job, and this
 #: with the job's nonce once the grader's first cell ran in the kernel, before any
@@ -572,6 +572,9 @@ _SERVE = (
     '__import__("fenwicks_lite.grading").grading._serve('
     "globals().get({fn!r}), {path!r})"
 )
+#: the socket's path in a hidden cell of the fresh notebook until the worker, which
+#: makes a socket for each hidden cell, puts that socket's path in its place
+_NO_SOCKET = "<the worker's socket>"
 #: the fresh notebook's first cell: imports the grader (and the chapter's checks, for
 #: any self-check call the chapter itself makes) in the kernel before any answer runs,
 #: and tells the worker the kernel works (`STARTED`). The checks that grade run in
@@ -613,7 +616,7 @@ def fresh_notebook(
             src = answers.get(spec.key, ("", ""))[0]
             ans = nbformat.v4.new_code_cell(src)
             probe = nbformat.v4.new_code_cell(
-                _SERVE.format(fn=spec.function, path="")
+                _SERVE.format(fn=spec.function, path=_NO_SOCKET)
             )
             roles[ans.id], roles[probe.id] = "answer:" + spec.key, "hidden:" + spec.key
             cells += [ans, probe]
@@ -654,7 +657,7 @@ def _worker() -> int:
     _load_checks(job, roles)  # before the kernel too: nothing it writes is imported
     timed_out: list[str] = []
     finished: list[str] = []  # cells whose execute_reply came: the kernel lived on
-    verdicts: dict[str, str] = {}  # hidden cell -> the verdict line the worker wrote
+    verdicts: dict[str, dict] = {}  # hidden cell -> the verdict its check returned
 
     class Client(NotebookClient):
         async def _async_handle_timeout(self, timeout, cell=None):  # noqa: ANN001
@@ -690,7 +693,7 @@ def _worker() -> int:
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             listener.bind(path)
             listener.listen(1)
-            cell.source = _SERVE.format(fn=job["functions"].get(key, ""), path=path)
+            cell.source = cell.source.replace(repr(_NO_SOCKET), repr(path))
             loop = asyncio.get_running_loop()
             found = loop.create_future()
             stop, held = threading.Event(), {}
@@ -723,9 +726,7 @@ def _worker() -> int:
                 with contextlib.suppress(OSError):
                     os.unlink(path)
                 if verdict is not None:
-                    verdicts[cell.get("id", "")] = (
-                        MARK + job["verdict_nonce"] + json.dumps(verdict)
-                    )
+                    verdicts[cell.get("id", "")] = verdict
 
     def timeout_of(cell: Any) -> int:
         return job["timeout"] if cell.get("id") in roles else job["cell_timeout"]
@@ -760,12 +761,11 @@ def _worker() -> int:
     outputs = {}
     chapter_failure = ""  # the chapter's own code failed before any answer ran
     for cell in nb.cells:
-        if cell.get("id") in roles:
-            # a hidden cell's text is the verdict the worker wrote, never what the
-            # kernel printed
-            text = verdicts.get(cell.id, "") if roles[cell.id].startswith(
-                "hidden:"
-            ) else "".join(_stdout(o) for o in cell.get("outputs", []))
+        if roles.get(cell.get("id"), "").startswith("hidden:"):
+            # the verdict the worker's check returned, never what the kernel printed
+            outputs[cell.id] = {"verdict": verdicts.get(cell.id), "error": _error(cell)}
+        elif cell.get("id") in roles:
+            text = "".join(_stdout(o) for o in cell.get("outputs", []))
             outputs[cell.id] = {"text": _kept(text), "error": _error(cell)}
     for cell in nb.cells:
         if roles.get(cell.get("id"), "").startswith("answer:"):
@@ -859,12 +859,31 @@ def _load_checks(job: dict[str, Any], roles: dict[str, str]) -> None:
     names = set()
     for mod in list(sys.modules.values()):
         if getattr(mod, "__name__", "").startswith("fenwicks_lite.checks."):
-            with contextlib.suppress(OSError, TypeError):
-                text = Path(mod.__file__ or "").read_text()
-                names |= set(re.findall(r"from fenwicks_lite import (\w+)", text))
+            with contextlib.suppress(OSError, TypeError, SyntaxError, ValueError):
+                names |= _library_imports(Path(mod.__file__ or "").read_text())
     for name in sorted(names):
         with contextlib.suppress(Exception):  # one the checks will not need here
-            importlib.import_module(f"fenwicks_lite.{name}")
+            importlib.import_module(name)
+
+
+def _library_imports(text: str) -> set[str]:
+    """The modules of fenwicks_lite that the Python source `text` imports, at its top
+    or inside a function (``from fenwicks_lite import data, io``, ``import
+    fenwicks_lite.transform``, ``from fenwicks_lite.layers import ConvBN``)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "fenwicks_lite":
+                found |= {f"fenwicks_lite.{a.name}" for a in node.names}
+            elif node.module.startswith("fenwicks_lite."):
+                found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {
+                a.name for a in node.names if a.name.startswith("fenwicks_lite.")
+            }
+    return found
 
 
 #: where IPython says a cell's SyntaxError is: its cell file, a number of its own
@@ -1066,34 +1085,9 @@ KEPT_CHARS = 100_000
 
 
 def _kept(text: str) -> str:
-    """The end of `text` and, from the part left out, every line that looks like a
-    verdict: an answer that prints gigabytes does not reach the grader's memory, and
-    an extra verdict line is still seen."""
-    if len(text) <= KEPT_CHARS:
-        return text
-    cut = text[:-KEPT_CHARS]
-    marks = [ln[ln.index(MARK) :] for ln in cut.splitlines() if MARK in ln][-100:]
-    return "\n".join([*marks, "[...]", text[-KEPT_CHARS:]])
-
-
-def _verdicts(text: str, nonce: str) -> list[str]:
-    """What follows each `MARK + nonce` in a hidden cell's printed text, up to the end
-    of its line. Counted wherever the mark stands, not only at a line's start: a
-    learner's thread printing while the check prints can join two verdicts on one
-    line (print writes the text and its newline separately)."""
-    return [part.split("\n", 1)[0] for part in text.split(MARK + nonce)[1:]]
-
-
-def _parse_verdict(payload: str) -> dict[str, Any] | None:
-    """The verdict the hidden cell printed, or None if other printed text got into its
-    line (then it is not the check's own)."""
-    try:
-        v = json.loads(payload)
-    except ValueError:
-        return None
-    shape = {"key": str, "passed": bool, "status": str, "message": str}
-    ok = isinstance(v, dict) and all(isinstance(v.get(k), t) for k, t in shape.items())
-    return v if ok else None
+    """The end of `text`: an answer that prints gigabytes does not reach the grader's
+    memory."""
+    return text if len(text) <= KEPT_CHARS else "[...]\n" + text[-KEPT_CHARS:]
 
 
 def _stdout(output: Any) -> str:
@@ -2337,7 +2331,6 @@ def grade_notebook(
     )
     found = {k: suspicious(src, k) for k, (src, _) in answers.items()}
     flags = [f"{k}: the answer {why}; read it" for k, w in found.items() for why in w]
-    nonce = secrets.token_hex(16)
     fresh, roles = fresh_notebook(a.reference, answers, a.specs)
     with tempfile.TemporaryDirectory(prefix="fw_grade_") as tmp:
         work = Path(tmp)
@@ -2356,12 +2349,10 @@ def grade_notebook(
         )
         job_nonce = secrets.token_hex(16)
         job = {
-            # the hidden cases' numbers and the verdicts' nonce are in it: on stdin to
-            # the worker, never on a disk nor in the kernel
+            # the hidden cases' numbers are in it: on stdin to the worker, never on a
+            # disk nor in the kernel
             "notebook": fresh,
             "entropies": {s.key: a.entropy(s.key) for s in a.specs},
-            "functions": {s.key: s.function for s in a.specs},
-            "verdict_nonce": nonce,
             "checks": str(work / "checks.py") if a.checks else "",
             "mode": mode,
             "cwd": str(work / "run"),
@@ -2422,9 +2413,7 @@ def grade_notebook(
             continue
         g.how = answers[spec.key][1]
         ans, probe = ids["answer:" + spec.key], ids["hidden:" + spec.key]
-        text = report["outputs"].get(probe, {}).get("text", "")
-        verdicts = _verdicts(text, nonce)
-        verdict = verdicts[-1] if verdicts else None
+        verdict = report["outputs"].get(probe, {}).get("verdict")
 
         def which(cells: Any, ans: str = ans) -> str:  # the answer's cell or its check
             return "defining the answer" if ans in cells else "the checks"
@@ -2453,13 +2442,6 @@ def grade_notebook(
             g.message = "its check did not finish: " + (
                 report["failure"] or "the kernel stopped"
             )
-        elif len(verdicts) > 1:
-            # the worker writes one verdict: more is a bug of the grader's
-            g.status = "error"
-            g.message = (
-                "its check printed more than one verdict: your code printed "
-                "something that imitates the grader's output"
-            )
         elif report["outputs"].get(probe, {}).get("error"):
             # `_serve` sends every Exception back: what ended the hidden cell was
             # raised past it (SystemExit, KeyboardInterrupt) by the learner's code
@@ -2476,17 +2458,13 @@ def grade_notebook(
                 or report["failure"]
                 or "no output"
             )
-        elif (v := _parse_verdict(verdict)) is None:
-            g.status = "error"
-            g.message = (
-                "its check's verdict was garbled: your code printed into the grader's "
-                "line while the check ran"
-            )
-        elif v["key"] != spec.key:
-            g.status, g.message = "error", "its check reported for another exercise"
         else:
-            g.status, g.message = v["status"], v["message"]
-            g.points = g.max_points if v["passed"] and v["status"] == "passed" else 0.0
+            g.status, g.message = verdict["status"], verdict["message"]
+            g.points = (
+                g.max_points
+                if verdict["passed"] and verdict["status"] == "passed"
+                else 0.0
+            )
         g.printed = report["outputs"].get(ans, {}).get("text", "")[-2000:]
         err = report["outputs"].get(ans, {}).get("error")
         if err and g.status not in ("passed", "over-limit") and ans not in timed:
