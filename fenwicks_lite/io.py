@@ -164,11 +164,13 @@ def create_clean_dir(path: str | os.PathLike) -> str:
         resolved = Path(p).expanduser().resolve()
         for protected in _protected_dirs():
             if resolved == protected:
-                why = {
-                    Path("/"): "the file system root",
-                    Path.home().resolve(): "your home directory",
-                    _package_home()[0]: _package_home()[1],
-                }.get(protected, "the current working directory or a folder above it, "
+                why = dict(
+                    [
+                        (Path("/"), "the file system root"),
+                        (Path.home().resolve(), "your home directory"),
+                        _package_home(),
+                    ]
+                ).get(protected, "the current working directory or a folder above it, "
                       "your home directory or the library's folder")
                 raise UnsafeDirectoryError(
                     f"refusing to empty {p!r}: it is {why}, and emptying it would "
