@@ -409,6 +409,46 @@ def strip_solutions(nb: Any) -> Any:
     return out
 
 
+def solutions_notebook(nb: Any, specs: list[Spec]) -> tuple[Any, list[str]]:
+    """The student notebook of reference `nb` with each exercise answered by the book's
+    own solution: the code of the first solution cell after the answer cell that
+    defines the exercise's function, without its self-check call. Returns it and the
+    keys no solution was found for (their cells keep ``raise NotImplementedError``).
+
+    What ``grade --solutions`` grades: For instructors, "Before the course".
+    """
+    answers = {}
+    for spec in specs:
+        for c in nb.cells[spec.cell + 1 :]:
+            if (
+                is_solution(c)
+                and c.cell_type == "code"
+                and spec.function in defined_functions(source(c))
+            ):
+                answers[spec.key] = _without_checks(source(c))
+                break
+    out = strip_solutions(nb)
+    for c in out.cells:
+        key = (c.metadata.get(META) or {}).get("answer")
+        if key in answers:
+            c.source = answers[key]
+    return out, [s.key for s in specs if s.key not in answers]
+
+
+def _without_checks(text: str) -> str:
+    """Python source `text` without its top-level ``...check("key", fn)`` calls (a
+    solution's self-check: the grader runs the checks itself)."""
+    lines = text.splitlines()
+    try:
+        body = ast.parse(_python_only(text)).body  # same lines, magics blanked
+    except SyntaxError:
+        return text  # then the self-check runs in the answer cell too: harmless
+    for node in reversed(body):
+        if isinstance(node, ast.Expr) and find_checks(ast.unparse(node)):
+            del lines[node.lineno - 1 : node.end_lineno]
+    return "\n".join(lines).rstrip() + "\n"
+
+
 @dataclasses.dataclass(frozen=True)
 class Spec:
     """One exercise of a reference notebook: its key, answer cell, function and
@@ -2283,6 +2323,11 @@ def _book_dirs() -> list[Path]:
     return [root / "book"] if (root / "book").is_dir() else []
 
 
+#: how the notes on a graded notebook that are not errors begin (its exit status
+#: stays 0)
+_NOTES = ("the notebook has no chapter", "the notebook holds the book's solutions")
+
+
 def grade_notebook(
     path: Path,
     a: Assignment,
@@ -2325,10 +2370,22 @@ def grade_notebook(
         ""
         if chapter
         else (
-            f"the notebook has no chapter metadata ({META}.chapter): answers "
-            "were matched by function name"
+            f"{_NOTES[0]} metadata ({META}.chapter): answers were matched by "
+            "function name"
         )
     )
+    if any(is_solution(c) and c.cell_type == "code" for c in nb.cells):
+        # the book's own notebook: its answer cells are empty, its solutions not taken
+        note = "; ".join(
+            x
+            for x in (
+                f"{_NOTES[1]} (cells tagged 'solution'), which are never graded: "
+                "only the answer cells are. To grade the book's solutions, run "
+                f"grade --solutions --chapter {a.chapter}",
+                note,
+            )
+            if x
+        )
     found = {k: suspicious(src, k) for k, (src, _) in answers.items()}
     flags = [f"{k}: the answer {why}; read it" for k, w in found.items() for why in w]
     fresh, roles = fresh_notebook(a.reference, answers, a.specs)
@@ -3119,8 +3176,15 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     g = sub.add_parser("grade", help="grade notebooks or folders of them")
-    g.add_argument("submissions", nargs="+", type=Path)
+    g.add_argument("submissions", nargs="*", type=Path)
     common(g)
+    g.add_argument(
+        "--solutions",
+        action="store_true",
+        help="grade the book's own solutions instead of submissions (give "
+        "--chapter): before the course, every exercise should pass under your seed, "
+        "limits and isolation; the notebook graded is written to --out",
+    )
     g.add_argument(
         "--out",
         type=Path,
@@ -3169,6 +3233,19 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.cmd == "gradescope":
         return run_gradescope(args.assignment, args.submission, args.results)
+    solutions = args.cmd == "grade" and args.solutions
+    if solutions and args.submissions:
+        p.error(
+            "--solutions grades the book's own solutions: give no submissions with "
+            "it (or leave it out to grade them)"
+        )
+    if solutions and not (args.chapter or args.reference):
+        p.error("--solutions needs the chapter: --chapter chNN (or --reference NB)")
+    if args.cmd == "grade" and not (solutions or args.submissions):
+        p.error(
+            "give the submissions to grade (notebooks, or folders of them), or "
+            "--solutions --chapter chNN to grade the book's own solutions"
+        )
     try:
         paths = collect(args.submissions) if args.cmd == "grade" else []
     except FileNotFoundError as e:
@@ -3179,7 +3256,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{MAX_PROCS}), and --disk a size in GB above 0 (default {DISK_GB:g}); "
             f"got {args.max_procs} and {args.disk:g}"
         )
-    if args.cmd == "grade" and not paths:
+    if args.cmd == "grade" and not paths and not solutions:
         p.error("no .ipynb notebook in " + ", ".join(map(str, args.submissions)))
     try:
         ref = _reference(args, paths)
@@ -3213,6 +3290,8 @@ def main(argv: list[str] | None = None) -> int:
         Gradebook.refuse_existing(args.out, args.overwrite)
     except FileExistsError as e:
         p.error(str(e))
+    if solutions:
+        paths = [_write_solutions(a, args.out)]
     print(
         f"grading {len(paths)} notebook(s) of {a.chapter} against {ref} "
         f"(isolation: {a.isolation_line()}; {_size(a.disk_gb)} written at most); "
@@ -3237,14 +3316,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.json:
         print(json.dumps([g.as_dict() for g in grades], indent=1))
-    return (
-        1
-        if any(
-            g.error and not g.error.startswith("the notebook has no chapter")
-            for g in grades
+    return 1 if any(g.error and not g.error.startswith(_NOTES) for g in grades) else 0
+
+
+def _write_solutions(a: Assignment, out: Path) -> Path:
+    """``grade --solutions``: writes the student notebook of `a` answered with the
+    book's solutions (`solutions_notebook`) as ``out/solutions.ipynb`` and returns its
+    path; says on stderr which exercises have no solution to take."""
+    import nbformat
+
+    nb, missing = solutions_notebook(nbformat.read(a.source, as_version=4), a.specs)
+    if missing:
+        print(
+            f"no solution cell found for {', '.join(missing)}: graded as not "
+            "attempted",
+            file=sys.stderr,
         )
-        else 0
-    )
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "solutions.ipynb"
+    nbformat.write(nb, path)
+    return path
 
 
 def _reference(args: argparse.Namespace, paths: list[Path]) -> Path:

@@ -2099,3 +2099,57 @@ def test_the_worker_finds_every_library_module_a_check_imports():
 
     found = grading._library_imports(Path(ch06.__file__).read_text())
     assert {"fenwicks_lite.layers", "fenwicks_lite.exercises"} <= found
+
+
+def test_the_solutions_notebook_answers_each_exercise_with_its_solution(reference):
+    """`solutions_notebook`: each answer cell holds its solution's code without the
+    self-check call; no solution cell is left; a key without a solution is named."""
+    nb, missing = grading.solutions_notebook(nbformat.read(reference, as_version=4),
+                                             _assignment(reference).specs)
+    assert missing == []
+    assert not any(grading.is_solution(c) for c in nb.cells)
+    answers = {
+        (c.metadata.get("fenwicks_lite") or {}).get("answer"): c.source for c in nb.cells
+    }
+    assert answers["chgrade.double"] == "def double(x):\n    return 2 * x\n"
+    assert answers["chgrade.first"] == "def first(x):\n    return x[0]\n"
+    bare = chapter(solutions=False)
+    nb, missing = grading.solutions_notebook(bare, _assignment(reference).specs)
+    assert missing == KEYS
+    assert grading._without_checks("%time x = 1\nfw.exercises.check('k', f)\n") == (
+        "%time x = 1\n"
+    )
+
+
+def test_grade_solutions_grades_the_books_own_solutions(reference, tmp_path, capsys):
+    """``grade --solutions``: the check before the course. Every exercise passes, the
+    notebook graded is kept in --out; submissions with it, or neither, are refused."""
+    out = tmp_path / "grades"
+    rc = grading.main([
+        "grade", "--solutions", "--reference", str(reference), "--chapter", "chgrade",
+        "--seed", str(SEED), "--out", str(out), "--timeout", "20",
+        "--checks", str(_checks_file(reference.parent)),
+    ])
+    assert rc == 0, capsys.readouterr().err
+    rows = list(csv.DictReader((out / "gradebook.csv").open()))
+    assert [(r["student"], r["total"], r["max"]) for r in rows] == [
+        ("solutions", "6", "6")
+    ]
+    assert (out / "solutions.ipynb").is_file()
+    capsys.readouterr()
+    _refused(str(reference), "--solutions", "--seed", "1", "--chapter", "chgrade")
+    assert "give no submissions with it" in capsys.readouterr().err
+    _refused("--solutions", "--seed", "1")
+    assert "--solutions needs the chapter" in capsys.readouterr().err
+    _refused("--seed", "1", "--reference", str(reference))
+    assert "or\n--solutions" in capsys.readouterr().err.replace("or --solutions",
+                                                                "or\n--solutions")
+
+
+def test_the_books_own_notebook_graded_says_where_its_solutions_go(reference):
+    """Grading the book's notebook itself (solutions and empty answer cells): not
+    attempted, with a note that points to ``grade --solutions``, not an error."""
+    g = grading.grade_notebook(reference, _assignment(reference, timeout=20))
+    assert g.score == 0 and {e.status for e in g.exercises} == {"not-attempted"}
+    assert g.error.startswith(grading._NOTES[1]), g.error
+    assert "grade --solutions --chapter chgrade" in g.error
