@@ -73,6 +73,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -3282,6 +3283,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(e))
     if args.chapter and args.chapter != a.chapter:
         p.error(f"{ref} is the notebook of {a.chapter}, not {args.chapter}")
+    try:  # before anything is graded: a broken --checks, an exercise without checker
+        unchecked(a)
+    except ValueError as e:
+        p.error(str(e))
     if args.cmd == "autograder":
         print(build_autograder(a, args.out))
         return 0
@@ -3317,6 +3322,83 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps([g.as_dict() for g in grades], indent=1))
     return 1 if any(g.error and not g.error.startswith(_NOTES) for g in grades) else 0
+
+
+def unchecked(a: Assignment) -> None:
+    """Raises ValueError, saying what to do, where `a` cannot be graded whatever the
+    submissions: its ``--checks`` file does not load, or an exercise has no checker
+    (the book's, or one that file registers). Asked of a fresh Python, as a worker
+    would load them; the grader and the Gradescope build call it before the first
+    submission (For instructors, "How a notebook is graded")."""
+    import fenwicks_lite
+
+    home = str(Path(fenwicks_lite.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [home, *filter(None, [os.environ.get("PYTHONPATH")])]
+    )}
+    job = {"checks": a.checks, "keys": [s.key for s in a.specs]}
+    proc = subprocess.run(
+        [sys.executable, "-m", "fenwicks_lite.grading", "_checkers"],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    try:
+        said = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise ValueError(
+            f"could not load the checks in a fresh Python ({sys.executable}): exit "
+            f"status {proc.returncode}{_tail(proc.stderr)}"
+        ) from None
+    if said["error"]:
+        raise ValueError(
+            f"--checks {a.checks} does not load: {said['error']}. Fix it (python "
+            "FILE.py must run); nothing was graded."
+        )
+    missing = said["missing"]
+    if missing:
+        raise ValueError(
+            f"no checker for {', '.join(missing)}: the book has none, and "
+            + ("--checks does not register " + ("it" if len(missing) == 1 else "them")
+               if a.checks else "no --checks file was given")
+            + ". Register each in a Python file with "
+            "@fenwicks_lite.exercises.exercise(key, title=..., difficulty=...) (and "
+            "@fenwicks_lite.exercises.hidden(key) for its hidden test), and pass it "
+            "with --checks FILE.py; nothing was graded."
+        )
+
+
+def _checkers() -> int:
+    """``python -m fenwicks_lite.grading _checkers``, for `unchecked`: loads the job's
+    checks file (on stdin, with the keys), prints what failed and the keys without a
+    checker as JSON."""
+    import importlib.util
+
+    job = json.loads(sys.stdin.read())
+    error = ""
+    if job["checks"]:
+        spec = importlib.util.spec_from_file_location("checks", job["checks"])
+        try:
+            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+        except Exception as e:
+            frames = traceback.extract_tb(e.__traceback__)
+            line = next(
+                (f" (line {f.lineno})" for f in reversed(frames)
+                 if f.filename == job["checks"]),
+                "",
+            )
+            error = f"{type(e).__name__}: {e}{line}"
+    missing = []
+    for key in job["keys"]:
+        try:
+            E.get(key)
+        except KeyError:
+            missing.append(key)
+    print(json.dumps({"error": error, "missing": [] if error else missing}))
+    return 0
 
 
 def _write_solutions(a: Assignment, out: Path) -> Path:
@@ -3369,6 +3451,8 @@ def _reference(args: argparse.Namespace, paths: list[Path]) -> Path:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["_worker"]:
         sys.exit(_worker())
+    if sys.argv[1:2] == ["_checkers"]:
+        sys.exit(_checkers())
     from fenwicks_lite import grading as _module
 
     sys.exit(_module.main())

@@ -956,7 +956,7 @@ def test_a_second_run_into_the_same_folder_is_refused_unless_asked(
     assert (out / "gradebook.csv").read_text() == before
     capsys.readouterr()
     _refused(str(reference), "--reference", str(reference), "--seed", "1",
-             "--out", str(out))
+             "--out", str(out), "--checks", str(_checks_file(reference.parent)))
     err = capsys.readouterr().err
     assert (out / "gradebook.csv").read_text() == before
     # refused before the grader says it is writing there
@@ -1409,6 +1409,7 @@ def test_grading_a_chapter_without_cifar10_stops_before_the_first_submission(
     rc = grading.main([
         "grade", str(tmp_path / "subs"), "--reference", str(chapter_ref),
         "--seed", "1", "--isolation", "process", "--out", str(out),
+        "--checks", str(_checks_file(reference.parent)),
     ])
     err = capsys.readouterr().err
     assert rc == 2 and "no CIFAR-10 for the graded notebooks" in err, err
@@ -1779,6 +1780,7 @@ def test_a_chapter_cell_that_fails_before_the_answers_stops_the_batch(tmp_path):
     rc = grading.main([
         "grade", str(tmp_path / "subs"), "--reference", str(ref), "--seed", "1",
         "--isolation", "process", "--out", str(out), "--timeout", "20",
+        "--checks", str(_checks_file(ref.parent)),
     ])
     assert rc == 2
     with pytest.raises(grading.GradingEnvironmentError) as e:
@@ -1844,6 +1846,7 @@ def test_grade_command_says_what_to_fix_and_exits_2(
     rc = grading.main([
         "grade", str(tmp_path / "subs"), "--reference", str(reference),
         "--seed", "1", "--isolation", "process", "--out", str(tmp_path / "g"),
+        "--checks", str(_checks_file(reference.parent)),
     ])
     err = capsys.readouterr().err
     assert rc == 2 and "grading stopped" in err, err
@@ -2153,3 +2156,40 @@ def test_the_books_own_notebook_graded_says_where_its_solutions_go(reference):
     assert g.score == 0 and {e.status for e in g.exercises} == {"not-attempted"}
     assert g.error.startswith(grading._NOTES[1]), g.error
     assert "grade --solutions --chapter chgrade" in g.error
+
+
+def test_a_broken_or_missing_checker_stops_before_anything_is_graded(
+    reference, tmp_path, capsys
+):
+    """An instructor's --checks file that does not load, or exercises no checker
+    covers: the grader says so, and what to do, before the first submission (no
+    gradebook), not as every student's error."""
+    sub = _write(grading.strip_solutions(chapter(SOLUTIONS)), tmp_path / "s" / "a.ipynb")
+    out = tmp_path / "grades"
+    broken = tmp_path / "broken.py"
+    broken.write_text(CHECKERS.replace("def _first(fn):", "def _first(fn)"))
+    raising = tmp_path / "raising.py"
+    raising.write_text(CHECKERS + "\nimport no_such_module_here\n")
+    partial = tmp_path / "partial.py"
+    partial.write_text(CHECKERS.split('@exercise("chgrade.first"')[0])
+    base = [str(sub), "--reference", str(reference), "--seed", "1", "--out", str(out)]
+    _refused(*base, "--checks", str(broken))
+    err = capsys.readouterr().err
+    line = 1 + next(
+        i for i, ln in enumerate(CHECKERS.splitlines()) if "def _first" in ln
+    )
+    assert f"--checks {broken} does not load: SyntaxError" in err
+    assert f"line {line}" in err
+    _refused(*base, "--checks", str(raising))
+    err = capsys.readouterr().err
+    assert "ModuleNotFoundError: No module named 'no_such_module_here'" in err
+    assert f"(line {len((CHECKERS + chr(10)).splitlines()) + 1})" in err
+    _refused(*base, "--checks", str(partial))
+    err = capsys.readouterr().err
+    assert "no checker for chgrade.first: the book has none, and --checks does not " \
+        "register it" in " ".join(err.split())
+    _refused(*base)
+    err = " ".join(capsys.readouterr().err.split())
+    assert "no checker for chgrade.double, chgrade.square, chgrade.first" in err
+    assert "no --checks file was given" in err and "--checks FILE.py" in err
+    assert not out.exists()
