@@ -1,7 +1,8 @@
-"""The library reference (book/reference.md, book/_ext/fwbook/apidoc.py): what fwbook adds to
-sphinx-autodoc2 (the ``#:`` comments, aliases, values on the signature line), the page's order
-and chapter links against `fenwicks_lite.SUBMODULES`, and, on the built site, every public
-function, class and documented constant of the library on the page."""
+"""The library reference (book/reference.md and a page for each module under book/reference/,
+book/_ext/fwbook/apidoc.py): what fwbook adds to sphinx-autodoc2 (the ``#:`` comments, aliases,
+values on the signature line), the pages' order and chapter links against
+`fenwicks_lite.SUBMODULES`, and, on the built site, every public function, class and documented
+constant of the library on its module's page."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import fenwicks_lite as fw
 
 ROOT = book.ROOT
 PAGE = ROOT / "book" / "reference.md"
+#: a page for each module: book/reference/<module>.md
+MODULE_PAGES = ROOT / "book" / "reference"
 LIBRARY = ROOT / "fenwicks_lite"
 
 MODULE = '''\
@@ -89,15 +92,23 @@ def test_a_constant_value_is_on_its_option_line_not_in_the_body(tmp_path):
     assert ":value: real\n" in text
 
 
-def _modules_on_the_page() -> list[str]:
-    return re.findall(r"^```\{autodoc2-object\} fenwicks_lite\.(\w+)$", PAGE.read_text(), re.M)
+def _rendered(text: str) -> list[str]:
+    return re.findall(r"^```\{autodoc2-object\} fenwicks_lite\.(\w+)$", text, re.M)
 
 
-def test_the_page_renders_every_module_in_the_chapters_order():
-    modules = [m for m in _modules_on_the_page() if m in fw.SUBMODULES]
-    assert modules == list(fw.SUBMODULES)
-    assert sorted(_modules_on_the_page()) == sorted(
-        [*fw.SUBMODULES, "TensorFlowMissingError", "needs_tensorflow"])
+def test_each_module_has_its_page_in_the_chapters_order():
+    """book/reference/<module>.md renders that module alone; the toc lists the pages
+    under the reference in the order of `fw.SUBMODULES`; the landing page renders only
+    the package's own two names."""
+    for module in fw.SUBMODULES:
+        assert _rendered((MODULE_PAGES / f"{module}.md").read_text()) == [module]
+    assert sorted(p.stem for p in MODULE_PAGES.glob("*.md")) == sorted(fw.SUBMODULES)
+    pages = book.pages()
+    under = [p.removeprefix("book/reference/") for p in pages
+             if p.startswith("book/reference/")]
+    assert under == list(fw.SUBMODULES)
+    assert pages.index("book/reference") == pages.index("book/reference/colab_tpu") - 1
+    assert sorted(_rendered(PAGE.read_text())) == ["TensorFlowMissingError", "needs_tensorflow"]
     on_disk = {p.stem for p in LIBRARY.glob("*.py")} - {"__init__"}
     assert set(fw.SUBMODULES) == on_disk, "a module without a chapter, or a chapter without it"
 
@@ -132,9 +143,16 @@ def _public(path: Path) -> list[str]:
             and not n.name.startswith("_")]
 
 
+def _built(site: Path) -> str:
+    """The reference's built pages, the landing page and every module's, as one text."""
+    return "\n".join(
+        (site / "book" / f"{name}.html").read_text()
+        for name in ["reference", *[f"reference/{m}" for m in fw.SUBMODULES]])
+
+
 @pytest.mark.book
-def test_the_built_page_has_every_public_name_and_no_private_one(site):
-    page = (site / "book" / "reference.html").read_text()
+def test_the_built_pages_have_every_public_name_and_no_private_one(site):
+    page = _built(site)
     ids = set(re.findall(r'<dt class="sig sig-object py" id="([\w.]+)"', page))
     expected = {f"fenwicks_lite.{m}.{name}" for m in fw.SUBMODULES
                 for name in _public(LIBRARY / f"{m}.py")}
@@ -150,7 +168,7 @@ def test_the_built_page_has_every_public_name_and_no_private_one(site):
 
 @pytest.mark.book
 def test_a_constants_value_is_on_its_signature(site):
-    page = (site / "book" / "reference.html").read_text()
+    page = (site / "book" / "reference" / "grading.html").read_text()
     entry = page[page.index('id="fenwicks_lite.grading.ID_PATTERNS"'):]
     signature, body = entry.split("</dt>", 1)
     assert "?P&lt;name&gt;" in signature
@@ -262,12 +280,15 @@ def test_a_docstrings_chapters_become_links_to_their_pages():
 @pytest.mark.book
 def test_the_chapters_link_library_names_to_the_reference(site):
     ch4 = (site / "book" / "04_augmentation.html").read_text()
-    assert 'href="reference.html#fenwicks_lite.transform.cutout"' in ch4
+    assert 'href="reference/transform.html#fenwicks_lite.transform.cutout"' in ch4
     ch7 = (site / "book" / "07_schedule_sgd.html").read_text()
-    assert 'href="reference.html#fenwicks_lite.optim.triangular_lr"' in ch7
+    assert 'href="reference/optim.html#fenwicks_lite.optim.triangular_lr"' in ch7
     appendix = (site / "book" / "appendix_2019.html").read_text()
-    assert 'href="reference.html#fenwicks_lite.colab_tpu.setup_gcs"' in appendix
-    reference = (site / "book" / "reference.html").read_text()  # a docstring's short names
-    entry = reference[reference.index('id="fenwicks_lite.data.load_cifar10"'):].split("</dd>")[0]
+    assert 'href="reference/colab_tpu.html#fenwicks_lite.colab_tpu.setup_gcs"' in appendix
+    data = (site / "book" / "reference" / "data.html").read_text()  # a docstring's short names
+    entry = data[data.index('id="fenwicks_lite.data.load_cifar10"'):].split("</dd>")[0]
     assert 'href="#fenwicks_lite.data.keras_cached"' in entry
-    assert re.search(r'href="02_cifar10.html"[^>]*>Chapter 2</a>', entry)  # and its chapter
+    assert re.search(r'href="../02_cifar10.html"[^>]*>Chapter 2</a>', entry)  # and its chapter
+    # across modules: the 2019 name in fw.train links to its entry on fw.optim's page
+    train = (site / "book" / "reference" / "train.html").read_text()
+    assert 'href="optim.html#fenwicks_lite.optim.triangular_lr"' in train

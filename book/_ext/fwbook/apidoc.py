@@ -1,5 +1,5 @@
-"""The page "The library, name by name" (``book/reference.md``): sphinx-autodoc2, plus what it
-does not read.
+"""The library reference, "The library, name by name" (``book/reference.md`` and a page for each
+module, ``book/reference/<module>.md``): sphinx-autodoc2, plus what it does not read.
 
 sphinx-autodoc2 reads the library's files without importing them and renders each docstring as
 MyST, the Markdown the docstrings are written in. It does not read the ``#:`` comments that

@@ -103,8 +103,12 @@ def pages(root: Path = ROOT) -> list[str]:
     """Every page of the book (``book/intro``, ``book/01_data_location``, ...), in the order
     of `_toc.yml`: its root first."""
     t = toc(root)
-    return [t["root"], *[c["file"] for part in t.get("parts", [])
-                         for c in part.get("chapters", [])]]
+
+    def walk(entries: list[dict]) -> list[str]:  # a page, then its sections
+        return [name for e in entries for name in [e["file"], *walk(e.get("sections", []))]]
+
+    return [t["root"], *[name for part in t.get("parts", [])
+                         for name in walk(part.get("chapters", []))]]
 
 
 def chapters(root: Path = ROOT) -> list[Path]:
