@@ -292,3 +292,37 @@ def test_the_chapters_link_library_names_to_the_reference(site):
     # across modules: the 2019 name in fw.train links to its entry on fw.optim's page
     train = (site / "book" / "reference" / "train.html").read_text()
     assert 'href="optim.html#fenwicks_lite.optim.triangular_lr"' in train
+
+
+def test_a_chapters_bare_names_link_to_the_modules_it_explains(library_db):
+    """In a chapter, ``cutout`` or ``channel_stats()`` is the function of the module the
+    chapter explains (`fw.SUBMODULES`); a name none of them has, a constant, or a module
+    stays plain text."""
+    from docutils import nodes
+    from docutils.utils import new_document
+
+    assert apidoc.chapter_modules(4) == ["fenwicks_lite.transform", "fenwicks_lite.plt"]
+    assert "fenwicks_lite.io" in apidoc.chapter_modules(3)
+    doc = new_document("book/04_augmentation.md")
+    names = ["cutout", "random_flip()", "channel_stats", "CLASS_NAMES", "x", "fw.transform"]
+    doc += nodes.paragraph("", "", *[nodes.literal(t, t) for t in names])
+    found = [(literal.astext(), targets) for literal, targets in apidoc.chapter_literals(
+        doc, library_db, ["fenwicks_lite.transform"])]
+    assert found == [("cutout", ["fenwicks_lite.transform.cutout"]),
+                     ("random_flip()", ["fenwicks_lite.transform.random_flip"])]
+    # a re-export is the same function: chapter 7's train and optim give one target
+    doc = new_document("book/07_schedule_sgd.md")
+    doc += nodes.paragraph("", "", nodes.literal("triangular_lr", "triangular_lr"))
+    found = [targets for _, targets in apidoc.chapter_literals(
+        doc, library_db, ["fenwicks_lite.optim", "fenwicks_lite.train"])]
+    assert found == [["fenwicks_lite.optim.triangular_lr"]]
+    doc = new_document("book/02_cifar10.md")
+    doc += nodes.paragraph("", "", nodes.literal("CLASS_NAMES", "CLASS_NAMES"),
+                           nodes.literal("normalize", "normalize"))
+    found = [(lit.astext(), t) for lit, t in apidoc.chapter_literals(
+        doc, library_db, ["fenwicks_lite.data"])]
+    assert found == [("normalize", ["fenwicks_lite.data.normalize"])]
+    # a name the chapter's module only imports from another module is not the chapter's
+    doc = new_document("book/08_accelerators.md")
+    doc += nodes.paragraph("", "", nodes.literal("steps_per_epoch", "steps_per_epoch"))
+    assert list(apidoc.chapter_literals(doc, library_db, ["fenwicks_lite.fit"])) == []

@@ -21,7 +21,8 @@ build documents the name; a name the library does not have at all warns, so ``-W
 build: the prose cannot name a function the library no longer has. Inside the reference, a
 docstring's short names link too: ```load_cifar10``` in `fw.data`'s entries, ```replace``` in
 `TrainConfig`'s, ```fit.train``` anywhere (`local_literals`); a short name that is not one of the
-library's (a parameter, ```keras.ops```) stays plain. And the chapters a docstring names
+library's (a parameter, ```keras.ops```) stays plain. In a chapter, the bare names of the
+modules it explains link too (```cutout``` in Chapter 4: `chapter_literals`). And the chapters a docstring names
 ("Chapter 4", "Chapters 8 and 9", "Ch. 8, 9") link to those chapters (`LinkChapters`).
 """
 
@@ -231,10 +232,47 @@ def local_literals(document: nodes.document,
             yield literal, targets
 
 
+#: a chapter's page and its number: book/04_augmentation is chapter 4
+CHAPTER_PAGE = re.compile(r"book/(\d+)_\w+")
+
+
+def chapter_modules(number: int) -> list[str]:
+    """The modules chapter `number` explains, as `fenwicks_lite.SUBMODULES` lists them
+    ("Chapters 1, 3 and 5 (...)")."""
+    import fenwicks_lite
+
+    found = []
+    for module, text in fenwicks_lite.SUBMODULES.items():
+        listed = re.match(r"Chapters? ((?:\d+(?:, | and )?)+)", text)
+        if listed and number in {int(n) for n in re.findall(r"\d+", listed.group(1))}:
+            found.append(f"{PACKAGE}.{module}")
+    return found
+
+
+def chapter_literals(document: nodes.document, db: Any,
+                     modules: list[str]) -> Iterator[tuple[nodes.literal, list[str]]]:
+    """In a chapter's page, each inline code that is a bare name (``cutout``, ``ConvBN``,
+    ``channel_stats()``) of a function or class that exactly one of the chapter's `modules`
+    defines (or re-exports from another of them), with its full name. A name two of them
+    define, one they only import from elsewhere (``steps_per_epoch`` in Chapter 8 is a
+    parameter there, and `fw.fit` imports it from `fw.pipeline`), a module, a constant and a
+    dotted name (`library_literals` takes ``fw.`` names) are left alone."""
+    for literal in _free_literals(document):
+        found = SHORT_NAME.fullmatch(literal.astext())
+        if not found or "." in found.group(1) or _scope(literal):
+            continue
+        targets = {t for t in (resolve(db, f"{m}.{found.group(1)}") for m in modules)
+                   if t is not None and db.get_item(t)["type"] in ("function", "class")
+                   and t.rsplit(".", 1)[0] in modules}
+        if len(targets) == 1:
+            yield literal, [*targets]
+
+
 class LinkLibraryNames(SphinxPostTransform):
     """Inline code that names the library becomes a link to its entry in the reference
-    (module docstring), where the build has that page (test_site's small books have not).
-    """
+    (module docstring), where the build has that page (test_site's small books have not):
+    ``fw.`` names everywhere, short names inside the reference's entries, and in a chapter
+    the bare names of the modules it explains (`chapter_literals`)."""
 
     default_priority = 5  # before fwbook.site's TableCodeBreaks marks a table's code
 
@@ -244,7 +282,10 @@ class LinkLibraryNames(SphinxPostTransform):
             return
         objects = self.env.get_domain("py").objects
         found = [(literal, [target]) for literal, target in library_literals(self.document, db)]
-        for literal, targets in [*found, *local_literals(self.document, db)]:  # disjoint
+        page = CHAPTER_PAGE.fullmatch(self.env.docname)
+        bare = chapter_literals(self.document, db, chapter_modules(int(page.group(1)))) \
+            if page else []
+        for literal, targets in [*found, *local_literals(self.document, db), *bare]:  # disjoint
             target = next((t for t in targets if t in objects), None)
             if target is not None:
                 entry = objects[target]
