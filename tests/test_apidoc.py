@@ -1,8 +1,8 @@
 """The library reference (book/reference.md and a page for each module under book/reference/,
 book/_ext/fwbook/apidoc.py): what fwbook adds to sphinx-autodoc2 (the ``#:`` comments, aliases,
-values on the signature line), the pages' order and chapter links against
-`fenwicks_lite.SUBMODULES`, and, on the built site, every public function, class and documented
-constant of the library on its module's page."""
+values on the signature line, a module under its page's title), the pages' order and chapter
+links against `fenwicks_lite.SUBMODULES`, and, on the built site, every public function, class
+and documented constant of the library on its module's page."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from autodoc2.analysis import analyse_module
 from autodoc2.config import Config
 from autodoc2.db import InMemoryDb
+from autodoc2.render.myst_ import MystRenderer
 from fwbook import apidoc
 from fwbook import notebooks as book
 
@@ -92,16 +93,43 @@ def test_a_constant_value_is_on_its_option_line_not_in_the_body(tmp_path):
     assert ":value: real\n" in text
 
 
+def _headings(lines: list[str]) -> list[str]:
+    return [line for line in lines if re.match(r"#+ ", line)]
+
+
+def test_a_module_is_rendered_under_its_pages_title_without_headings(library_db):
+    """The module's page titles it ("`fw.transform`: pad-and-crop, ..."). Of autodoc2's
+    headings, its own (``# {py:mod}`...```) would be a second, bare title, and with any
+    heading MyST moved what comes before it (the module's target and docstring) to the
+    page's end: "Functions", "API" are rubrics instead, and the rest is there, in order."""
+    renderer = apidoc.Renderer(library_db, Config())
+    lines = list(renderer.render_item("fenwicks_lite.transform"))
+    assert _headings(lines) == []
+    lines = [line for line in lines if line]
+    assert lines[:2] == ["```{py:module} fenwicks_lite.transform", "```"]
+    rubrics = [line.removeprefix("```{rubric} ") for line in lines
+               if line.startswith("```{rubric} ")]
+    assert rubrics == ["Classes", "Functions", "Data", "API"]
+    docstring = lines.index("```{autodoc2-docstring} fenwicks_lite.transform")
+    cutout = next(i for i, line in enumerate(lines) if line.startswith("````{py:function} cutout("))
+    assert docstring < lines.index("```{rubric} Classes") < lines.index("```{rubric} API") < cutout
+    unchanged = list(MystRenderer(library_db, Config()).render_item("fenwicks_lite.transform"))
+    assert len(_headings(unchanged)) == 6  # what autodoc2 gives it: the heading is all that goes
+
+
 def _rendered(text: str) -> list[str]:
     return re.findall(r"^```\{autodoc2-object\} fenwicks_lite\.(\w+)$", text, re.M)
 
 
 def test_each_module_has_its_page_in_the_chapters_order():
-    """book/reference/<module>.md renders that module alone; the toc lists the pages
-    under the reference in the order of `fw.SUBMODULES`; the landing page renders only
-    the package's own two names."""
+    """book/reference/<module>.md renders that module alone, under a title that names it
+    ("`fw.transform`: pad-and-crop, flip, cutout"); the toc lists the pages under the
+    reference in the order of `fw.SUBMODULES`; the landing page renders only the package's
+    own two names."""
     for module in fw.SUBMODULES:
-        assert _rendered((MODULE_PAGES / f"{module}.md").read_text()) == [module]
+        text = (MODULE_PAGES / f"{module}.md").read_text()
+        assert _rendered(text) == [module], module
+        assert re.match(rf"# `fw\.{module}`: \S", text), f"{module}.md: its title"
     assert sorted(p.stem for p in MODULE_PAGES.glob("*.md")) == sorted(fw.SUBMODULES)
     pages = book.pages()
     under = [p.removeprefix("book/reference/") for p in pages
@@ -152,6 +180,10 @@ def _built(site: Path) -> str:
 
 @pytest.mark.book
 def test_the_built_pages_have_every_public_name_and_no_private_one(site):
+    for module in fw.SUBMODULES:  # each on its module's page, and only there
+        page = (site / "book" / "reference" / f"{module}.html").read_text()
+        ids = set(re.findall(r'<dt class="sig sig-object py" id="([\w.]+)"', page))
+        assert [i for i in ids if not i.startswith(f"fenwicks_lite.{module}.")] == [], module
     page = _built(site)
     ids = set(re.findall(r'<dt class="sig sig-object py" id="([\w.]+)"', page))
     expected = {f"fenwicks_lite.{m}.{name}" for m in fw.SUBMODULES
@@ -248,7 +280,10 @@ def test_a_docstrings_short_names_resolve_in_its_entry_then_its_module(library_d
         "", paragraph("replace", "load_results", "fit.train", "keras.ops", "x")))
     module = nodes.section("", nodes.target(ids=["module-fenwicks_lite.data"]),
                            paragraph("load_cifar10", "checked()"))
-    doc += [entry, module, paragraph("load_cifar10")]  # the last one outside both: no scope
+    # a module's page: its title's section takes the target's id (docutils' PropagateTargets)
+    page = nodes.section("", nodes.title("", "fw.io"), paragraph("numpy_tfrecord"),
+                         ids=["module-fenwicks_lite.io", "fw-io"])
+    doc += [entry, module, page, paragraph("load_cifar10")]  # the last outside all: no scope
     found = [(literal.astext(), targets)
              for literal, targets in apidoc.local_literals(doc, library_db)]
     assert found == [
@@ -257,6 +292,7 @@ def test_a_docstrings_short_names_resolve_in_its_entry_then_its_module(library_d
         ("fit.train", ["fenwicks_lite.fit.train"]),
         ("load_cifar10", ["fenwicks_lite.data.load_cifar10"]),
         ("checked()", ["fenwicks_lite.data.checked"]),
+        ("numpy_tfrecord", ["fenwicks_lite.io.numpy_tfrecord"]),
     ]
 
 
@@ -285,6 +321,13 @@ def test_the_chapters_link_library_names_to_the_reference(site):
     assert 'href="reference/optim.html#fenwicks_lite.optim.triangular_lr"' in ch7
     appendix = (site / "book" / "appendix_2019.html").read_text()
     assert 'href="reference/colab_tpu.html#fenwicks_lite.colab_tpu.setup_gcs"' in appendix
+    landing = (site / "book" / "reference.html").read_text()  # its table: each module's page
+    for module in fw.SUBMODULES:
+        assert f'href="reference/{module}.html#module-fenwicks_lite.{module}"' in landing
+    transform = (site / "book" / "reference" / "transform.html").read_text()
+    docstring = transform[:transform.index('class="rubric"')]  # the module's, on its page
+    assert 'href="#fenwicks_lite.transform.random_flip"' in docstring
+    assert re.search(r'href="../04_augmentation.html"[^>]*>Chapter 4</a>', docstring)
     data = (site / "book" / "reference" / "data.html").read_text()  # a docstring's short names
     entry = data[data.index('id="fenwicks_lite.data.load_cifar10"'):].split("</dd>")[0]
     assert 'href="#fenwicks_lite.data.keras_cached"' in entry

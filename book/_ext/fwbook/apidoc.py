@@ -8,14 +8,17 @@ shows an alias such as ``ramdom_pad_crop = random_pad_crop`` as ``None``. After 
 (``builder-inited``), this fills both in from the source: the comments through Sphinx's own
 reader of them (`sphinx.pycode.ModuleAnalyzer`), the alias as the name it stands for.
 
-`Renderer` (``autodoc2_render_plugin``) is autodoc2's MyST renderer with one change: a
+`Renderer` (``autodoc2_render_plugin``) is autodoc2's MyST renderer with two changes: a
 constant's value goes on its signature line (``ID_PATTERNS = [...]``). The stock one writes it
 on the line after the ``:value:`` option, which MyST reads as the start of the body, so the
-value became a paragraph of Markdown: ``(?P<name>...)`` an HTML tag, ``_LATE_`` emphasis.
+value became a paragraph of Markdown: ``(?P<name>...)`` an HTML tag, ``_LATE_`` emphasis. And a
+module is rendered under its page's own title ("`fw.transform`: pad-and-crop, flip, cutout")
+without autodoc2's headings (``fenwicks_lite.transform``, "Module Contents", "Functions"): the
+page's "Contents" sidebar lists the module's names.
 
 `LinkLibraryNames` makes each library name that a page writes as inline code
 (``fw.transform.cutout``, ``fw.io.numpy_tfrecord(...)``, ``fenwicks_lite.fit``) a link to its
-entry on that page, through the name the seed called where a module re-exports it
+entry on its module's page, through the name the seed called where a module re-exports it
 (``fw.train.triangular_lr`` is `fenwicks_lite.optim.triangular_lr`). It links only where the
 build documents the name; a name the library does not have at all warns, so ``-W`` fails the
 build: the prose cannot name a function the library no longer has. Inside the reference, a
@@ -102,9 +105,31 @@ def fill_items(db: Any) -> int:
     return changed
 
 
+#: the headings autodoc2 gives a module's parts: "## Module Contents", "### Functions", ...
+_MODULE_HEADING = re.compile(
+    r"#{1,3} (?:\{py:mod\}`[\w.]+`|\w+ Contents|(Classes|Functions|Data|External|API))")
+
+
 class Renderer(MystRenderer):
     """autodoc2's MyST renderer, each constant's value on its ``:value:`` line (an alias's
-    as the bare name it stands for, not a quoted string)."""
+    as the bare name it stands for, not a quoted string), and a module without headings:
+    its page (``book/reference/transform.md``) has its own title, which names the module
+    and says what it holds."""
+
+    def render_package(self, item: Any) -> list[str]:
+        """The module's target, docstring, summary tables and entries, without autodoc2's
+        headings: its name's (the page's title names it), "Module Contents"'s, and its
+        parts' ("Functions", "API"), which become rubrics. MyST puts a heading that a
+        directive renders straight into the page, but what comes before it (the target
+        and the docstring) after everything the directive renders: at the page's end."""
+        lines: list[str] = []
+        for line in super().render_package(item):
+            found = _MODULE_HEADING.fullmatch(line)
+            if found and found.group(1):
+                lines += [f"```{{rubric}} {found.group(1)}", "```"]
+            elif not found:
+                lines.append(line)
+        return lines
 
     def render_data(self, item: Any) -> list[str]:
         lines: list[str] = []
@@ -190,7 +215,8 @@ def library_literals(document: nodes.document, db: Any) -> Iterator[tuple[nodes.
 
 def _scope(literal: nodes.Node) -> list[str]:
     """Where a short name in `literal` is looked up, innermost first: the class and module of
-    the reference entry it is in, or the module whose section it is in; [] elsewhere."""
+    the reference entry it is in, or the module whose section (or page) it is in; []
+    elsewhere."""
     node = literal.parent
     while node is not None:
         if isinstance(node, addnodes.desc) and node.children and isinstance(
@@ -200,8 +226,8 @@ def _scope(literal: nodes.Node) -> list[str]:
             if module and full:
                 parts = full.split(".")
                 return [".".join([module, *parts[:i]]) for i in range(len(parts), -1, -1)]
-        if isinstance(node, nodes.section):
-            for child in node.children:
+        if isinstance(node, nodes.section):  # the module's target, or the section itself
+            for child in [node, *node.children]:  # when the target opens it (its page)
                 for node_id in child.get("ids", []) if isinstance(child, nodes.Element) else []:
                     if node_id.startswith(f"module-{PACKAGE}"):
                         return [node_id.removeprefix("module-")]
