@@ -36,7 +36,7 @@ def _title(path: Path) -> str:
 
 def test_toc_has_intro_and_ten_chapters():
     assert len(TOC_FILES) == 10
-    for stem in ["book/intro", *TOC_FILES]:
+    for stem in book.pages():  # and every other page, the reference's for each module too
         _source(stem)
 
 
@@ -96,17 +96,22 @@ def test_tf_chapters_are_exactly_those_that_import_tensorflow(nb_path):
 # ---------------------------------------------------------------- the built site (slow: `make test-book`)
 
 @pytest.mark.book
-@pytest.mark.parametrize("stem", ["book/intro", *TOC_FILES])
+@pytest.mark.parametrize("stem", book.pages())
 def test_page_exists_with_title_and_colab_link(site, stem):
-    html = (site / f"{stem}.html").read_text()
-    title = _title(_source(stem))
-    assert re.sub(r"\s+", " ", title).replace("&", "&amp;") in html.replace("&#8217;", "'")
+    """Every page of the contents is built under its title; a notebook's page has its Colab
+    button, a Markdown page (the reference's, the glossary) none: it has no notebook."""
+    page = (site / f"{stem}.html").read_text()
+    title = " ".join(_title(_source(stem)).replace("`", "").split())  # `fw.io` is code there
+    shown = " ".join(html.unescape(re.sub(r"<[^>]+>", "", page)).replace("\u2019", "'").split())
+    assert title in shown
+    links = set(re.findall(r"https://colab\.research\.google\.com/[^\"'\s<>]+", page))
     if _source(stem).suffix == ".ipynb":
         repo = book.config()["repository"]
         org_repo = repo["url"].removeprefix("https://github.com/")
         expected = f"https://colab.research.google.com/github/{org_repo}/blob/{repo['branch']}/{stem}.ipynb"
-        links = set(re.findall(r"https://colab\.research\.google\.com/[^\"'\s<>]+", html))
         assert links == {expected}, links
+    else:
+        assert links == set(), links
 
 
 @pytest.mark.book
@@ -183,7 +188,7 @@ def test_shell_lines_in_prose_continue_with_one_backslash():
     """A command shown in a chapter's prose continues its lines with `\\`; a doubled one
     (an escape written twice into the notebook's JSON) would be shown, and copied, as
     two. A TeX line break in a display formula (`aligned`'s double backslash) is not a command line."""
-    pages = [*book.chapters(), *sorted((ROOT / "book").glob("*.md")), ROOT / "README.md"]
+    pages = [_source(stem) for stem in book.pages()] + [ROOT / "README.md"]
     bad = []
     for path in pages:
         if path.suffix == ".ipynb":
