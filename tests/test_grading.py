@@ -1422,6 +1422,39 @@ def test_grading_a_chapter_without_cifar10_stops_before_the_first_submission(
 # ------------------------------------------------------------------ the real chapters
 
 
+def test_every_chapters_solutions_can_be_graded():
+    """``grade --solutions`` finds a solution for every exercise of every chapter: the
+    answer cell gets code that defines the exercise's function, without the self-check
+    call and without the stub's NotImplementedError (the grading of all ten chapters
+    this way passed, 39/39, on 2026-12-08; chapter 9's is graded below)."""
+    from fwbook import notebooks as book_pages
+
+    for path in book_pages.chapters():
+        nb = nbformat.read(path, as_version=4)
+        specs = grading.reference_specs(nb)
+        answered, missing = grading.solutions_notebook(nb, specs)
+        assert missing == [], (path.name, missing)
+        found = grading.answer_cells(answered, specs)
+        for s in specs:
+            src = found[s.key][0]
+            assert s.function in grading.defined_functions(src), (s.key, src)
+            assert not grading.find_checks(src) and "NotImplementedError" not in src, (
+                s.key, src)
+
+
+def test_grade_solutions_of_a_real_chapter_scores_full_marks(tmp_path, capsys):
+    """Chapter 9's own solutions through the grader, end to end (seconds: its quick
+    profile reads only the committed records)."""
+    out = tmp_path / "try09"
+    rc = grading.main(["grade", "--solutions", "--chapter", "ch09", "--seed", "7",
+                       "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    (row,) = list(csv.DictReader((out / "gradebook.csv").open()))
+    assert (row["student"], row["total"]) == ("solutions", row["max"]), row
+    assert float(row["max"]) > 0 and row["flags"] == "" and row["held"] == ""
+
+
 def test_every_chapter_defines_its_exercises_in_metadata():
     import yaml
 
