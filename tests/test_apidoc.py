@@ -145,10 +145,7 @@ def _chapters(text: str) -> set[str]:
     """The chapters a `fw.SUBMODULES` entry names ("Chapters 1, 3 and 5 (...)",
     "Appendix, ...", "Introduction and For instructors (...)"): numbers, "appendix",
     "introduction", "instructors"."""
-    found = set()
-    listed = re.match(r"Chapters? ((?:\d+(?:, | and )?)+)", text)
-    if listed:
-        found |= set(re.findall(r"\d+", listed.group(1)))
+    found = {str(n) for n in apidoc.chapters_named(text)}
     head = text.split("(")[0].lower()
     return found | {word for word in ("appendix", "introduction", "instructors") if word in head}
 

@@ -262,17 +262,21 @@ def local_literals(document: nodes.document,
 CHAPTER_PAGE = re.compile(r"book/(\d+)_\w+")
 
 
+def chapters_named(text: str) -> list[int]:
+    """The chapters that `text` starts by naming (`CHAPTERS`): [1, 3, 5] for a
+    `fenwicks_lite.SUBMODULES` entry "Chapters 1, 3 and 5 (...)", [] for "Appendix, ..."."""
+    found = CHAPTERS.match(text)
+    return [int(n) for n in [found.group(1), *re.findall(r"\d+", found.group(2))]] \
+        if found else []
+
+
 def chapter_modules(number: int) -> list[str]:
     """The modules chapter `number` explains, as `fenwicks_lite.SUBMODULES` lists them
     ("Chapters 1, 3 and 5 (...)")."""
     import fenwicks_lite
 
-    found = []
-    for module, text in fenwicks_lite.SUBMODULES.items():
-        listed = re.match(r"Chapters? ((?:\d+(?:, | and )?)+)", text)
-        if listed and number in {int(n) for n in re.findall(r"\d+", listed.group(1))}:
-            found.append(f"{PACKAGE}.{module}")
-    return found
+    return [f"{PACKAGE}.{module}" for module, text in fenwicks_lite.SUBMODULES.items()
+            if number in chapters_named(text)]
 
 
 def chapter_literals(document: nodes.document, db: Any,
