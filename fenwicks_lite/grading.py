@@ -880,19 +880,12 @@ def _load_checks(job: dict[str, Any], roles: dict[str, str]) -> None:
     `exercises.hidden`), then each exercise's chapter module; in process mode, where
     the kernel could write the library's copy, also the library's modules that they
     import when they run."""
-    import importlib.util
-
     if job.get("checks"):
-        spec = importlib.util.spec_from_file_location(
-            "fenwicks_lite_grading_checks", job["checks"]
-        )
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        sys.modules[spec.name] = module  # type: ignore[union-attr]
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-    for role in roles.values():
-        if role.startswith("hidden:"):
-            with contextlib.suppress(KeyError):
-                E.get(role.split(":", 1)[1])
+        _import_checks(job["checks"])
+    # each exercise's chapter checks, imported now (one missing: its checker-error)
+    _unregistered(
+        [r.split(":", 1)[1] for r in roles.values() if r.startswith("hidden:")]
+    )
     if job.get("mode") != "process":
         return
     import importlib
@@ -907,12 +900,33 @@ def _load_checks(job: dict[str, Any], roles: dict[str, str]) -> None:
             importlib.import_module(name)
 
 
+def _import_checks(path: str) -> None:
+    """Runs the instructor's ``--checks`` file `path`, which registers its checkers
+    (`exercises.exercise`, `exercises.hidden`); what it raises passes on."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fenwicks_lite_grading_checks", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # type: ignore[union-attr]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+
+
+def _unregistered(keys: list[str]) -> list[str]:
+    """The `keys` that no checker is registered for, after importing the book's
+    checks of each (`exercises.get`)."""
+    missing = []
+    for key in keys:
+        try:
+            E.get(key)
+        except KeyError:
+            missing.append(key)
+    return missing
+
+
 def _library_imports(text: str) -> set[str]:
     """The modules of fenwicks_lite that the Python source `text` imports, at its top
     or inside a function (``from fenwicks_lite import data, io``, ``import
     fenwicks_lite.transform``, ``from fenwicks_lite.layers import ConvBN``)."""
-    import ast
-
     found = set()
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -3374,15 +3388,11 @@ def _checkers() -> int:
     """``python -m fenwicks_lite.grading _checkers``, for `unchecked`: loads the job's
     checks file (on stdin, with the keys), prints what failed and the keys without a
     checker as JSON."""
-    import importlib.util
-
     job = json.loads(sys.stdin.read())
     error = ""
     if job["checks"]:
-        spec = importlib.util.spec_from_file_location("checks", job["checks"])
         try:
-            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
+            _import_checks(job["checks"])
         except Exception as e:
             frames = traceback.extract_tb(e.__traceback__)
             line = next(
@@ -3391,13 +3401,8 @@ def _checkers() -> int:
                 "",
             )
             error = f"{type(e).__name__}: {e}{line}"
-    missing = []
-    for key in job["keys"]:
-        try:
-            E.get(key)
-        except KeyError:
-            missing.append(key)
-    print(json.dumps({"error": error, "missing": [] if error else missing}))
+    missing = [] if error else _unregistered(job["keys"])
+    print(json.dumps({"error": error, "missing": missing}))
     return 0
 
 

@@ -10,22 +10,26 @@ import pytest
 from fenwicks_lite import exercises
 
 
-def served(fn):
-    """`fn` as the grader's checks see it (`grading._Learner`): called over the
-    grader's RPC, its kernel side (`grading._serve_on`) in a thread of this process
-    instead of a kernel."""
+def serve(fn):
+    """`fn` behind the grader's RPC, its kernel side (`grading._serve_on`) in a thread
+    of this process instead of a kernel: the proxy the checks call
+    (`grading._Learner`), that thread, and the kernel side's first message (hello)."""
     import socket
     import threading
 
     from fenwicks_lite import grading
 
     worker, kernel = socket.socketpair()
-    threading.Thread(
-        target=grading._serve_on, args=(kernel, fn), daemon=True
-    ).start()
+    t = threading.Thread(target=grading._serve_on, args=(kernel, fn), daemon=True)
+    t.start()
     conn = grading._WorkerConn(worker)
-    conn.recv()  # hello
-    return grading._Learner(conn)
+    hello = conn.recv()
+    return grading._Learner(conn), t, hello
+
+
+def served(fn):
+    """`fn` as the grader's checks see it: called over the grader's RPC (`serve`)."""
+    return serve(fn)[0]
 
 
 def tests(references: list, wrong: list) -> tuple:

@@ -18,6 +18,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import hidden_cases
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -1917,15 +1918,9 @@ def _served(fn):
     """The learner's `fn` behind the grader's RPC, its kernel side in a thread of this
     process: the proxy that the checks call (`grading._Learner`) and the kernel's
     thread."""
-    import socket
-    import threading
-
-    worker, kernel = socket.socketpair()
-    t = threading.Thread(target=grading._serve_on, args=(kernel, fn), daemon=True)
-    t.start()
-    conn = grading._WorkerConn(worker)
-    assert conn.recv() == {"op": "hello", "defined": fn is not None}
-    return grading._Learner(conn), t
+    learner, t, hello = hidden_cases.serve(fn)
+    assert hello == {"op": "hello", "defined": fn is not None}
+    return learner, t
 
 
 def test_the_rpc_hands_each_kind_of_value_over_and_back():
