@@ -14,7 +14,7 @@ import tomllib
 from fwbook import notebooks as book
 
 ROOT = book.ROOT
-TOC_FILES = [c["file"] for part in __import__("yaml").safe_load((ROOT / "_toc.yml").read_text())["parts"]
+TOC_FILES = [c["file"] for part in book.toc()["parts"]
              if part["caption"] == "Chapters" for c in part["chapters"]]  # "For instructors" follows them
 
 
